@@ -1,0 +1,98 @@
+import type { Database } from '../storage/database.js';
+
+export interface AuditRow {
+  seq: number;
+  at: number;
+  action: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  ticket_id: string | null;
+  credential_id: string | null;
+  reason: string | null;
+  detail: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+export interface AuditQuery {
+  ticketId?: string;
+  credentialId?: string;
+  action?: string;
+  actorId?: string;
+  since?: number;
+  until?: number;
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface AuditStore {
+  head(): { seq: number; hash: Buffer } | undefined;
+  insert(row: AuditRow): void;
+  query(q: AuditQuery): AuditRow[];
+  revealsOf(credentialIds: string[]): AuditRow[];
+  countReveals(credentialIds: string[]): Map<string, number>;
+  /** Every row in seq order, streamed (audit verify over millions of rows). */
+  iterate(sinceAt?: number): IterableIterator<AuditRow>;
+}
+
+export function createAuditStore(db: Database): AuditStore {
+  const head = db.prepare<[], { seq: number; hash: Buffer }>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+  const insert = db.prepare(
+    `INSERT INTO audit_events (seq, at, action, actor_type, actor_id, actor_name, ticket_id, credential_id,
+       reason, detail, ip, user_agent, prev_hash, hash)
+     VALUES (@seq, @at, @action, @actor_type, @actor_id, @actor_name, @ticket_id, @credential_id,
+       @reason, @detail, @ip, @user_agent, @prev_hash, @hash)`,
+  );
+  const iterateAll = db.prepare<[number], AuditRow>('SELECT * FROM audit_events WHERE at >= ? ORDER BY seq');
+
+  return {
+    head: () => head.get(),
+    insert: (row) => {
+      insert.run(row);
+    },
+    query: (q) => {
+      const where: string[] = [];
+      const args: Record<string, string | number> = { limit: q.limit };
+      const add = (sql: string, key: string, value: string | number | undefined) => {
+        if (value === undefined) return;
+        where.push(sql);
+        args[key] = value;
+      };
+      add('ticket_id = @ticketId', 'ticketId', q.ticketId);
+      add('credential_id = @credentialId', 'credentialId', q.credentialId);
+      add('action = @action', 'action', q.action);
+      add('actor_id = @actorId', 'actorId', q.actorId);
+      add('at >= @since', 'since', q.since);
+      add('at < @until', 'until', q.until);
+      add('seq < @beforeSeq', 'beforeSeq', q.beforeSeq);
+      const sql = `SELECT * FROM audit_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT @limit`;
+      return db.prepare<Record<string, string | number>, AuditRow>(sql).all(args);
+    },
+    revealsOf: (ids) => {
+      if (ids.length === 0) return [];
+      const marks = ids.map(() => '?').join(',');
+      return db
+        .prepare<string[], AuditRow>(
+          `SELECT * FROM audit_events WHERE credential_id IN (${marks}) AND action = 'credential.revealed' ORDER BY seq`,
+        )
+        .all(...ids);
+    },
+    countReveals: (ids) => {
+      const counts = new Map<string, number>();
+      if (ids.length === 0) return counts;
+      const rows = db
+        .prepare<string[], { credential_id: string; n: number }>(
+          `SELECT credential_id, COUNT(*) AS n FROM audit_events
+           WHERE credential_id IN (${ids.map(() => '?').join(',')}) AND action = 'credential.revealed'
+           GROUP BY credential_id`,
+        )
+        .all(...ids);
+      for (const r of rows) counts.set(r.credential_id, r.n);
+      return counts;
+    },
+    iterate: (sinceAt = 0) => iterateAll.iterate(sinceAt),
+  };
+}

@@ -1,0 +1,225 @@
+import type { Clock } from '../clock.js';
+import { auditMac } from '../crypto/audit-mac.js';
+import { constantTimeEqual } from '../crypto/tokens.js';
+import { BadRequest } from '../errors.js';
+import type { AuditRow, AuditStore } from './audit-store.js';
+
+export const AUDIT_ACTIONS = [
+  'ticket.created',
+  'ticket.closed',
+  'ticket.reopened',
+  'intake_link.created',
+  'intake_link.revoked',
+  'credential.submitted',
+  'credential.revealed',
+  'credential.reveal_denied',
+  'credential.revoked',
+  'credential.withdrawn',
+  'credential.restricted',
+  'credential.unrestricted',
+  'credential.rectified',
+  'credential.expired',
+  'credential.purged',
+  'staff.login',
+  'staff.login_failed',
+  'keys.rotated',
+  'receipt.exported',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type ActorType = 'staff' | 'customer' | 'system' | 'helpdesk';
+
+export interface Actor {
+  type: ActorType;
+  id: string | null;
+  name: string | null;
+}
+
+/** Where a request came from; recorded with the event, never a body or a token. */
+export interface Origin {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, name: 'ticketvault' };
+
+export interface AuditEntry {
+  action: AuditAction;
+  actor: Actor;
+  origin?: Origin;
+  ticketId?: string | null;
+  credentialId?: string | null;
+  reason?: string | null;
+  /** A machine-made note (a denial code, counts); never user text that could hold a secret. */
+  detail?: string | null;
+}
+
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  action: string;
+  actor: Actor;
+  ticketId: string | null;
+  credentialId: string | null;
+  reason: string | null;
+  detail: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditFilter {
+  ticketId?: string;
+  credentialId?: string;
+  action?: AuditAction;
+  actorId?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  count: number;
+  headSeq: number;
+  headHash: string;
+  /** The first row that does not verify, and why. */
+  firstBadSeq?: number;
+  problem?: string;
+}
+
+const GENESIS = Buffer.alloc(32);
+const MAX_TEXT = 1000;
+
+const clip = (value: string | null | undefined) => (value == null ? null : value.slice(0, MAX_TEXT));
+
+/** The canonical bytes a row's hash covers: prevHash, then a fixed-order JSON array. */
+function canonical(row: Omit<AuditRow, 'hash'>): Uint8Array {
+  const body = Buffer.from(
+    JSON.stringify([
+      1,
+      row.seq,
+      row.at,
+      row.action,
+      row.actor_type,
+      row.actor_id,
+      row.actor_name,
+      row.ticket_id,
+      row.credential_id,
+      row.reason,
+      row.detail,
+      row.ip,
+      row.user_agent,
+    ]),
+    'utf8',
+  );
+  return Buffer.concat([row.prev_hash, body]);
+}
+
+export function toAuditEvent(row: AuditRow): AuditEvent {
+  return {
+    seq: row.seq,
+    at: new Date(row.at).toISOString(),
+    action: row.action,
+    actor: { type: row.actor_type as ActorType, id: row.actor_id, name: row.actor_name },
+    ticketId: row.ticket_id,
+    credentialId: row.credential_id,
+    reason: row.reason,
+    detail: row.detail,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    prevHash: row.prev_hash.toString('hex'),
+    hash: row.hash.toString('hex'),
+  };
+}
+
+export interface Audit {
+  /** Appends one event to the chain. Call inside a write transaction: the caller's commit is the audit's commit. */
+  record(entry: AuditEntry): AuditRow;
+  listEvents(filter: AuditFilter): { items: AuditEvent[]; nextCursor: string | null };
+  revealsOf(credentialIds: string[]): AuditRow[];
+  countReveals(credentialIds: string[]): Map<string, number>;
+  verifyChain(options?: { head?: string }): VerifyResult;
+  exportEvents(sinceAt?: number): Generator<AuditEvent>;
+}
+
+export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array; clock: Clock }): Audit {
+  const { auditStore: store, auditKey, clock } = deps;
+
+  const record = (entry: AuditEntry): AuditRow => {
+    const head = store.head();
+    const row: Omit<AuditRow, 'hash'> = {
+      seq: (head?.seq ?? 0) + 1,
+      at: clock.now(),
+      action: entry.action,
+      actor_type: entry.actor.type,
+      actor_id: entry.actor.id,
+      actor_name: clip(entry.actor.name),
+      ticket_id: entry.ticketId ?? null,
+      credential_id: entry.credentialId ?? null,
+      reason: clip(entry.reason),
+      detail: clip(entry.detail),
+      ip: clip(entry.origin?.ip),
+      user_agent: clip(entry.origin?.userAgent),
+      prev_hash: head ? Buffer.from(head.hash) : GENESIS,
+    };
+    const full: AuditRow = { ...row, hash: Buffer.from(auditMac(auditKey, canonical(row))) };
+    store.insert(full);
+    return full;
+  };
+
+  const listEvents = (filter: AuditFilter) => {
+    const limit = filter.limit ?? 50;
+    const beforeSeq = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+    const rows = store.query({ ...filter, beforeSeq, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    const nextCursor = rows.length > limit ? Buffer.from(String(page[page.length - 1]!.seq)).toString('base64url') : null;
+    return { items: page.map(toAuditEvent), nextCursor };
+  };
+
+  const verifyChain = (options: { head?: string } = {}): VerifyResult => {
+    let expectedSeq = 1;
+    let prev: Buffer = GENESIS;
+    let count = 0;
+    let sawHead = options.head === undefined;
+    const wantedHead = options.head?.toLowerCase();
+    for (const row of store.iterate()) {
+      const fail = (problem: string): VerifyResult => ({
+        ok: false,
+        count,
+        headSeq: expectedSeq - 1,
+        headHash: prev.toString('hex'),
+        firstBadSeq: row.seq === expectedSeq ? row.seq : Math.min(row.seq, expectedSeq),
+        problem,
+      });
+      if (row.seq !== expectedSeq) return fail(`row ${expectedSeq} is missing (next row is ${row.seq})`);
+      if (!constantTimeEqual(row.prev_hash, prev)) return fail(`row ${row.seq} does not follow row ${row.seq - 1} (prevHash differs)`);
+      const mac = auditMac(auditKey, canonical(row));
+      if (!constantTimeEqual(row.hash, mac)) return fail(`row ${row.seq} was altered (hash does not match its content)`);
+      prev = row.hash;
+      count++;
+      expectedSeq++;
+      if (!sawHead && prev.toString('hex') === wantedHead) sawHead = true;
+    }
+    const result: VerifyResult = { ok: true, count, headSeq: expectedSeq - 1, headHash: prev.toString('hex') };
+    if (!sawHead) {
+      return { ...result, ok: false, firstBadSeq: expectedSeq, problem: `head ${options.head} is not in the chain: rows were cut off the end` };
+    }
+    return result;
+  };
+
+  function* exportEvents(sinceAt?: number): Generator<AuditEvent> {
+    for (const row of store.iterate(sinceAt)) yield toAuditEvent(row);
+  }
+
+  return { record, listEvents, revealsOf: (ids) => store.revealsOf(ids), countReveals: (ids) => store.countReveals(ids), verifyChain, exportEvents };
+}
+
+function decodeCursor(cursor: string): number {
+  const seq = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new BadRequest('invalid_cursor', 'cursor is not one this API gave out');
+  return seq;
+}

@@ -1,0 +1,228 @@
+import fs from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import pino from 'pino';
+import { ConfigError, readConfig, type Config } from '../config.js';
+import { rotateKeys } from '../crypto/key-rotation.js';
+import { VaultError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { composeVault, startServer, type Vault } from '../main.js';
+import { STAFF_ROLES } from '../staff-auth/staff-store.js';
+import { parseTtl } from '../staff-auth/staff-tokens.js';
+import { openDatabase } from '../storage/database.js';
+import { migrateDatabase } from '../storage/migrations.js';
+import { isoDateTime, parseInput } from '../validation.js';
+
+export interface CliIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  readStdin: () => Promise<string>;
+}
+
+const processIo: CliIo = {
+  stdout: (line) => process.stdout.write(line + '\n'),
+  stderr: (line) => process.stderr.write(line + '\n'),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+/** Commands other than `serve` log to stderr, so stdout carries only their output. */
+async function withVault<T>(fn: (vault: Vault) => Promise<T> | T): Promise<T> {
+  const config = readConfig();
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination({ fd: 2, sync: true }));
+  const vault = await composeVault(config, { log, warn: (m) => process.stderr.write(`\nWARNING: ${m}\n\n`) });
+  try {
+    return await fn(vault);
+  } finally {
+    vault.close();
+  }
+}
+
+export function buildCli(io: CliIo = processIo): Command {
+  const program = new Command('ticketvault')
+    .description('A self-hosted vault for the credentials customers hand to a support desk.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('start the HTTP server (migrates the database and starts the purge timer)')
+    .action(async () => {
+      const config = readConfig();
+      const running = await startServer(config, { warn: (m) => io.stderr(`\n${'!'.repeat(78)}\nWARNING: ${m}\n${'!'.repeat(78)}\n`) });
+      printStartBanner(io, config, running.url);
+      const shutdown = (signal: string) => {
+        io.stderr(`${signal}: stopping ticketvault…`);
+        void running.stop().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(() => {
+      const config = readConfig();
+      const db = openDatabase(config.databasePath);
+      try {
+        io.stdout(JSON.stringify(migrateDatabase(db)));
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command('purge')
+    .description('expire what is due and destroy ended credentials now; prints a JSON summary')
+    .action(() =>
+      withVault(async (vault) => {
+        io.stdout(JSON.stringify(await vault.purge.runPurge()));
+      }),
+    );
+
+  const staff = program.command('staff').description('manage staff members and their tokens');
+  staff
+    .command('add')
+    .description('add a staff member')
+    .argument('<email>', 'their e-mail address (the sign-in name)')
+    .addOption(new Option('--role <role>', 'what they may do').choices(STAFF_ROLES).makeOptionMandatory())
+    .option('--name <name>', 'display name shown in audit rows and to customers')
+    .option('--password-stdin', 'read a password for console sign-in from standard input')
+    .action((email: string, opts: { role: string; name?: string; passwordStdin?: boolean }) =>
+      withVault(async (vault) => {
+        const password = opts.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, '') : undefined;
+        const added = vault.staff.addStaff({ email, role: opts.role, name: opts.name, password });
+        io.stdout(`added ${added.role} ${added.email} (${added.name}), id ${added.id}`);
+        io.stdout(`next: npx ticketvault staff token ${added.email}`);
+      }),
+    );
+  staff
+    .command('token')
+    .description('print a bearer token (JWT) for a staff member, alone on the last line')
+    .argument('<email>')
+    .option('--ttl <duration>', 'lifetime, e.g. 30m, 8h, 2d', '8h')
+    .action((email: string, opts: { ttl: string }) =>
+      withVault(async (vault) => {
+        const member = vault.staff.findStaffByEmail(email);
+        if (member.disabledAt !== null) throw new VaultError(403, 'staff_disabled', 'Forbidden', `${member.email} is disabled.`);
+        const { token, expiresAt } = await vault.staffTokens.issueStaffToken(member, parseTtl(opts.ttl));
+        io.stderr(`token for ${member.email} (${member.role}), valid until ${expiresAt}:`);
+        io.stdout(token);
+      }),
+    );
+  staff
+    .command('list')
+    .description('list staff members')
+    .action(() =>
+      withVault((vault) => {
+        for (const s of vault.staff.listStaff()) io.stdout(JSON.stringify(s));
+      }),
+    );
+  staff
+    .command('disable')
+    .description('disable a staff member; their tokens stop working at once')
+    .argument('<email>')
+    .action((email: string) =>
+      withVault((vault) => {
+        const s = vault.staff.disableStaff(email);
+        io.stdout(`disabled ${s.email}`);
+      }),
+    );
+
+  const audit = program.command('audit').description('verify and export the audit log');
+  audit
+    .command('verify')
+    .description('walk the hash chain; exit 1 naming the first broken row')
+    .option('--head <hash>', 'a head hash saved earlier: also detects rows cut off the end')
+    .action((opts: { head?: string }) =>
+      withVault((vault) => {
+        const result = vault.audit.verifyChain({ head: opts.head });
+        if (!result.ok) {
+          io.stderr(`audit chain BROKEN at seq ${result.firstBadSeq}: ${result.problem}`);
+          io.stdout(JSON.stringify(result));
+          process.exitCode = 1;
+          return;
+        }
+        io.stderr(`audit chain intact: ${result.count} events; save the head to detect truncation later`);
+        io.stdout(JSON.stringify(result));
+      }),
+    );
+  audit
+    .command('export')
+    .description('write audit events as JSON Lines to stdout')
+    .option('--since <time>', 'only events at or after this ISO 8601 time')
+    .action((opts: { since?: string }) =>
+      withVault((vault) => {
+        const since = opts.since === undefined ? undefined : parseInput(isoDateTime, opts.since, '--since');
+        for (const event of vault.audit.exportEvents(since)) io.stdout(JSON.stringify(event));
+      }),
+    );
+
+  program
+    .command('keys')
+    .description('master key operations')
+    .command('rotate')
+    .description('re-wrap every key under the current master key (the first listed) and replace the intake key pair')
+    .action(() =>
+      withVault((vault) => {
+        const summary = rotateKeys({
+          db: vault.db,
+          keyring: vault.keys.keyring,
+          vaultKeyStore: vault.stores.vaultKeyStore,
+          credentialStore: vault.stores.credentialStore,
+          receiptStore: vault.stores.receiptStore,
+          audit: vault.audit,
+          clock: vault.clock,
+        });
+        io.stdout(JSON.stringify(summary));
+        io.stderr('restart running servers so they publish the new intake key; older master keys can be removed once every server has restarted.');
+      }),
+    );
+
+  program
+    .command('backup')
+    .description('write a consistent copy of the database to <file> (ciphertext only: keep the master key apart)')
+    .argument('<file>')
+    .action((file: string) =>
+      withVault(async (vault) => {
+        if (fs.existsSync(file)) throw new VaultError(409, 'backup_exists', 'Conflict', `${file} already exists; choose a new file name.`);
+        await vault.db.backup(file);
+        fs.chmodSync(file, 0o600);
+        io.stdout(JSON.stringify({ backup: file, bytes: fs.statSync(file).size }));
+      }),
+    );
+
+  return program;
+}
+
+function printStartBanner(io: CliIo, config: Config, url: string) {
+  io.stderr(`ticketvault is listening on ${url} (public URL ${config.publicUrl}), database ${config.databasePath}`);
+  io.stderr('Create the first staff member and a bearer token in another terminal:');
+  io.stderr('  npx ticketvault staff add you@example.com --role admin --name "Your Name"');
+  io.stderr('  npx ticketvault staff token you@example.com');
+}
+
+/** Entry point for bin/ticketvault.js; returns the exit code. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const program = buildCli(io);
+  program.configureOutput({ writeOut: (s) => io.stdout(s.trimEnd()), writeErr: (s) => io.stderr(s.trimEnd()) });
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof ConfigError) {
+      io.stderr(`ticketvault: configuration error: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof VaultError) {
+      io.stderr(`ticketvault: ${error.message} (${error.code})`);
+      return 1;
+    }
+    io.stderr(`ticketvault: ${(error as Error).message ?? String(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,135 @@
+import type { Actor, Audit, AuditAction, Origin } from '../audit/audit.js';
+import { Gone, Locked, type VaultError } from '../errors.js';
+import type { TicketStatus } from '../tickets/tickets-store.js';
+import type { CredentialRecord, CredentialStatus, CredentialStore, EndReason } from './credentials-store.js';
+
+// expire, revoke, withdraw end a credential (it can never be revealed again);
+// purge destroys the ciphertext and data key of an ended one. Four words, four functions.
+
+export interface LifecycleDeps {
+  credentialStore: CredentialStore;
+  audit: Audit;
+}
+
+const END_STATUS: Record<EndReason, CredentialStatus> = {
+  ticket_closed: 'expired',
+  expired: 'expired',
+  revoked: 'revoked',
+  withdrawn: 'withdrawn',
+};
+
+const END_ACTION: Record<EndReason, AuditAction> = {
+  ticket_closed: 'credential.expired',
+  expired: 'credential.expired',
+  revoked: 'credential.revoked',
+  withdrawn: 'credential.withdrawn',
+};
+
+const END_CODE: Record<EndReason, { code: string; detail: string }> = {
+  ticket_closed: { code: 'ticket_closed', detail: 'The ticket is closed; its credentials can no longer be revealed.' },
+  expired: { code: 'credential_expired', detail: 'This credential has expired and can no longer be revealed.' },
+  revoked: { code: 'credential_revoked', detail: 'This credential was revoked by staff.' },
+  withdrawn: { code: 'credential_withdrawn', detail: 'The customer withdrew this credential.' },
+};
+
+export const isLive = (status: CredentialStatus) => status === 'active' || status === 'restricted';
+
+/** Ends a live credential inside the caller's write transaction; false if it had already ended. */
+export function endCredential(
+  deps: LifecycleDeps,
+  credential: CredentialRecord,
+  because: EndReason,
+  at: number,
+  actor: Actor,
+  origin?: Origin,
+): boolean {
+  if (!deps.credentialStore.end(credential.id, END_STATUS[because], because, at)) return false;
+  deps.audit.record({
+    action: END_ACTION[because],
+    actor,
+    origin,
+    ticketId: credential.ticketId,
+    credentialId: credential.id,
+    detail: because,
+  });
+  return true;
+}
+
+/** Destroys an ended credential's ciphertext and wrapped data key; metadata and audit stay. */
+export function purgeCredential(deps: LifecycleDeps, credential: CredentialRecord, at: number, actor: Actor): boolean {
+  if (!deps.credentialStore.purge(credential.id, at)) return false;
+  deps.audit.record({
+    action: 'credential.purged',
+    actor,
+    ticketId: credential.ticketId,
+    credentialId: credential.id,
+    detail: credential.endedBecause,
+  });
+  return true;
+}
+
+export interface EffectiveState {
+  status: CredentialStatus;
+  endedBecause: EndReason | null;
+}
+
+/** What a credential is now, whatever the purge timer has or has not written yet. */
+export function effectiveState(credential: CredentialRecord, ticketStatus: TicketStatus, now: number): EffectiveState {
+  if (!isLive(credential.status)) return { status: credential.status, endedBecause: credential.endedBecause };
+  if (ticketStatus === 'closed') return { status: 'expired', endedBecause: 'ticket_closed' };
+  if (now >= credential.expiresAt) return { status: 'expired', endedBecause: 'expired' };
+  return { status: credential.status, endedBecause: null };
+}
+
+export function endedError(because: EndReason | null): Gone {
+  const { code, detail } = END_CODE[because ?? 'expired'];
+  return new Gone(code, detail);
+}
+
+/**
+ * DESIGN.md "Reveal answers", in order: ended (why it ended) → ticket closed → past
+ * expiresAt → restricted. Null when the credential may be revealed.
+ */
+export function revealDenial(credential: CredentialRecord, ticketStatus: TicketStatus, now: number): VaultError | null {
+  if (!isLive(credential.status)) return endedError(credential.endedBecause);
+  if (ticketStatus === 'closed') return endedError('ticket_closed');
+  if (now >= credential.expiresAt) return endedError('expired');
+  if (credential.status === 'restricted') {
+    return new Locked('credential_restricted', 'The customer has frozen reveals of this credential.');
+  }
+  return null;
+}
+
+export interface CredentialView {
+  id: string;
+  ticketId: string;
+  kind: string;
+  label: string;
+  status: CredentialStatus;
+  endedBecause: EndReason | null;
+  submittedAt: string;
+  expiresAt: string;
+  rectifiedAt: string | null;
+  endedAt: string | null;
+  purgedAt: string | null;
+  revealCount?: number;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function credentialView(credential: CredentialRecord, ticketStatus: TicketStatus, now: number): CredentialView {
+  const state = effectiveState(credential, ticketStatus, now);
+  return {
+    id: credential.id,
+    ticketId: credential.ticketId,
+    kind: credential.kind,
+    label: credential.label,
+    status: state.status,
+    endedBecause: state.endedBecause,
+    submittedAt: new Date(credential.submittedAt).toISOString(),
+    expiresAt: new Date(credential.expiresAt).toISOString(),
+    rectifiedAt: iso(credential.rectifiedAt),
+    endedAt: iso(credential.endedAt ?? (state.status === 'expired' && isLive(credential.status) ? credential.expiresAt : null)),
+    purgedAt: iso(credential.purgedAt),
+  };
+}

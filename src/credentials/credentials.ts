@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { Actor, Audit, Origin } from '../audit/audit.js';
+import type { Clock } from '../clock.js';
+import { encryptSecret } from '../crypto/credential-cipher.js';
+import type { VaultKeys } from '../crypto/vault-keys.js';
+import { issueToken } from '../crypto/tokens.js';
+import { Gone, NotFound } from '../errors.js';
+import type { IntakeLinks } from '../intake-links/intake-links.js';
+import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
+import type { ReceiptRecord, ReceiptStore } from '../receipts/receipts-store.js';
+import { receiptTokenContext } from '../receipts/receipt-tokens.js';
+import type { Database } from '../storage/database.js';
+import { writeTransaction } from '../storage/database.js';
+import type { TicketStore } from '../tickets/tickets-store.js';
+import { isUuid } from '../validation.js';
+import { KIND_SPECS } from './credential-kinds.js';
+import { credentialView, effectiveState, endCredential, isLive, type CredentialView } from './credential-lifecycle.js';
+import type { CredentialRecord, CredentialStore } from './credentials-store.js';
+import { parseSubmission, readSecretFields } from './submitted-fields.js';
+
+export interface CredentialDeps {
+  db: Database;
+  credentialStore: CredentialStore;
+  ticketStore: TicketStore;
+  intakeLinkStore: IntakeLinkStore;
+  receiptStore: ReceiptStore;
+  intakeLinks: IntakeLinks;
+  audit: Audit;
+  clock: Clock;
+  keys: VaultKeys;
+  publicUrl: string;
+  credentialMaxAgeSeconds: number;
+}
+
+export interface SubmittedCredential {
+  credentialId: string;
+  expiresAt: string;
+  receiptUrl: string;
+}
+
+export function createCredentials(deps: CredentialDeps) {
+  const { db, credentialStore, ticketStore, intakeLinkStore, receiptStore, audit, clock, keys } = deps;
+
+  /** A customer's submission through an intake link: validated, encrypted, stored with a fresh receipt. */
+  function submitCredential(token: string, body: unknown, origin?: Origin): SubmittedCredential {
+    const { link, ticket } = deps.intakeLinks.findUsableLink(token);
+    const submission = parseSubmission(body);
+    const fields = readSecretFields(submission.kind, submission, keys.intakeKeyPairs);
+
+    const now = clock.now();
+    const credentialId = randomUUID();
+    const secret = encryptSecret(keys.keyring, { credentialId, ticketId: ticket.id, kind: submission.kind }, Buffer.from(JSON.stringify(fields), 'utf8'));
+    const receiptToken = issueToken();
+    const receiptId = randomUUID();
+    const wrappedToken = keys.keyring.wrap(Buffer.from(receiptToken.token, 'utf8'), receiptTokenContext(receiptId));
+    const receipt: ReceiptRecord = {
+      id: receiptId,
+      ticketId: ticket.id,
+      intakeLinkId: link.id,
+      tokenHash: receiptToken.hash,
+      tokenKekId: wrappedToken.kekId,
+      tokenWrapped: wrappedToken.wrapped,
+      notifyOnReveal: true,
+      createdAt: now,
+    };
+    const credential: CredentialRecord = {
+      id: credentialId,
+      ticketId: ticket.id,
+      receiptId,
+      intakeLinkId: link.id,
+      kind: submission.kind,
+      label: submission.label || KIND_SPECS[submission.kind].title,
+      status: 'active',
+      endedBecause: null,
+      submittedAt: now,
+      expiresAt: Math.min(now + deps.credentialMaxAgeSeconds * 1000, ticket.supportUntil),
+      rectifiedAt: null,
+      endedAt: null,
+      purgedAt: null,
+      updatedAt: now,
+    };
+    const customer: Actor = { type: 'customer', id: receiptId, name: ticket.customerName ?? ticket.customerEmail };
+
+    writeTransaction(db, () => {
+      // Re-checked inside the transaction: the ticket may have closed, the link been revoked or used up.
+      deps.intakeLinks.findUsableLink(token);
+      if (!intakeLinkStore.use(link.id)) throw new Gone('intake_link_used_up', 'This link has been used as many times as allowed.');
+      receiptStore.insert(receipt);
+      credentialStore.insert(credential, secret);
+      audit.record({ action: 'credential.submitted', actor: customer, origin, ticketId: ticket.id, credentialId, detail: credential.kind });
+    });
+    return {
+      credentialId,
+      expiresAt: new Date(credential.expiresAt).toISOString(),
+      receiptUrl: `${deps.publicUrl}/r/${receiptToken.token}`,
+    };
+  }
+
+  function requireCredential(id: string): CredentialRecord {
+    const credential = isUuid(id) ? credentialStore.get(id) : undefined;
+    if (!credential) throw new NotFound('credential_not_found', 'No credential with that id.');
+    return credential;
+  }
+
+  function getCredential(id: string): CredentialView {
+    const credential = requireCredential(id);
+    const ticket = ticketStore.get(credential.ticketId)!;
+    const view = credentialView(credential, ticket.status, clock.now());
+    return { ...view, revealCount: audit.countReveals([credential.id]).get(credential.id) ?? 0 };
+  }
+
+  /** Staff revoke: ends the credential for good; the purge job destroys it. Idempotent. */
+  function revokeCredential(id: string, actor: Actor, origin?: Origin): void {
+    const found = requireCredential(id);
+    writeTransaction(db, () => {
+      const credential = credentialStore.get(found.id)!;
+      const now = clock.now();
+      const ticket = ticketStore.get(credential.ticketId)!;
+      // Already ended (or due to end): keep why it ended; the purge job records the expiry.
+      if (!isLive(effectiveState(credential, ticket.status, now).status)) return;
+      endCredential({ credentialStore, audit }, credential, 'revoked', now, actor, origin);
+    });
+  }
+
+  return { submitCredential, getCredential, revokeCredential, requireCredential };
+}
+
+export type Credentials = ReturnType<typeof createCredentials>;

@@ -1,0 +1,93 @@
+import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
+import type { Clock } from '../clock.js';
+import type { CredentialStore } from '../credentials/credentials-store.js';
+import { receiptTokenContext } from '../receipts/receipt-tokens.js';
+import type { ReceiptStore } from '../receipts/receipts-store.js';
+import type { Database } from '../storage/database.js';
+import { writeTransaction } from '../storage/database.js';
+import { rewrapSecret } from './credential-cipher.js';
+import type { Keyring } from './keyring.js';
+import { createIntakeKey, wrapContext } from './vault-keys.js';
+import type { VaultKeyStore } from './vault-keys-store.js';
+
+export interface RotationDeps {
+  db: Database;
+  keyring: Keyring;
+  vaultKeyStore: VaultKeyStore;
+  credentialStore: CredentialStore;
+  receiptStore: ReceiptStore;
+  audit: Audit;
+  clock: Clock;
+}
+
+export interface RotationSummary {
+  kekId: string;
+  rewrapped: { dataKeys: number; receiptTokens: number; vaultKeys: number };
+  intakeKeyId: string;
+  retiredIntakeKeysDeleted: number;
+}
+
+const PAGE = 1000;
+/** Pages opened before a rotation still seal to the old intake key; it is kept this long. */
+export const RETIRED_INTAKE_KEY_GRACE_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * `ticketvault keys rotate`: re-wraps every data key, receipt token and vault key under the
+ * current master key (the first in MASTER_KEY / MASTER_KEY_FILE), so older master keys can then
+ * be removed, and replaces the intake key pair. Ciphertexts are untouched; restartable.
+ */
+export function rotateKeys(deps: RotationDeps): RotationSummary {
+  const { db, keyring, vaultKeyStore, credentialStore, receiptStore, audit, clock } = deps;
+  const current = keyring.currentId;
+
+  let dataKeys = 0;
+  for (let after = ''; ; ) {
+    const page = credentialStore.listSecretsPage(after, PAGE);
+    if (page.length === 0) break;
+    writeTransaction(db, () => {
+      for (const s of page) {
+        if (s.kekId === current) continue;
+        const next = rewrapSecret(keyring, { credentialId: s.id, ticketId: s.ticketId, kind: s.kind }, s);
+        credentialStore.rewrapSecret(s.id, next.kekId, next.wrappedDek);
+        dataKeys++;
+      }
+    });
+    after = page[page.length - 1]!.id;
+  }
+
+  let receiptTokens = 0;
+  for (let after = ''; ; ) {
+    const page = receiptStore.listPage(after, PAGE);
+    if (page.length === 0) break;
+    writeTransaction(db, () => {
+      for (const r of page) {
+        if (r.tokenKekId === current) continue;
+        const token = keyring.unwrap(r.tokenKekId, r.tokenWrapped, receiptTokenContext(r.id));
+        const next = keyring.wrap(token, receiptTokenContext(r.id));
+        token.fill(0);
+        receiptStore.rewrapToken(r.id, next.kekId, next.wrapped);
+        receiptTokens++;
+      }
+    });
+    after = page[page.length - 1]!.id;
+  }
+
+  return writeTransaction(db, () => {
+    const now = clock.now();
+    let vaultKeys = 0;
+    for (const row of vaultKeyStore.listAll()) {
+      if (row.kekId === current) continue;
+      const secret = keyring.unwrap(row.kekId, row.wrapped, wrapContext(row.purpose, row.id));
+      const next = keyring.wrap(secret, wrapContext(row.purpose, row.id));
+      secret.fill(0);
+      vaultKeyStore.rewrap(row.id, next.kekId, next.wrapped);
+      vaultKeys++;
+    }
+    for (const row of vaultKeyStore.list('intake')) if (row.retiredAt === null) vaultKeyStore.retire(row.id, now);
+    const intakeKeyId = createIntakeKey(vaultKeyStore, keyring, now);
+    const retiredIntakeKeysDeleted = vaultKeyStore.deleteRetiredBefore('intake', now - RETIRED_INTAKE_KEY_GRACE_MS);
+    const summary: RotationSummary = { kekId: current, rewrapped: { dataKeys, receiptTokens, vaultKeys }, intakeKeyId, retiredIntakeKeysDeleted };
+    audit.record({ action: 'keys.rotated', actor: SYSTEM_ACTOR, detail: JSON.stringify(summary) });
+    return summary;
+  });
+}

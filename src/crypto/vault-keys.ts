@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Database } from '../storage/database.js';
+import { writeTransaction } from '../storage/database.js';
+import type { Keyring } from './keyring.js';
+import { generateBoxKeyPair, type BoxKeyPair } from './sealed-box.js';
+import { generateSigningSeed, signingKeyPair, type SigningKeyPair } from './signing-keys.js';
+import { sodium } from './sodium.js';
+import type { VaultKeyPurpose, VaultKeyRow, VaultKeyStore } from './vault-keys-store.js';
+
+/** The vault's own keys, unwrapped in memory for the life of the process. */
+export interface VaultKeys {
+  keyring: Keyring;
+  /** Current intake pair first; retired pairs still open boxes sealed before a rotation. */
+  intakeKeyPairs: BoxKeyPair[];
+  intakePublicKey: string;
+  signing: SigningKeyPair;
+  auditKey: Uint8Array;
+}
+
+export const wrapContext = (purpose: VaultKeyPurpose, id: string) => `ticketvault/vault-key/v1|${purpose}|${id}`;
+
+/** Creates any missing vault key (first start), then unwraps them all under the keyring. */
+export function loadVaultKeys(deps: { db: Database; vaultKeyStore: VaultKeyStore; keyring: Keyring; clock: Clock }): VaultKeys {
+  const { db, vaultKeyStore: store, keyring, clock } = deps;
+  writeTransaction(db, () => {
+    if (!store.list('intake').some((k) => k.retiredAt === null)) createIntakeKey(store, keyring, clock.now());
+    if (!store.list('signing').some((k) => k.retiredAt === null)) {
+      const { seed, publicKey } = generateSigningSeed();
+      insertKey(store, keyring, 'signing', seed, publicKey, clock.now());
+    }
+    if (store.list('audit').length === 0) {
+      // Derived from the KEK at first start and kept wrapped, so KEK rotation keeps old rows verifiable.
+      insertKey(store, keyring, 'audit', keyring.deriveKey(1, 'tvaudit_'), null, clock.now());
+    }
+  });
+
+  const open = (row: VaultKeyRow) => keyring.unwrap(row.kekId, row.wrapped, wrapContext(row.purpose, row.id));
+  const intakeKeyPairs = store.list('intake').map((row) => ({ id: row.id, publicKey: row.publicKey!, secretKey: open(row) }));
+  const signingRow = store.list('signing').find((k) => k.retiredAt === null)!;
+  const auditRow = store.list('audit')[0]!;
+  return {
+    keyring,
+    intakeKeyPairs,
+    intakePublicKey: Buffer.from(intakeKeyPairs[0]!.publicKey).toString('base64url'),
+    signing: signingKeyPair(signingRow.id, open(signingRow), signingRow.publicKey!),
+    auditKey: open(auditRow),
+  };
+}
+
+export function createIntakeKey(store: VaultKeyStore, keyring: Keyring, now: number): string {
+  const pair = generateBoxKeyPair();
+  return insertKey(store, keyring, 'intake', pair.secretKey, pair.publicKey, now);
+}
+
+function insertKey(
+  store: VaultKeyStore,
+  keyring: Keyring,
+  purpose: VaultKeyPurpose,
+  secret: Uint8Array,
+  publicKey: Uint8Array | null,
+  now: number,
+): string {
+  const id = `${purpose}_${randomUUID()}`;
+  const { kekId, wrapped } = keyring.wrap(secret, wrapContext(purpose, id));
+  sodium().memzero(secret);
+  store.insert({ id, purpose, kekId, wrapped, publicKey, createdAt: now, retiredAt: null });
+  return id;
+}

@@ -1,0 +1,51 @@
+import { Router } from 'express';
+import type { Credentials } from '../credentials/credentials.js';
+import type { IntakeLinks } from '../intake-links/intake-links.js';
+import type { Receipts } from '../receipts/receipts.js';
+import { param } from './params.js';
+import { originOf } from './request-origin.js';
+
+export interface CustomerRouteDeps {
+  intakeLinks: IntakeLinks;
+  credentials: Credentials;
+  receipts: Receipts;
+}
+
+/** The customer's API: the token in the path is the only credential. */
+export function customerRoutes(deps: CustomerRouteDeps): Router {
+  const { intakeLinks, credentials, receipts } = deps;
+  const router = Router();
+
+  router.get('/intake/:token', (req, res) => {
+    res.json(intakeLinks.describeIntakeLink(param(req, 'token')));
+  });
+  router.post('/intake/:token/credentials', (req, res) => {
+    res.status(201).json(credentials.submitCredential(param(req, 'token'), req.body, originOf(req)));
+  });
+
+  router.get('/receipts/:token', (req, res) => {
+    res.json(receipts.viewReceipt(param(req, 'token')));
+  });
+  router.get('/receipts/:token/export', (req, res) => {
+    const exported = receipts.exportReceipt(param(req, 'token'), originOf(req));
+    const name = `ticketvault-${exported.ticket.externalRef.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}-export.json`;
+    res.set('Content-Disposition', `attachment; filename="${name}"`).json(exported);
+  });
+  router.put('/receipts/:token/preferences', (req, res) => {
+    res.json(receipts.setPreferences(param(req, 'token'), req.body));
+  });
+  router.delete('/receipts/:token/credentials/:id', (req, res) => {
+    receipts.withdrawCredential(param(req, 'token'), param(req, 'id'), originOf(req));
+    res.status(204).end();
+  });
+  router.post('/receipts/:token/credentials/:id/restrict', (req, res) => {
+    res.json(receipts.restrictCredential(param(req, 'token'), param(req, 'id'), originOf(req)));
+  });
+  router.post('/receipts/:token/credentials/:id/unrestrict', (req, res) => {
+    res.json(receipts.unrestrictCredential(param(req, 'token'), param(req, 'id'), originOf(req)));
+  });
+  router.put('/receipts/:token/credentials/:id', (req, res) => {
+    res.json(receipts.rectifyCredential(param(req, 'token'), param(req, 'id'), req.body, originOf(req)));
+  });
+  return router;
+}

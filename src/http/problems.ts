@@ -1,0 +1,73 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { TooManyRequests, VaultError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+// The one place where errors become responses: RFC 9457 problem+json with a stable `code`.
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  [extension: string]: unknown;
+}
+
+export interface ProblemInput {
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  [extension: string]: unknown;
+}
+
+export function sendProblem(res: Response, problem: ProblemInput): void {
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .set('Cache-Control', 'no-store')
+    .send(JSON.stringify({ type: `urn:ticketvault:problem:${problem.code}`, ...problem }));
+}
+
+// body-parser's errors carry a `type`; these are the client's fault and say so.
+const BODY_ERRORS: Record<string, { status: number; code: string; title: string; detail: string }> = {
+  'entity.parse.failed': { status: 400, code: 'malformed_json', title: 'Bad request', detail: 'The body is not valid JSON.' },
+  'entity.too.large': { status: 413, code: 'payload_too_large', title: 'Payload too large', detail: 'The body is larger than 1 MiB.' },
+  'encoding.unsupported': { status: 415, code: 'unsupported_media_type', title: 'Unsupported media type', detail: 'Unsupported content encoding.' },
+  'charset.unsupported': { status: 415, code: 'unsupported_media_type', title: 'Unsupported media type', detail: 'Send JSON as UTF-8.' },
+  'request.aborted': { status: 400, code: 'request_aborted', title: 'Bad request', detail: 'The request body was cut short.' },
+  'request.size.invalid': { status: 400, code: 'request_aborted', title: 'Bad request', detail: 'The body does not match its Content-Length.' },
+};
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof VaultError) {
+      if (err instanceof TooManyRequests) res.set('Retry-After', String(err.retryAfterSeconds));
+      if (err.status === 401) res.set('WWW-Authenticate', 'Bearer realm="ticketvault"');
+      sendProblem(res, { title: err.title, status: err.status, detail: err.message, code: err.code, ...err.extra });
+      return;
+    }
+    const bodyError = typeof err?.type === 'string' ? BODY_ERRORS[err.type] : undefined;
+    if (bodyError) {
+      sendProblem(res, bodyError);
+      return;
+    }
+    // Never echo internals: the log gets the error (without request bodies), the client an id-free 500.
+    log.error({ err, method: req.method, route: routeOf(req) }, 'unhandled error');
+    sendProblem(res, { title: 'Internal server error', status: 500, detail: 'Something went wrong on our side.', code: 'internal_error' });
+  };
+}
+
+export const unknownEndpoint: RequestHandler = (_req, res) => {
+  sendProblem(res, { title: 'Not found', status: 404, detail: 'There is no such endpoint.', code: 'not_found' });
+};
+
+/** The route template ("/api/v1/intake/:token"), never the URL, which may hold a token. */
+export function routeOf(req: { baseUrl?: string; route?: { path?: unknown } }): string {
+  const path = req.route?.path;
+  return typeof path === 'string' ? `${req.baseUrl ?? ''}${path}` : `${req.baseUrl ?? ''}(unmatched)`;
+}

@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import type { Actor, Audit, Origin } from '../audit/audit.js';
+import type { Clock } from '../clock.js';
+import { effectiveState, endCredential, endedError, isLive, purgeCredential, type LifecycleDeps } from '../credentials/credential-lifecycle.js';
+import type { CredentialRecord, CredentialStore } from '../credentials/credentials-store.js';
+import { parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
+import { encryptSecret } from '../crypto/credential-cipher.js';
+import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
+import type { VaultKeys } from '../crypto/vault-keys.js';
+import { NotFound } from '../errors.js';
+import type { Database } from '../storage/database.js';
+import { checkpointWal, writeTransaction } from '../storage/database.js';
+import type { TicketRecord, TicketStore } from '../tickets/tickets-store.js';
+import { isUuid, parseInput } from '../validation.js';
+import type { ReceiptRecord, ReceiptStore } from './receipts-store.js';
+
+const preferencesSchema = z.strictObject({ notifyOnReveal: z.boolean({ error: 'must be true or false' }) });
+
+export interface ReceiptDeps {
+  db: Database;
+  receiptStore: ReceiptStore;
+  credentialStore: CredentialStore;
+  ticketStore: TicketStore;
+  audit: Audit;
+  clock: Clock;
+  keys: VaultKeys;
+  vendorName: string;
+}
+
+export interface Reveal {
+  at: string;
+  by: string | null;
+  reason: string | null;
+}
+
+export interface ReceiptCredential {
+  id: string;
+  kind: string;
+  label: string;
+  status: string;
+  endedBecause: string | null;
+  submittedAt: string;
+  expiresAt: string;
+  rectifiedAt: string | null;
+  reveals: Reveal[];
+}
+
+interface Held {
+  receipt: ReceiptRecord;
+  ticket: TicketRecord;
+  customer: Actor;
+}
+
+export function createReceipts(deps: ReceiptDeps) {
+  const { db, receiptStore, credentialStore, ticketStore, audit, clock, keys } = deps;
+  const lifecycle: LifecycleDeps = { credentialStore, audit };
+
+  function openReceipt(token: string): Held {
+    const receipt = isWellFormedToken(token) ? receiptStore.getByTokenHash(hashToken(token)) : undefined;
+    const ticket = receipt && ticketStore.get(receipt.ticketId);
+    if (!receipt || !ticket) throw new NotFound('receipt_not_found', 'This receipt link does not exist.');
+    return { receipt, ticket, customer: { type: 'customer', id: receipt.id, name: ticket.customerName ?? ticket.customerEmail } };
+  }
+
+  function heldCredential(held: Held, credentialId: string): CredentialRecord {
+    const credential = isUuid(credentialId) ? credentialStore.get(credentialId) : undefined;
+    if (!credential || credential.receiptId !== held.receipt.id) {
+      throw new NotFound('credential_not_found', 'This receipt holds no credential with that id.');
+    }
+    return credential;
+  }
+
+  function receiptCredentials(held: Held): ReceiptCredential[] {
+    const now = clock.now();
+    const credentials = credentialStore.listByReceipt(held.receipt.id);
+    const reveals = new Map<string, Reveal[]>();
+    for (const row of audit.revealsOf(credentials.map((c) => c.id))) {
+      const list = reveals.get(row.credential_id!) ?? [];
+      list.push({ at: new Date(row.at).toISOString(), by: row.actor_name, reason: row.reason });
+      reveals.set(row.credential_id!, list);
+    }
+    return credentials.map((c) => toReceiptCredential(c, held.ticket, now, reveals.get(c.id) ?? []));
+  }
+
+  function viewReceipt(token: string) {
+    const held = openReceipt(token);
+    return {
+      ticket: { externalRef: held.ticket.externalRef, subject: held.ticket.subject, status: held.ticket.status },
+      vendorName: deps.vendorName,
+      preferences: { notifyOnReveal: held.receipt.notifyOnReveal },
+      credentials: receiptCredentials(held),
+    };
+  }
+
+  /** Restriction (freeze) and its lifting; only a live credential can change, and repeating is harmless. */
+  function setRestriction(token: string, credentialId: string, restricted: boolean, origin?: Origin): ReceiptCredential {
+    const held = openReceipt(token);
+    const found = heldCredential(held, credentialId);
+    writeTransaction(db, () => {
+      const credential = credentialStore.get(found.id)!;
+      const now = clock.now();
+      const state = effectiveState(credential, ticketStore.get(credential.ticketId)!.status, now);
+      if (!isLive(state.status)) throw endedError(state.endedBecause);
+      const target = restricted ? 'restricted' : 'active';
+      if (credential.status === target) return;
+      credentialStore.setStatus(credential.id, target, now);
+      audit.record({
+        action: restricted ? 'credential.restricted' : 'credential.unrestricted',
+        actor: held.customer,
+        origin,
+        ticketId: credential.ticketId,
+        credentialId: credential.id,
+      });
+    });
+    return single(held, found.id);
+  }
+
+  /** Rectification: new fields under a new data key; the old ciphertext and key are overwritten. */
+  function rectifyCredential(token: string, credentialId: string, body: unknown, origin?: Origin): ReceiptCredential {
+    const held = openReceipt(token);
+    const found = heldCredential(held, credentialId);
+    const state = effectiveState(found, held.ticket.status, clock.now());
+    if (!isLive(state.status)) throw endedError(state.endedBecause);
+    const payload = parseRectification(body);
+    const fields = readSecretFields(found.kind, payload, keys.intakeKeyPairs);
+    const secret = encryptSecret(keys.keyring, { credentialId: found.id, ticketId: found.ticketId, kind: found.kind }, Buffer.from(JSON.stringify(fields), 'utf8'));
+    writeTransaction(db, () => {
+      const credential = credentialStore.get(found.id)!;
+      const now = clock.now();
+      const current = effectiveState(credential, ticketStore.get(credential.ticketId)!.status, now);
+      if (!isLive(current.status)) throw endedError(current.endedBecause);
+      credentialStore.replaceSecret(credential.id, secret, now);
+      audit.record({ action: 'credential.rectified', actor: held.customer, origin, ticketId: credential.ticketId, credentialId: credential.id });
+    });
+    checkpointWal(db);
+    return single(held, found.id);
+  }
+
+  /** Withdrawal (erasure): ends the credential and destroys its secret at once. Repeating is harmless. */
+  function withdrawCredential(token: string, credentialId: string, origin?: Origin): void {
+    const held = openReceipt(token);
+    const found = heldCredential(held, credentialId);
+    writeTransaction(db, () => {
+      const credential = credentialStore.get(found.id)!;
+      const now = clock.now();
+      if (isLive(credential.status)) {
+        const state = effectiveState(credential, ticketStore.get(credential.ticketId)!.status, now);
+        // A credential already due to expire keeps that reason; a live one is withdrawn.
+        endCredential(lifecycle, credential, isLive(state.status) ? 'withdrawn' : state.endedBecause!, now, held.customer, origin);
+      }
+      const ended = credentialStore.get(found.id)!;
+      if (ended.status !== 'purged') purgeCredential(lifecycle, ended, now, held.customer);
+    });
+    checkpointWal(db);
+  }
+
+  /** Portability: everything held about this submission, as JSON, without any secret. */
+  function exportReceipt(token: string, origin?: Origin) {
+    const held = openReceipt(token);
+    writeTransaction(db, () => {
+      audit.record({ action: 'receipt.exported', actor: held.customer, origin, ticketId: held.ticket.id });
+    });
+    return {
+      exportedAt: new Date(clock.now()).toISOString(),
+      vendorName: deps.vendorName,
+      ticket: {
+        externalRef: held.ticket.externalRef,
+        subject: held.ticket.subject,
+        status: held.ticket.status,
+        customerEmail: held.ticket.customerEmail,
+        customerName: held.ticket.customerName,
+        supportUntil: new Date(held.ticket.supportUntil).toISOString(),
+      },
+      preferences: { notifyOnReveal: held.receipt.notifyOnReveal },
+      credentials: receiptCredentials(held),
+      note: 'Secret fields are never exported; only the vault holds them, encrypted, until they are destroyed.',
+    };
+  }
+
+  function setPreferences(token: string, body: unknown) {
+    const held = openReceipt(token);
+    const prefs = parseInput(preferencesSchema, body);
+    receiptStore.setNotifyOnReveal(held.receipt.id, prefs.notifyOnReveal);
+    return { notifyOnReveal: prefs.notifyOnReveal };
+  }
+
+  function single(held: Held, credentialId: string): ReceiptCredential {
+    return receiptCredentials(held).find((c) => c.id === credentialId)!;
+  }
+
+  return {
+    viewReceipt,
+    restrictCredential: (token: string, id: string, origin?: Origin) => setRestriction(token, id, true, origin),
+    unrestrictCredential: (token: string, id: string, origin?: Origin) => setRestriction(token, id, false, origin),
+    rectifyCredential,
+    withdrawCredential,
+    exportReceipt,
+    setPreferences,
+  };
+}
+
+export type Receipts = ReturnType<typeof createReceipts>;
+
+function toReceiptCredential(c: CredentialRecord, ticket: TicketRecord, now: number, reveals: Reveal[]): ReceiptCredential {
+  const state = effectiveState(c, ticket.status, now);
+  return {
+    id: c.id,
+    kind: c.kind,
+    label: c.label,
+    status: state.status,
+    endedBecause: state.endedBecause,
+    submittedAt: new Date(c.submittedAt).toISOString(),
+    expiresAt: new Date(c.expiresAt).toISOString(),
+    rectifiedAt: c.rectifiedAt === null ? null : new Date(c.rectifiedAt).toISOString(),
+    reveals,
+  };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import type { Actor, Audit, Origin } from '../audit/audit.js';
+import type { Clock } from '../clock.js';
+import { revealDenial } from '../credentials/credential-lifecycle.js';
+import type { CredentialStore, RevealRow } from '../credentials/credentials-store.js';
+import type { SecretFields } from '../credentials/credential-kinds.js';
+import { decryptSecret } from '../crypto/credential-cipher.js';
+import type { VaultKeys } from '../crypto/vault-keys.js';
+import { BadRequest, NotFound, ServiceUnavailable, VaultError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Database } from '../storage/database.js';
+import { writeTransaction } from '../storage/database.js';
+import { isUuid, rejectPrototypeKeys } from '../validation.js';
+
+export const MAX_REASON_LENGTH = 500;
+
+const revealBody = z.strictObject({
+  reason: z.string().trim().min(1).max(MAX_REASON_LENGTH),
+});
+
+export interface RevealDeps {
+  db: Database;
+  credentialStore: CredentialStore;
+  audit: Audit;
+  keys: VaultKeys;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface RevealedCredential {
+  id: string;
+  kind: string;
+  label: string;
+  fields: SecretFields;
+}
+
+type Outcome = { revealed: RevealRow } | { denied: VaultError };
+
+/**
+ * One reveal: check state and ticket → write the audit row → commit (synchronous=FULL) →
+ * decrypt → answer. No committed audit row, no secret (fail closed).
+ */
+export function createReveal(deps: RevealDeps) {
+  const { db, credentialStore, audit, keys, clock, log } = deps;
+
+  function parseReason(body: unknown): string {
+    rejectPrototypeKeys(body);
+    const parsed = revealBody.safeParse(body ?? {});
+    if (parsed.success) return parsed.data.reason;
+    const unknown = parsed.error.issues.find((i) => i.code === 'unrecognized_keys');
+    if (unknown) throw new BadRequest('unknown_field', `unknown field: ${unknown.keys.join(', ')}`);
+    throw new BadRequest('reason_required', `A reveal needs a reason (1–${MAX_REASON_LENGTH} characters): why do you need this credential?`, [
+      { path: 'body.reason', message: 'required' },
+    ]);
+  }
+
+  async function revealCredential(id: string, body: unknown, actor: Actor, origin?: Origin): Promise<RevealedCredential> {
+    const reason = parseReason(body);
+    const credentialId = isUuid(id) ? id : null;
+
+    let outcome: Outcome;
+    try {
+      outcome = writeTransaction(db, (): Outcome => {
+        const row = credentialId ? credentialStore.getForReveal(credentialId) : undefined;
+        const denied = row
+          ? revealDenial(row, row.ticketStatus, clock.now())
+          : new NotFound('credential_not_found', 'No credential with that id.');
+        audit.record({
+          action: denied ? 'credential.reveal_denied' : 'credential.revealed',
+          actor,
+          origin,
+          ticketId: row?.ticketId ?? null,
+          credentialId: row?.id ?? null,
+          reason,
+          detail: denied?.code ?? null,
+        });
+        return denied ? { denied } : { revealed: row! };
+      });
+    } catch (error) {
+      log.error({ err: error, credentialId }, 'reveal refused: the audit row could not be committed');
+      throw new ServiceUnavailable('audit_unavailable', 'The reveal could not be recorded in the audit log, so nothing was revealed. Try again shortly.');
+    }
+    if ('denied' in outcome) throw outcome.denied;
+
+    const row = outcome.revealed;
+    if (!row.secret) throw new Error(`live credential ${row.id} has no secret`);
+    const plaintext = decryptSecret(keys.keyring, { credentialId: row.id, ticketId: row.ticketId, kind: row.kind }, row.secret);
+    const fields = JSON.parse(Buffer.from(plaintext).toString('utf8')) as SecretFields;
+    plaintext.fill(0);
+    return { id: row.id, kind: row.kind, label: row.label, fields };
+  }
+
+  return { revealCredential };
+}
+
+export type Reveal = ReturnType<typeof createReveal>;

@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+
+export type Database = BetterSqlite3.Database;
+
+export interface OpenDatabaseOptions {
+  readonly?: boolean;
+}
+
+/**
+ * Opens the SQLite file with the pragmas the vault's guarantees rest on:
+ * WAL + synchronous=FULL (a committed audit row survives power loss), secure_delete
+ * (purged bytes are zeroed, not just unlinked), foreign keys, and a busy timeout so the
+ * CLI and a running server can share the file.
+ */
+export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Database {
+  if (!options.readonly) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const db = new BetterSqlite3(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  db.pragma('busy_timeout = 5000');
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('secure_delete = ON');
+    db.pragma('foreign_keys = ON');
+    try {
+      fs.chmodSync(file, 0o600);
+    } catch {
+      // not fatal: some filesystems do not support modes
+    }
+  }
+  return db;
+}
+
+/** Runs fn in a write transaction (BEGIN IMMEDIATE), so readers of the audit head never race. */
+export function writeTransaction<T>(db: Database, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
+
+/** Truncates the WAL so bytes destroyed by a purge do not linger in it. */
+export function checkpointWal(db: Database): void {
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}

@@ -1,0 +1,133 @@
+import type { Database } from '../storage/database.js';
+
+export type TicketStatus = 'open' | 'closed';
+
+export interface TicketRecord {
+  id: string;
+  externalRef: string;
+  subject: string;
+  customerEmail: string;
+  customerName: string | null;
+  supportUntil: number;
+  status: TicketStatus;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  closedAt: number | null;
+}
+
+export interface TicketListQuery {
+  status?: TicketStatus;
+  q?: string;
+  limit: number;
+  after?: { createdAt: number; id: string };
+}
+
+export interface TicketListRow extends TicketRecord {
+  liveCredentials: number;
+}
+
+export interface TicketStore {
+  insert(ticket: TicketRecord): void;
+  get(id: string): TicketRecord | undefined;
+  getByExternalRef(externalRef: string): TicketRecord | undefined;
+  list(query: TicketListQuery): TicketListRow[];
+  setStatus(id: string, status: TicketStatus, at: number): void;
+  update(id: string, changes: Partial<Pick<TicketRecord, 'subject' | 'customerEmail' | 'customerName' | 'supportUntil'>>, at: number): void;
+}
+
+interface Raw {
+  id: string;
+  external_ref: string;
+  subject: string;
+  customer_email: string;
+  customer_name: string | null;
+  support_until: number;
+  status: TicketStatus;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  closed_at: number | null;
+  live_credentials?: number;
+}
+
+const fromRaw = (r: Raw): TicketRecord => ({
+  id: r.id,
+  externalRef: r.external_ref,
+  subject: r.subject,
+  customerEmail: r.customer_email,
+  customerName: r.customer_name,
+  supportUntil: r.support_until,
+  status: r.status,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  closedAt: r.closed_at,
+});
+
+export function createTicketStore(db: Database): TicketStore {
+  const insert = db.prepare(
+    `INSERT INTO tickets (id, external_ref, subject, customer_email, customer_name, support_until, status,
+       created_by, created_at, updated_at, closed_at)
+     VALUES (@id, @externalRef, @subject, @customerEmail, @customerName, @supportUntil, @status,
+       @createdBy, @createdAt, @updatedAt, @closedAt)`,
+  );
+  const get = db.prepare<[string], Raw>('SELECT * FROM tickets WHERE id = ?');
+  const getByRef = db.prepare<[string], Raw>('SELECT * FROM tickets WHERE external_ref = ?');
+  const close = db.prepare(`UPDATE tickets SET status = 'closed', closed_at = @at, updated_at = @at WHERE id = @id`);
+  const reopen = db.prepare(`UPDATE tickets SET status = 'open', closed_at = NULL, updated_at = @at WHERE id = @id`);
+
+  return {
+    insert: (t) => {
+      insert.run(t);
+    },
+    get: (id) => {
+      const r = get.get(id);
+      return r && fromRaw(r);
+    },
+    getByExternalRef: (ref) => {
+      const r = getByRef.get(ref);
+      return r && fromRaw(r);
+    },
+    list: (q) => {
+      const where: string[] = [];
+      const args: Record<string, string | number> = { limit: q.limit };
+      if (q.status) {
+        where.push('t.status = @status');
+        args.status = q.status;
+      }
+      if (q.q) {
+        where.push(
+          `(t.external_ref LIKE @q ESCAPE '\\' OR t.subject LIKE @q ESCAPE '\\' OR t.customer_email LIKE @q ESCAPE '\\' OR t.customer_name LIKE @q ESCAPE '\\')`,
+        );
+        args.q = `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      }
+      if (q.after) {
+        where.push('(t.created_at < @afterAt OR (t.created_at = @afterAt AND t.id < @afterId))');
+        args.afterAt = q.after.createdAt;
+        args.afterId = q.after.id;
+      }
+      const sql = `SELECT t.*, (SELECT COUNT(*) FROM credentials c WHERE c.ticket_id = t.id AND c.status IN ('active', 'restricted')) AS live_credentials
+        FROM tickets t ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+        ORDER BY t.created_at DESC, t.id DESC LIMIT @limit`;
+      return db
+        .prepare<Record<string, string | number>, Raw>(sql)
+        .all(args)
+        .map((r) => ({ ...fromRaw(r), liveCredentials: r.live_credentials ?? 0 }));
+    },
+    setStatus: (id, status, at) => {
+      (status === 'closed' ? close : reopen).run({ id, at });
+    },
+    update: (id, changes, at) => {
+      const sets: string[] = ['updated_at = @at'];
+      const columns: Record<string, string> = {
+        subject: 'subject',
+        customerEmail: 'customer_email',
+        customerName: 'customer_name',
+        supportUntil: 'support_until',
+      };
+      for (const key of Object.keys(changes)) sets.push(`${columns[key]} = @${key}`);
+      db.prepare(`UPDATE tickets SET ${sets.join(', ')} WHERE id = @id`).run({ ...changes, id, at });
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Actor, Audit, Origin } from '../audit/audit.js';
+import type { Clock } from '../clock.js';
+import { credentialView, endCredential, type CredentialView } from '../credentials/credential-lifecycle.js';
+import type { CredentialStore } from '../credentials/credentials-store.js';
+import { BadRequest, Conflict, NotFound } from '../errors.js';
+import { intakeLinkView, type IntakeLinkView } from '../intake-links/intake-link-view.js';
+import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
+import type { Database } from '../storage/database.js';
+import { writeTransaction } from '../storage/database.js';
+import { isoDateTime, isUuid, pageLimit, parseInput } from '../validation.js';
+import type { TicketRecord, TicketStatus, TicketStore } from './tickets-store.js';
+
+export interface TicketView {
+  id: string;
+  externalRef: string;
+  subject: string;
+  customerEmail: string;
+  customerName: string | null;
+  supportUntil: string;
+  status: TicketStatus;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+}
+
+export interface TicketDetail extends TicketView {
+  credentials: CredentialView[];
+  intakeLinks: IntakeLinkView[];
+}
+
+export const ticketView = (t: TicketRecord): TicketView => ({
+  id: t.id,
+  externalRef: t.externalRef,
+  subject: t.subject,
+  customerEmail: t.customerEmail,
+  customerName: t.customerName,
+  supportUntil: new Date(t.supportUntil).toISOString(),
+  status: t.status,
+  createdAt: new Date(t.createdAt).toISOString(),
+  updatedAt: new Date(t.updatedAt).toISOString(),
+  closedAt: t.closedAt === null ? null : new Date(t.closedAt).toISOString(),
+});
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+export const newTicketSchema = z.strictObject({
+  externalRef: text(200),
+  subject: text(500),
+  customerEmail: z.string().trim().max(320).pipe(z.email({ error: 'must be an e-mail address' })),
+  customerName: z.string().trim().max(200).optional(),
+  supportUntil: isoDateTime,
+});
+
+export type NewTicket = z.input<typeof newTicketSchema>;
+
+const listQuerySchema = z.strictObject({
+  status: z.enum(['open', 'closed']).optional(),
+  q: z.string().trim().max(200).optional(),
+  limit: pageLimit,
+  cursor: z.string().max(200).optional(),
+});
+
+export interface TicketDeps {
+  db: Database;
+  ticketStore: TicketStore;
+  credentialStore: CredentialStore;
+  intakeLinkStore: IntakeLinkStore;
+  audit: Audit;
+  clock: Clock;
+}
+
+export function createTickets(deps: TicketDeps) {
+  const { db, ticketStore, credentialStore, intakeLinkStore, audit, clock } = deps;
+
+  const requireTicket = (id: string): TicketRecord => {
+    const ticket = isUuid(id) ? ticketStore.get(id) : undefined;
+    if (!ticket) throw new NotFound('ticket_not_found', 'No ticket with that id.');
+    return ticket;
+  };
+
+  function createTicket(input: unknown, actor: Actor, origin?: Origin): TicketView {
+    const data = parseInput(newTicketSchema, input);
+    const now = clock.now();
+    const ticket: TicketRecord = {
+      id: randomUUID(),
+      externalRef: data.externalRef,
+      subject: data.subject,
+      customerEmail: data.customerEmail,
+      customerName: data.customerName || null,
+      supportUntil: data.supportUntil,
+      status: 'open',
+      createdBy: actor.type === 'staff' ? actor.id : null,
+      createdAt: now,
+      updatedAt: now,
+      closedAt: null,
+    };
+    writeTransaction(db, () => {
+      if (ticketStore.getByExternalRef(ticket.externalRef)) {
+        throw new Conflict('ticket_exists', `A ticket with externalRef "${ticket.externalRef}" already exists.`);
+      }
+      ticketStore.insert(ticket);
+      audit.record({ action: 'ticket.created', actor, origin, ticketId: ticket.id });
+    });
+    return ticketView(ticket);
+  }
+
+  function listTickets(query: unknown) {
+    const q = parseInput(listQuerySchema, query, 'query');
+    const after = q.cursor === undefined ? undefined : decodeTicketCursor(q.cursor);
+    const rows = ticketStore.list({ status: q.status, q: q.q || undefined, limit: q.limit + 1, after });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({ ...ticketView(r), liveCredentials: r.liveCredentials })),
+      nextCursor: rows.length > q.limit && last ? encodeTicketCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  function getTicketDetail(id: string): TicketDetail {
+    const ticket = requireTicket(id);
+    const now = clock.now();
+    const credentials = credentialStore.listByTicket(ticket.id);
+    const counts = audit.countReveals(credentials.map((c) => c.id));
+    return {
+      ...ticketView(ticket),
+      credentials: credentials.map((c) => ({ ...credentialView(c, ticket.status, now), revealCount: counts.get(c.id) ?? 0 })),
+      intakeLinks: intakeLinkStore.listByTicket(ticket.id).map((l) => intakeLinkView(l, ticket, now)),
+    };
+  }
+
+  /** Closes the ticket and expires its live credentials in the same transaction. Idempotent. */
+  function closeTicket(id: string, actor: Actor, origin?: Origin): TicketView {
+    const found = requireTicket(id);
+    return writeTransaction(db, () => {
+      const ticket = ticketStore.get(found.id)!;
+      if (ticket.status === 'closed') return ticketView(ticket);
+      const now = clock.now();
+      ticketStore.setStatus(ticket.id, 'closed', now);
+      audit.record({ action: 'ticket.closed', actor, origin, ticketId: ticket.id });
+      for (const credential of credentialStore.listLiveByTicket(ticket.id)) {
+        endCredential({ credentialStore, audit }, credential, 'ticket_closed', now, actor, origin);
+      }
+      return ticketView(ticketStore.get(ticket.id)!);
+    });
+  }
+
+  /** Reopens a closed ticket; its ended credentials stay ended. */
+  function reopenTicket(id: string, actor: Actor, origin?: Origin): TicketView {
+    const found = requireTicket(id);
+    return writeTransaction(db, () => {
+      const ticket = ticketStore.get(found.id)!;
+      if (ticket.status === 'open') return ticketView(ticket);
+      ticketStore.setStatus(ticket.id, 'open', clock.now());
+      audit.record({ action: 'ticket.reopened', actor, origin, ticketId: ticket.id });
+      return ticketView(ticketStore.get(ticket.id)!);
+    });
+  }
+
+  return { createTicket, listTickets, getTicketDetail, closeTicket, reopenTicket, requireTicket };
+}
+
+export type Tickets = ReturnType<typeof createTickets>;
+
+function encodeTicketCursor(createdAt: number, id: string): string {
+  return Buffer.from(`${createdAt}.${id}`).toString('base64url');
+}
+
+function decodeTicketCursor(cursor: string): { createdAt: number; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
+  const createdAt = Number(at);
+  if (!Number.isSafeInteger(createdAt) || !isUuid(id)) throw new BadRequest('invalid_cursor', 'cursor is not one this API gave out');
+  return { createdAt, id };
+}

@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import { buildApp } from '../../src/app.js';
+import type { Clock } from '../../src/clock.js';
+import { parseConfig, type Env } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { composeVault, type Vault } from '../../src/main.js';
+import type { StaffRole } from '../../src/staff-auth/staff-store.js';
+
+export const DAY = 24 * 3600 * 1000;
+export const START = Date.parse('2026-03-01T09:00:00.000Z');
+
+/** A clock the test moves by hand. */
+export class TestClock implements Clock {
+  constructor(private t = START) {}
+  now() {
+    return this.t;
+  }
+  advance(ms: number) {
+    this.t += ms;
+  }
+  set(ms: number) {
+    this.t = ms;
+  }
+}
+
+export interface TestVault {
+  vault: Vault;
+  app: ReturnType<typeof buildApp>;
+  http: ReturnType<typeof request>;
+  clock: TestClock;
+  dir: string;
+  logs: string[];
+  tokens: Record<StaffRole, string>;
+  staffIds: Record<StaffRole, string>;
+  auth(role?: StaffRole): { Authorization: string };
+  close(): void;
+}
+
+export function makeTempDir(prefix = 'tv-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A real vault on a real SQLite file in a temp folder, real libsodium, a fixed clock, captured logs. */
+export async function createTestVault(env: Env = {}, options: { clock?: TestClock } = {}): Promise<TestVault> {
+  const dir = makeTempDir();
+  const clock = options.clock ?? new TestClock();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    DATABASE_PATH: path.join(dir, 'ticketvault.db'),
+    PUBLIC_URL: 'https://vault.example.test',
+    MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+    LOG_LEVEL: 'info',
+    VENDOR_NAME: 'Acme Software',
+    ...env,
+  });
+  const vault = await composeVault(config, { clock, log: createLogger('info', sink), warn: () => {} });
+  const app = buildApp(vault);
+  const tokens = {} as Record<StaffRole, string>;
+  const staffIds = {} as Record<StaffRole, string>;
+  for (const role of ['engineer', 'admin', 'auditor'] as const) {
+    const added = vault.staff.addStaff({ email: `${role}@vendor.test`, role, name: `${role[0]!.toUpperCase()}${role.slice(1)} Person` });
+    staffIds[role] = added.id;
+    tokens[role] = (await vault.staffTokens.issueStaffToken(vault.staff.findStaffByEmail(added.email), 8 * 3600)).token;
+  }
+  return {
+    vault,
+    app,
+    http: request(app),
+    clock,
+    dir,
+    logs,
+    tokens,
+    staffIds,
+    auth: (role = 'engineer') => ({ Authorization: `Bearer ${tokens[role]}` }),
+    close: () => {
+      vault.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Scenario {
+  ticketId: string;
+  linkToken: string;
+  linkId: string;
+}
+
+/** Arranges an open ticket with one intake link, through the real API. */
+export async function openTicketWithLink(
+  tv: TestVault,
+  overrides: Record<string, unknown> = {},
+  link: Record<string, unknown> = {},
+): Promise<Scenario> {
+  const ticket = await tv.http
+    .post('/api/v1/tickets')
+    .set(tv.auth())
+    .send({
+      externalRef: `ZD-${Math.random().toString(36).slice(2, 10)}`,
+      subject: 'Upload to shop fails',
+      customerEmail: 'customer@shop.test',
+      customerName: 'Casey Customer',
+      supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString(),
+      ...overrides,
+    })
+    .expect(201);
+  const created = await tv.http.post(`/api/v1/tickets/${ticket.body.id}/intake-links`).set(tv.auth()).send(link).expect(201);
+  return { ticketId: ticket.body.id, linkId: created.body.id, linkToken: tokenOf(created.body.url) };
+}
+
+export const FTP_FIELDS = { host: 'ftp.shop.test', username: 'vendor-support', password: 'CANARY-ftp-7f3a9c', port: '22' };
+
+export interface Submitted {
+  credentialId: string;
+  receiptToken: string;
+  expiresAt: string;
+}
+
+export async function submitCredential(
+  tv: TestVault,
+  linkToken: string,
+  body: Record<string, unknown> = { kind: 'ftp', label: 'Shop FTP', fields: FTP_FIELDS },
+): Promise<Submitted> {
+  const res = await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send(body).expect(201);
+  return { credentialId: res.body.credentialId, receiptToken: tokenOf(res.body.receiptUrl), expiresAt: res.body.expiresAt };
+}
+
+export function tokenOf(url: string): string {
+  return url.slice(url.lastIndexOf('/') + 1);
+}
+
+export function revealBody(reason = 'Customer asked us to fix the upload'): { reason: string } {
+  return { reason };
+}
