@@ -4,16 +4,19 @@ import type { Config } from './config.js';
 import { customerRoutes, type CustomerRouteDeps } from './http/customer-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { jsonBody } from './http/json-body.js';
+import { metricsRoutes } from './http/metrics-routes.js';
 import { errorHandler, unknownEndpoint } from './http/problems.js';
 import { requestLog } from './http/request-log.js';
 import { staffRoutes, type StaffRouteDeps } from './http/staff-routes.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { Database } from './storage/database.js';
 
 export interface AppDeps extends StaffRouteDeps, CustomerRouteDeps {
   config: Config;
   log: Logger;
   db: Database;
+  metrics: Metrics;
 }
 
 /** The Express app, without listening: main.ts listens, tests drive it with supertest. */
@@ -24,7 +27,7 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.config.trustProxy);
   app.set('query parser', 'simple');
 
-  app.use(requestLog(deps.log));
+  app.use(requestLog(deps.log, deps.metrics));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -49,6 +52,7 @@ export function buildApp(deps: AppDeps): Express {
   );
 
   app.use(healthRoutes(deps));
+  app.use(metricsRoutes(deps));
 
   const api = express.Router();
   api.use((_req, res, next) => {

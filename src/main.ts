@@ -14,6 +14,7 @@ import { createVaultKeyStore } from './crypto/vault-keys-store.js';
 import { createIntakeLinks } from './intake-links/intake-links.js';
 import { createIntakeLinkStore } from './intake-links/intake-links-store.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { createPurge } from './purge/purge.js';
 import { createReceipts } from './receipts/receipts.js';
 import { createReceiptStore } from './receipts/receipts-store.js';
@@ -89,6 +90,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const purge = createPurge({ db, credentialStore, audit, clock, log });
   const staff = createStaff({ staffStore, clock });
   const staffTokens = createStaffTokens({ staffStore, signing: keys.signing, issuer: config.publicUrl, clock });
+  const metrics = createMetrics();
 
   return {
     config,
@@ -106,6 +108,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     purge,
     staff,
     staffTokens,
+    metrics,
     close: () => db.close(),
   };
 }
@@ -136,7 +139,16 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
   const runPurge = () =>
-    vault.purge.runPurge().catch((err: unknown) => log.error({ err }, 'purge pass failed'));
+    vault.purge
+      .runPurge()
+      .then((summary) => {
+        vault.metrics.credentialsExpired.inc(summary.expired);
+        vault.metrics.credentialsPurged.inc(summary.purged);
+      })
+      .catch((err: unknown) => {
+        vault.metrics.purgeFailures.inc();
+        log.error({ err }, 'purge pass failed');
+      });
   void runPurge();
   const timer = setInterval(runPurge, config.purgeIntervalSeconds * 1000);
   timer.unref();

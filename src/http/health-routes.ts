@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Database } from '../storage/database.js';
+import { openApiDocument } from './openapi.js';
 import { sendProblem } from './problems.js';
 
 export function healthRoutes(deps: { db: Database }): Router {
@@ -16,6 +17,9 @@ export function healthRoutes(deps: { db: Database }): Router {
       return;
     }
     res.set('Cache-Control', 'no-store').json({ status: 'ready' });
+  });
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
   });
   return router;
 }

@@ -1,0 +1,216 @@
+import { AUDIT_ACTIONS } from '../audit/audit.js';
+import { CREDENTIAL_KINDS, KIND_SPECS } from '../credentials/credential-kinds.js';
+
+// GET /openapi.json: the contract of DESIGN.md as an OpenAPI 3.1 document.
+
+const problem = { $ref: '#/components/responses/Problem' };
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const ok = (description: string, schema: object = { type: 'object' }) => ({ description, ...json(schema) });
+const body = (schema: object) => ({ required: true, ...json(schema) });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const staff = [{ bearer: [] }, { session: [] }];
+const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+const query = (name: string, schema: object, description: string) => ({ name, in: 'query', required: false, description, schema });
+const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [String(s), problem]));
+
+const token = path('token', 'the 43-character token from the link');
+const id = path('id', 'a UUID');
+const paging = [query('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }, 'page size'), query('cursor', { type: 'string' }, 'nextCursor of the previous page')];
+
+const fieldsSchema = {
+  type: 'object',
+  description: 'Secret fields of the kind; each a string of at most 16 KiB (UTF-8).',
+  additionalProperties: { type: 'string', maxLength: 16384 },
+};
+const secretPayload = {
+  oneOf: [
+    { type: 'object', required: ['fields'], properties: { fields: fieldsSchema } },
+    {
+      type: 'object',
+      required: ['sealed'],
+      properties: { sealed: { type: 'string', description: 'base64url (no padding) of crypto_box_seal(UTF-8 JSON of fields, publicKey)' } },
+    },
+  ],
+};
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'ticketvault',
+    version: '1',
+    description: 'A vault for the credentials customers hand to a support desk. Errors are application/problem+json with a stable `code`.',
+  },
+  servers: [{ url: '/api/v1' }],
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      session: { type: 'apiKey', in: 'cookie', name: 'tv_session' },
+    },
+    responses: {
+      Problem: {
+        description: 'A problem (RFC 9457)',
+        content: { 'application/problem+json': { schema: ref('Problem') } },
+      },
+    },
+    schemas: {
+      Problem: {
+        type: 'object',
+        required: ['type', 'title', 'status', 'detail', 'code'],
+        properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, code: { type: 'string' } },
+      },
+      Ticket: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          externalRef: { type: 'string' },
+          subject: { type: 'string' },
+          customerEmail: { type: 'string' },
+          customerName: { type: ['string', 'null'] },
+          supportUntil: { type: 'string', format: 'date-time' },
+          status: { enum: ['open', 'closed'] },
+          createdAt: { type: 'string', format: 'date-time' },
+          updatedAt: { type: 'string', format: 'date-time' },
+          closedAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+      Credential: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          ticketId: { type: 'string', format: 'uuid' },
+          kind: { enum: [...CREDENTIAL_KINDS] },
+          label: { type: 'string' },
+          status: { enum: ['active', 'restricted', 'expired', 'revoked', 'withdrawn', 'purged'] },
+          endedBecause: { enum: ['ticket_closed', 'expired', 'revoked', 'withdrawn', null] },
+          submittedAt: { type: 'string', format: 'date-time' },
+          expiresAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      Kind: {
+        type: 'object',
+        properties: { kind: { type: 'string' }, title: { type: 'string' }, required: { type: 'array' }, optional: { type: 'array' } },
+        examples: [KIND_SPECS.ftp],
+      },
+      AuditEvent: {
+        type: 'object',
+        properties: {
+          seq: { type: 'integer' },
+          at: { type: 'string', format: 'date-time' },
+          action: { enum: [...AUDIT_ACTIONS] },
+          actor: { type: 'object' },
+          ticketId: { type: ['string', 'null'] },
+          credentialId: { type: ['string', 'null'] },
+          reason: { type: ['string', 'null'] },
+          prevHash: { type: 'string' },
+          hash: { type: 'string' },
+        },
+      },
+    },
+  },
+  paths: {
+    '/tickets': {
+      post: {
+        summary: 'Create a ticket',
+        security: staff,
+        requestBody: body({
+          type: 'object',
+          required: ['externalRef', 'subject', 'customerEmail', 'supportUntil'],
+          additionalProperties: false,
+          properties: {
+            externalRef: { type: 'string' },
+            subject: { type: 'string' },
+            customerEmail: { type: 'string', format: 'email' },
+            customerName: { type: 'string' },
+            supportUntil: { type: 'string', format: 'date-time' },
+          },
+        }),
+        responses: { '201': ok('the ticket', ref('Ticket')), ...errors(400, 401, 403, 409, 415) },
+      },
+      get: {
+        summary: 'List tickets',
+        security: staff,
+        parameters: [query('status', { enum: ['open', 'closed'] }, 'filter'), query('q', { type: 'string' }, 'search reference, subject, customer'), ...paging],
+        responses: { '200': ok('a page', { type: 'object', properties: { items: { type: 'array', items: ref('Ticket') }, nextCursor: { type: ['string', 'null'] } } }), ...errors(400, 401, 403) },
+      },
+    },
+    '/tickets/{id}': {
+      get: { summary: 'A ticket with its credentials (metadata only) and intake links', security: staff, parameters: [id], responses: { '200': ok('the ticket'), ...errors(401, 403, 404) } },
+    },
+    '/tickets/{id}/close': {
+      post: { summary: 'Close a ticket; expires its credentials now (idempotent)', security: staff, parameters: [id], responses: { '200': ok('the ticket', ref('Ticket')), ...errors(401, 403, 404) } },
+    },
+    '/tickets/{id}/intake-links': {
+      post: {
+        summary: 'Create an intake link (the url is shown once)',
+        security: staff,
+        parameters: [id],
+        requestBody: { required: false, ...json({ type: 'object', additionalProperties: false, properties: { ttlSeconds: { type: 'integer' }, maxUses: { type: 'integer' } } }) },
+        responses: { '201': ok('the link', { type: 'object', properties: { id: { type: 'string' }, url: { type: 'string' }, expiresAt: { type: 'string' } } }), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    '/intake-links/{id}': { delete: { summary: 'Revoke an intake link', security: staff, parameters: [id], responses: { '204': { description: 'revoked' }, ...errors(401, 403, 404) } } },
+    '/credentials/{id}': {
+      get: { summary: 'Credential metadata', security: staff, parameters: [id], responses: { '200': ok('metadata', ref('Credential')), ...errors(401, 403, 404) } },
+      delete: { summary: 'Revoke a credential', security: staff, parameters: [id], responses: { '204': { description: 'revoked' }, ...errors(401, 403, 404) } },
+    },
+    '/credentials/{id}/reveal': {
+      post: {
+        summary: 'Reveal the secret fields, with a reason; audited before the secret leaves',
+        security: staff,
+        parameters: [id],
+        requestBody: body({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }),
+        responses: { '200': ok('the fields', { type: 'object', properties: { id: {}, kind: {}, label: {}, fields: fieldsSchema } }), ...errors(400, 401, 403, 404, 410, 423, 503) },
+      },
+    },
+    '/audit': {
+      get: {
+        summary: 'Audit events, newest first',
+        security: staff,
+        parameters: [
+          query('ticketId', { type: 'string' }, 'filter'),
+          query('credentialId', { type: 'string' }, 'filter'),
+          query('action', { enum: [...AUDIT_ACTIONS] }, 'filter'),
+          query('actorId', { type: 'string' }, 'filter'),
+          query('since', { type: 'string', format: 'date-time' }, 'at or after'),
+          query('until', { type: 'string', format: 'date-time' }, 'before'),
+          ...paging,
+        ],
+        responses: { '200': ok('a page', { type: 'object', properties: { items: { type: 'array', items: ref('AuditEvent') }, nextCursor: { type: ['string', 'null'] } } }), ...errors(400, 401, 403) },
+      },
+    },
+    '/intake/{token}': {
+      get: {
+        summary: 'What an intake link asks for (never uses the link up)',
+        parameters: [token],
+        responses: {
+          '200': ok('the link', { type: 'object', properties: { ticket: {}, vendorName: {}, expiresAt: {}, kinds: { type: 'array', items: ref('Kind') }, publicKey: { type: 'string' } } }),
+          ...errors(404, 410),
+        },
+      },
+    },
+    '/intake/{token}/credentials': {
+      post: {
+        summary: 'Submit a credential',
+        parameters: [token],
+        requestBody: body({ allOf: [{ type: 'object', required: ['kind'], properties: { kind: { enum: [...CREDENTIAL_KINDS] }, label: { type: 'string' } } }, secretPayload] }),
+        responses: { '201': ok('submitted', { type: 'object', properties: { credentialId: {}, expiresAt: {}, receiptUrl: {} } }), ...errors(400, 404, 410, 413, 415) },
+      },
+    },
+    '/receipts/{token}': { get: { summary: 'What this submission holds and who revealed it', parameters: [token], responses: { '200': ok('the receipt'), ...errors(404) } } },
+    '/receipts/{token}/export': { get: { summary: 'Portability: a JSON download, no secrets', parameters: [token], responses: { '200': ok('the export'), ...errors(404) } } },
+    '/receipts/{token}/preferences': {
+      put: {
+        summary: 'Reveal notice preference',
+        parameters: [token],
+        requestBody: body({ type: 'object', required: ['notifyOnReveal'], properties: { notifyOnReveal: { type: 'boolean' } } }),
+        responses: { '200': ok('the preferences'), ...errors(400, 404) },
+      },
+    },
+    '/receipts/{token}/credentials/{id}': {
+      delete: { summary: 'Withdraw: expire and destroy at once', parameters: [token, id], responses: { '204': { description: 'withdrawn' }, ...errors(404) } },
+      put: { summary: 'Rectify: replace the fields', parameters: [token, id], requestBody: body(secretPayload), responses: { '200': ok('the credential'), ...errors(400, 404, 410) } },
+    },
+    '/receipts/{token}/credentials/{id}/restrict': { post: { summary: 'Freeze reveals', parameters: [token, id], responses: { '200': ok('the credential'), ...errors(404, 410) } } },
+    '/receipts/{token}/credentials/{id}/unrestrict': { post: { summary: 'Lift the freeze', parameters: [token, id], responses: { '200': ok('the credential'), ...errors(404, 410) } } },
+  },
+};
