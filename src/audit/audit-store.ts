@@ -34,7 +34,7 @@ export interface AuditStore {
   query(q: AuditQuery): AuditRow[];
   revealsOf(credentialIds: string[]): AuditRow[];
   countReveals(credentialIds: string[]): Map<string, number>;
-  /** Every row in seq order, streamed (audit verify over millions of rows). */
+  /** Every row in seq order, streamed (audit verify over millions of rows); only rows at or after `sinceAt` if given. */
   iterate(sinceAt?: number): IterableIterator<AuditRow>;
 }
 
@@ -46,7 +46,9 @@ export function createAuditStore(db: Database): AuditStore {
      VALUES (@seq, @at, @action, @actor_type, @actor_id, @actor_name, @ticket_id, @credential_id,
        @reason, @detail, @ip, @user_agent, @prev_hash, @hash)`,
   );
-  const iterateAll = db.prepare<[number], AuditRow>('SELECT * FROM audit_events WHERE at >= ? ORDER BY seq');
+  // Without sinceAt no filter at all: verify must see a row whose `at` was rewritten to any value.
+  const iterateAll = db.prepare<[], AuditRow>('SELECT * FROM audit_events ORDER BY seq');
+  const iterateSince = db.prepare<[number], AuditRow>('SELECT * FROM audit_events WHERE at >= ? ORDER BY seq');
 
   return {
     head: () => head.get(),
@@ -93,6 +95,6 @@ export function createAuditStore(db: Database): AuditStore {
       for (const r of rows) counts.set(r.credential_id, r.n);
       return counts;
     },
-    iterate: (sinceAt = 0) => iterateAll.iterate(sinceAt),
+    iterate: (sinceAt) => (sinceAt === undefined ? iterateAll.iterate() : iterateSince.iterate(sinceAt)),
   };
 }

@@ -196,6 +196,8 @@ export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array
         problem,
       });
       if (row.seq !== expectedSeq) return fail(`row ${expectedSeq} is missing (next row is ${row.seq})`);
+      // A writer with database access can store any type in the BLOB columns; that is a broken row, not a crash.
+      if (!Buffer.isBuffer(row.prev_hash) || !Buffer.isBuffer(row.hash)) return fail(`row ${row.seq} was altered (its hashes are not bytes)`);
       if (!constantTimeEqual(row.prev_hash, prev)) return fail(`row ${row.seq} does not follow row ${row.seq - 1} (prevHash differs)`);
       const mac = auditMac(auditKey, canonical(row));
       if (!constantTimeEqual(row.hash, mac)) return fail(`row ${row.seq} was altered (hash does not match its content)`);

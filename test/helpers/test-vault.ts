@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { buildApp } from '../../src/app.js';
+import type { Actor, AuditAction } from '../../src/audit/audit.js';
 import type { Clock } from '../../src/clock.js';
 import { parseConfig, type Env } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -141,4 +142,121 @@ export function tokenOf(url: string): string {
 
 export function revealBody(reason = 'Customer asked us to fix the upload'): { reason: string } {
   return { reason };
+}
+
+/** Audit events (newest first) as the auditor's API would list them. */
+export function auditEvents(tv: TestVault, filter: { credentialId?: string; ticketId?: string; action?: AuditAction }) {
+  return tv.vault.audit.listEvents({ ...filter, limit: 200 }).items;
+}
+
+/** A staff reveal through the real API. */
+export function revealAs(tv: TestVault, credentialId: string, role: StaffRole = 'engineer', reason = 'Customer asked us to fix the upload') {
+  return tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth(role)).send({ reason });
+}
+
+/** A staff actor for calling domain functions directly (e.g. vault.tickets.reopenTicket). */
+export function staffActorOf(tv: TestVault, role: StaffRole = 'engineer'): Actor {
+  return { type: 'staff', id: tv.staffIds[role], name: `${role[0]!.toUpperCase()}${role.slice(1)} Person` };
+}
+
+/** Moves the clock and re-issues the staff tokens, which would otherwise expire with the time travelled. */
+export async function advanceClock(tv: TestVault, ms: number): Promise<void> {
+  tv.clock.advance(ms);
+  for (const role of Object.keys(tv.tokens) as StaffRole[]) {
+    const member = tv.vault.staff.findStaffByEmail(`${role}@vendor.test`);
+    tv.tokens[role] = (await tv.vault.staffTokens.issueStaffToken(member, 8 * 3600)).token;
+  }
+}
+
+/**
+ * Restarts a vault on the same folder and database file, as `ticketvault serve` would after a
+ * restart: closes the previous vault (if still open), composes a new one with `env` on top of the
+ * defaults createTestVault uses, and issues fresh tokens for the staff already stored.
+ */
+export async function reopenTestVault(previous: TestVault, env: Env = {}): Promise<TestVault> {
+  if (previous.vault.db.open) previous.vault.close();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    DATABASE_PATH: previous.vault.config.databasePath,
+    PUBLIC_URL: 'https://vault.example.test',
+    MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+    LOG_LEVEL: 'info',
+    VENDOR_NAME: 'Acme Software',
+    ...env,
+  });
+  const vault = await composeVault(config, { clock: previous.clock, log: createLogger('info', sink), warn: () => {} });
+  const app = buildApp(vault);
+  const tokens = {} as Record<StaffRole, string>;
+  const staffIds = {} as Record<StaffRole, string>;
+  for (const role of ['engineer', 'admin', 'auditor'] as const) {
+    const member = vault.staff.findStaffByEmail(`${role}@vendor.test`);
+    staffIds[role] = member.id;
+    tokens[role] = (await vault.staffTokens.issueStaffToken(member, 8 * 3600)).token;
+  }
+  return {
+    vault,
+    app,
+    http: request(app),
+    clock: previous.clock,
+    dir: previous.dir,
+    logs,
+    tokens,
+    staffIds,
+    auth: (role = 'engineer') => ({ Authorization: `Bearer ${tokens[role]}` }),
+    close: () => {
+      if (vault.db.open) vault.close();
+      fs.rmSync(previous.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The raw bytes on disk: the database file and its write-ahead log (empty when absent). */
+export function readDatabaseFiles(tv: TestVault): { db: Buffer; wal: Buffer } {
+  const file = tv.vault.config.databasePath;
+  return { db: fs.readFileSync(file), wal: fs.existsSync(`${file}-wal`) ? fs.readFileSync(`${file}-wal`) : Buffer.alloc(0) };
+}
+
+/** Where `needle` occurs in the database file, its WAL and the captured logs (empty when nowhere). */
+export function placesHolding(tv: TestVault, needle: string | Uint8Array): string[] {
+  const bytes = typeof needle === 'string' ? Buffer.from(needle, 'utf8') : Buffer.from(needle);
+  const { db, wal } = readDatabaseFiles(tv);
+  const places: string[] = [];
+  if (db.indexOf(bytes) !== -1) places.push('database file');
+  if (wal.indexOf(bytes) !== -1) places.push('WAL');
+  if (Buffer.from(tv.logs.join(''), 'utf8').indexOf(bytes) !== -1) places.push('logs');
+  return places;
+}
+
+/** A unique string to plant in a secret field, then search for on disk and in the logs. */
+export function canary(label = 'secret'): string {
+  return `CANARY-${label}-${Math.random().toString(36).slice(2, 12)}-${Date.now().toString(36)}`;
+}
+
+/** The five members of every error body (DESIGN.md "HTTP contract"). */
+export const PROBLEM_KEYS = ['code', 'detail', 'status', 'title', 'type'];
+
+/** Asserts a problem+json answer with this status and exact `code`. */
+export function expectProblem(res: { status: number; headers: Record<string, string>; body: unknown }, status: number, code: string): void {
+  expect({ status: res.status, code: (res.body as { code?: unknown })?.code }).toEqual({ status, code });
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = res.body as Record<string, unknown>;
+  expect(body).toEqual(
+    expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String), code }),
+  );
+}
+
+const SNAPSHOT_TABLES = ['tickets', 'intake_links', 'receipts', 'credentials', 'credential_secrets', 'audit_events', 'staff'];
+
+/** Every row of the vault's tables, to show that a refused request changed nothing. */
+export function snapshotVault(tv: TestVault): Record<string, unknown[]> {
+  const snapshot: Record<string, unknown[]> = {};
+  for (const table of SNAPSHOT_TABLES) snapshot[table] = tv.vault.db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all();
+  return snapshot;
 }

@@ -1,0 +1,746 @@
+import { randomUUID } from 'node:crypto';
+import BetterSqlite3 from 'better-sqlite3';
+import type { AuditRow } from '../src/audit/audit-store.js';
+import { auditMac } from '../src/crypto/audit-mac.js';
+import { rotateKeys } from '../src/crypto/key-rotation.js';
+import { initSodium, sodium } from '../src/crypto/sodium.js';
+import {
+  advanceClock,
+  canary,
+  createTestVault,
+  DAY,
+  FTP_FIELDS,
+  openTicketWithLink,
+  placesHolding,
+  revealBody,
+  snapshotVault,
+  submitCredential,
+  type TestVault,
+} from './helpers/test-vault.js';
+
+/** DESIGN.md "Audit log", copied rather than imported so that a drift in the code shows here. */
+const DESIGN_ACTIONS = [
+  'ticket.created',
+  'ticket.closed',
+  'ticket.reopened',
+  'intake_link.created',
+  'intake_link.revoked',
+  'credential.submitted',
+  'credential.revealed',
+  'credential.reveal_denied',
+  'credential.revoked',
+  'credential.withdrawn',
+  'credential.restricted',
+  'credential.unrestricted',
+  'credential.rectified',
+  'credential.expired',
+  'credential.purged',
+  'staff.login',
+  'staff.login_failed',
+  'keys.rotated',
+  'receipt.exported',
+];
+
+const USER_AGENT = 'ticketvault-tests/1.0';
+
+const auditRows = (tv: TestVault, afterSeq = 0) =>
+  tv.vault.db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq').all(afterSeq) as AuditRow[];
+
+const headSeq = (tv: TestVault) => (tv.vault.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM audit_events').get() as { s: number }).s;
+
+interface Written {
+  action: string;
+  actorType: string;
+  actorId: string | null;
+  ticketId: string | null;
+  credentialId: string | null;
+  detail: string | null;
+  reason: string | null;
+}
+
+const written = (tv: TestVault, afterSeq: number): Written[] =>
+  auditRows(tv, afterSeq).map((r) => ({
+    action: r.action,
+    actorType: r.actor_type,
+    actorId: r.actor_id,
+    ticketId: r.ticket_id,
+    credentialId: r.credential_id,
+    detail: r.detail,
+    reason: r.reason,
+  }));
+
+const row = (fields: Partial<Written> & { action: string; actorType: string }): Written => ({
+  actorId: null,
+  ticketId: null,
+  credentialId: null,
+  detail: null,
+  reason: null,
+  ...fields,
+});
+
+const receiptIdOf = (tv: TestVault, credentialId: string) =>
+  (tv.vault.db.prepare('SELECT receipt_id FROM credentials WHERE id = ?').get(credentialId) as { receipt_id: string }).receipt_id;
+
+const reveal = (tv: TestVault, credentialId: string, reason = 'Customer asked us to fix the upload') =>
+  tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).set('User-Agent', USER_AGENT).send({ reason });
+
+/** What an attacker with database access does first. */
+const dropAppendOnlyTriggers = (tv: TestVault) =>
+  tv.vault.db.exec('DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;');
+
+/** The canonical bytes as documented in src/audit/audit.ts, rebuilt here as an attacker would. */
+const canonicalOf = (r: AuditRow) =>
+  Buffer.concat([
+    r.prev_hash,
+    Buffer.from(
+      JSON.stringify([1, r.seq, r.at, r.action, r.actor_type, r.actor_id, r.actor_name, r.ticket_id, r.credential_id, r.reason, r.detail, r.ip, r.user_agent]),
+      'utf8',
+    ),
+  ]);
+
+/** Rewrites prev_hash and hash of every row from `fromSeq` on with `mac`, re-linking the chain. */
+function rechain(tv: TestVault, fromSeq: number, mac: (message: Uint8Array) => Uint8Array) {
+  const update = tv.vault.db.prepare('UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ?');
+  let prev: Buffer | undefined;
+  for (const r of auditRows(tv)) {
+    if (r.seq >= fromSeq) {
+      const relinked = { ...r, prev_hash: prev ?? r.prev_hash };
+      const hash = Buffer.from(mac(canonicalOf(relinked)));
+      update.run(relinked.prev_hash, hash, r.seq);
+      prev = hash;
+    } else {
+      prev = r.hash;
+    }
+  }
+}
+
+beforeAll(async () => {
+  await initSodium();
+});
+
+describe('audit rows written per action', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  const engineer = (fields: Partial<Written> & { action: string }) => row({ actorType: 'staff', actorId: tv.staffIds.engineer, ...fields });
+
+  it('POST /tickets writes ticket.created; a duplicate externalRef writes nothing', async () => {
+    const before = headSeq(tv);
+    const body = { externalRef: 'ZD-4711', subject: 'Upload fails', customerEmail: 'c@shop.test', supportUntil: '2027-01-31' };
+    const res = await tv.http.post('/api/v1/tickets').set(tv.auth()).send(body).expect(201);
+    expect(written(tv, before)).toEqual([engineer({ action: 'ticket.created', ticketId: res.body.id })]);
+
+    const afterCreate = headSeq(tv);
+    await tv.http.post('/api/v1/tickets').set(tv.auth()).send(body).expect(409);
+    expect(written(tv, afterCreate)).toEqual([]);
+  });
+
+  it('creating an intake link writes intake_link.created; revoking it writes intake_link.revoked once', async () => {
+    const { ticketId } = await openTicketWithLink(tv);
+    const before = headSeq(tv);
+    const link = await tv.http.post(`/api/v1/tickets/${ticketId}/intake-links`).set(tv.auth()).send({}).expect(201);
+    await tv.http.delete(`/api/v1/intake-links/${link.body.id}`).set(tv.auth()).expect(204);
+    await tv.http.delete(`/api/v1/intake-links/${link.body.id}`).set(tv.auth()).expect(204);
+    expect(written(tv, before)).toEqual([
+      engineer({ action: 'intake_link.created', ticketId, detail: link.body.id }),
+      engineer({ action: 'intake_link.revoked', ticketId, detail: link.body.id }),
+    ]);
+  });
+
+  it('opening an intake link writes nothing; a submission writes credential.submitted by the customer; a rejected one writes nothing', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const before = headSeq(tv);
+    await tv.http.get(`/api/v1/intake/${linkToken}`).expect(200);
+    await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send({ kind: 'ftp', fields: { host: 'h' } }).expect(400);
+    const { credentialId } = await submitCredential(tv, linkToken);
+    expect(written(tv, before)).toEqual([
+      row({ action: 'credential.submitted', actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId, credentialId, detail: 'ftp' }),
+    ]);
+  });
+
+  it('a reveal writes credential.revealed with its reason, ip and user agent; one without a reason answers 400 and writes nothing', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const { credentialId } = await submitCredential(tv, linkToken);
+    const before = headSeq(tv);
+    await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).send({}).expect(400);
+    await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).send({ reason: '   ' }).expect(400);
+    await reveal(tv, credentialId, 'Fixing the upload, ticket ZD-1').expect(200);
+
+    expect(written(tv, before)).toEqual([engineer({ action: 'credential.revealed', ticketId, credentialId, reason: 'Fixing the upload, ticket ZD-1' })]);
+    const [revealed] = auditRows(tv, before);
+    expect(revealed!.actor_name).toBe('Engineer Person');
+    expect(revealed!.user_agent).toBe(USER_AGENT);
+    expect(revealed!.ip).toEqual(expect.any(String));
+    expect(revealed!.at).toBe(tv.clock.now());
+  });
+
+  it('a staff revoke writes credential.revoked once', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const { credentialId } = await submitCredential(tv, linkToken);
+    const before = headSeq(tv);
+    await tv.http.delete(`/api/v1/credentials/${credentialId}`).set(tv.auth()).expect(204);
+    await tv.http.delete(`/api/v1/credentials/${credentialId}`).set(tv.auth()).expect(204);
+    expect(written(tv, before)).toEqual([engineer({ action: 'credential.revoked', ticketId, credentialId, detail: 'revoked' })]);
+  });
+
+  it('closing a ticket writes ticket.closed and credential.expired for each live credential, once; reopening writes ticket.reopened', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const live = await submitCredential(tv, linkToken);
+    const restricted = await submitCredential(tv, linkToken);
+    const revoked = await submitCredential(tv, linkToken);
+    await tv.http.post(`/api/v1/receipts/${restricted.receiptToken}/credentials/${restricted.credentialId}/restrict`).expect(200);
+    await tv.http.delete(`/api/v1/credentials/${revoked.credentialId}`).set(tv.auth()).expect(204);
+
+    const before = headSeq(tv);
+    await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+    await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+    const actor = { type: 'staff' as const, id: tv.staffIds.engineer, name: 'Engineer Person' };
+    tv.vault.tickets.reopenTicket(ticketId, actor);
+    tv.vault.tickets.reopenTicket(ticketId, actor);
+
+    const expired = [live.credentialId, restricted.credentialId]
+      .sort()
+      .map((credentialId) => engineer({ action: 'credential.expired', ticketId, credentialId, detail: 'ticket_closed' }));
+    const rows = written(tv, before);
+    expect(rows[0]).toEqual(engineer({ action: 'ticket.closed', ticketId }));
+    expect(rows.slice(1, 3).sort((a, b) => a.credentialId!.localeCompare(b.credentialId!))).toEqual(expired);
+    expect(rows.slice(3)).toEqual([engineer({ action: 'ticket.reopened', ticketId })]);
+  });
+
+  it('restrict and unrestrict write credential.restricted and credential.unrestricted once each', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
+    const customer = { actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId, credentialId };
+    const before = headSeq(tv);
+    for (const step of ['restrict', 'restrict', 'unrestrict', 'unrestrict']) {
+      await tv.http.post(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}/${step}`).expect(200);
+    }
+    expect(written(tv, before)).toEqual([
+      row({ action: 'credential.restricted', ...customer }),
+      row({ action: 'credential.unrestricted', ...customer }),
+    ]);
+  });
+
+  it('rectify writes credential.rectified; viewing the receipt and setting preferences write nothing', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
+    const before = headSeq(tv);
+    await tv.http.get(`/api/v1/receipts/${receiptToken}`).expect(200);
+    await tv.http.put(`/api/v1/receipts/${receiptToken}/preferences`).send({ notifyOnReveal: false }).expect(200);
+    await tv.http.put(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}`).send({ fields: { ...FTP_FIELDS, password: 'new' } }).expect(200);
+    expect(written(tv, before)).toEqual([
+      row({ action: 'credential.rectified', actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId, credentialId }),
+    ]);
+  });
+
+  it('withdraw writes credential.withdrawn and credential.purged, once', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
+    const customer = { actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId, credentialId };
+    const before = headSeq(tv);
+    await tv.http.delete(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}`).expect(204);
+    await tv.http.delete(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}`).expect(204);
+    expect(written(tv, before)).toEqual([
+      row({ action: 'credential.withdrawn', ...customer, detail: 'withdrawn' }),
+      row({ action: 'credential.purged', ...customer, detail: 'withdrawn' }),
+    ]);
+  });
+
+  it('the purge job writes credential.expired and credential.purged as the system, and only credential.purged for a revoked one', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const due = await submitCredential(tv, linkToken);
+    const revoked = await submitCredential(tv, linkToken);
+    await tv.http.delete(`/api/v1/credentials/${revoked.credentialId}`).set(tv.auth()).expect(204);
+    tv.clock.advance(31 * DAY);
+    const before = headSeq(tv);
+    await tv.vault.purge.runPurge();
+    await tv.vault.purge.runPurge();
+
+    const system = { actorType: 'system', ticketId };
+    const rows = written(tv, before);
+    expect(rows[0]).toEqual(row({ action: 'credential.expired', ...system, credentialId: due.credentialId, detail: 'expired' }));
+    expect(rows.slice(1).sort((a, b) => a.credentialId!.localeCompare(b.credentialId!))).toEqual(
+      [
+        row({ action: 'credential.purged', ...system, credentialId: due.credentialId, detail: 'expired' }),
+        row({ action: 'credential.purged', ...system, credentialId: revoked.credentialId, detail: 'revoked' }),
+      ].sort((a, b) => a.credentialId!.localeCompare(b.credentialId!)),
+    );
+  });
+
+  it('a receipt export writes receipt.exported', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
+    const before = headSeq(tv);
+    await tv.http.get(`/api/v1/receipts/${receiptToken}/export`).expect(200);
+    expect(written(tv, before)).toEqual([row({ action: 'receipt.exported', actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId })]);
+  });
+
+  it('a key rotation writes keys.rotated as the system', async () => {
+    const before = headSeq(tv);
+    const { vault } = tv;
+    rotateKeys({ ...vault.stores, db: vault.db, keyring: vault.keys.keyring, audit: vault.audit, clock: tv.clock });
+    const rows = written(tv, before);
+    expect(rows).toEqual([row({ action: 'keys.rotated', actorType: 'system', detail: expect.any(String) as unknown as string })]);
+  });
+
+  it('reading tickets, credentials and the audit log writes nothing', async () => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const { credentialId } = await submitCredential(tv, linkToken);
+    const before = headSeq(tv);
+    await tv.http.get('/api/v1/tickets').set(tv.auth()).expect(200);
+    await tv.http.get(`/api/v1/tickets/${ticketId}`).set(tv.auth()).expect(200);
+    await tv.http.get(`/api/v1/credentials/${credentialId}`).set(tv.auth()).expect(200);
+    await tv.http.get('/api/v1/audit').set(tv.auth('auditor')).expect(200);
+    expect(written(tv, before)).toEqual([]);
+  });
+
+  describe('across a whole lifecycle', () => {
+    it('every row is an action DESIGN.md names, none holds a secret or a token, and every reveal has a reason', async () => {
+      const secret = canary('audit');
+      const { ticketId, linkToken } = await openTicketWithLink(tv);
+      const a = await submitCredential(tv, linkToken, { kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
+      const b = await submitCredential(tv, linkToken, { kind: 'api', fields: { key: secret } });
+      await reveal(tv, a.credentialId).expect(200);
+      await tv.http.post(`/api/v1/receipts/${b.receiptToken}/credentials/${b.credentialId}/restrict`).expect(200);
+      await reveal(tv, b.credentialId).expect(423);
+      await tv.http.post(`/api/v1/receipts/${b.receiptToken}/credentials/${b.credentialId}/unrestrict`).expect(200);
+      await tv.http.put(`/api/v1/receipts/${a.receiptToken}/credentials/${a.credentialId}`).send({ fields: { ...FTP_FIELDS, password: `${secret}-2` } }).expect(200);
+      await reveal(tv, a.credentialId).expect(200);
+      await tv.http.get(`/api/v1/receipts/${a.receiptToken}/export`).expect(200);
+      await tv.http.delete(`/api/v1/receipts/${b.receiptToken}/credentials/${b.credentialId}`).expect(204);
+      await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+      await tv.vault.purge.runPurge();
+      await reveal(tv, a.credentialId).expect(410);
+
+      const rows = auditRows(tv);
+      expect(rows.length).toBeGreaterThan(12);
+      for (const r of rows) {
+        expect(DESIGN_ACTIONS).toContain(r.action);
+        const text = JSON.stringify({ ...r, prev_hash: null, hash: null });
+        for (const forbidden of [secret, linkToken, a.receiptToken, b.receiptToken]) expect(text).not.toContain(forbidden);
+        if (r.action === 'credential.revealed') expect(r.reason?.trim()).toBeTruthy();
+      }
+      expect(new Set(rows.map((r) => r.action))).toEqual(
+        new Set([
+          'ticket.created',
+          'intake_link.created',
+          'credential.submitted',
+          'credential.revealed',
+          'credential.restricted',
+          'credential.reveal_denied',
+          'credential.unrestricted',
+          'credential.rectified',
+          'receipt.exported',
+          'credential.withdrawn',
+          'credential.purged',
+          'ticket.closed',
+          'credential.expired',
+        ]),
+      );
+    });
+  });
+});
+
+describe('denied reveals', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  type Arrange = (tv: TestVault, ticketId: string, c: { credentialId: string; receiptToken: string }) => Promise<string | void>;
+  const cases: Array<[string, number, string, Arrange]> = [
+    ['an unknown id', 404, 'credential_not_found', async () => randomUUID()],
+    ['a restricted credential', 423, 'credential_restricted', async (tv, _t, c) => {
+      await tv.http.post(`/api/v1/receipts/${c.receiptToken}/credentials/${c.credentialId}/restrict`).expect(200);
+    }],
+    ['a revoked credential', 410, 'credential_revoked', async (tv, _t, c) => {
+      await tv.http.delete(`/api/v1/credentials/${c.credentialId}`).set(tv.auth()).expect(204);
+    }],
+    ['a withdrawn credential', 410, 'credential_withdrawn', async (tv, _t, c) => {
+      await tv.http.delete(`/api/v1/receipts/${c.receiptToken}/credentials/${c.credentialId}`).expect(204);
+    }],
+    ['a credential of a closed ticket', 410, 'ticket_closed', async (tv, ticketId) => {
+      await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+    }],
+    ['a credential past its expiresAt, before the purge job ran', 410, 'credential_expired', async (tv) => {
+      await advanceClock(tv, 31 * DAY);
+    }],
+    ['an expired and purged credential', 410, 'credential_expired', async (tv) => {
+      await advanceClock(tv, 31 * DAY);
+      await tv.vault.purge.runPurge();
+    }],
+  ];
+
+  it.each(cases)('of %s answer %i %s, audited as credential.reveal_denied with the code in detail', async (_case, status, code, arrange) => {
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const submitted = await submitCredential(tv, linkToken);
+    const otherId = await arrange(tv, ticketId, submitted);
+    const credentialId = otherId ?? submitted.credentialId;
+    const before = headSeq(tv);
+
+    const res = await reveal(tv, credentialId, 'Checking the shop');
+    expect(res.status).toBe(status);
+    expect(res.body.code).toBe(code);
+    expect(res.body.fields).toBeUndefined();
+    expect(written(tv, before)).toEqual([
+      row({
+        action: 'credential.reveal_denied',
+        actorType: 'staff',
+        actorId: tv.staffIds.engineer,
+        ticketId: otherId ? null : ticketId,
+        credentialId: otherId ? null : credentialId,
+        detail: code,
+        reason: 'Checking the shop',
+      }),
+    ]);
+  });
+});
+
+describe('verifyChain', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  /** A chain of a dozen rows whose middle holds a reveal with every column filled. */
+  async function arrangeChain(): Promise<{ rows: AuditRow[]; revealSeq: number }> {
+    const { linkToken } = await openTicketWithLink(tv);
+    const a = await submitCredential(tv, linkToken);
+    const b = await submitCredential(tv, linkToken);
+    tv.clock.advance(60_000);
+    await reveal(tv, a.credentialId).expect(200);
+    const revealSeq = headSeq(tv);
+    await tv.http.post(`/api/v1/receipts/${b.receiptToken}/credentials/${b.credentialId}/restrict`).expect(200);
+    await reveal(tv, b.credentialId).expect(423);
+    await tv.http.post(`/api/v1/receipts/${b.receiptToken}/credentials/${b.credentialId}/unrestrict`).expect(200);
+    await reveal(tv, b.credentialId).expect(200);
+    await tv.http.get(`/api/v1/receipts/${a.receiptToken}/export`).expect(200);
+    const rows = auditRows(tv);
+    expect(rows.length).toBeGreaterThanOrEqual(10);
+    return { rows, revealSeq };
+  }
+
+  it('passes on an intact chain and reports its head', async () => {
+    const { rows } = await arrangeChain();
+    const last = rows[rows.length - 1]!;
+    expect(tv.vault.audit.verifyChain()).toEqual({ ok: true, count: rows.length, headSeq: last.seq, headHash: last.hash.toString('hex') });
+    expect(tv.vault.audit.verifyChain({ head: last.hash.toString('hex') }).ok).toBe(true);
+  });
+
+  it('links each row to the one before it, from a zero genesis', async () => {
+    const { rows } = await arrangeChain();
+    expect(rows[0]!.prev_hash.equals(Buffer.alloc(32))).toBe(true);
+    rows.slice(1).forEach((r, i) => expect(r.prev_hash.equals(rows[i]!.hash)).toBe(true));
+  });
+
+  describe('when a column of a row is altered (triggers dropped first)', () => {
+    const alterations: Array<[string, string]> = [
+      ['at', 'at = at + 1'],
+      ['action', "action = 'credential.reveal_denied'"],
+      ['actor_type', "actor_type = 'system'"],
+      ['actor_id', "actor_id = 'someone-else'"],
+      ['actor_name', "actor_name = 'Someone Else'"],
+      ['ticket_id', "ticket_id = '00000000-0000-4000-8000-000000000000'"],
+      ['credential_id', "credential_id = '00000000-0000-4000-8000-000000000000'"],
+      ['reason', "reason = 'routine check'"],
+      ['detail (NULL to empty text)', "detail = ''"],
+      ['ip', "ip = '203.0.113.9'"],
+      ['user_agent', "user_agent = 'curl/8.0'"],
+      ['prev_hash', 'prev_hash = randomblob(32)'],
+      ['hash', 'hash = randomblob(32)'],
+    ];
+
+    it.each(alterations)('%s: verify reports ok:false at that row', async (_column, assignment) => {
+      const { revealSeq } = await arrangeChain();
+      dropAppendOnlyTriggers(tv);
+      expect(tv.vault.db.prepare(`UPDATE audit_events SET ${assignment} WHERE seq = ?`).run(revealSeq).changes).toBe(1);
+      const result = tv.vault.audit.verifyChain();
+      expect(result).toMatchObject({ ok: false, firstBadSeq: revealSeq });
+      expect(result.problem).toEqual(expect.stringContaining(String(revealSeq)));
+    });
+
+    it('the last row moved to a time before 1970: verify still reports it', async () => {
+      const { rows } = await arrangeChain();
+      const last = rows[rows.length - 1]!;
+      dropAppendOnlyTriggers(tv);
+      tv.vault.db.prepare('UPDATE audit_events SET at = -1 WHERE seq = ?').run(last.seq);
+      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: last.seq });
+    });
+
+    it.each(['prev_hash', 'hash'])('%s replaced by 32 characters of text: verify reports the row instead of failing', async (column) => {
+      const { revealSeq } = await arrangeChain();
+      dropAppendOnlyTriggers(tv);
+      tv.vault.db.prepare(`UPDATE audit_events SET ${column} = ? WHERE seq = ?`).run('x'.repeat(32), revealSeq);
+      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
+    });
+  });
+
+  describe('when a row is deleted', () => {
+    it('reports ok:false at the missing seq', async () => {
+      const { revealSeq } = await arrangeChain();
+      dropAppendOnlyTriggers(tv);
+      tv.vault.db.prepare('DELETE FROM audit_events WHERE seq = ?').run(revealSeq);
+      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
+    });
+
+    it('reports ok:false at seq 1 when the first row is deleted', async () => {
+      await arrangeChain();
+      dropAppendOnlyTriggers(tv);
+      tv.vault.db.prepare('DELETE FROM audit_events WHERE seq = 1').run();
+      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: 1 });
+    });
+  });
+
+  describe('when two rows are swapped', () => {
+    it.each([
+      ['adjacent', 1],
+      ['three apart', 3],
+    ])('(%s) reports ok:false at the earlier one', async (_case, distance) => {
+      const { revealSeq } = await arrangeChain();
+      const [a, b] = [revealSeq, revealSeq + distance];
+      dropAppendOnlyTriggers(tv);
+      const columns = ['at', 'action', 'actor_type', 'actor_id', 'actor_name', 'ticket_id', 'credential_id', 'reason', 'detail', 'ip', 'user_agent', 'prev_hash', 'hash'];
+      const get = tv.vault.db.prepare('SELECT * FROM audit_events WHERE seq = ?');
+      const ra = get.get(a) as Record<string, unknown>;
+      const rb = get.get(b) as Record<string, unknown>;
+      const put = tv.vault.db.prepare(`UPDATE audit_events SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE seq = @seq`);
+      const pick = (r: Record<string, unknown>, seq: number) => ({ ...Object.fromEntries(columns.map((c) => [c, r[c]])), seq });
+      tv.vault.db.transaction(() => {
+        put.run(pick(rb, a));
+        put.run(pick(ra, b));
+      })();
+      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: a });
+    });
+  });
+
+  describe('when rows are cut off the end', () => {
+    it('is caught only with the head saved earlier', async () => {
+      const { rows } = await arrangeChain();
+      const savedHead = tv.vault.audit.verifyChain().headHash;
+      const firstCut = rows[rows.length - 2]!.seq;
+      dropAppendOnlyTriggers(tv);
+      tv.vault.db.prepare('DELETE FROM audit_events WHERE seq >= ?').run(firstCut);
+
+      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true, count: rows.length - 2 });
+      expect(tv.vault.audit.verifyChain({ head: savedHead })).toMatchObject({ ok: false, firstBadSeq: firstCut });
+      expect(tv.vault.audit.verifyChain({ head: savedHead.toUpperCase() })).toMatchObject({ ok: false });
+    });
+
+    it('is caught with the saved head when the whole log was emptied', async () => {
+      await arrangeChain();
+      const savedHead = tv.vault.audit.verifyChain().headHash;
+      dropAppendOnlyTriggers(tv);
+      tv.vault.db.exec('DELETE FROM audit_events');
+      expect(tv.vault.audit.verifyChain({ head: savedHead })).toMatchObject({ ok: false, firstBadSeq: 1 });
+    });
+
+    it('a saved head still verifies after new rows were appended', async () => {
+      await arrangeChain();
+      const savedHead = tv.vault.audit.verifyChain().headHash;
+      await openTicketWithLink(tv);
+      expect(tv.vault.audit.verifyChain({ head: savedHead.toUpperCase() }).ok).toBe(true);
+    });
+  });
+
+  describe('the append-only triggers', () => {
+    it('reject UPDATE and DELETE and leave the row as it was', async () => {
+      const { revealSeq } = await arrangeChain();
+      const before = auditRows(tv);
+      expect(() => tv.vault.db.prepare("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = ?").run(revealSeq)).toThrow(/append-only/);
+      expect(() => tv.vault.db.prepare('DELETE FROM audit_events WHERE seq = ?').run(revealSeq)).toThrow(/append-only/);
+      expect(() => tv.vault.db.exec('DELETE FROM audit_events')).toThrow(/append-only/);
+      expect(auditRows(tv)).toEqual(before);
+    });
+  });
+
+  describe('the chain key', () => {
+    it('is not stored in clear in the database file or its WAL', async () => {
+      await arrangeChain();
+      expect(tv.vault.keys.auditKey).toHaveLength(32);
+      expect(placesHolding(tv, tv.vault.keys.auditKey)).toEqual([]);
+    });
+
+    it('cannot be stood in for by an unkeyed BLAKE2b: a rewritten and re-chained row is still caught', async () => {
+      const { rows, revealSeq } = await arrangeChain();
+      // The attacker's canonical form is right: with the real key it reproduces every stored hash.
+      for (const r of rows) expect(Buffer.from(auditMac(tv.vault.keys.auditKey, canonicalOf(r))).equals(r.hash)).toBe(true);
+
+      dropAppendOnlyTriggers(tv);
+      tv.vault.db.prepare("UPDATE audit_events SET reason = 'routine check', actor_name = 'Someone Else' WHERE seq = ?").run(revealSeq);
+      rechain(tv, revealSeq, (message) => sodium().crypto_generichash(32, message, null));
+      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
+
+      // Only the key stands in the way: re-chained with it, the same forgery would pass.
+      rechain(tv, revealSeq, (message) => auditMac(tv.vault.keys.auditKey, message));
+      expect(tv.vault.audit.verifyChain().ok).toBe(true);
+    });
+  });
+});
+
+describe('fail closed: when the audit row cannot be written', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  const snapshot = () => snapshotVault(tv);
+
+  it('a reveal answers 503 audit_unavailable with no secret, and no row changes', async () => {
+    const secret = canary('failclosed');
+    const { linkToken } = await openTicketWithLink(tv);
+    const { credentialId } = await submitCredential(tv, linkToken, { kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
+    tv.vault.db.exec(
+      "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events WHEN NEW.action = 'credential.revealed' BEGIN SELECT RAISE(ABORT, 'x'); END",
+    );
+    const before = snapshot();
+
+    const res = await reveal(tv, credentialId);
+
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('audit_unavailable');
+    expect(res.text).not.toContain(secret);
+    expect(res.body.fields).toBeUndefined();
+    expect(snapshot()).toEqual(before);
+    expect(tv.logs.join('')).not.toContain(secret);
+
+    tv.vault.db.exec('DROP TRIGGER audit_down');
+    expect((await reveal(tv, credentialId).expect(200)).body.fields.password).toBe(secret);
+  });
+
+  it('a reveal answers 503 audit_unavailable while another connection holds the write lock', async () => {
+    const secret = canary('locked');
+    const { linkToken } = await openTicketWithLink(tv);
+    const { credentialId } = await submitCredential(tv, linkToken, { kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
+    tv.vault.db.pragma('busy_timeout = 50');
+    const other = new BetterSqlite3(tv.vault.config.databasePath);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const before = snapshot();
+      const res = await reveal(tv, credentialId);
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('audit_unavailable');
+      expect(res.text).not.toContain(secret);
+      expect(snapshot()).toEqual(before);
+      other.exec('ROLLBACK');
+    } finally {
+      other.close();
+    }
+    expect((await reveal(tv, credentialId).expect(200)).body.fields.password).toBe(secret);
+  });
+});
+
+describe('GET /api/v1/audit', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  interface Item {
+    seq: number;
+    at: string;
+    action: string;
+    actor: { type: string; id: string | null };
+    ticketId: string | null;
+    credentialId: string | null;
+  }
+
+  const list = async (query: Record<string, string | number>, role: 'auditor' | 'admin' = 'auditor') => {
+    const res = await tv.http.get('/api/v1/audit').query(query).set(tv.auth(role)).expect(200);
+    return res.body as { items: Item[]; nextCursor: string | null };
+  };
+
+  /** Two tickets worked an hour apart, by the engineer and then the admin. */
+  async function arrange() {
+    const t0 = tv.clock.now();
+    const one = await openTicketWithLink(tv);
+    const a = await submitCredential(tv, one.linkToken);
+    tv.clock.advance(3600_000);
+    const t1 = tv.clock.now();
+    const two = await openTicketWithLink(tv);
+    const b = await submitCredential(tv, two.linkToken);
+    await reveal(tv, a.credentialId).expect(200);
+    tv.clock.advance(3600_000);
+    const t2 = tv.clock.now();
+    await tv.http.post(`/api/v1/credentials/${b.credentialId}/reveal`).set(tv.auth('admin')).send(revealBody('Admin check')).expect(200);
+    await tv.http.post(`/api/v1/credentials/${a.credentialId}/reveal`).set(tv.auth('admin')).send(revealBody('Admin check')).expect(200);
+    return { t0, t1, t2, one, two, a, b };
+  }
+
+  it('lists events newest first with hex hashes and ISO times, to auditors and admins only', async () => {
+    await arrange();
+    const { items } = await list({});
+    const rows = auditRows(tv);
+    expect(items.map((i) => i.seq)).toEqual(rows.map((r) => r.seq).reverse());
+    expect(items[0]).toMatchObject({ hash: rows[rows.length - 1]!.hash.toString('hex'), at: new Date(rows[rows.length - 1]!.at).toISOString() });
+    await list({}, 'admin');
+    await tv.http.get('/api/v1/audit').set(tv.auth('engineer')).expect(403);
+    await tv.http.get('/api/v1/audit').expect(401);
+  });
+
+  it('filters by ticketId, credentialId, action and actorId', async () => {
+    const { one, a, b } = await arrange();
+    const rows = auditRows(tv);
+    const seqs = (pred: (r: AuditRow) => boolean) => rows.filter(pred).map((r) => r.seq).reverse();
+
+    expect((await list({ ticketId: one.ticketId })).items.map((i) => i.seq)).toEqual(seqs((r) => r.ticket_id === one.ticketId));
+    expect((await list({ credentialId: b.credentialId })).items.map((i) => i.seq)).toEqual(seqs((r) => r.credential_id === b.credentialId));
+    expect((await list({ action: 'credential.revealed' })).items.map((i) => i.seq)).toEqual(seqs((r) => r.action === 'credential.revealed'));
+    expect((await list({ actorId: tv.staffIds.admin })).items.map((i) => i.seq)).toEqual(seqs((r) => r.actor_id === tv.staffIds.admin));
+    const combined = await list({ credentialId: a.credentialId, action: 'credential.revealed', actorId: tv.staffIds.admin });
+    expect(combined.items).toHaveLength(1);
+    expect(combined.items[0]).toMatchObject({ credentialId: a.credentialId, action: 'credential.revealed', actor: { id: tv.staffIds.admin } });
+  });
+
+  it('filters by time: since is inclusive, until exclusive', async () => {
+    const { t0, t1, t2 } = await arrange();
+    const rows = auditRows(tv);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const seqsBetween = (from: number, to: number) => rows.filter((r) => r.at >= from && r.at < to).map((r) => r.seq).reverse();
+
+    const middle = await list({ since: iso(t1), until: iso(t2) });
+    expect(middle.items.length).toBeGreaterThan(0);
+    expect(middle.items.map((i) => i.seq)).toEqual(seqsBetween(t1, t2));
+    expect((await list({ until: iso(t1) })).items.map((i) => i.seq)).toEqual(seqsBetween(t0, t1));
+    expect((await list({ since: iso(t2) })).items.map((i) => i.seq)).toEqual(seqsBetween(t2, Infinity));
+    expect((await list({ since: iso(t2 + 1) })).items).toEqual([]);
+  });
+
+  it('pages with a cursor, without gaps or repeats, also under a filter', async () => {
+    await arrange();
+    const everything = (await list({ limit: 200 })).items.map((i) => i.seq);
+    const walk = async (query: Record<string, string | number>) => {
+      const seen: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: Item[]; nextCursor: string | null } = await list({ ...query, ...(cursor ? { cursor } : {}) });
+        expect(page.items.length).toBeLessThanOrEqual(Number(query.limit));
+        seen.push(...page.items.map((i) => i.seq));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    expect(everything.length).toBeGreaterThan(6);
+    expect(await walk({ limit: 3 })).toEqual(everything);
+    expect(await walk({ limit: 1, action: 'credential.revealed' })).toEqual(
+      auditRows(tv).filter((r) => r.action === 'credential.revealed').map((r) => r.seq).reverse(),
+    );
+    expect((await list({ limit: everything.length })).nextCursor).toBeNull();
+  });
+
+  it.each([
+    ['an unknown action', { action: 'credential.peeked' }, 'validation_failed'],
+    ['a cursor it never gave out', { cursor: 'bm90LWEtY3Vyc29y' }, 'invalid_cursor'],
+    ['an unknown parameter', { sort: 'asc' }, 'unknown_field'],
+    ['a ticketId that is not an id', { ticketId: '42' }, 'validation_failed'],
+  ])('answers 400 for %s', async (_case, query, code) => {
+    const res = await tv.http.get('/api/v1/audit').query(query).set(tv.auth('auditor')).expect(400);
+    expect(res.body.code).toBe(code);
+  });
+});

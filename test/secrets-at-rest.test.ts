@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import {
+  canary,
+  createTestVault,
+  openTicketWithLink,
+  placesHolding,
+  readDatabaseFiles,
+  revealBody,
+  submitCredential,
+  type Submitted,
+  type TestVault,
+} from './helpers/test-vault.js';
+
+interface SecretColumns {
+  wrapped_dek: Buffer;
+  ciphertext: Buffer;
+}
+
+const secretColumns = (tv: TestVault, credentialId: string) =>
+  tv.vault.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId) as
+    | SecretColumns
+    | undefined;
+
+const walSize = (tv: TestVault) => {
+  const wal = `${tv.vault.config.databasePath}-wal`;
+  return fs.existsSync(wal) ? fs.statSync(wal).size : 0;
+};
+
+describe('the database file', () => {
+  it('runs with WAL, synchronous=FULL, secure_delete and foreign keys, and is readable by its owner only', async () => {
+    const tv = await createTestVault();
+    try {
+      const pragma = (name: string) => tv.vault.db.pragma(name, { simple: true });
+      expect(pragma('journal_mode')).toBe('wal');
+      expect(pragma('synchronous')).toBe(2);
+      expect(pragma('secure_delete')).toBe(1);
+      expect(pragma('foreign_keys')).toBe(1);
+      expect(fs.statSync(tv.vault.config.databasePath).mode & 0o777).toBe(0o600);
+    } finally {
+      tv.close();
+    }
+  });
+});
+
+describe('a canary secret submitted through the API', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  /** Submits an ftp credential whose password is a fresh canary and whose label (clear text by design) is another. */
+  async function submitCanary(): Promise<{ secret: string; label: string; ticketId: string; submitted: Submitted }> {
+    const secret = canary('password');
+    const label = canary('label');
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const submitted = await submitCredential(tv, linkToken, {
+      kind: 'ftp',
+      label,
+      fields: { host: 'ftp.shop.test', username: 'vendor-support', password: secret, notes: `backup: ${secret}` },
+    });
+    return { secret, label, ticketId, submitted };
+  }
+
+  it('is absent from the database file, its WAL and the logs after submit (while the clear-text label is on disk)', async () => {
+    const { secret, label } = await submitCanary();
+    // The scan sees what was written: the label is stored in clear.
+    expect(placesHolding(tv, label)).not.toEqual([]);
+    expect(placesHolding(tv, secret)).toEqual([]);
+  });
+
+  it('is absent from the database file, its WAL and the logs after a reveal that returned it', async () => {
+    const { secret, submitted } = await submitCanary();
+    const res = await tv.http.post(`/api/v1/credentials/${submitted.credentialId}/reveal`).set(tv.auth()).send(revealBody()).expect(200);
+    expect(res.body.fields.password).toBe(secret);
+    expect(placesHolding(tv, secret)).toEqual([]);
+  });
+
+  it('never puts the link or receipt token into the logs', async () => {
+    const { ticketId } = await submitCanary();
+    const { linkToken } = await openTicketWithLink(tv, {}, {});
+    await tv.http.get(`/api/v1/intake/${linkToken}`).expect(200);
+    const { receiptToken, credentialId } = await submitCredential(tv, linkToken);
+    await tv.http.get(`/api/v1/receipts/${receiptToken}`).expect(200);
+    await tv.http.post(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}/restrict`).expect(200);
+    await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+    expect(tv.logs.length).toBeGreaterThan(0);
+    expect(tv.logs.join('')).not.toContain(linkToken);
+    expect(tv.logs.join('')).not.toContain(receiptToken);
+  });
+
+  describe('when the ticket closes and the purge job runs', () => {
+    it('destroys the secret row, truncates the WAL, and leaves neither the canary nor the ciphertext or wrapped key on disk', async () => {
+      const { secret, ticketId, submitted } = await submitCanary();
+      await tv.http.post(`/api/v1/credentials/${submitted.credentialId}/reveal`).set(tv.auth()).send(revealBody()).expect(200);
+      const stored = secretColumns(tv, submitted.credentialId)!;
+      const onDisk = readDatabaseFiles(tv);
+      expect(Buffer.concat([onDisk.db, onDisk.wal]).indexOf(stored.ciphertext)).not.toBe(-1); // the scan finds it before purge
+
+      await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+      const summary = await tv.vault.purge.runPurge();
+
+      expect(summary.purged).toBe(1);
+      expect(secretColumns(tv, submitted.credentialId)).toBeUndefined();
+      expect(walSize(tv)).toBe(0);
+      expect(placesHolding(tv, stored.ciphertext)).toEqual([]);
+      expect(placesHolding(tv, stored.wrapped_dek)).toEqual([]);
+      expect(placesHolding(tv, secret)).toEqual([]);
+      const meta = await tv.http.get(`/api/v1/credentials/${submitted.credentialId}`).set(tv.auth()).expect(200);
+      expect(meta.body).toMatchObject({ status: 'purged', endedBecause: 'ticket_closed' });
+    });
+  });
+
+  describe('when the customer withdraws it', () => {
+    it('destroys the secret row at once, truncates the WAL and leaves no ciphertext on disk', async () => {
+      const { secret, submitted } = await submitCanary();
+      const stored = secretColumns(tv, submitted.credentialId)!;
+
+      await tv.http.delete(`/api/v1/receipts/${submitted.receiptToken}/credentials/${submitted.credentialId}`).expect(204);
+
+      expect(secretColumns(tv, submitted.credentialId)).toBeUndefined();
+      expect(walSize(tv)).toBe(0);
+      expect(placesHolding(tv, stored.ciphertext)).toEqual([]);
+      expect(placesHolding(tv, stored.wrapped_dek)).toEqual([]);
+      expect(placesHolding(tv, secret)).toEqual([]);
+    });
+  });
+
+  describe('when the customer rectifies it (PUT /receipts/:token/credentials/:id)', () => {
+    it('reveals only the new fields and overwrites the old ciphertext and wrapped key on disk', async () => {
+      const { secret, submitted } = await submitCanary();
+      const old = secretColumns(tv, submitted.credentialId)!;
+      const replacement = canary('rectified');
+
+      await tv.http
+        .put(`/api/v1/receipts/${submitted.receiptToken}/credentials/${submitted.credentialId}`)
+        .send({ fields: { host: 'sftp.shop.test', username: 'vendor-support', password: replacement } })
+        .expect(200);
+
+      const current = secretColumns(tv, submitted.credentialId)!;
+      expect(current.ciphertext.equals(old.ciphertext)).toBe(false);
+      expect(current.wrapped_dek.equals(old.wrapped_dek)).toBe(false);
+      expect(tv.vault.db.prepare('SELECT COUNT(*) AS n FROM credential_secrets WHERE credential_id = ?').get(submitted.credentialId)).toEqual({ n: 1 });
+      expect(walSize(tv)).toBe(0);
+      expect(placesHolding(tv, old.ciphertext)).toEqual([]);
+      expect(placesHolding(tv, old.wrapped_dek)).toEqual([]);
+      expect(placesHolding(tv, current.ciphertext)).not.toEqual([]);
+
+      const res = await tv.http.post(`/api/v1/credentials/${submitted.credentialId}/reveal`).set(tv.auth()).send(revealBody()).expect(200);
+      expect(res.body.fields).toEqual({ host: 'sftp.shop.test', username: 'vendor-support', password: replacement, protocol: 'sftp' });
+      expect(res.text).not.toContain(secret);
+      expect(placesHolding(tv, old.ciphertext)).toEqual([]);
+      expect(placesHolding(tv, secret)).toEqual([]);
+      expect(placesHolding(tv, replacement)).toEqual([]);
+    });
+  });
+
+  describe('when a submission holding it is rejected', () => {
+    it.each([
+      ['an unknown field', (secret: string) => ({ host: 'ftp.shop.test', username: 'u', pin: secret })],
+      ['a bad port', (secret: string) => ({ host: 'ftp.shop.test', username: 'u', port: secret })],
+      ['a missing required field', (secret: string) => ({ host: 'ftp.shop.test', password: secret })],
+    ])('with %s, neither the answer, the database nor the logs hold it', async (_case, makeFields) => {
+      const secret = canary('rejected');
+      const { linkToken } = await openTicketWithLink(tv);
+      const res = await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send({ kind: 'ftp', fields: makeFields(secret) });
+      expect(res.status).toBe(400);
+      expect(res.text).not.toContain(secret);
+      expect(placesHolding(tv, secret)).toEqual([]);
+    });
+  });
+});
