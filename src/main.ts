@@ -3,13 +3,13 @@ import { buildApp } from './app.js';
 import { createAudit } from './audit/audit.js';
 import { createAuditStore } from './audit/audit-store.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { createCredentials } from './credentials/credentials.js';
 import { createCredentialStore } from './credentials/credentials-store.js';
-import { Keyring } from './crypto/keyring.js';
+import { Keyring, KeyringError } from './crypto/keyring.js';
 import { loadMasterKeys } from './crypto/master-key.js';
 import { initSodium } from './crypto/sodium.js';
-import { loadVaultKeys } from './crypto/vault-keys.js';
+import { loadVaultKeys, type VaultKeys } from './crypto/vault-keys.js';
 import { createVaultKeyStore } from './crypto/vault-keys-store.js';
 import { createIntakeLinks } from './intake-links/intake-links.js';
 import { createIntakeLinkStore } from './intake-links/intake-links-store.js';
@@ -47,9 +47,23 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const migrations = migrateDatabase(db);
   if (migrations.applied.length) log.info({ applied: migrations.applied }, 'database migrated');
 
-  const keyring = new Keyring(loadMasterKeys(config, options.warn ?? ((m) => log.warn(m))));
   const vaultKeyStore = createVaultKeyStore(db);
-  const keys = loadVaultKeys({ db, vaultKeyStore, keyring, clock });
+  let keyring: Keyring;
+  let keys: VaultKeys;
+  try {
+    keyring = new Keyring(loadMasterKeys(config, options.warn ?? ((m) => log.warn(m))));
+    keys = loadVaultKeys({ db, vaultKeyStore, keyring, clock });
+  } catch (error) {
+    db.close();
+    if (error instanceof KeyringError) {
+      throw new ConfigError(
+        config.masterKeyFile ? 'MASTER_KEY_FILE' : 'MASTER_KEY',
+        `this database's keys were wrapped under a master key that is not configured (${error.message}); ` +
+          'set the master key this vault was created with, or list it after the new one while rotating',
+      );
+    }
+    throw error;
+  }
 
   const ticketStore = createTicketStore(db);
   const intakeLinkStore = createIntakeLinkStore(db);
@@ -144,6 +158,7 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
       .then((summary) => {
         vault.metrics.credentialsExpired.inc(summary.expired);
         vault.metrics.credentialsPurged.inc(summary.purged);
+        if (summary.expired || summary.purged) vault.metrics.purgeLastDuration.set(summary.durationMs / 1000);
       })
       .catch((err: unknown) => {
         vault.metrics.purgeFailures.inc();

@@ -30,6 +30,11 @@ export function createMetrics() {
       help: 'Credentials whose ciphertext and data key the purge job destroyed',
       registers,
     }),
+    purgeLastDuration: new client.Gauge({
+      name: 'ticketvault_purge_last_duration_seconds',
+      help: 'Duration of the last purge pass that expired or purged anything',
+      registers,
+    }),
     purgeFailures: new client.Counter({ name: 'ticketvault_purge_failures_total', help: 'Purge passes that failed', registers }),
     webhookDeliveries: new client.Counter({
       name: 'ticketvault_webhook_deliveries_total',
