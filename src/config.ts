@@ -3,10 +3,6 @@ import { z } from 'zod';
 
 // The only module that reads process.env. Everything else receives a Config.
 
-const booleanish = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
 const seconds = (fallback: number, min = 1) =>
   z.coerce.number().int().min(min).max(10 * 365 * 24 * 3600).default(fallback);
 
@@ -33,7 +29,8 @@ const schema = z.object({
     .string()
     .trim()
     .url()
-    .refine((u) => /^https?:$/.test(new URL(u).protocol), { message: 'must be an http(s) URL' })
+    // zod runs this even when .url() failed, so it must not throw on a non-URL.
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'must be an http(s) URL' })
     .optional(),
   DATABASE_PATH: z.string().trim().min(1).default('./data/ticketvault.db'),
   MASTER_KEY: z.preprocess((v) => (v === '' ? undefined : v), base64Key.optional()),
@@ -95,7 +92,9 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(env: Env): Config {
-  const result = schema.safeParse(env);
+  // `KEY=` in an env file means "not set": a blank PORT must not coerce to 0 (a random port).
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const result = schema.safeParse(given);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new ConfigError(String(issue.path[0] ?? 'config'), issue.message);

@@ -192,8 +192,10 @@ export function createCredentialStore(db: Database): CredentialStore {
       markRectified.run(at, at, id);
     },
     purge: (id, at) => {
+      // Only an ended credential loses its secret: a live one must never be left without it.
+      if (markPurged.run({ id, at }).changes !== 1) return false;
       deleteSecret.run(id);
-      return markPurged.run({ id, at }).changes === 1;
+      return true;
     },
     listSecretsPage: (afterId, limit) =>
       secretsPage.all(afterId, limit).map((r) => ({

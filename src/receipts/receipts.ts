@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import { effectiveState, endCredential, endedError, isLive, purgeCredential, type LifecycleDeps } from '../credentials/credential-lifecycle.js';
+import {
+  credentialView,
+  effectiveState,
+  endCredential,
+  endedError,
+  isLive,
+  purgeCredential,
+  type CredentialView,
+  type LifecycleDeps,
+} from '../credentials/credential-lifecycle.js';
 import type { CredentialRecord, CredentialStore } from '../credentials/credentials-store.js';
 import { parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
 import { encryptSecret } from '../crypto/credential-cipher.js';
@@ -33,15 +42,8 @@ export interface Reveal {
   reason: string | null;
 }
 
-export interface ReceiptCredential {
-  id: string;
-  kind: string;
-  label: string;
-  status: string;
-  endedBecause: string | null;
-  submittedAt: string;
-  expiresAt: string;
-  rectifiedAt: string | null;
+/** The staff metadata view minus the internal ticket id, plus who revealed it. */
+export interface ReceiptCredential extends Omit<CredentialView, 'ticketId' | 'revealCount'> {
   reveals: Reveal[];
 }
 
@@ -202,16 +204,6 @@ export function createReceipts(deps: ReceiptDeps) {
 export type Receipts = ReturnType<typeof createReceipts>;
 
 function toReceiptCredential(c: CredentialRecord, ticket: TicketRecord, now: number, reveals: Reveal[]): ReceiptCredential {
-  const state = effectiveState(c, ticket.status, now);
-  return {
-    id: c.id,
-    kind: c.kind,
-    label: c.label,
-    status: state.status,
-    endedBecause: state.endedBecause,
-    submittedAt: new Date(c.submittedAt).toISOString(),
-    expiresAt: new Date(c.expiresAt).toISOString(),
-    rectifiedAt: c.rectifiedAt === null ? null : new Date(c.rectifiedAt).toISOString(),
-    reveals,
-  };
+  const { ticketId: _ticketId, ...view } = credentialView(c, ticket.status, now);
+  return { ...view, reveals };
 }

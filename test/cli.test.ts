@@ -1,0 +1,390 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { jest } from '@jest/globals';
+import BetterSqlite3 from 'better-sqlite3';
+import { parseConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { composeVault } from '../src/main.js';
+import {
+  advanceClock,
+  createTestVault,
+  DAY,
+  FTP_FIELDS,
+  makeTempDir,
+  openTicketWithLink,
+  revealAs,
+  staffActorOf,
+  submitCredential,
+  TestClock,
+  type TestVault,
+} from './helpers/test-vault.js';
+
+// DESIGN.md "CLI": the real `bin/ticketvault.js` in a child process, against a real database file.
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'ticketvault.js');
+const MASTER_KEY = Buffer.alloc(32, 7).toString('base64'); // the key createTestVault uses
+const PUBLIC_URL = 'https://vault.example.test';
+
+interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Only the keys given reach the child: nothing from the developer's shell leaks into its config. */
+function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', NODE_ENV: 'test', MASTER_KEY, PUBLIC_URL, LOG_LEVEL: 'warn', ...env };
+}
+
+function runCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+// Each command is a fresh Node process (~0.5 s); a few run several.
+jest.setTimeout(30_000);
+
+const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const item of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, item.name);
+    newest = Math.max(newest, item.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The bin rebuilds dist/ when src/ is newer; children started together would each run tsc.
+ * Building here first (same staleness rule) keeps them fast. tsc emits even when a
+ * work-in-progress file elsewhere fails to type-check; the bin only needs the output.
+ */
+function buildIfStale() {
+  const entry = path.join(ROOT, 'dist', 'cli', 'main.js');
+  if (fs.existsSync(entry) && newestMtime(path.join(ROOT, 'src')) <= fs.statSync(entry).mtimeMs) return;
+  spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    timeout: 120_000,
+  });
+  fs.utimesSync(entry, new Date(), new Date());
+}
+
+beforeAll(buildIfStale, 130_000);
+
+describe('ticketvault CLI', () => {
+  describe('--help', () => {
+    const commands = [[], ['serve'], ['migrate'], ['purge'], ['staff'], ['staff', 'add'], ['staff', 'token'], ['staff', 'list'], ['staff', 'disable'], ['audit'], ['audit', 'verify'], ['audit', 'export'], ['keys'], ['keys', 'rotate'], ['backup']];
+
+    it('exits 0 and prints usage for every command', async () => {
+      buildIfStale();
+      const dir = makeTempDir();
+      try {
+        const results = await Promise.all(commands.map((c) => runCli([...c, '--help'], { DATABASE_PATH: path.join(dir, 'tv.db') })));
+        results.forEach((r, i) => {
+          expect({ command: commands[i]!.join(' '), code: r.code }).toEqual({ command: commands[i]!.join(' '), code: 0 });
+          expect(r.stdout).toContain(`Usage: ticketvault ${commands[i]!.join(' ')}`.trimEnd());
+        });
+        // Help never touches the database.
+        expect(fs.existsSync(path.join(dir, 'tv.db'))).toBe(false);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('an unknown command exits non-zero with the error on stderr', async () => {
+      const r = await runCli(['frobnicate'], { DATABASE_PATH: path.join(makeTempDir(), 'tv.db') });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('frobnicate');
+    });
+  });
+
+  describe('with a vault on disk', () => {
+    let tv: TestVault;
+    let env: Record<string, string>;
+    beforeEach(async () => {
+      // Real time: tokens the CLI signs now must verify in the in-process vault.
+      tv = await createTestVault({}, { clock: new TestClock(Date.now()) });
+      env = { DATABASE_PATH: tv.vault.config.databasePath };
+    });
+    afterEach(() => tv.close());
+
+    it('staff add then staff token prints a JWT alone on its last line that works as a bearer token', async () => {
+      const added = await runCli(['staff', 'add', 'nia@vendor.test', '--role', 'engineer', '--name', 'Nia New'], env);
+      expect(added.code).toBe(0);
+      expect(added.stdout).toContain('nia@vendor.test');
+
+      const issued = await runCli(['staff', 'token', 'nia@vendor.test', '--ttl', '1h'], env);
+      expect(issued.code).toBe(0);
+      const token = lines(issued.stdout).at(-1)!;
+      expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+
+      const { linkToken } = await openTicketWithLink(tv);
+      const { credentialId } = await submitCredential(tv, linkToken);
+      const res = await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set('Authorization', `Bearer ${token}`).send({ reason: 'via CLI token' }).expect(200);
+      expect(res.body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
+      const [reveal] = tv.vault.audit.listEvents({ credentialId, action: 'credential.revealed' }).items;
+      expect(reveal!.actor.name).toBe('Nia New');
+    });
+
+    it('staff token for an unknown e-mail exits non-zero with a message on stderr and no token', async () => {
+      const r = await runCli(['staff', 'token', 'nobody@vendor.test'], env);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/nobody@vendor\.test|not found/i);
+      expect(r.stdout.trim()).toBe('');
+    });
+
+    it('purge prints one JSON line and exits 0, having destroyed what ended', async () => {
+      const { ticketId, linkToken } = await openTicketWithLink(tv);
+      const { credentialId } = await submitCredential(tv, linkToken);
+      tv.vault.tickets.closeTicket(ticketId, staffActorOf(tv));
+
+      const r = await runCli(['purge'], env);
+      expect(r.code).toBe(0);
+      expect(lines(r.stdout)).toHaveLength(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ expired: 0, purged: 1, durationMs: expect.any(Number) });
+      expect(tv.vault.stores.credentialStore.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'ticket_closed' });
+    });
+
+    it('purge alongside a serving vault on the same file: reveals keep answering 200 or a documented 410', async () => {
+      const live = await openTicketWithLink(tv);
+      const kept = await submitCredential(tv, live.linkToken);
+      const doomed = await openTicketWithLink(tv);
+      const ended = tv.vault.db.transaction(() =>
+        Array.from({ length: 300 }, () => tv.vault.credentials.submitCredential(doomed.linkToken, { kind: 'ftp', fields: FTP_FIELDS }).credentialId),
+      )();
+      tv.vault.tickets.closeTicket(doomed.ticketId, staffActorOf(tv));
+
+      const purging = runCli(['purge'], env);
+      let finished = false;
+      void purging.then(() => (finished = true));
+      const statuses: string[] = [];
+      let i = 0;
+      while (!finished || statuses.length < 20) {
+        const id = i++ % 2 ? kept.credentialId : ended[i % ended.length]!;
+        const res = await revealAs(tv, id);
+        statuses.push(id === kept.credentialId ? `${res.status}` : `${res.status} ${res.body.code}`);
+        if (statuses.length > 5000) break;
+      }
+      const r = await purging;
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ purged: 300 });
+      expect([...new Set(statuses)].sort()).toEqual(['200', '410 ticket_closed']);
+    });
+
+    describe('audit verify', () => {
+      async function arrangeEvents() {
+        const { linkToken } = await openTicketWithLink(tv);
+        const { credentialId } = await submitCredential(tv, linkToken);
+        await revealAs(tv, credentialId).expect(200);
+        await revealAs(tv, credentialId).expect(200);
+      }
+
+      it('exits 0 on an intact chain and prints the head', async () => {
+        await arrangeEvents();
+        const r = await runCli(['audit', 'verify'], env);
+        expect(r.code).toBe(0);
+        const head = tv.vault.audit.verifyChain();
+        expect(JSON.parse(lines(r.stdout).at(-1)!)).toMatchObject({ ok: true, count: head.count, headSeq: head.headSeq, headHash: head.headHash });
+      });
+
+      it('exits non-zero naming the first altered row after the triggers are dropped and a row is rewritten', async () => {
+        await arrangeEvents();
+        const raw = new BetterSqlite3(tv.vault.config.databasePath);
+        raw.exec('DROP TRIGGER audit_events_no_update');
+        raw.prepare("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = 3").run();
+        raw.close();
+
+        const r = await runCli(['audit', 'verify'], env);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(/\bseq 3\b/);
+        expect(JSON.parse(lines(r.stdout).at(-1)!)).toMatchObject({ ok: false, firstBadSeq: 3 });
+      });
+
+      it('with --head saved earlier detects rows cut off the end', async () => {
+        await arrangeEvents();
+        const before = JSON.parse(lines((await runCli(['audit', 'verify'], env)).stdout).at(-1)!) as { headSeq: number; headHash: string };
+        const raw = new BetterSqlite3(tv.vault.config.databasePath);
+        raw.exec('DROP TRIGGER audit_events_no_delete');
+        raw.prepare('DELETE FROM audit_events WHERE seq >= ?').run(before.headSeq - 1);
+        raw.close();
+
+        // Without the saved head a cut chain still looks whole; with it, the cut shows.
+        expect((await runCli(['audit', 'verify'], env)).code).toBe(0);
+        const r = await runCli(['audit', 'verify', '--head', before.headHash], env);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(new RegExp(`\\bseq ${before.headSeq - 1}\\b`));
+      });
+    });
+
+    it('audit export --since prints JSON Lines of the events at or after that time', async () => {
+      const clock = new TestClock(Date.parse('2026-03-01T09:00:00.000Z'));
+      const old = await createTestVault({}, { clock });
+      try {
+        await openTicketWithLink(old);
+        await advanceClock(old, DAY);
+        const since = new Date(clock.now()).toISOString();
+        const { linkToken } = await openTicketWithLink(old);
+        await submitCredential(old, linkToken);
+        const expected = old.vault.audit.listEvents({ since: clock.now(), limit: 200 }).items.map((e) => e.seq).reverse();
+
+        const all = await runCli(['audit', 'export'], { DATABASE_PATH: old.vault.config.databasePath });
+        const r = await runCli(['audit', 'export', '--since', since], { DATABASE_PATH: old.vault.config.databasePath });
+        expect(r.code).toBe(0);
+        const events = lines(r.stdout).map((l) => JSON.parse(l) as { seq: number; at: string; action: string; hash: string });
+        expect(events.map((e) => e.seq)).toEqual(expected);
+        expect(events.map((e) => e.action)).toEqual(['ticket.created', 'intake_link.created', 'credential.submitted']);
+        expect(events.every((e) => e.at >= since)).toBe(true);
+        expect(lines(all.stdout).length).toBeGreaterThan(events.length);
+        expect(all.stdout).not.toContain(FTP_FIELDS.password);
+
+        const bad = await runCli(['audit', 'export', '--since', 'yesterday'], { DATABASE_PATH: old.vault.config.databasePath });
+        expect(bad.code).not.toBe(0);
+        expect(bad.stderr).toContain('--since');
+      } finally {
+        old.close();
+      }
+    });
+
+    it('backup <file> writes a mode-0600 copy that opens, and refuses to overwrite', async () => {
+      const { linkToken } = await openTicketWithLink(tv);
+      const { credentialId } = await submitCredential(tv, linkToken);
+      const file = path.join(tv.dir, 'backup.db');
+
+      const r = await runCli(['backup', file], env);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(lines(r.stdout).at(-1)!)).toMatchObject({ backup: file, bytes: fs.statSync(file).size });
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      const copy = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+      try {
+        expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+        expect(copy.prepare('SELECT status FROM credentials WHERE id = ?').get(credentialId)).toEqual({ status: 'active' });
+      } finally {
+        copy.close();
+      }
+
+      const again = await runCli(['backup', file], env);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toContain('already exists');
+    });
+
+    it('keys rotate prints JSON and leaves every credential revealable under the new master key alone', async () => {
+      const { linkToken } = await openTicketWithLink(tv);
+      const { credentialId } = await submitCredential(tv, linkToken);
+      const newKey = Buffer.alloc(32, 9).toString('base64');
+
+      const r = await runCli(['keys', 'rotate'], { ...env, MASTER_KEY: `${newKey},${MASTER_KEY}` });
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(lines(r.stdout).at(-1)!);
+      expect(summary).toMatchObject({ kekId: expect.any(String), rewrapped: expect.objectContaining({ dataKeys: 1, receiptTokens: 1 }) });
+
+      const rotated = await composeVault(parseConfig({ NODE_ENV: 'test', DATABASE_PATH: tv.vault.config.databasePath, MASTER_KEY: newKey, PUBLIC_URL }), {
+        log: createLogger('silent'),
+      });
+      try {
+        const revealed = await rotated.reveal.revealCredential(credentialId, { reason: 'after rotation' }, staffActorOf(tv));
+        expect(revealed.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
+      } finally {
+        rotated.close();
+      }
+    });
+
+    it('migrate prints JSON: every migration on a new file, none the second time', async () => {
+      const dir = makeTempDir();
+      try {
+        const fresh = { DATABASE_PATH: path.join(dir, 'new.db') };
+        const first = await runCli(['migrate'], fresh);
+        expect(first.code).toBe(0);
+        const applied = JSON.parse(lines(first.stdout).at(-1)!) as { applied: string[]; current: number };
+        expect(applied.applied.length).toBe(applied.current);
+        expect(applied.applied[0]).toMatch(/^001-/);
+
+        const second = await runCli(['migrate'], fresh);
+        expect(JSON.parse(lines(second.stdout).at(-1)!)).toEqual({ applied: [], current: applied.current });
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('configuration errors', () => {
+    it.each([
+      ['PORT=abc', { PORT: 'abc' }, 'PORT'],
+      ['NODE_ENV=production without a master key', { NODE_ENV: 'production', MASTER_KEY: '' }, 'MASTER_KEY'],
+      ['a master key that is not 32 bytes', { MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'MASTER_KEY'],
+      ['CREDENTIAL_MAX_AGE_SECONDS below a minute', { CREDENTIAL_MAX_AGE_SECONDS: '5' }, 'CREDENTIAL_MAX_AGE_SECONDS'],
+    ])('%s stops the command with a non-zero exit naming the key on stderr', async (_case, bad, key) => {
+      const dir = makeTempDir();
+      try {
+        const r = await runCli(['purge'], { DATABASE_PATH: path.join(dir, 'tv.db'), ...bad });
+        expect(r.code).not.toBe(0);
+        expect(r.code).not.toBeNull();
+        expect(r.stderr).toContain(key);
+        expect(r.stdout.trim()).toBe('');
+        expect(fs.existsSync(path.join(dir, 'tv.db'))).toBe(false);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('serve', () => {
+    it('starts, answers /readyz, and stops cleanly on SIGTERM', async () => {
+      const dir = makeTempDir();
+      const child = spawn(process.execPath, [BIN, 'serve'], {
+        cwd: ROOT,
+        env: cliEnv({ DATABASE_PATH: path.join(dir, 'tv.db'), PORT: '0', HOST: '127.0.0.1', PURGE_INTERVAL_SECONDS: '3600' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        let stderr = '';
+        child.stdout.resume();
+        const url = await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`serve did not start in time: ${stderr}`)), 15_000);
+          child.stderr.on('data', (d) => {
+            stderr += d;
+            const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+            if (match) {
+              clearTimeout(timer);
+              resolve(match[1]!);
+            }
+          });
+          child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
+        });
+        expect(url).not.toMatch(/:0$/);
+
+        const ready = await fetch(`${url}/readyz`);
+        expect(ready.status).toBe(200);
+        expect(JSON.parse(await ready.text())).toEqual({ status: 'ready' });
+
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+          child.once('exit', (code, signal) => resolve({ code, signal })),
+        );
+        child.kill('SIGTERM');
+        const bounded = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000))]);
+        expect(bounded).toEqual({ code: 0, signal: null });
+        expect(stderr).toContain('SIGTERM');
+        await expect(fetch(`${url}/readyz`)).rejects.toThrow();
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});

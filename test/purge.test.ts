@@ -1,0 +1,227 @@
+import fs from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
+import { buildApp } from '../src/app.js';
+import { createLogger } from '../src/logger.js';
+import { composeVault, type Vault } from '../src/main.js';
+import { createPurge } from '../src/purge/purge.js';
+import {
+  advanceClock,
+  auditEvents,
+  createTestVault,
+  DAY,
+  openTicketWithLink,
+  submitCredential,
+  type TestVault,
+} from './helpers/test-vault.js';
+
+// DESIGN.md: the purge job expires what is due, then destroys the ciphertext and wrapped data
+// key of every ended credential, keeps the metadata and audit trail, and checkpoints the WAL.
+
+const silent = createLogger('silent');
+
+function purgeOf(vault: Vault, batchSize: number) {
+  return createPurge({ db: vault.db, credentialStore: vault.stores.credentialStore, audit: vault.audit, clock: vault.clock, log: silent, batchSize });
+}
+
+const ftp = (n: number | string) => ({ host: `ftp${n}.shop.test`, username: `user-${n}`, password: `CANARY-pw-${n}`, protocol: 'sftp' });
+
+/** Many submissions through the real domain function, committed together so arranging stays fast. */
+function seedCredentials(tv: TestVault, linkToken: string, count: number, prefix: string): string[] {
+  return tv.vault.db.transaction(() =>
+    Array.from({ length: count }, (_, i) =>
+      tv.vault.credentials.submitCredential(linkToken, { kind: 'ftp', label: `${prefix} ${i}`, fields: ftp(`${prefix}-${i}`) }).credentialId,
+    ),
+  )();
+}
+
+const secretCount = (tv: TestVault, ids: string[]) =>
+  ids.filter((id) => tv.vault.stores.credentialStore.getSecret(id) !== undefined).length;
+
+describe('purge job', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault({ CREDENTIAL_MAX_AGE_SECONDS: String(30 * 24 * 3600) });
+  });
+  afterEach(() => tv.close());
+
+  async function arrangeMixedLifecycles() {
+    const shortSupport = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+    const due = seedCredentials(tv, shortSupport.linkToken, 5, 'due');
+
+    const longSupport = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString() });
+    const [revoked, ...live] = seedCredentials(tv, longSupport.linkToken, 4, 'long');
+    const restricted = await submitCredential(tv, longSupport.linkToken);
+    await tv.http.delete(`/api/v1/credentials/${revoked}`).set(tv.auth()).expect(204);
+    await tv.http.post(`/api/v1/receipts/${restricted.receiptToken}/credentials/${restricted.credentialId}/restrict`).expect(200);
+
+    const closing = await openTicketWithLink(tv);
+    const closed = seedCredentials(tv, closing.linkToken, 3, 'closed');
+    await tv.http.post(`/api/v1/tickets/${closing.ticketId}/close`).set(tv.auth()).expect(200);
+
+    await advanceClock(tv, DAY);
+    return { due, revoked: revoked!, closed, live: [...live, restricted.credentialId] };
+  }
+
+  it('expires due credentials, then destroys the secrets of every ended one in batches, keeping endedBecause', async () => {
+    const { due, revoked, closed, live } = await arrangeMixedLifecycles();
+
+    const summary = await purgeOf(tv.vault, 2).runPurge();
+
+    expect(summary).toMatchObject({ expired: 5, purged: 9 });
+    const store = tv.vault.stores.credentialStore;
+    const ended: Array<[string, string]> = [...due.map((id) => [id, 'expired'] as [string, string]), [revoked, 'revoked'], ...closed.map((id) => [id, 'ticket_closed'] as [string, string])];
+    for (const [id, because] of ended) {
+      expect(store.get(id)).toMatchObject({ status: 'purged', endedBecause: because, purgedAt: tv.clock.now() });
+      expect(store.getSecret(id)).toBeUndefined();
+      const purged = auditEvents(tv, { credentialId: id, action: 'credential.purged' });
+      expect(purged).toEqual([expect.objectContaining({ detail: because, actor: { type: 'system', id: null, name: 'ticketvault' } })]);
+    }
+    for (const id of due) {
+      const [expired] = auditEvents(tv, { credentialId: id, action: 'credential.expired' });
+      expect(expired).toMatchObject({ detail: 'expired', actor: { type: 'system' } });
+      expect(expired!.seq).toBeLessThan(auditEvents(tv, { credentialId: id, action: 'credential.purged' })[0]!.seq);
+    }
+    // Live credentials keep their status and their secret.
+    expect(live.map((id) => store.get(id)!.status)).toEqual(['active', 'active', 'active', 'restricted']);
+    expect(secretCount(tv, live)).toBe(live.length);
+    expect(tv.vault.audit.verifyChain().ok).toBe(true);
+  });
+
+  it('metadata keeps showing why a purged credential ended', async () => {
+    const { due } = await arrangeMixedLifecycles();
+    await tv.vault.purge.runPurge();
+    const meta = await tv.http.get(`/api/v1/credentials/${due[0]}`).set(tv.auth()).expect(200);
+    expect(meta.body).toMatchObject({ status: 'purged', endedBecause: 'expired', purgedAt: new Date(tv.clock.now()).toISOString() });
+    expect(meta.body.endedAt).toBe(new Date(tv.clock.now()).toISOString());
+  });
+
+  it('checkpoints the WAL so no byte of a destroyed ciphertext stays on disk', async () => {
+    const { linkToken, ticketId } = await openTicketWithLink(tv);
+    const ids = seedCredentials(tv, linkToken, 20, 'shred');
+    const ciphertexts = ids.map((id) => Buffer.from(tv.vault.stores.credentialStore.getSecret(id)!.ciphertext));
+    await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+
+    expect(await purgeOf(tv.vault, 7).runPurge()).toMatchObject({ expired: 0, purged: 20 });
+
+    const file = tv.vault.config.databasePath;
+    const wal = fs.existsSync(`${file}-wal`) ? fs.readFileSync(`${file}-wal`) : Buffer.alloc(0);
+    expect(wal.length).toBe(0);
+    const onDisk = fs.readFileSync(file);
+    for (const ciphertext of ciphertexts) expect(onDisk.includes(ciphertext.subarray(0, 32))).toBe(false);
+  });
+
+  it('a second run does nothing', async () => {
+    await arrangeMixedLifecycles();
+    const purge = purgeOf(tv.vault, 2);
+    await purge.runPurge();
+    const head = tv.vault.audit.verifyChain().headSeq;
+
+    expect(await purge.runPurge()).toMatchObject({ expired: 0, purged: 0 });
+    expect(tv.vault.audit.verifyChain().headSeq).toBe(head);
+  });
+
+  it('overlapping runs in one process share one pass', async () => {
+    const { linkToken, ticketId } = await openTicketWithLink(tv);
+    const ids = seedCredentials(tv, linkToken, 12, 'overlap');
+    await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+    const purge = purgeOf(tv.vault, 3);
+
+    const [a, b] = await Promise.all([purge.runPurge(), purge.runPurge()]);
+    expect(a).toEqual(b);
+    expect(a.purged).toBe(12);
+    for (const id of ids) expect(auditEvents(tv, { credentialId: id, action: 'credential.purged' })).toHaveLength(1);
+  });
+
+  it('two vaults purging the same database file at once expire and purge each credential exactly once', async () => {
+    const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+    const ids = seedCredentials(tv, linkToken, 40, 'race');
+    await advanceClock(tv, DAY);
+    const other = await composeVault(tv.vault.config, { clock: tv.clock, log: silent, warn: () => {} });
+    try {
+      const [a, b] = await Promise.all([purgeOf(tv.vault, 3).runPurge(), purgeOf(other, 3).runPurge()]);
+
+      expect(a.expired + b.expired).toBe(40);
+      expect(a.purged + b.purged).toBe(40);
+      for (const id of ids) {
+        expect(tv.vault.stores.credentialStore.get(id)).toMatchObject({ status: 'purged', endedBecause: 'expired' });
+        expect(auditEvents(tv, { credentialId: id, action: 'credential.expired' })).toHaveLength(1);
+        expect(auditEvents(tv, { credentialId: id, action: 'credential.purged' })).toHaveLength(1);
+      }
+      expect(secretCount(tv, ids)).toBe(0);
+      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+    } finally {
+      other.close();
+    }
+  });
+
+  describe.each([
+    ['by the serving vault itself', false],
+    ['by another vault on the same database file', true],
+  ])('while a purge of many ended credentials runs %s', (_how, separateVault) => {
+    const LIVE = 6;
+    const ENDED = 300;
+    let server: Server;
+    let other: Vault | undefined;
+
+    afterEach(async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      other?.close();
+      other = undefined;
+    });
+
+    it('concurrent reveals answer 200 with the exact fields or a documented 410, never partial data or a 5xx', async () => {
+      const live = await openTicketWithLink(tv);
+      const liveIds = seedCredentials(tv, live.linkToken, LIVE, 'live');
+      const doomed = await openTicketWithLink(tv);
+      const doomedIds = seedCredentials(tv, doomed.linkToken, ENDED, 'doomed');
+      await tv.http.post(`/api/v1/tickets/${doomed.ticketId}/close`).set(tv.auth()).expect(200);
+      const expected = new Map<string, unknown>([
+        ...liveIds.map((id, i) => [id, ftp(`live-${i}`)] as [string, unknown]),
+        ...doomedIds.map((id, i) => [id, ftp(`doomed-${i}`)] as [string, unknown]),
+      ]);
+
+      server = buildApp(tv.vault).listen(0, '127.0.0.1');
+      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      if (separateVault) other = await composeVault(tv.vault.config, { clock: tv.clock, log: silent, warn: () => {} });
+
+      let purgeDone = false;
+      const purging = purgeOf(other ?? tv.vault, 10)
+        .runPurge()
+        .finally(() => {
+          purgeDone = true;
+        });
+
+      const answers: Array<{ id: string; status: number; body: Record<string, unknown>; duringPurge: boolean }> = [];
+      let n = 0;
+      const worker = async () => {
+        // Bounded: stop once the purge has finished and enough reveals were seen, or at a hard cap.
+        while ((!purgeDone || answers.length < 200) && answers.length < 3000) {
+          const i = n++;
+          const id = i % 4 === 3 ? doomedIds[(i * 7) % ENDED]! : liveIds[i % LIVE]!;
+          const res = await fetch(`${base}/api/v1/credentials/${id}/reveal`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tv.tokens.engineer}` },
+            body: JSON.stringify({ reason: 'load during purge' }),
+          });
+          answers.push({ id, status: res.status, body: JSON.parse(await res.text()) as Record<string, unknown>, duringPurge: !purgeDone });
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, worker));
+      const summary = await purging;
+
+      expect(summary).toMatchObject({ expired: 0, purged: ENDED });
+      expect(answers.filter((a) => a.duringPurge).length).toBeGreaterThan(0);
+      const unexpected = answers.filter((a) => {
+        if (a.status === 200) return !isDeepStrictEqual(a.body, { id: a.id, kind: 'ftp', label: a.body.label, fields: expected.get(a.id) });
+        return !(a.status === 410 && a.body.code === 'ticket_closed' && doomedIds.includes(a.id));
+      });
+      expect(unexpected).toEqual([]);
+      expect(answers.filter((a) => liveIds.includes(a.id)).every((a) => a.status === 200)).toBe(true);
+      expect(secretCount(tv, doomedIds)).toBe(0);
+      expect(secretCount(tv, liveIds)).toBe(LIVE);
+      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+    });
+  });
+});
