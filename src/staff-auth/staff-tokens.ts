@@ -8,6 +8,7 @@ import type { StaffRecord, StaffRole, StaffStore } from './staff-store.js';
 export const TOKEN_AUDIENCE = 'ticketvault-api';
 export const CLOCK_TOLERANCE_SECONDS = 30;
 export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+const MAX_CACHED_TOKENS = 10_000;
 
 /** The staff member a request acts for, as read from the database on each request. */
 export interface StaffPrincipal {
@@ -52,24 +53,45 @@ export function createStaffTokens(deps: StaffTokenDeps) {
     return { token, expiresAt: new Date((now + ttlSeconds) * 1000).toISOString() };
   }
 
-  /** Verifies a bearer token (algorithm pinned, issuer, audience, exp) and that its staff member may still act. */
-  async function authenticateStaffToken(token: string): Promise<StaffPrincipal> {
-    let sub: string | undefined;
+  // Verified tokens, kept until they expire: signature checks cost ~100 µs and a console or
+  // script sends the same token on every request. The staff row is still read every time, so a
+  // disabled or deleted member is refused at once.
+  const verified = new Map<string, { sub: string; notBefore: number; expiresAt: number }>();
+  const toleranceMs = CLOCK_TOLERANCE_SECONDS * 1000;
+
+  async function verifiedSubject(token: string): Promise<string> {
+    const now = clock.now();
+    const cached = verified.get(token);
+    if (cached) {
+      if (now >= cached.expiresAt + toleranceMs) {
+        verified.delete(token);
+        throw new Unauthorized('token_expired', 'The token has expired; sign in again.');
+      }
+      if (now >= cached.notBefore - toleranceMs) return cached.sub;
+    }
+    let payload;
     try {
-      const { payload } = await jwtVerify(token, signing.publicKey, {
+      ({ payload } = await jwtVerify(token, signing.publicKey, {
         algorithms: ['EdDSA'],
         issuer,
         audience: TOKEN_AUDIENCE,
         requiredClaims: ['exp', 'sub', 'iat'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        currentDate: new Date(clock.now()),
-      });
-      sub = payload.sub;
+        currentDate: new Date(now),
+      }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new Unauthorized('token_expired', 'The token has expired; sign in again.');
       throw new Unauthorized('invalid_token', 'The bearer token is not valid.');
     }
-    const staff = sub ? staffStore.get(sub) : undefined;
+    if (!payload.sub) throw new Unauthorized('invalid_token', 'The bearer token is not valid.');
+    if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
+    verified.set(token, { sub: payload.sub, notBefore: (payload.nbf ?? payload.iat ?? 0) * 1000, expiresAt: payload.exp! * 1000 });
+    return payload.sub;
+  }
+
+  /** Verifies a bearer token (algorithm pinned, issuer, audience, exp) and that its staff member may still act. */
+  async function authenticateStaffToken(token: string): Promise<StaffPrincipal> {
+    const staff = staffStore.get(await verifiedSubject(token));
     if (!staff || staff.disabledAt !== null) throw new Unauthorized('invalid_token', 'The bearer token is not valid.');
     return { id: staff.id, email: staff.email, name: staff.name, role: staff.role };
   }

@@ -1,0 +1,264 @@
+// `npm run bench`: the vault against the bare stack (Express 5 + helmet), every figure a ratio
+// to a baseline measured in the same run. Loopback only, bounded in time. `--quick` for a smoke run.
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import sodium from 'libsodium-wrappers-sumo';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+// --profile: the vault server runs with --cpu-prof; profiles land in bench/profiles/ (see bench/profile-summary.js).
+const profile = process.argv.includes('--profile');
+const SIZES = quick
+  ? { engineers: 4, liveTickets: 1000, credentialsPerLiveTicket: 10, doomedTickets: 100, credentialsPerDoomedTicket: 100, auditEvents: 100_000, load: 3, purgeLoad: 8, keepCredentialIds: 3000 }
+  : { engineers: 8, liveTickets: 10_000, credentialsPerLiveTicket: 10, doomedTickets: 1000, credentialsPerDoomedTicket: 100, auditEvents: 1_000_000, load: 10, purgeLoad: 20, keepCredentialIds: 20000 };
+const CONNECTIONS = 32;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-bench-'));
+const log = (...a) => process.stderr.write(a.join(' ') + '\n');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url, deadlineMs = 15000) {
+  const start = performance.now();
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return performance.now() - start;
+    } catch {}
+    if (performance.now() - start > deadlineMs) throw new Error(`not ready: ${url}`);
+    await sleep(5);
+  }
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10000).unref();
+  });
+}
+
+function runNode(args, env = {}) {
+  const r = spawnSync(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+function load(name, spec) {
+  const file = path.join(work, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify(spec));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'bench/load.js'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load ${name} exited ${code}`))));
+  });
+}
+
+function rssMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+async function metric(url, name) {
+  const text = await (await fetch(url)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+log(`ticketvault bench${quick ? ' (quick)' : ''}: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+log('building…');
+runNode([path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+
+const port = await freePort();
+const vaultEnv = {
+  NODE_ENV: 'production',
+  MASTER_KEY: crypto.randomBytes(32).toString('base64'),
+  DATABASE_PATH: path.join(work, 'vault.db'),
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  PUBLIC_URL: `http://127.0.0.1:${port}`,
+  LOG_LEVEL: 'info',
+  PURGE_INTERVAL_SECONDS: '1',
+  CREDENTIAL_MAX_AGE_SECONDS: String(90 * 86400),
+  VENDOR_NAME: 'Bench Software',
+};
+const base = `http://127.0.0.1:${port}`;
+
+log(`seeding ${SIZES.liveTickets * SIZES.credentialsPerLiveTicket} live + ${SIZES.doomedTickets * SIZES.credentialsPerDoomedTicket} to-be-expired credentials…`);
+const seedSpec = path.join(work, 'seed-spec.json');
+fs.writeFileSync(seedSpec, JSON.stringify(SIZES));
+runNode([path.join(root, 'bench/seed.js'), seedSpec, path.join(work, 'fixtures.json')], vaultEnv);
+const fx = JSON.parse(fs.readFileSync(path.join(work, 'fixtures.json'), 'utf8'));
+log(`seeded in ${(fx.seedMs / 1000).toFixed(1)} s: ${JSON.stringify(fx.counts)}`);
+
+const profileArgs = (on) => (on ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench/profiles')}`] : []);
+const startVault = (withProfile = false) =>
+  spawn(process.execPath, [...profileArgs(withProfile), path.join(root, 'bin/ticketvault.js'), 'serve'], { cwd: root, env: { ...process.env, ...vaultEnv }, stdio: 'ignore' });
+
+log('cold start…');
+const coldStarts = [];
+for (let i = 0; i < 3; i++) {
+  const child = startVault();
+  coldStarts.push(await waitReady(`${base}/readyz`));
+  await stop(child);
+}
+coldStarts.sort((a, b) => a - b);
+
+log('baseline…');
+const baselinePort = await freePort();
+const baseline = spawn(process.execPath, [path.join(root, 'bench/baseline-server.js')], { env: { ...process.env, PORT: String(baselinePort) }, stdio: 'ignore' });
+await waitReady(`http://127.0.0.1:${baselinePort}/echo`);
+const reason = { reason: 'Customer asked us to fix the nightly upload (ZD-1042)' };
+await load('baseline-warm', { url: `http://127.0.0.1:${baselinePort}`, connections: CONNECTIONS, duration: 2, pool: [{ method: 'POST', path: '/echo', body: reason }] });
+const baselineResult = await load('baseline', { url: `http://127.0.0.1:${baselinePort}`, connections: CONNECTIONS, duration: SIZES.load, pool: [{ method: 'POST', path: '/echo', body: reason }] });
+await stop(baseline);
+
+log('vault…');
+const server = startVault(profile);
+await waitReady(`${base}/readyz`);
+const revealPool = fx.liveCredentials.map((id, i) => ({
+  method: 'POST',
+  path: `/api/v1/credentials/${id}/reveal`,
+  headers: { authorization: `Bearer ${fx.tokens[i % fx.tokens.length]}` },
+  body: reason,
+}));
+await load('reveal-warm', { url: base, connections: CONNECTIONS, duration: 2, pool: revealPool });
+const reveal = await load('reveal', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: revealPool });
+if (profile) {
+  // Profiling looks at the reveal path alone: stop here so the profile holds nothing else.
+  await stop(server);
+  log(`baseline ${baselineResult.rps.toFixed(0)} req/s p99 ${baselineResult.p99} ms; reveal ${reveal.rps.toFixed(0)} req/s p99 ${reveal.p99} ms (${(reveal.rps / baselineResult.rps).toFixed(2)}×)`);
+  log(`profile written to bench/profiles/ — summarise with: node bench/profile-summary.js bench/profiles/<file>`);
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
+
+await sodium.ready;
+const publicKey = Buffer.from(fx.intakePublicKey, 'base64url');
+const intakePool = Array.from({ length: 2000 }, (_, i) => ({
+  method: 'POST',
+  path: `/api/v1/intake/${fx.intakeToken}/credentials`,
+  body: {
+    kind: 'teamviewer',
+    label: `TeamViewer ${i}`,
+    sealed: Buffer.from(sodium.crypto_box_seal(JSON.stringify({ partnerId: String(100000000 + i), password: `tv-${i}-secret` }), publicKey)).toString('base64url'),
+  },
+}));
+const intake = await load('intake', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: intakePool });
+
+const staffHeaders = { authorization: `Bearer ${fx.tokens[0]}` };
+const listPool = ['', '?status=open', '?q=upload', '?q=customer12'].map((q) => ({ path: `/api/v1/tickets${q}`, headers: staffHeaders }));
+const ticketList = await load('ticket-list', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: listPool });
+const detailPool = fx.ticketIds.slice(0, 2000).map((id) => ({ path: `/api/v1/tickets/${id}`, headers: staffHeaders }));
+const ticketDetail = await load('ticket-detail', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: detailPool });
+const memory = rssMb(server.pid);
+
+log('purge under reveal load…');
+const purgedBefore = await metric(`${base}/metrics`, 'ticketvault_credentials_purged_total');
+{
+  const db = new Database(vaultEnv.DATABASE_PATH);
+  db.pragma('busy_timeout = 10000');
+  db.prepare(`UPDATE credentials SET expires_at = ? WHERE ticket_id IN (SELECT id FROM tickets WHERE external_ref LIKE 'DOOM-%')`).run(Date.now() + 3000);
+  db.close();
+}
+const purgeLoad = load('reveal-during-purge', { url: base, connections: CONNECTIONS, duration: SIZES.purgeLoad, pool: revealPool });
+const purgeDeadline = performance.now() + (SIZES.purgeLoad + 30) * 1000;
+let purge = { seconds: null, purged: 0 };
+while (performance.now() < purgeDeadline) {
+  await sleep(250);
+  const purged = (await metric(`${base}/metrics`, 'ticketvault_credentials_purged_total')) - purgedBefore;
+  if (purged >= fx.counts.doomedCredentials) {
+    purge = { seconds: await metric(`${base}/metrics`, 'ticketvault_purge_last_duration_seconds'), purged };
+    break;
+  }
+}
+const revealDuringPurge = await purgeLoad;
+await stop(server);
+
+log(`audit verify over ${SIZES.auditEvents} events…`);
+fs.writeFileSync(seedSpec, JSON.stringify({ mode: 'topup-audit', auditEvents: SIZES.auditEvents }));
+runNode([path.join(root, 'bench/seed.js'), seedSpec, path.join(work, 'topup.json')], vaultEnv);
+const verifyStart = performance.now();
+const verifyOut = JSON.parse(runNode([path.join(root, 'bin/ticketvault.js'), 'audit', 'verify'], vaultEnv).trim().split('\n').pop());
+const verifySeconds = (performance.now() - verifyStart) / 1000;
+
+// ---------------------------------------------------------------------------------------------
+const ratio = (a, b) => (b ? a / b : null);
+const rows = [
+  ['baseline (Express 5 + helmet)', baselineResult],
+  ['reveal', reveal],
+  ['intake (sealed)', intake],
+  [`ticket list (${fx.counts.tickets} tickets)`, ticketList],
+  ['ticket detail', ticketDetail],
+  ['reveal during purge', revealDuringPurge],
+];
+const targets = [
+  ['reveal req/s ≥ 0.6× baseline', ratio(reveal.rps, baselineResult.rps), (v) => v >= 0.6, (v) => `${v.toFixed(2)}×`],
+  ['reveal p99 ≤ 2× baseline p99', ratio(reveal.p99, baselineResult.p99), (v) => v <= 2, (v) => `${v.toFixed(2)}×`],
+  ['intake req/s ≥ 0.5× baseline', ratio(intake.rps, baselineResult.rps), (v) => v >= 0.5, (v) => `${v.toFixed(2)}×`],
+  [`purge of ${fx.counts.doomedCredentials} < 10 s`, purge.seconds, (v) => v !== null && v < 10, (v) => (v === null ? 'did not finish' : `${v.toFixed(2)} s`)],
+  ['reveal p99 during purge ≤ 3× baseline p99', ratio(revealDuringPurge.p99, baselineResult.p99), (v) => v <= 3, (v) => `${v.toFixed(2)}×`],
+  [`audit verify of ${verifyOut.count} events < 10 s`, verifySeconds, (v) => v < 10 && verifyOut.ok, (v) => `${v.toFixed(2)} s`],
+  [`RSS with ${fx.counts.liveCredentials + fx.counts.doomedCredentials} credentials < 200 MB`, memory.rss, (v) => v < 200, (v) => `${v.toFixed(0)} MB`],
+  ['cold start to /readyz < 1 s (median of 3)', coldStarts[1], (v) => v < 1000, (v) => `${v.toFixed(0)} ms`],
+];
+const errorsSeen = rows.some(([, r]) => r.errors > 0) || reveal.non2xx > 0 || intake.non2xx > 0;
+
+const table = [];
+table.push('| scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s vs baseline |');
+table.push('|---|---:|---:|---:|---:|---:|---:|');
+for (const [name, r] of rows) {
+  table.push(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${ratio(r.rps, baselineResult.rps).toFixed(2)}× |`);
+}
+table.push('');
+table.push('| target | measured | result |');
+table.push('|---|---:|:---:|');
+const verdicts = targets.map(([name, value, pass, fmt]) => {
+  const ok = value !== null && value !== undefined && pass(value);
+  table.push(`| ${name} | ${value === null || value === undefined ? 'n/a' : fmt(value)} | ${ok ? 'PASS' : 'FAIL'} |`);
+  return { target: name, value, pass: ok };
+});
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`;
+const summary = { at: new Date().toISOString(), quick, machine, connections: CONNECTIONS, sizes: SIZES, counts: fx.counts, seedMs: fx.seedMs, scenarios: Object.fromEntries(rows), purge, memory, coldStartsMs: coldStarts, verify: { seconds: verifySeconds, ...verifyOut }, targets: verdicts, errorsSeen };
+
+process.stdout.write(`\n${table.join('\n')}\n\n`);
+fs.writeFileSync(path.join(root, 'bench/results.json'), JSON.stringify(summary, null, 2) + '\n');
+if (!quick) {
+  const doc = `# Benchmarks
+
+Produced by \`npm run bench\` (bench/run.js) on ${summary.at.slice(0, 10)}. Every figure is measured in
+one run on one machine; the targets are ratios to the baseline (an Express 5 + helmet app answering
+a small JSON body to the same load), which is what makes them hold on a noisy machine.
+
+**Machine:** ${machine}. Load: autocannon in its own process, ${CONNECTIONS} connections, loopback,
+${SIZES.load} s per scenario (${SIZES.purgeLoad} s for the purge scenario). The vault runs as
+\`ticketvault serve\` in production mode (\`synchronous=FULL\`, every reveal's audit row durably
+committed before its secret leaves) on a database seeded with ${fx.counts.liveCredentials + fx.counts.doomedCredentials} credentials on
+${fx.counts.tickets} tickets.
+
+${table.join('\n')}
+
+Raw figures: \`bench/results.json\`. How the numbers were reached: \`docs/decisions/\` (performance records).
+`;
+  fs.writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
+}
+fs.rmSync(work, { recursive: true, force: true });
+const failed = verdicts.filter((v) => !v.pass).length;
+log(failed ? `${failed} target(s) FAIL` : 'all targets PASS');
