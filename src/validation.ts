@@ -23,14 +23,32 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
   throw new ValidationFailed(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
 }
 
+interface Visit {
+  value: unknown;
+  key: string;
+  parent: Visit | null;
+}
+
+const pathOf = (visit: Visit): string => {
+  const keys: string[] = [];
+  for (let v: Visit | null = visit; v; v = v.parent) keys.push(v.key);
+  return keys.reverse().join('.');
+};
+
 /** `__proto__` and friends are refused anywhere in a body, at any depth. */
-export function rejectPrototypeKeys(value: unknown, what = 'body', depth = 0): void {
-  if (value === null || typeof value !== 'object' || depth > 32) return;
-  for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.has(key)) {
-      throw new BadRequest('forbidden_key', `${what}: the key "${key}" is not allowed`, [{ path: `${what}.${key}`, message: 'not allowed' }]);
+export function rejectPrototypeKeys(value: unknown, what = 'body'): void {
+  // An explicit stack, not recursion: a 1 MiB body can nest deeper than the call stack goes.
+  const pending: Visit[] = [{ value, key: what, parent: null }];
+  for (let visit = pending.pop(); visit; visit = pending.pop()) {
+    const node = visit.value;
+    if (node === null || typeof node !== 'object') continue;
+    for (const key of Object.keys(node)) {
+      if (FORBIDDEN_KEYS.has(key)) {
+        const at = pathOf(visit);
+        throw new BadRequest('forbidden_key', `${at}: the key "${key}" is not allowed`, [{ path: `${at}.${key}`, message: 'not allowed' }]);
+      }
+      pending.push({ value: (node as Record<string, unknown>)[key], key, parent: visit });
     }
-    rejectPrototypeKeys((value as Record<string, unknown>)[key], `${what}.${key}`, depth + 1);
   }
 }
 

@@ -51,6 +51,12 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       sendProblem(res, { title: err.title, status: err.status, detail: err.message, code: err.code, ...err.extra });
       return;
     }
+    // The router cannot percent-decode a path segment: it names nothing here (often a mangled link
+    // token), so it is a plain 404, and the URIError (which quotes the segment) is not logged.
+    if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+      sendProblem(res, { title: 'Not found', status: 404, detail: 'Nothing here.', code: 'not_found' });
+      return;
+    }
     const bodyError = typeof err?.type === 'string' ? BODY_ERRORS[err.type] : undefined;
     if (bodyError) {
       sendProblem(res, bodyError);
@@ -67,7 +73,9 @@ export const unknownEndpoint: RequestHandler = (_req, res) => {
 };
 
 /** The route template ("/api/v1/intake/:token"), never the URL, which may hold a token. */
-export function routeOf(req: { baseUrl?: string; route?: { path?: unknown } }): string {
+export function routeOf(req: { originalUrl?: string; route?: { path?: unknown } }): string {
+  // req.baseUrl is reset once a router is left, so the mount point is read off the URL's prefix.
+  const mount = req.originalUrl?.startsWith('/api/v1/') ? '/api/v1' : '';
   const path = req.route?.path;
-  return typeof path === 'string' ? `${req.baseUrl ?? ''}${path}` : `${req.baseUrl ?? ''}(unmatched)`;
+  return typeof path === 'string' ? `${mount}${path}` : `${mount}(unmatched)`;
 }
