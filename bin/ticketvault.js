@@ -27,6 +27,12 @@ if (stale) {
   if (built.status !== 0) process.exit(built.status ?? 1);
   fs.utimesSync(entry, new Date(), new Date());
 }
+// The customer pages' script and stylesheet (dist/web/assets), bundled by esbuild.
+const web = await import(pathToFileURL(path.join(root, 'scripts', 'build-web.mjs')).href);
+if (web.webIsStale()) {
+  process.stderr.write('ticketvault: building the customer pages (esbuild)…\n');
+  await web.buildWeb();
+}
 
 const { runCli } = await import(pathToFileURL(entry).href);
 const code = await runCli(process.argv);

@@ -5,6 +5,7 @@ import { customerRoutes, type CustomerRouteDeps } from './http/customer-routes.j
 import { healthRoutes } from './http/health-routes.js';
 import { jsonBody } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics-routes.js';
+import { pageRoutes, webAssets, type PageRouteDeps } from './http/page-routes.js';
 import { errorHandler, unknownEndpoint } from './http/problems.js';
 import { requestLog } from './http/request-log.js';
 import { staffRoutes, type StaffRouteDeps } from './http/staff-routes.js';
@@ -12,7 +13,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Database } from './storage/database.js';
 
-export interface AppDeps extends StaffRouteDeps, CustomerRouteDeps {
+export interface AppDeps extends StaffRouteDeps, CustomerRouteDeps, PageRouteDeps {
   config: Config;
   log: Logger;
   db: Database;
@@ -64,6 +65,9 @@ export function buildApp(deps: AppDeps): Express {
   api.use(staffRoutes(deps));
   api.use(unknownEndpoint);
   app.use('/api/v1', api);
+
+  app.use('/assets', webAssets(deps.log));
+  app.use(pageRoutes(deps));
 
   app.use(unknownEndpoint);
   app.use(errorHandler(deps.log));

@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router, type ErrorRequestHandler, type Response } from 'express';
+import { VaultError } from '../errors.js';
+import type { IntakeLinks } from '../intake-links/intake-links.js';
+import type { Logger } from '../logger.js';
+import type { Receipts } from '../receipts/receipts.js';
+import { renderIntakePage, renderProblemPage, renderReceiptPage, type ProblemPageKind } from '../web/pages.js';
+import { param } from './params.js';
+
+/** Where `npm run build:web` (scripts/build-web.mjs) writes the pages' script and stylesheet. */
+export const WEB_ASSETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/web/assets');
+
+export interface PageRouteDeps {
+  config: { vendorName: string };
+  keys: { intakePublicKey: string };
+  intakeLinks: IntakeLinks;
+  receipts: Receipts;
+  log: Logger;
+}
+
+function sendPage(res: Response, status: number, html: string): void {
+  res.status(status).type('html').set('Cache-Control', 'no-store').set('X-Robots-Tag', 'noindex, nofollow').send(html);
+}
+
+/**
+ * The customer pages. They read through the same domain functions as the JSON API (so the same
+ * 404/410 checks apply) and opening one never uses a link up.
+ */
+export function pageRoutes(deps: PageRouteDeps): Router {
+  const { intakeLinks, receipts, keys, config } = deps;
+  const router = Router();
+
+  const problemPage = (kind: ProblemPageKind): ErrorRequestHandler => (err, _req, res, next) => {
+    if (!(err instanceof VaultError)) {
+      next(err);
+      return;
+    }
+    sendPage(res, err.status, renderProblemPage(kind, err.status, err.code, config.vendorName));
+  };
+
+  // Full paths, not sub-routers, so the request log names the route template ("/s/:token").
+  router.get('/s/:token', (req, res) => {
+    sendPage(res, 200, renderIntakePage(intakeLinks.describeIntakeLink(param(req, 'token'))));
+  });
+  router.get(['/s', '/s/{*rest}'], (_req, res) => sendPage(res, 404, renderProblemPage('intake', 404, 'not_found', config.vendorName)));
+  router.get('/r/:token', (req, res) => {
+    sendPage(res, 200, renderReceiptPage(receipts.viewReceipt(param(req, 'token')), keys.intakePublicKey));
+  });
+  router.get(['/r', '/r/{*rest}'], (_req, res) => sendPage(res, 404, renderProblemPage('receipt', 404, 'not_found', config.vendorName)));
+  router.use('/s', problemPage('intake'));
+  router.use('/r', problemPage('receipt'));
+  return router;
+}
+
+/** The bundled script and stylesheet, same-origin; revalidated on every load so an upgrade shows at once. */
+export function webAssets(log: Logger): Router {
+  if (!fs.existsSync(path.join(WEB_ASSETS_DIR, 'pages.js'))) {
+    log.warn('the customer pages have no script bundle: run `npm run build:web`');
+  }
+  const router = Router();
+  router.use(
+    express.static(WEB_ASSETS_DIR, {
+      index: false,
+      redirect: false,
+      dotfiles: 'deny',
+      setHeaders: (res) => res.set('Cache-Control', 'no-cache'),
+    }),
+  );
+  return router;
+}

@@ -1,0 +1,51 @@
+import type { Strings } from '../strings.js';
+
+// The customer's JSON API (/api/v1/intake, /api/v1/receipts), called with the token the page
+// reads from its own address; the token is never written into the page.
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/** The token of /s/<token> or /r/<token>, or null when the address holds none. */
+export function tokenFromPath(): string | null {
+  const token = decodeURIComponent(location.pathname.split('/')[2] ?? '');
+  return TOKEN.test(token) ? token : null;
+}
+
+export interface ApiResult {
+  ok: boolean;
+  status: number;
+  code: string;
+  body: unknown;
+  response?: Response;
+}
+
+export async function callApi(method: string, path: string, body?: unknown): Promise<ApiResult> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method,
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch {
+    return { ok: false, status: 0, code: 'network', body: null };
+  }
+  if (response.status === 204) return { ok: true, status: 204, code: '', body: null, response };
+  const isJson = /json/.test(response.headers.get('Content-Type') ?? '');
+  const parsed: unknown = isJson ? await response.json().catch(() => null) : null;
+  const code = !response.ok && parsed && typeof parsed === 'object' && 'code' in parsed ? String(parsed.code) : '';
+  return { ok: response.ok, status: response.status, code, body: parsed, response };
+}
+
+/** What to tell the customer when a call failed; never the server's English detail. */
+export function failureMessage(result: ApiResult, t: Strings, page: 'intake' | 'receipt'): string {
+  if (result.status === 0) return t.errors.network;
+  if (result.code === 'sealed_invalid') return t.errors.sealedInvalid;
+  if (page === 'intake' && (result.status === 404 || result.status === 410)) return t.errors.linkGone;
+  if (result.status === 410) return t.errors.ended;
+  if (result.status === 404) return t.errors.notFound;
+  if (result.status === 400) return t.errors.invalid;
+  return t.errors.generic;
+}

@@ -1,0 +1,105 @@
+import { stringsFor } from '../strings.js';
+import { clearProblems, resetFields, setBusy, showAlert, submitSealed } from './credential-form.js';
+import { callApi, failureMessage, tokenFromPath } from './customer-api.js';
+import { sodiumReady } from './sealing.js';
+
+// The intake page: pick a kind, fill its fields, seal them in the browser, post {kind, label, sealed}.
+
+const LABEL_MAX = 200; // submissionSchema's label limit (src/credentials/submitted-fields.ts)
+
+interface Submitted {
+  credentialId: string;
+  receiptUrl: string;
+}
+
+export function startIntakePage(): void {
+  const t = stringsFor(document.documentElement.lang);
+  const form = document.querySelector<HTMLFormElement>('#intake-form');
+  const alert = document.querySelector<HTMLElement>('#form-error');
+  const labelInput = document.querySelector<HTMLInputElement>('#intake-label');
+  const token = tokenFromPath();
+  if (!form || !alert || !labelInput || !token) return;
+  const publicKey = form.dataset.publicKey ?? '';
+
+  const activeFieldset = () => form.querySelector<HTMLFieldSetElement>('fieldset.kind-fields:not([disabled])')!;
+  const chosenKind = () => form.querySelector<HTMLInputElement>('input[name="kind"]:checked')?.value ?? '';
+
+  const showKind = () => {
+    const kind = chosenKind();
+    for (const fieldset of form.querySelectorAll<HTMLFieldSetElement>('fieldset.kind-fields')) {
+      const shown = fieldset.dataset.kind === kind;
+      fieldset.hidden = !shown;
+      fieldset.disabled = !shown;
+    }
+    clearProblems(form, alert);
+  };
+  form.addEventListener('change', (event) => {
+    if ((event.target as HTMLInputElement).name === 'kind') showKind();
+  });
+  showKind();
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const kind = chosenKind();
+    const label = labelInput.value.trim();
+    void submitSealed({
+      form,
+      fields: activeFieldset(),
+      alert,
+      publicKey,
+      t,
+      idleText: t.intake.submit,
+      otherProblems: label.length > LABEL_MAX ? [{ input: labelInput, message: t.validation.label }] : [],
+      send: async (sealed) => {
+        const result = await callApi('POST', `/intake/${token}/credentials`, label ? { kind, label, sealed } : { kind, sealed });
+        if (!result.ok) {
+          showAlert(alert, failureMessage(result, t, 'intake'));
+          return;
+        }
+        addSent(label || t.kinds[kind]?.title || kind, (result.body as Submitted).receiptUrl);
+        for (const fieldset of form.querySelectorAll<HTMLFieldSetElement>('fieldset.kind-fields')) resetFields(fieldset);
+        labelInput.value = '';
+      },
+    });
+  });
+
+  function addSent(label: string, receiptUrl: string) {
+    const section = document.querySelector<HTMLElement>('#sent')!;
+    const list = document.querySelector<HTMLUListElement>('#sent-list')!;
+    const template = document.querySelector<HTMLTemplateElement>('#sent-item')!;
+    const item = template.content.firstElementChild!.cloneNode(true) as HTMLLIElement;
+    const n = list.children.length + 1;
+    const slot = <E extends HTMLElement>(name: string) => item.querySelector<E>(`[data-slot="${name}"]`)!;
+    const what = slot<HTMLParagraphElement>('what');
+    what.textContent = t.intake.sentItem(label);
+    what.tabIndex = -1;
+    const urlInput = slot<HTMLInputElement>('url');
+    urlInput.id = `receipt-url-${n}`;
+    urlInput.value = receiptUrl;
+    const hint = slot<HTMLElement>('hint');
+    hint.id = `receipt-url-${n}-hint`;
+    urlInput.setAttribute('aria-describedby', hint.id);
+    const urlLabel = slot<HTMLLabelElement>('label');
+    urlLabel.htmlFor = urlInput.id;
+    urlLabel.textContent = t.intake.receiptLabel(label);
+    const status = slot<HTMLElement>('status');
+    item.querySelector<HTMLButtonElement>('[data-copy]')!.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(urlInput.value);
+        status.textContent = t.intake.copied;
+      } catch {
+        urlInput.select();
+        status.textContent = t.intake.copyFailed;
+      }
+    });
+    list.prepend(item);
+    section.hidden = false;
+    what.focus();
+  }
+
+  // The submit button stays disabled until libsodium's WebAssembly is ready to seal.
+  sodiumReady().then(
+    () => setBusy(form, false, t.intake.submit),
+    () => showAlert(alert, t.errors.generic, false),
+  );
+}
