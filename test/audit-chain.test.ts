@@ -744,3 +744,31 @@ describe('GET /api/v1/audit', () => {
     expect(res.body.code).toBe(code);
   });
 });
+
+describe('audit chain text that SQLite and JavaScript could encode differently', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  it('verifies rows whose text holds lone surrogates, control characters, quotes and non-Latin scripts', async () => {
+    const { linkToken } = await openTicketWithLink(tv);
+    const { credentialId } = await submitCredential(tv, linkToken);
+    for (const reason of ['half a pair \ud800 here', 'tab\tnew\nline\u0001\u007f "quoted" \\ back', 'Überprüfung 检查 ✓ \u2028 end']) {
+      await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).set('User-Agent', 'Mozilla/5.0 "quoted" \\ back \u00fc').send({ reason }).expect(200);
+    }
+    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+  });
+
+  it('names a row whose text column an attacker turned into a BLOB, without crashing', async () => {
+    const { linkToken } = await openTicketWithLink(tv);
+    const { credentialId } = await submitCredential(tv, linkToken);
+    await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).send({ reason: 'first' }).expect(200);
+    const seq = tv.vault.audit.verifyChain().headSeq;
+    tv.vault.db.exec('DROP TRIGGER audit_events_no_update');
+    tv.vault.db.prepare("UPDATE audit_events SET reason = CAST('first' AS BLOB) WHERE seq = ?").run(seq);
+    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: seq });
+  });
+});
+

@@ -217,6 +217,58 @@ describe('ticketvault CLI', () => {
         expect(JSON.parse(lines(r.stdout).at(-1)!)).toMatchObject({ ok: false, firstBadSeq: 3 });
       });
 
+      describe('on several threads (--workers)', () => {
+        // Each thread checks a seq range; the ranges must link up. Tamper at a range's edge and inside one.
+        async function arrangeManyEvents() {
+          await arrangeEvents();
+          for (let i = 0; i < 6; i++) await revealAs(tv, (await submitCredential(tv, (await openTicketWithLink(tv)).linkToken)).credentialId).expect(200);
+          return tv.vault.audit.verifyChain();
+        }
+
+        it('gives the same verdict and head as one thread on an intact chain', async () => {
+          const single = await arrangeManyEvents();
+          for (const workers of ['2', '3']) {
+            const r = await runCli(['audit', 'verify', '--workers', workers], env);
+            expect(r.code).toBe(0);
+            expect(JSON.parse(lines(r.stdout).at(-1)!)).toEqual(single);
+          }
+        });
+
+        it.each([
+          ['the first row of the second range', (count: number) => Math.ceil(count / 2) + 1],
+          ['the last row of the first range', (count: number) => Math.ceil(count / 2)],
+          ['a row inside the last range', (count: number) => count - 1],
+        ])('names %s when it is rewritten', async (_where, seqOf) => {
+          const { count } = await arrangeManyEvents();
+          const seq = seqOf(count);
+          const raw = new BetterSqlite3(tv.vault.config.databasePath);
+          raw.exec('DROP TRIGGER audit_events_no_update');
+          raw.prepare("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = ?").run(seq);
+          raw.close();
+          const r = await runCli(['audit', 'verify', '--workers', '2'], env);
+          expect(r.code).not.toBe(0);
+          expect(JSON.parse(lines(r.stdout).at(-1)!)).toMatchObject({ ok: false, firstBadSeq: seq });
+        });
+
+        it('names the missing row when the first row of the second range is deleted', async () => {
+          const { count } = await arrangeManyEvents();
+          const seq = Math.ceil(count / 2) + 1;
+          const raw = new BetterSqlite3(tv.vault.config.databasePath);
+          raw.exec('DROP TRIGGER audit_events_no_delete');
+          raw.prepare('DELETE FROM audit_events WHERE seq = ?').run(seq);
+          raw.close();
+          const r = await runCli(['audit', 'verify', '--workers', '2'], env);
+          expect(r.code).not.toBe(0);
+          expect(JSON.parse(lines(r.stdout).at(-1)!)).toMatchObject({ ok: false, firstBadSeq: seq });
+        });
+
+        it('refuses a --workers value that is not a whole number from 1 to 64', async () => {
+          const r = await runCli(['audit', 'verify', '--workers', 'many'], env);
+          expect(r.code).not.toBe(0);
+          expect(r.stderr).toMatch(/--workers/);
+        });
+      });
+
       it('with --head saved earlier detects rows cut off the end', async () => {
         await arrangeEvents();
         const before = JSON.parse(lines((await runCli(['audit', 'verify'], env)).stdout).at(-1)!) as { headSeq: number; headHash: string };

@@ -1,4 +1,5 @@
 import type { Database } from '../storage/database.js';
+import { canonicalJson, HASHED_COLUMNS, type ChainRow } from './audit-chain.js';
 
 export interface AuditRow {
   seq: number;
@@ -36,6 +37,16 @@ export interface AuditStore {
   countReveals(credentialIds: string[]): Map<string, number>;
   /** Every row in seq order, streamed (audit verify over millions of rows); only rows at or after `sinceAt` if given. */
   iterate(sinceAt?: number): IterableIterator<AuditRow>;
+  /**
+   * Rows fromSeq..toSeq in seq order for the chain check, with SQLite building each row's canonical
+   * JSON (one string per row instead of twelve values: the walk's main cost is crossing into JS).
+   */
+  iterateChain(fromSeq: number, toSeq: number): IterableIterator<ChainRow>;
+  /** The same rows with the canonical JSON built in JavaScript (when SQLite cannot: a BLOB where text belongs). */
+  iterateChainInJs(fromSeq: number, toSeq: number): Generator<ChainRow>;
+  /** One row's canonical JSON built in JavaScript. */
+  canonicalOf(seq: number): string | undefined;
+  maxSeq(): number;
 }
 
 export function createAuditStore(db: Database): AuditStore {
@@ -49,6 +60,16 @@ export function createAuditStore(db: Database): AuditStore {
   // Without sinceAt no filter at all: verify must see a row whose `at` was rewritten to any value.
   const iterateAll = db.prepare<[], AuditRow>('SELECT * FROM audit_events ORDER BY seq');
   const iterateSince = db.prepare<[number], AuditRow>('SELECT * FROM audit_events WHERE at >= ? ORDER BY seq');
+  const chainJson = db
+    .prepare<[number, number], ChainRow>(
+      `SELECT seq, json_array(1, ${HASHED_COLUMNS}), prev_hash, hash FROM audit_events WHERE seq BETWEEN ? AND ? ORDER BY seq`,
+    )
+    .raw(true);
+  const chainColumns = db
+    .prepare<[number, number], unknown[]>(`SELECT ${HASHED_COLUMNS}, prev_hash, hash FROM audit_events WHERE seq BETWEEN ? AND ? ORDER BY seq`)
+    .raw(true);
+  const hashedColumns = db.prepare<[number], unknown[]>(`SELECT ${HASHED_COLUMNS} FROM audit_events WHERE seq = ?`).raw(true);
+  const maxSeq = db.prepare<[], { n: number | null }>('SELECT MAX(seq) AS n FROM audit_events');
 
   return {
     head: () => head.get(),
@@ -96,5 +117,14 @@ export function createAuditStore(db: Database): AuditStore {
       return counts;
     },
     iterate: (sinceAt) => (sinceAt === undefined ? iterateAll.iterate() : iterateSince.iterate(sinceAt)),
+    iterateChain: (fromSeq, toSeq) => chainJson.iterate(fromSeq, toSeq),
+    iterateChainInJs: function* (fromSeq, toSeq) {
+      for (const row of chainColumns.iterate(fromSeq, toSeq)) yield [row[0] as number, canonicalJson(row), row[12], row[13]];
+    },
+    canonicalOf: (seq) => {
+      const values = hashedColumns.get(seq);
+      return values && canonicalJson(values);
+    },
+    maxSeq: () => maxSeq.get()?.n ?? 0,
   };
 }

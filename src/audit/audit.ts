@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
-import { auditMac } from '../crypto/audit-mac.js';
-import { constantTimeEqual } from '../crypto/tokens.js';
 import { BadRequest } from '../errors.js';
+import { canonicalJson, checkStoredRange, combineRanges, GENESIS, rowHash, type VerifyResult } from './audit-chain.js';
 import type { AuditRow, AuditStore } from './audit-store.js';
+
+export type { VerifyResult } from './audit-chain.js';
 
 export const AUDIT_ACTIONS = [
   'ticket.created',
@@ -81,43 +82,11 @@ export interface AuditFilter {
   cursor?: string;
 }
 
-export interface VerifyResult {
-  ok: boolean;
-  count: number;
-  headSeq: number;
-  headHash: string;
-  /** The first row that does not verify, and why. */
-  firstBadSeq?: number;
-  problem?: string;
-}
 
-const GENESIS = Buffer.alloc(32);
 const MAX_TEXT = 1000;
 
-const clip = (value: string | null | undefined) => (value == null ? null : value.slice(0, MAX_TEXT));
-
-/** The canonical bytes a row's hash covers: prevHash, then a fixed-order JSON array. */
-function canonical(row: Omit<AuditRow, 'hash'>): Uint8Array {
-  const body = Buffer.from(
-    JSON.stringify([
-      1,
-      row.seq,
-      row.at,
-      row.action,
-      row.actor_type,
-      row.actor_id,
-      row.actor_name,
-      row.ticket_id,
-      row.credential_id,
-      row.reason,
-      row.detail,
-      row.ip,
-      row.user_agent,
-    ]),
-    'utf8',
-  );
-  return Buffer.concat([row.prev_hash, body]);
-}
+// Clipped, and made well-formed: a lone surrogate would be stored as U+FFFD but hashed as \udXXX.
+const clip = (value: string | null | undefined) => (value == null ? null : value.slice(0, MAX_TEXT).toWellFormed());
 
 export function toAuditEvent(row: AuditRow): AuditEvent {
   return {
@@ -166,7 +135,8 @@ export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array
       user_agent: clip(entry.origin?.userAgent),
       prev_hash: head ? Buffer.from(head.hash) : GENESIS,
     };
-    const full: AuditRow = { ...row, hash: Buffer.from(auditMac(auditKey, canonical(row))) };
+    const canonical = canonicalJson([row.seq, row.at, row.action, row.actor_type, row.actor_id, row.actor_name, row.ticket_id, row.credential_id, row.reason, row.detail, row.ip, row.user_agent]);
+    const full: AuditRow = { ...row, hash: rowHash(auditKey, row.prev_hash, canonical) };
     store.insert(full);
     return full;
   };
@@ -180,37 +150,10 @@ export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array
     return { items: page.map(toAuditEvent), nextCursor };
   };
 
+  /** Walks the whole chain in this process (see audit-verify.ts for the multi-threaded walk). */
   const verifyChain = (options: { head?: string } = {}): VerifyResult => {
-    let expectedSeq = 1;
-    let prev: Buffer = GENESIS;
-    let count = 0;
-    let sawHead = options.head === undefined;
-    const wantedHead = options.head?.toLowerCase();
-    for (const row of store.iterate()) {
-      const fail = (problem: string): VerifyResult => ({
-        ok: false,
-        count,
-        headSeq: expectedSeq - 1,
-        headHash: prev.toString('hex'),
-        firstBadSeq: row.seq === expectedSeq ? row.seq : Math.min(row.seq, expectedSeq),
-        problem,
-      });
-      if (row.seq !== expectedSeq) return fail(`row ${expectedSeq} is missing (next row is ${row.seq})`);
-      // A writer with database access can store any type in the BLOB columns; that is a broken row, not a crash.
-      if (!Buffer.isBuffer(row.prev_hash) || !Buffer.isBuffer(row.hash)) return fail(`row ${row.seq} was altered (its hashes are not bytes)`);
-      if (!constantTimeEqual(row.prev_hash, prev)) return fail(`row ${row.seq} does not follow row ${row.seq - 1} (prevHash differs)`);
-      const mac = auditMac(auditKey, canonical(row));
-      if (!constantTimeEqual(row.hash, mac)) return fail(`row ${row.seq} was altered (hash does not match its content)`);
-      prev = row.hash;
-      count++;
-      expectedSeq++;
-      if (!sawHead && prev.toString('hex') === wantedHead) sawHead = true;
-    }
-    const result: VerifyResult = { ok: true, count, headSeq: expectedSeq - 1, headHash: prev.toString('hex') };
-    if (!sawHead) {
-      return { ...result, ok: false, firstBadSeq: expectedSeq, problem: `head ${options.head} is not in the chain: rows were cut off the end` };
-    }
-    return result;
+    const head = options.head?.toLowerCase();
+    return combineRanges([checkStoredRange(store, auditKey, 1, Number.MAX_SAFE_INTEGER, GENESIS, head)], head);
   };
 
   function* exportEvents(sinceAt?: number): Generator<AuditEvent> {

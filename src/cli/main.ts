@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import pino from 'pino';
+import { canVerifyInParallel, defaultVerifyWorkers, verifyChainInParallel } from '../audit/audit-verify.js';
 import { ConfigError, readConfig, type Config } from '../config.js';
 import { rotateKeys } from '../crypto/key-rotation.js';
 import { VaultError } from '../errors.js';
@@ -137,9 +138,16 @@ export function buildCli(io: CliIo = processIo): Command {
     .command('verify')
     .description('walk the hash chain; exit 1 naming the first broken row')
     .option('--head <hash>', 'a head hash saved earlier: also detects rows cut off the end')
-    .action((opts: { head?: string }) =>
-      withVault((vault) => {
-        const result = vault.audit.verifyChain({ head: opts.head });
+    .option('--workers <n>', 'threads to verify with (default: 1, or up to 4 for 200k rows and more)')
+    .action((opts: { head?: string; workers?: string }) =>
+      withVault(async (vault) => {
+        const maxSeq = vault.stores.auditStore.maxSeq();
+        const workers = opts.workers === undefined ? defaultVerifyWorkers(maxSeq) : Number(opts.workers);
+        if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new VaultError(400, 'invalid_workers', 'Bad request', '--workers must be a whole number from 1 to 64');
+        const result =
+          workers > 1 && canVerifyInParallel()
+            ? await verifyChainInParallel({ databasePath: vault.config.databasePath, auditKey: vault.keys.auditKey, maxSeq, workers, head: opts.head })
+            : vault.audit.verifyChain({ head: opts.head });
         if (!result.ok) {
           io.stderr(`audit chain BROKEN at seq ${result.firstBadSeq}: ${result.problem}`);
           io.stdout(JSON.stringify(result));
