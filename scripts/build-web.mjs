@@ -1,4 +1,5 @@
-// Bundles the customer pages' browser code and stylesheet into dist/web/assets with esbuild.
+// Bundles the customer pages' and the staff console's browser code and stylesheets into
+// dist/web/assets with esbuild: /assets/pages.{js,css} and /assets/console.{js,css}.
 // `npm run build:web` (and so `npm run build` / `prepare`) runs this; the bin and the tests import
 // buildWeb() so a fresh clone or an edited page never serves a stale or missing bundle.
 import fs from 'node:fs';
@@ -6,9 +7,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const WEB_SOURCES = [path.join(root, 'src', 'web', 'browser'), path.join(root, 'src', 'web', 'strings.ts')];
+export const WEB_SOURCES = [
+  path.join(root, 'src', 'web', 'browser'),
+  path.join(root, 'src', 'web', 'strings.ts'),
+  path.join(root, 'src', 'web', 'console', 'browser'),
+  path.join(root, 'src', 'web', 'console', 'console-strings.ts'),
+];
 export const WEB_ASSETS_DIR = path.join(root, 'dist', 'web', 'assets');
-const BUNDLE = path.join(WEB_ASSETS_DIR, 'pages.js');
+const BUNDLES = ['pages.js', 'console.js'].map((name) => path.join(WEB_ASSETS_DIR, name));
 
 function newestMtime(file) {
   const stat = fs.statSync(file);
@@ -16,11 +22,11 @@ function newestMtime(file) {
   return Math.max(0, ...fs.readdirSync(file).map((name) => newestMtime(path.join(file, name))));
 }
 
-/** True when the bundle is missing or older than any of its sources. */
+/** True when a bundle is missing or older than any of the sources. */
 export function webIsStale() {
-  if (!fs.existsSync(BUNDLE)) return true;
+  if (!BUNDLES.every((bundle) => fs.existsSync(bundle))) return true;
   const sources = WEB_SOURCES.filter((source) => fs.existsSync(source));
-  return Math.max(0, ...sources.map(newestMtime)) > fs.statSync(BUNDLE).mtimeMs;
+  return Math.max(0, ...sources.map(newestMtime)) > Math.min(...BUNDLES.map((bundle) => fs.statSync(bundle).mtimeMs));
 }
 
 export async function buildWeb() {
@@ -28,7 +34,12 @@ export async function buildWeb() {
   const { build } = await import('esbuild');
   await build({
     absWorkingDir: root,
-    entryPoints: ['src/web/browser/pages.ts', 'src/web/browser/pages.css'],
+    entryPoints: [
+      { in: 'src/web/browser/pages.ts', out: 'pages' },
+      { in: 'src/web/browser/pages.css', out: 'pages' },
+      { in: 'src/web/console/browser/console.ts', out: 'console' },
+      { in: 'src/web/console/browser/console.css', out: 'console' },
+    ],
     outdir: WEB_ASSETS_DIR,
     bundle: true,
     format: 'esm',
@@ -40,7 +51,7 @@ export async function buildWeb() {
   });
   // esbuild may leave an unchanged file untouched; the stale check compares this time.
   const now = new Date();
-  fs.utimesSync(BUNDLE, now, now);
+  for (const bundle of BUNDLES) fs.utimesSync(bundle, now, now);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

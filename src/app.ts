@@ -1,19 +1,32 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Config } from './config.js';
+import { auditRoutes, type AuditRouteDeps } from './http/audit-routes.js';
+import { authRoutes, type AuthRouteDeps } from './http/auth-routes.js';
+import { consoleRoutes, type ConsoleRouteDeps } from './http/console-routes.js';
 import { customerRoutes, type CustomerRouteDeps } from './http/customer-routes.js';
 import { healthRoutes } from './http/health-routes.js';
+import { hookRoutes, type HookRouteDeps } from './http/hook-routes.js';
 import { jsonBody } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics-routes.js';
 import { pageRoutes, webAssets, type PageRouteDeps } from './http/page-routes.js';
 import { errorHandler, unknownEndpoint } from './http/problems.js';
 import { requestLog } from './http/request-log.js';
+import { staffAdminRoutes, type StaffAdminRouteDeps } from './http/staff-admin-routes.js';
 import { staffRoutes, type StaffRouteDeps } from './http/staff-routes.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Database } from './storage/database.js';
 
-export interface AppDeps extends StaffRouteDeps, CustomerRouteDeps, PageRouteDeps {
+export interface AppDeps
+  extends StaffRouteDeps,
+    CustomerRouteDeps,
+    PageRouteDeps,
+    HookRouteDeps,
+    AuthRouteDeps,
+    AuditRouteDeps,
+    StaffAdminRouteDeps,
+    ConsoleRouteDeps {
   config: Config;
   log: Logger;
   db: Database;
@@ -60,14 +73,20 @@ export function buildApp(deps: AppDeps): Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
+  // Webhooks read their raw bytes (signatures cover exactly what was sent), so they come before the JSON parser.
+  api.use(hookRoutes(deps));
   api.use(jsonBody());
   api.use(customerRoutes(deps));
   api.use(staffRoutes(deps));
+  api.use(authRoutes(deps));
+  api.use(auditRoutes(deps));
+  api.use(staffAdminRoutes(deps));
   api.use(unknownEndpoint);
   app.use('/api/v1', api);
 
   app.use('/assets', webAssets(deps.log));
   app.use(pageRoutes(deps));
+  app.use(consoleRoutes(deps));
 
   app.use(unknownEndpoint);
   app.use(errorHandler(deps.log));

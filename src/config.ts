@@ -21,6 +21,32 @@ const base64Key = z.string().refine(
   { message: 'must be base64 of exactly 32 bytes (comma-separate old keys after the current one)' },
 );
 
+const SIGNING_SECRET_MIN = 16;
+const BEARER_SECRET_MIN = 32;
+
+/** A webhook secret list: comma-separated, at most two signing secrets (the current one and the one being retired). */
+const webhookSecrets = (allowBearer: boolean) =>
+  z
+    .string()
+    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .superRefine((parts, ctx) => {
+      let signing = 0;
+      for (const part of parts) {
+        if (part.startsWith('bearer:')) {
+          const match = /^bearer:([a-z0-9][a-z0-9-]{0,39}):(.+)$/.exec(part);
+          if (!allowBearer) ctx.addIssue({ code: 'custom', message: 'takes signing secrets only' });
+          else if (!match) ctx.addIssue({ code: 'custom', message: 'a bearer entry is bearer:<name>:<secret>, name in a-z, 0-9 and -' });
+          else if (match[2]!.length < BEARER_SECRET_MIN) ctx.addIssue({ code: 'custom', message: `bearer secret "${match[1]}" must be at least ${BEARER_SECRET_MIN} characters` });
+        } else if (part.length < SIGNING_SECRET_MIN) {
+          ctx.addIssue({ code: 'custom', message: `each signing secret must be at least ${SIGNING_SECRET_MIN} characters` });
+        } else {
+          signing++;
+        }
+      }
+      if (signing > 2) ctx.addIssue({ code: 'custom', message: 'at most two signing secrets (the new one and the one being retired)' });
+    })
+    .optional();
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -39,8 +65,8 @@ const schema = z.object({
   INTAKE_LINK_TTL_SECONDS: seconds(259200, 60),
   CREDENTIAL_MAX_AGE_SECONDS: seconds(2592000, 60),
   VENDOR_NAME: z.string().trim().min(1).max(200).default('Support'),
-  HELPDESK_WEBHOOK_SECRET: optionalText,
-  ZENDESK_WEBHOOK_SECRET: optionalText,
+  HELPDESK_WEBHOOK_SECRET: webhookSecrets(true),
+  ZENDESK_WEBHOOK_SECRET: webhookSecrets(false),
   OIDC_ISSUER: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
   OIDC_AUDIENCE: optionalText,
   OIDC_JWKS_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
@@ -74,14 +100,22 @@ export interface Config {
   intakeLinkTtlSeconds: number;
   credentialMaxAgeSeconds: number;
   vendorName: string;
-  helpdeskWebhookSecret?: string;
-  zendeskWebhookSecret?: string;
+  /** HELPDESK_WEBHOOK_SECRET: HMAC signing secrets, and bearer secrets for helpdesks that cannot sign. */
+  helpdeskWebhook: { signingSecrets: string[]; bearerSecrets: BearerSecret[] };
+  /** ZENDESK_WEBHOOK_SECRET: Zendesk's signing secret(s); empty when the endpoint is off. */
+  zendeskWebhookSecrets: string[];
   oidc?: { issuer: string; audience: string; jwksUrl: string; roleClaim: string };
   smtpUrl?: string;
   mailFrom: string;
   logLevel: string;
   /** Express "trust proxy" value: false, a hop count, or a list of addresses/subnets. */
   trustProxy: boolean | number | string;
+}
+
+/** One integration's shared secret, sent as-is in a header: weaker than a signature (see README). */
+export interface BearerSecret {
+  name: string;
+  secret: string;
 }
 
 export class ConfigError extends Error {
@@ -136,8 +170,8 @@ export function parseConfig(env: Env): Config {
     intakeLinkTtlSeconds: v.INTAKE_LINK_TTL_SECONDS,
     credentialMaxAgeSeconds: v.CREDENTIAL_MAX_AGE_SECONDS,
     vendorName: v.VENDOR_NAME,
-    helpdeskWebhookSecret: v.HELPDESK_WEBHOOK_SECRET,
-    zendeskWebhookSecret: v.ZENDESK_WEBHOOK_SECRET,
+    helpdeskWebhook: parseHelpdeskSecrets(v.HELPDESK_WEBHOOK_SECRET ?? []),
+    zendeskWebhookSecrets: v.ZENDESK_WEBHOOK_SECRET ?? [],
     oidc:
       v.OIDC_ISSUER && v.OIDC_AUDIENCE && v.OIDC_JWKS_URL
         ? { issuer: v.OIDC_ISSUER, audience: v.OIDC_AUDIENCE, jwksUrl: v.OIDC_JWKS_URL, roleClaim: v.OIDC_ROLE_CLAIM }
@@ -147,6 +181,17 @@ export function parseConfig(env: Env): Config {
     logLevel: v.LOG_LEVEL,
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
   };
+}
+
+function parseHelpdeskSecrets(parts: string[]): Config['helpdeskWebhook'] {
+  const bearerSecrets: BearerSecret[] = [];
+  const signingSecrets: string[] = [];
+  for (const part of parts) {
+    const match = /^bearer:([^:]+):(.+)$/.exec(part);
+    if (match) bearerSecrets.push({ name: match[1]!, secret: match[2]! });
+    else signingSecrets.push(part);
+  }
+  return { signingSecrets, bearerSecrets };
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string {

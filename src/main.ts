@@ -8,18 +8,30 @@ import { createCredentials } from './credentials/credentials.js';
 import { createCredentialStore } from './credentials/credentials-store.js';
 import { Keyring, KeyringError } from './crypto/keyring.js';
 import { loadMasterKeys } from './crypto/master-key.js';
+import { createPasswords } from './crypto/passwords.js';
 import { initSodium } from './crypto/sodium.js';
 import { loadVaultKeys, type VaultKeys } from './crypto/vault-keys.js';
 import { createVaultKeyStore } from './crypto/vault-keys-store.js';
+import { createWebhookEventStore } from './hooks/webhook-events-store.js';
+import { createWebhooks } from './hooks/webhooks.js';
 import { createIntakeLinks } from './intake-links/intake-links.js';
 import { createIntakeLinkStore } from './intake-links/intake-links-store.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createMailTransport } from './notices/mail-transports.js';
+import { createNoticeOutboxStore } from './notices/notice-outbox-store.js';
+import { createNotices } from './notices/notices.js';
 import { createPurge } from './purge/purge.js';
 import { createReceipts } from './receipts/receipts.js';
 import { createReceiptStore } from './receipts/receipts-store.js';
 import { createReveal } from './reveal/reveal.js';
+import { createLoginThrottle } from './staff-auth/login-throttle.js';
+import { createLoginThrottleStore } from './staff-auth/login-throttles-store.js';
+import { createOidcSignIn } from './staff-auth/oidc-sign-in.js';
+import { createPasswordSignIn } from './staff-auth/password-sign-in.js';
 import { createStaff } from './staff-auth/staff.js';
+import { createStaffSessions } from './staff-auth/staff-sessions.js';
+import { createStaffSessionStore } from './staff-auth/staff-sessions-store.js';
 import { createStaffStore } from './staff-auth/staff-store.js';
 import { createStaffTokens } from './staff-auth/staff-tokens.js';
 import { openDatabase } from './storage/database.js';
@@ -32,7 +44,13 @@ export interface ComposeOptions {
   clock?: Clock;
   /** Called with the loud warning when a development master key is generated. */
   warn?: (message: string) => void;
+  /** How often `startServer` looks for due notices (tests shorten it). */
+  noticeIntervalMs?: number;
+  /** Least time between two fetches of the OIDC provider's key set for an unknown key id (tests shorten it). */
+  oidcJwksCooldownMs?: number;
 }
+
+const NOTICE_INTERVAL_MS = 2000;
 
 /**
  * The composition root: config → database → migrate → keys → domain. Used by `serve`, by every
@@ -71,9 +89,20 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const credentialStore = createCredentialStore(db);
   const staffStore = createStaffStore(db);
   const auditStore = createAuditStore(db);
+  const noticeOutboxStore = createNoticeOutboxStore(db);
+  const webhookEventStore = createWebhookEventStore(db);
+  const metrics = createMetrics();
 
   const audit = createAudit({ auditStore, auditKey: keys.auditKey, clock });
-  const tickets = createTickets({ db, ticketStore, credentialStore, intakeLinkStore, audit, clock });
+  const tickets = createTickets({
+    db,
+    ticketStore,
+    credentialStore,
+    intakeLinkStore,
+    audit,
+    clock,
+    credentialMaxAgeSeconds: config.credentialMaxAgeSeconds,
+  });
   const intakeLinks = createIntakeLinks({
     db,
     ticketStore,
@@ -96,15 +125,57 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     audit,
     clock,
     keys,
+    notices: noticeOutboxStore,
     publicUrl: config.publicUrl,
     credentialMaxAgeSeconds: config.credentialMaxAgeSeconds,
   });
-  const receipts = createReceipts({ db, receiptStore, credentialStore, ticketStore, audit, clock, keys, vendorName: config.vendorName });
-  const reveal = createReveal({ db, credentialStore, audit, keys, clock, log });
-  const purge = createPurge({ db, credentialStore, audit, clock, log });
-  const staff = createStaff({ staffStore, clock });
+  const receipts = createReceipts({
+    db,
+    receiptStore,
+    credentialStore,
+    ticketStore,
+    audit,
+    clock,
+    keys,
+    notices: noticeOutboxStore,
+    vendorName: config.vendorName,
+  });
+  const reveal = createReveal({ db, credentialStore, audit, keys, clock, log, notices: noticeOutboxStore });
+  const purge = createPurge({ db, credentialStore, audit, clock, log, notices: noticeOutboxStore });
+  const webhooks = createWebhooks({
+    db,
+    ticketStore,
+    webhookEventStore,
+    tickets,
+    intakeLinks,
+    clock,
+    log,
+    helpdeskSecrets: config.helpdeskWebhook,
+    zendeskSecrets: config.zendeskWebhookSecrets,
+  });
+  const mailTransport = createMailTransport(config);
+  const notices = createNotices({
+    db,
+    noticeOutboxStore,
+    keyring,
+    transport: mailTransport,
+    clock,
+    log,
+    metrics,
+    publicUrl: config.publicUrl,
+    vendorName: config.vendorName,
+  });
+  const staffSessionStore = createStaffSessionStore(db);
+  const passwords = createPasswords();
+  const staffSessions = createStaffSessions({ sessionStore: staffSessionStore, staffStore, clock });
+  const loginThrottle = createLoginThrottle({ throttleStore: createLoginThrottleStore(db), clock });
+  const staff = createStaff({ db, staffStore, sessionStore: staffSessionStore, passwords, clock });
   const staffTokens = createStaffTokens({ staffStore, signing: keys.signing, issuer: config.publicUrl, clock });
-  const metrics = createMetrics();
+  const passwordSignIn = createPasswordSignIn({ db, staffStore, sessions: staffSessions, throttle: loginThrottle, passwords, audit, clock });
+  const signIn = { db, staffStore, sessions: staffSessions, throttle: loginThrottle, audit, clock, log, signing: keys.signing };
+  const oidcSignIn = config.oidc
+    ? createOidcSignIn({ ...signIn, settings: config.oidc, publicUrl: config.publicUrl, jwksCooldownMs: options.oidcJwksCooldownMs })
+    : null;
 
   return {
     config,
@@ -112,7 +183,17 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     clock,
     db,
     keys,
-    stores: { ticketStore, intakeLinkStore, receiptStore, credentialStore, staffStore, auditStore, vaultKeyStore },
+    stores: {
+      ticketStore,
+      intakeLinkStore,
+      receiptStore,
+      credentialStore,
+      staffStore,
+      auditStore,
+      vaultKeyStore,
+      noticeOutboxStore,
+      webhookEventStore,
+    },
     audit,
     tickets,
     intakeLinks,
@@ -122,8 +203,18 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     purge,
     staff,
     staffTokens,
+    staffSessions,
+    passwords,
+    passwordSignIn,
+    oidcSignIn,
     metrics,
-    close: () => db.close(),
+    webhooks,
+    notices,
+    close: () => {
+      void passwords.close();
+      mailTransport.close();
+      db.close();
+    },
   };
 }
 
@@ -168,15 +259,31 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
   const timer = setInterval(runPurge, config.purgeIntervalSeconds * 1000);
   timer.unref();
 
+  // The notice sender: the outbox survives restarts, so whatever was pending goes out now.
+  const sendNotices = () =>
+    vault.notices.sendDueNotices().catch((err: unknown) => {
+      log.error({ err }, 'notice pass failed');
+    });
+  void sendNotices();
+  const noticeTimer = setInterval(sendNotices, options.noticeIntervalMs ?? NOTICE_INTERVAL_MS);
+  noticeTimer.unref();
+  if (vault.notices.transport.kind === 'none') {
+    log.warn('SMTP_URL is not set: customers and engineers get no notices (each is logged as not sent)');
+  } else {
+    log.info({ notices: vault.notices.transport.description }, 'notices go to');
+  }
+
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(timer);
+      clearInterval(noticeTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 10000).unref();
       });
+      await vault.notices.settle();
       vault.close();
       log.info('ticketvault stopped');
       log.flush?.();

@@ -17,6 +17,8 @@ export interface CliIo {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
   readStdin: () => Promise<string>;
+  /** Asks at the terminal without echoing what is typed; fails when there is no terminal. */
+  promptSecret?: (question: string) => Promise<string>;
 }
 
 const processIo: CliIo = {
@@ -27,7 +29,54 @@ const processIo: CliIo = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
+  promptSecret: readHiddenFromTerminal,
 };
+
+function readHiddenFromTerminal(question: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    return Promise.reject(new VaultError(400, 'no_terminal', 'Bad request', 'There is no terminal to ask for a password: pipe it in with --password-stdin.'));
+  }
+  process.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') {
+          finish();
+          resolve(value);
+          return;
+        }
+        if (ch === '\u0003' || ch === '\u0004') {
+          finish();
+          reject(new VaultError(400, 'cancelled', 'Bad request', 'cancelled; the password was not changed'));
+          return;
+        }
+        value = ch === '\u007f' || ch === '\b' ? value.slice(0, -1) : value + ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** The new password: from standard input with --password-stdin, else asked twice at the terminal. */
+async function readNewPassword(io: CliIo, fromStdin: boolean): Promise<string> {
+  if (fromStdin) return (await io.readStdin()).replace(/\r?\n$/, '');
+  if (!io.promptSecret) throw new VaultError(400, 'no_terminal', 'Bad request', 'Pipe the password in with --password-stdin.');
+  const first = await io.promptSecret('New password: ');
+  const second = await io.promptSecret('Repeat it: ');
+  if (first !== second) throw new VaultError(400, 'password_mismatch', 'Bad request', 'the two passwords differ; nothing was changed');
+  return first;
+}
 
 /** Commands other than `serve` log to stderr, so stdout carries only their output. */
 async function withVault<T>(fn: (vault: Vault) => Promise<T> | T): Promise<T> {
@@ -97,7 +146,11 @@ export function buildCli(io: CliIo = processIo): Command {
         const password = opts.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, '') : undefined;
         const added = vault.staff.addStaff({ email, role: opts.role, name: opts.name, password });
         io.stdout(`added ${added.role} ${added.email} (${added.name}), id ${added.id}`);
-        io.stdout(`next: npx ticketvault staff token ${added.email}`);
+        io.stdout(
+          added.hasPassword
+            ? `next: sign in at ${vault.config.publicUrl}/console, or npx ticketvault staff token ${added.email}`
+            : `next: npx ticketvault staff passwd ${added.email} (console sign-in), or npx ticketvault staff token ${added.email}`,
+        );
       }),
     );
   staff
@@ -115,6 +168,19 @@ export function buildCli(io: CliIo = processIo): Command {
       }),
     );
   staff
+    .command('passwd')
+    .description("set a staff member's console password; their console sessions end")
+    .argument('<email>')
+    .option('--password-stdin', 'read the new password from standard input instead of asking at the terminal')
+    .action((email: string, opts: { passwordStdin?: boolean }) =>
+      withVault(async (vault) => {
+        const member = vault.staff.findStaffByEmail(email);
+        const password = await readNewPassword(io, opts.passwordStdin === true);
+        await vault.staff.setStaffPassword(member.id, { password });
+        io.stdout(`password set for ${member.email}; their console sessions have ended`);
+      }),
+    );
+  staff
     .command('list')
     .description('list staff members')
     .action(() =>
@@ -124,7 +190,7 @@ export function buildCli(io: CliIo = processIo): Command {
     );
   staff
     .command('disable')
-    .description('disable a staff member; their tokens stop working at once')
+    .description('disable a staff member; their tokens and console sessions stop working at once')
     .argument('<email>')
     .action((email: string) =>
       withVault((vault) => {
@@ -208,9 +274,10 @@ export function buildCli(io: CliIo = processIo): Command {
 
 function printStartBanner(io: CliIo, config: Config, url: string) {
   io.stderr(`ticketvault is listening on ${url} (public URL ${config.publicUrl}), database ${config.databasePath}`);
-  io.stderr('Create the first staff member and a bearer token in another terminal:');
+  io.stderr('Create the first staff member in another terminal, then sign in to the console:');
   io.stderr('  npx ticketvault staff add you@example.com --role admin --name "Your Name"');
-  io.stderr('  npx ticketvault staff token you@example.com');
+  io.stderr('  npx ticketvault staff passwd you@example.com');
+  io.stderr(`  open ${config.publicUrl}/console (or: npx ticketvault staff token you@example.com for the API)`);
 }
 
 /** Entry point for bin/ticketvault.js; returns the exit code. */

@@ -1,5 +1,6 @@
 import type { Actor, Audit, AuditAction, Origin } from '../audit/audit.js';
 import { Gone, Locked, type VaultError } from '../errors.js';
+import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { TicketStatus } from '../tickets/tickets-store.js';
 import type { CredentialRecord, CredentialStatus, CredentialStore, EndReason } from './credentials-store.js';
 
@@ -9,6 +10,8 @@ import type { CredentialRecord, CredentialStatus, CredentialStore, EndReason } f
 export interface LifecycleDeps {
   credentialStore: CredentialStore;
   audit: Audit;
+  /** Where destruction receipts are queued; without it (a bare purge in a test) none are sent. */
+  notices?: NoticeQueue;
 }
 
 const END_STATUS: Record<EndReason, CredentialStatus> = {
@@ -65,7 +68,30 @@ export function purgeCredential(deps: LifecycleDeps, credential: CredentialRecor
     credentialId: credential.id,
     detail: credential.endedBecause,
   });
+  deps.notices?.queueDestructionNotice({ ticketId: credential.ticketId, credentialId: credential.id, receiptId: credential.receiptId, at });
   return true;
+}
+
+/**
+ * DESIGN.md "Lifetime rule" after the support period moved: expiresAt = min(submittedAt + max age,
+ * supportUntil). What now falls outside (or was already due) expires at once; nothing is revived.
+ */
+export function applySupportPeriod(
+  deps: LifecycleDeps,
+  credential: CredentialRecord,
+  supportUntil: number,
+  maxAgeMs: number,
+  at: number,
+  actor: Actor,
+  origin?: Origin,
+): void {
+  const expiresAt = Math.min(credential.submittedAt + maxAgeMs, supportUntil);
+  if (at >= Math.min(credential.expiresAt, expiresAt)) {
+    if (expiresAt < credential.expiresAt) deps.credentialStore.setExpiresAt(credential.id, expiresAt, at);
+    endCredential(deps, credential, 'expired', at, actor, origin);
+  } else if (expiresAt !== credential.expiresAt) {
+    deps.credentialStore.setExpiresAt(credential.id, expiresAt, at);
+  }
 }
 
 export interface EffectiveState {

@@ -122,10 +122,11 @@ export function createCredentialStore(db: Database): CredentialStore {
   );
   const byReceipt = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE receipt_id = ? ORDER BY submitted_at, id');
   const due = db.prepare<[number, number], Raw>(
-    `SELECT * FROM credentials WHERE status IN ('active', 'restricted') AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+    // No ORDER BY: any due credential will do, and sorting every due row per batch made a purge quadratic.
+    `SELECT * FROM credentials WHERE status IN ('active', 'restricted') AND expires_at <= ? LIMIT ?`,
   );
   const endedUnpurged = db.prepare<[number], Raw>(
-    `SELECT * FROM credentials WHERE status IN ('expired', 'revoked', 'withdrawn') ORDER BY ended_at LIMIT ?`,
+    `SELECT * FROM credentials WHERE status IN ('expired', 'revoked', 'withdrawn') LIMIT ?`,
   );
   const setStatus = db.prepare('UPDATE credentials SET status = ?, updated_at = ? WHERE id = ?');
   const end = db.prepare(

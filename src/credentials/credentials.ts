@@ -7,6 +7,7 @@ import { issueToken } from '../crypto/tokens.js';
 import { Gone, NotFound } from '../errors.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
+import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { ReceiptRecord, ReceiptStore } from '../receipts/receipts-store.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
 import type { Database } from '../storage/database.js';
@@ -28,6 +29,7 @@ export interface CredentialDeps {
   audit: Audit;
   clock: Clock;
   keys: VaultKeys;
+  notices: NoticeQueue;
   publicUrl: string;
   credentialMaxAgeSeconds: number;
 }
@@ -88,6 +90,8 @@ export function createCredentials(deps: CredentialDeps) {
       receiptStore.insert(receipt);
       credentialStore.insert(credential, secret);
       audit.record({ action: 'credential.submitted', actor: customer, origin, ticketId: ticket.id, credentialId, detail: credential.kind });
+      // The engineer who asked for it is told; a link a helpdesk created has nobody to tell.
+      if (link.createdBy) deps.notices.queueSubmissionNotice({ ticketId: ticket.id, credentialId, receiptId, at: now });
     });
     return {
       credentialId,

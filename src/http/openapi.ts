@@ -15,6 +15,14 @@ const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) =>
 
 const token = path('token', 'the 43-character token from the link');
 const id = path('id', 'a UUID');
+const auditFilters = [
+  query('ticketId', { type: 'string' }, 'filter'),
+  query('credentialId', { type: 'string' }, 'filter'),
+  query('action', { enum: [...AUDIT_ACTIONS] }, 'filter'),
+  query('actorId', { type: 'string' }, 'filter'),
+  query('since', { type: 'string', format: 'date-time' }, 'at or after'),
+  query('until', { type: 'string', format: 'date-time' }, 'before'),
+];
 const paging = [query('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }, 'page size'), query('cursor', { type: 'string' }, 'nextCursor of the previous page')];
 
 const fieldsSchema = {
@@ -166,16 +174,62 @@ export const openApiDocument = {
       get: {
         summary: 'Audit events, newest first',
         security: staff,
-        parameters: [
-          query('ticketId', { type: 'string' }, 'filter'),
-          query('credentialId', { type: 'string' }, 'filter'),
-          query('action', { enum: [...AUDIT_ACTIONS] }, 'filter'),
-          query('actorId', { type: 'string' }, 'filter'),
-          query('since', { type: 'string', format: 'date-time' }, 'at or after'),
-          query('until', { type: 'string', format: 'date-time' }, 'before'),
-          ...paging,
-        ],
+        parameters: [...auditFilters, ...paging],
         responses: { '200': ok('a page', { type: 'object', properties: { items: { type: 'array', items: ref('AuditEvent') }, nextCursor: { type: ['string', 'null'] } } }), ...errors(400, 401, 403) },
+      },
+    },
+    '/audit/export': {
+      get: {
+        summary: 'Audit events matching the filter as JSON Lines (one event a line, newest first), as a download',
+        security: staff,
+        parameters: auditFilters,
+        responses: { '200': { description: 'JSON Lines', content: { 'application/jsonl': { schema: { type: 'string' } } } }, ...errors(400, 401, 403) },
+      },
+    },
+    '/audit/verify': {
+      get: {
+        summary: "Walk the audit hash chain; ok false names the first broken row (admin, auditor)",
+        security: staff,
+        parameters: [query('head', { type: 'string', pattern: '^[0-9a-fA-F]{64}$' }, 'a head hash saved earlier: also detects rows cut off the end')],
+        responses: { '200': ok('the result', { type: 'object', properties: { ok: { type: 'boolean' }, count: { type: 'integer' }, headSeq: { type: 'integer' }, headHash: { type: 'string' }, firstBadSeq: { type: 'integer' }, problem: { type: 'string' } } }), ...errors(400, 401, 403) },
+      },
+    },
+    '/auth/login': {
+      post: {
+        summary: 'Console sign-in with e-mail and password; sets the HttpOnly, SameSite=Strict session cookie',
+        requestBody: body({ type: 'object', required: ['email', 'password'], additionalProperties: false, properties: { email: { type: 'string' }, password: { type: 'string' } } }),
+        responses: { '200': ok('the staff member and the session'), ...errors(400, 401, 403, 429) },
+      },
+    },
+    '/auth/logout': { post: { summary: 'End the console session on the server', security: [{ session: [] }, {}], responses: { '204': { description: 'signed out' }, ...errors(403) } } },
+    '/auth/session': { get: { summary: 'Who is signed in, and when the session ends or needs a fresh sign-in', security: staff, responses: { '200': ok('the session'), ...errors(401) } } },
+    '/staff': {
+      get: { summary: 'Staff members (admin)', security: staff, responses: { '200': ok('the members'), ...errors(401, 403) } },
+      post: {
+        summary: 'Add a staff member (admin)',
+        security: staff,
+        requestBody: body({ type: 'object', required: ['email', 'role'], additionalProperties: false, properties: { email: { type: 'string' }, role: { enum: ['engineer', 'admin', 'auditor'] }, name: { type: 'string' }, password: { type: 'string', minLength: 12 } } }),
+        responses: { '201': ok('the member'), ...errors(400, 401, 403, 409) },
+      },
+    },
+    '/staff/{id}': {
+      patch: {
+        summary: "Change a member's role or name (admin); the last admin stays admin",
+        security: staff,
+        parameters: [id],
+        requestBody: body({ type: 'object', additionalProperties: false, properties: { role: { enum: ['engineer', 'admin', 'auditor'] }, name: { type: 'string' } } }),
+        responses: { '200': ok('the member'), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    '/staff/{id}/disable': { post: { summary: 'Disable a member and end their sessions (admin)', security: staff, parameters: [id], responses: { '200': ok('the member'), ...errors(401, 403, 404, 409) } } },
+    '/staff/{id}/enable': { post: { summary: 'Let a disabled member sign in again (admin)', security: staff, parameters: [id], responses: { '200': ok('the member'), ...errors(401, 403, 404) } } },
+    '/staff/{id}/password': {
+      put: {
+        summary: "Set a member's console password and end their sessions (admin)",
+        security: staff,
+        parameters: [id],
+        requestBody: body({ type: 'object', required: ['password'], additionalProperties: false, properties: { password: { type: 'string', minLength: 12 } } }),
+        responses: { '200': ok('the member'), ...errors(400, 401, 403, 404) },
       },
     },
     '/intake/{token}': {

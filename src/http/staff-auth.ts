@@ -1,16 +1,96 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Forbidden, Unauthorized } from '../errors.js';
 import type { Actor } from '../audit/audit.js';
+import { Forbidden, Unauthorized } from '../errors.js';
+import type { StaffSession, StaffSessions } from '../staff-auth/staff-sessions.js';
 import type { StaffRole } from '../staff-auth/staff-store.js';
 import type { StaffPrincipal, StaffTokens } from '../staff-auth/staff-tokens.js';
 
-/** Authenticates a staff request by bearer JWT; the principal lands in res.locals.staff. */
-export function authenticateStaff(tokens: StaffTokens): RequestHandler {
+/** The console's session cookie (named in the OpenAPI document's `session` scheme). */
+export const SESSION_COOKIE = 'tv_session';
+
+export interface StaffAuthDeps {
+  staffTokens: StaffTokens;
+  staffSessions: StaffSessions;
+  config: { publicUrl: string; publicOrigin: string };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The value of one cookie from the Cookie header (the first, if sent twice). */
+export function cookieOf(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export const sessionCookieOf = (req: Request) => cookieOf(req, SESSION_COOKIE);
+
+/** HttpOnly, SameSite=Strict, Secure when PUBLIC_URL is https; lives as long as the session may idle. */
+export function setSessionCookie(res: Response, config: { publicUrl: string }, token: string, maxAgeMs: number): void {
+  res.cookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.publicUrl.startsWith('https:'),
+    path: '/',
+    maxAge: Math.max(0, maxAgeMs),
+  });
+}
+
+export function clearSessionCookie(res: Response, config: { publicUrl: string }): void {
+  res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: config.publicUrl.startsWith('https:'), path: '/' });
+}
+
+/**
+ * DESIGN.md "CSRF": a state-changing request authenticated by the session cookie must come from
+ * PUBLIC_URL's origin (Origin, or failing that Referer) and not say it is cross-site. Null when it may go on.
+ */
+export function csrfRejection(req: Request, publicOrigin: string): string | null {
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin') return `Sec-Fetch-Site is ${site}`;
+  const origin = req.get('origin');
+  if (origin !== undefined) return origin === publicOrigin ? null : 'Origin is another site';
+  const referer = req.get('referer');
+  if (referer !== undefined && URL.canParse(referer) && new URL(referer).origin === publicOrigin) return null;
+  return referer === undefined ? 'no Origin or Referer' : 'Referer is another site';
+}
+
+export const csrfRejected = () =>
+  new Forbidden('csrf_rejected', 'This request did not come from the console page; reload the console and try again.');
+
+/**
+ * Authenticates a staff request by `Authorization: Bearer <jwt>` or, failing that, the console's
+ * session cookie (which slides forward as it is used). The principal lands in res.locals.staff,
+ * and for a cookie the session in res.locals.session. Bearer requests are exempt from the CSRF check.
+ */
+export function authenticateStaff(deps: StaffAuthDeps): RequestHandler {
+  const { staffTokens, staffSessions, config } = deps;
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization');
-    const match = header ? /^Bearer\s+([A-Za-z0-9_.-]+)\s*$/i.exec(header) : null;
-    if (!match) throw new Unauthorized('unauthorized', 'Send Authorization: Bearer <token> (see `ticketvault staff token`).');
-    res.locals.staff = await tokens.authenticateStaffToken(match[1]!);
+    if (header !== undefined) {
+      const match = /^Bearer\s+([A-Za-z0-9_.-]+)\s*$/i.exec(header);
+      if (!match) throw new Unauthorized('unauthorized', 'Send Authorization: Bearer <token> (see `ticketvault staff token`).');
+      res.locals.staff = await staffTokens.authenticateStaffToken(match[1]!);
+      next();
+      return;
+    }
+    const cookie = sessionCookieOf(req);
+    if (cookie === undefined) {
+      throw new Unauthorized('unauthorized', 'Sign in to the console, or send Authorization: Bearer <token> (see `ticketvault staff token`).');
+    }
+    if (!SAFE_METHODS.has(req.method) && csrfRejection(req, config.publicOrigin)) throw csrfRejected();
+    let authenticated: ReturnType<StaffSessions['authenticateSession']>;
+    try {
+      authenticated = staffSessions.authenticateSession(cookie);
+    } catch (error) {
+      clearSessionCookie(res, config);
+      throw error;
+    }
+    const { session, renewed } = authenticated;
+    if (renewed) setSessionCookie(res, config, cookie, session.expiresInMs);
+    res.locals.staff = session.staff;
+    res.locals.session = session;
     next();
   };
 }
@@ -22,6 +102,20 @@ export function requireRole(...roles: StaffRole[]): RequestHandler {
     if (!staff) throw new Unauthorized();
     if (staff.role !== 'admin' && !roles.includes(staff.role)) {
       throw new Forbidden('forbidden', `This needs the ${roles.join(' or ')} role; you are ${staff.role}.`);
+    }
+    next();
+  };
+}
+
+/**
+ * Step-up: a console session whose sign-in is older than STEP_UP_AFTER_MS must sign in again
+ * before this (a reveal). Bearer tokens are exempt: their holder chose their lifetime.
+ */
+export function requireRecentSignIn(staffSessions: StaffSessions): RequestHandler {
+  return (_req, res, next) => {
+    const session = res.locals.session as StaffSession | undefined;
+    if (session && staffSessions.needsStepUp(session)) {
+      throw new Unauthorized('reauthentication_required', 'Confirm it is you: sign in again before revealing a credential.');
     }
     next();
   };

@@ -4,23 +4,21 @@ import { AUDIT_ACTIONS, type Audit } from '../audit/audit.js';
 import type { Credentials } from '../credentials/credentials.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Reveal } from '../reveal/reveal.js';
-import type { StaffTokens } from '../staff-auth/staff-tokens.js';
 import type { Tickets } from '../tickets/tickets.js';
 import { isoDateTime, isUuid, pageLimit, parseInput } from '../validation.js';
 import { param } from './params.js';
 import { originOf } from './request-origin.js';
-import { authenticateStaff, requireRole, staffActor } from './staff-auth.js';
+import { authenticateStaff, requireRecentSignIn, requireRole, staffActor, type StaffAuthDeps } from './staff-auth.js';
 
-export interface StaffRouteDeps {
+export interface StaffRouteDeps extends StaffAuthDeps {
   tickets: Tickets;
   intakeLinks: IntakeLinks;
   credentials: Credentials;
   reveal: Reveal;
   audit: Audit;
-  staffTokens: StaffTokens;
 }
 
-const auditQuerySchema = z.strictObject({
+export const auditQuerySchema = z.strictObject({
   ticketId: z.string().refine(isUuid, 'must be a ticket id').optional(),
   credentialId: z.string().refine(isUuid, 'must be a credential id').optional(),
   actorId: z.string().max(100).optional(),
@@ -35,8 +33,8 @@ const auditQuerySchema = z.strictObject({
 export function staffRoutes(deps: StaffRouteDeps): Router {
   const { tickets, intakeLinks, credentials, reveal, audit } = deps;
   const router = Router();
-  const engineer = [authenticateStaff(deps.staffTokens), requireRole('engineer')];
-  const auditor = [authenticateStaff(deps.staffTokens), requireRole('auditor')];
+  const engineer = [authenticateStaff(deps), requireRole('engineer')];
+  const auditor = [authenticateStaff(deps), requireRole('auditor')];
 
   router.post('/tickets', ...engineer, (req, res) => {
     res.status(201).json(tickets.createTicket(req.body, staffActor(res), originOf(req)));
@@ -60,7 +58,7 @@ export function staffRoutes(deps: StaffRouteDeps): Router {
   router.get('/credentials/:id', ...engineer, (req, res) => {
     res.json(credentials.getCredential(param(req, 'id')));
   });
-  router.post('/credentials/:id/reveal', ...engineer, async (req, res) => {
+  router.post('/credentials/:id/reveal', ...engineer, requireRecentSignIn(deps.staffSessions), async (req, res) => {
     const revealed = await reveal.revealCredential(param(req, 'id'), req.body, staffActor(res), originOf(req));
     res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache').json(revealed);
   });

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { endCredential, purgeCredential, type LifecycleDeps } from '../credentials/credential-lifecycle.js';
 import type { CredentialStore } from '../credentials/credentials-store.js';
 import type { Logger } from '../logger.js';
+import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { Database } from '../storage/database.js';
 import { checkpointWal, writeTransaction } from '../storage/database.js';
 
@@ -13,6 +14,8 @@ export interface PurgeDeps {
   audit: Audit;
   clock: Clock;
   log: Logger;
+  /** Destruction receipts are queued in the purge's own transaction. */
+  notices?: NoticeQueue;
   /** Credentials per transaction: small enough that reveals waiting on the write lock are not held long. */
   batchSize?: number;
 }
@@ -31,7 +34,7 @@ export interface PurgeSummary {
 export function createPurge(deps: PurgeDeps) {
   const { db, credentialStore, audit, clock, log } = deps;
   const batchSize = deps.batchSize ?? 500;
-  const lifecycle: LifecycleDeps = { credentialStore, audit };
+  const lifecycle: LifecycleDeps = { credentialStore, audit, notices: deps.notices };
 
   /** Marks live credentials past their expiresAt as expired. Returns how many. */
   async function expireDueCredentials(): Promise<number> {

@@ -17,6 +17,7 @@ import { encryptSecret } from '../crypto/credential-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
 import type { VaultKeys } from '../crypto/vault-keys.js';
 import { NotFound } from '../errors.js';
+import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { Database } from '../storage/database.js';
 import { checkpointWal, writeTransaction } from '../storage/database.js';
 import type { TicketRecord, TicketStore } from '../tickets/tickets-store.js';
@@ -33,6 +34,7 @@ export interface ReceiptDeps {
   audit: Audit;
   clock: Clock;
   keys: VaultKeys;
+  notices: NoticeQueue;
   vendorName: string;
 }
 
@@ -55,7 +57,7 @@ interface Held {
 
 export function createReceipts(deps: ReceiptDeps) {
   const { db, receiptStore, credentialStore, ticketStore, audit, clock, keys } = deps;
-  const lifecycle: LifecycleDeps = { credentialStore, audit };
+  const lifecycle: LifecycleDeps = { credentialStore, audit, notices: deps.notices };
 
   function openReceipt(token: string): Held {
     const receipt = isWellFormedToken(token) ? receiptStore.getByTokenHash(hashToken(token)) : undefined;

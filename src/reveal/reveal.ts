@@ -8,6 +8,7 @@ import { decryptSecret } from '../crypto/credential-cipher.js';
 import type { VaultKeys } from '../crypto/vault-keys.js';
 import { BadRequest, NotFound, ServiceUnavailable, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { Database } from '../storage/database.js';
 import { writeTransaction } from '../storage/database.js';
 import { isUuid, rejectPrototypeKeys } from '../validation.js';
@@ -25,6 +26,7 @@ export interface RevealDeps {
   keys: VaultKeys;
   clock: Clock;
   log: Logger;
+  notices: NoticeQueue;
 }
 
 export interface RevealedCredential {
@@ -41,7 +43,7 @@ type Outcome = { revealed: RevealRow } | { denied: VaultError };
  * decrypt → answer. No committed audit row, no secret (fail closed).
  */
 export function createReveal(deps: RevealDeps) {
-  const { db, credentialStore, audit, keys, clock, log } = deps;
+  const { db, credentialStore, audit, keys, clock, log, notices } = deps;
 
   function parseReason(body: unknown): string {
     rejectPrototypeKeys(body);
@@ -65,7 +67,7 @@ export function createReveal(deps: RevealDeps) {
         const denied = row
           ? revealDenial(row, row.ticketStatus, clock.now())
           : new NotFound('credential_not_found', 'No credential with that id.');
-        audit.record({
+        const recorded = audit.record({
           action: denied ? 'credential.reveal_denied' : 'credential.revealed',
           actor,
           origin,
@@ -74,7 +76,10 @@ export function createReveal(deps: RevealDeps) {
           reason,
           detail: denied?.code ?? null,
         });
-        return denied ? { denied } : { revealed: row! };
+        if (denied) return { denied };
+        // The customer's notice commits with the audit row or not at all.
+        notices.queueRevealNotice({ ticketId: row!.ticketId, credentialId: row!.id, receiptId: row!.receiptId, auditSeq: recorded.seq, at: recorded.at });
+        return { revealed: row! };
       });
     } catch (error) {
       log.error({ err: error, credentialId }, 'reveal refused: the audit row could not be committed');

@@ -9,17 +9,24 @@ export interface StaffRecord {
   name: string;
   role: StaffRole;
   passwordHash: string | null;
+  /** "<issuer> <sub>" of the OpenID Connect identity they sign in with, if linked. */
+  oidcSubject: string | null;
   disabledAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
 
+export type StaffChanges = Partial<Pick<StaffRecord, 'name' | 'role' | 'passwordHash' | 'oidcSubject' | 'disabledAt'>>;
+
 export interface StaffStore {
   insert(staff: StaffRecord): void;
   get(id: string): StaffRecord | undefined;
   getByEmail(email: string): StaffRecord | undefined;
+  getByOidcSubject(subject: string): StaffRecord | undefined;
   list(): StaffRecord[];
-  update(id: string, changes: Partial<Pick<StaffRecord, 'name' | 'role' | 'passwordHash' | 'disabledAt'>>, at: number): void;
+  /** Members who are admins and not disabled: the last one may not be demoted or disabled. */
+  countActiveAdmins(): number;
+  update(id: string, changes: StaffChanges, at: number): void;
 }
 
 interface Raw {
@@ -28,6 +35,7 @@ interface Raw {
   name: string;
   role: StaffRole;
   password_hash: string | null;
+  oidc_subject: string | null;
   disabled_at: number | null;
   created_at: number;
   updated_at: number;
@@ -39,21 +47,32 @@ const fromRaw = (r: Raw): StaffRecord => ({
   name: r.name,
   role: r.role,
   passwordHash: r.password_hash,
+  oidcSubject: r.oidc_subject,
   disabledAt: r.disabled_at,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
-const COLUMNS: Record<string, string> = { name: 'name', role: 'role', passwordHash: 'password_hash', disabledAt: 'disabled_at' };
+const COLUMNS: Record<keyof StaffChanges, string> = {
+  name: 'name',
+  role: 'role',
+  passwordHash: 'password_hash',
+  oidcSubject: 'oidc_subject',
+  disabledAt: 'disabled_at',
+};
 
 export function createStaffStore(db: Database): StaffStore {
   const insert = db.prepare(
-    `INSERT INTO staff (id, email, name, role, password_hash, disabled_at, created_at, updated_at)
-     VALUES (@id, @email, @name, @role, @passwordHash, @disabledAt, @createdAt, @updatedAt)`,
+    `INSERT INTO staff (id, email, name, role, password_hash, oidc_subject, disabled_at, created_at, updated_at)
+     VALUES (@id, @email, @name, @role, @passwordHash, @oidcSubject, @disabledAt, @createdAt, @updatedAt)`,
   );
   const get = db.prepare<[string], Raw>('SELECT * FROM staff WHERE id = ?');
   const byEmail = db.prepare<[string], Raw>('SELECT * FROM staff WHERE email = ?');
+  const byOidcSubject = db.prepare<[string], Raw>('SELECT * FROM staff WHERE oidc_subject = ?');
   const list = db.prepare<[], Raw>('SELECT * FROM staff ORDER BY email');
+  const activeAdmins = db.prepare<[], { n: number }>(
+    "SELECT COUNT(*) AS n FROM staff WHERE role = 'admin' AND disabled_at IS NULL",
+  );
   return {
     insert: (s) => {
       insert.run(s);
@@ -66,9 +85,15 @@ export function createStaffStore(db: Database): StaffStore {
       const r = byEmail.get(email);
       return r && fromRaw(r);
     },
+    getByOidcSubject: (subject) => {
+      const r = byOidcSubject.get(subject);
+      return r && fromRaw(r);
+    },
     list: () => list.all().map(fromRaw),
+    countActiveAdmins: () => activeAdmins.get()!.n,
     update: (id, changes, at) => {
-      const sets = ['updated_at = @at', ...Object.keys(changes).map((k) => `${COLUMNS[k]} = @${k}`)];
+      const keys = Object.keys(changes) as (keyof StaffChanges)[];
+      const sets = ['updated_at = @at', ...keys.map((k) => `${COLUMNS[k]} = @${k}`)];
       db.prepare(`UPDATE staff SET ${sets.join(', ')} WHERE id = @id`).run({ ...changes, id, at });
     },
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import { credentialView, endCredential, type CredentialView } from '../credentials/credential-lifecycle.js';
+import { applySupportPeriod, credentialView, endCredential, type CredentialView } from '../credentials/credential-lifecycle.js';
 import type { CredentialStore } from '../credentials/credentials-store.js';
 import { BadRequest, Conflict, NotFound } from '../errors.js';
 import { intakeLinkView, type IntakeLinkView } from '../intake-links/intake-link-view.js';
@@ -55,6 +55,8 @@ export const newTicketSchema = z.strictObject({
 
 export type NewTicket = z.input<typeof newTicketSchema>;
 
+const ticketChangesSchema = newTicketSchema.omit({ externalRef: true }).partial();
+
 const listQuerySchema = z.strictObject({
   status: z.enum(['open', 'closed']).optional(),
   q: z.string().trim().max(200).optional(),
@@ -69,6 +71,7 @@ export interface TicketDeps {
   intakeLinkStore: IntakeLinkStore;
   audit: Audit;
   clock: Clock;
+  credentialMaxAgeSeconds: number;
 }
 
 export function createTickets(deps: TicketDeps) {
@@ -158,7 +161,38 @@ export function createTickets(deps: TicketDeps) {
     });
   }
 
-  return { createTicket, listTickets, getTicketDetail, closeTicket, reopenTicket, requireTicket };
+  /**
+   * Changes a ticket's subject, customer or support period. Moving supportUntil re-bounds its live
+   * credentials in the same transaction: what now falls outside the period expires at once.
+   */
+  function updateTicket(id: string, input: unknown, actor: Actor, origin?: Origin): TicketView {
+    const changes = parseInput(ticketChangesSchema, input);
+    const found = requireTicket(id);
+    return writeTransaction(db, () => {
+      const ticket = ticketStore.get(found.id)!;
+      const next = {
+        subject: changes.subject,
+        customerEmail: changes.customerEmail,
+        customerName: changes.customerName === undefined ? undefined : changes.customerName || null,
+        supportUntil: changes.supportUntil,
+      };
+      const changed = Object.fromEntries(
+        Object.entries(next).filter(([key, value]) => value !== undefined && value !== ticket[key as keyof typeof next]),
+      ) as Partial<Pick<TicketRecord, keyof typeof next>>;
+      if (Object.keys(changed).length === 0) return ticketView(ticket);
+      const now = clock.now();
+      ticketStore.update(ticket.id, changed, now);
+      if (changed.supportUntil !== undefined) {
+        const lifecycle = { credentialStore, audit };
+        for (const credential of credentialStore.listLiveByTicket(ticket.id)) {
+          applySupportPeriod(lifecycle, credential, changed.supportUntil, deps.credentialMaxAgeSeconds * 1000, now, actor, origin);
+        }
+      }
+      return ticketView(ticketStore.get(ticket.id)!);
+    });
+  }
+
+  return { createTicket, listTickets, getTicketDetail, closeTicket, reopenTicket, updateTicket, requireTicket };
 }
 
 export type Tickets = ReturnType<typeof createTickets>;

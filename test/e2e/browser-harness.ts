@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import type { AxeResults } from 'axe-core';
+import type { Env } from '../../src/config.js';
 import { createTestVault, type TestVault } from '../helpers/test-vault.js';
 
 // What the e2e tests share: a real vault listening on loopback, Debian's Chromium, the network log,
@@ -20,8 +21,8 @@ export interface RunningVault {
   stop(): Promise<void>;
 }
 
-/** Builds the page bundle, then listens first so PUBLIC_URL can name the real port. */
-export async function startVault(): Promise<RunningVault> {
+/** Builds the page bundles, then listens first so PUBLIC_URL can name the real port; `env` adds to the test vault's. */
+export async function startVault(env: Env = {}): Promise<RunningVault> {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs')], { stdio: 'inherit' });
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
@@ -29,7 +30,7 @@ export async function startVault(): Promise<RunningVault> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const tv = await createTestVault({ PUBLIC_URL: url });
+  const tv = await createTestVault({ ...env, PUBLIC_URL: url });
   server.on('request', tv.app);
   return {
     tv,

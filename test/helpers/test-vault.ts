@@ -260,3 +260,14 @@ export function snapshotVault(tv: TestVault): Record<string, unknown[]> {
   for (const table of SNAPSHOT_TABLES) snapshot[table] = tv.vault.db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all();
   return snapshot;
 }
+
+/** Polls `probe` until it returns a value (not undefined/false), failing after `timeoutMs`: a bounded wait, not a timing assertion. */
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,7 @@
+-- Sign-in attempts per account (keyed by a hash of the e-mail, never the typed text) and per
+-- client IP, in fixed windows; kept in the database so a restart does not reset a lockout.
+CREATE TABLE login_throttles (
+  key               TEXT PRIMARY KEY,
+  attempts          INTEGER NOT NULL,
+  window_started_at INTEGER NOT NULL
+);

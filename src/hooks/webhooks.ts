@@ -1,0 +1,158 @@
+import type { Actor, Origin } from '../audit/audit.js';
+import type { Clock } from '../clock.js';
+import type { BearerSecret } from '../config.js';
+import { Unauthorized } from '../errors.js';
+import type { IntakeLinks } from '../intake-links/intake-links.js';
+import type { Logger } from '../logger.js';
+import type { Database } from '../storage/database.js';
+import { writeTransaction } from '../storage/database.js';
+import type { TicketStore } from '../tickets/tickets-store.js';
+import type { Tickets } from '../tickets/tickets.js';
+import { parseJsonBody, readHelpdeskEvent, readZendeskEvent, type TicketEvent, type TicketFacts } from './helpdesk-events.js';
+import type { WebhookEventStore } from './webhook-events-store.js';
+import { matchBearerSecret, signedMessageId, verifyTicketvaultSignature, verifyZendeskSignature } from './webhook-signatures.js';
+
+/** A ticket a helpdesk creates without a support period is bounded by the credential max age alone, in practice. */
+export const DEFAULT_SUPPORT_PERIOD_MS = 365 * 24 * 3600_000;
+
+export interface WebhookDeps {
+  db: Database;
+  ticketStore: TicketStore;
+  webhookEventStore: WebhookEventStore;
+  tickets: Tickets;
+  intakeLinks: IntakeLinks;
+  clock: Clock;
+  log: Logger;
+  helpdeskSecrets: { signingSecrets: string[]; bearerSecrets: BearerSecret[] };
+  zendeskSecrets: string[];
+}
+
+/** One HTTP delivery as plain values: the raw body bytes and the headers that authenticate it (lower-case names). */
+export interface Delivery {
+  body: Buffer;
+  headers: Record<string, string | undefined>;
+  origin?: Origin;
+}
+
+export type WebhookResult = 'applied' | 'ignored' | 'duplicate';
+
+export interface WebhookOutcome {
+  id: string;
+  result: WebhookResult;
+  intakeLink?: { url: string; expiresAt: string };
+}
+
+interface Sender {
+  source: string;
+  actor: Actor;
+}
+
+const notConfigured = (what: string) => new Unauthorized('webhook_not_configured', `${what} webhooks are not configured on this vault.`);
+
+/**
+ * Signed helpdesk webhooks: authenticate over the raw bytes, read the event, and apply it once
+ * (an events table keyed by source and event id) through the same ticket functions staff use.
+ */
+export function createWebhooks(deps: WebhookDeps) {
+  const { db, ticketStore, webhookEventStore, tickets, intakeLinks, clock, log } = deps;
+
+  function authenticateHelpdesk(delivery: Delivery): Sender {
+    const { signingSecrets, bearerSecrets } = deps.helpdeskSecrets;
+    const h = delivery.headers;
+    if (h['x-ticketvault-token'] !== undefined && h['x-ticketvault-signature'] === undefined && bearerSecrets.length) {
+      const integration = matchBearerSecret(h['x-ticketvault-token'], bearerSecrets);
+      return { source: `helpdesk:${integration.name}`, actor: { type: 'helpdesk', id: integration.name, name: integration.name } };
+    }
+    if (!signingSecrets.length && !bearerSecrets.length) throw notConfigured('Helpdesk');
+    verifyTicketvaultSignature({
+      timestamp: h['x-ticketvault-timestamp'],
+      signature: h['x-ticketvault-signature'],
+      body: delivery.body,
+      secrets: signingSecrets,
+      now: clock.now(),
+    });
+    return { source: 'helpdesk', actor: { type: 'helpdesk', id: 'helpdesk', name: 'Helpdesk' } };
+  }
+
+  /** `POST /hooks/helpdesk`. */
+  function receiveHelpdeskDelivery(delivery: Delivery): WebhookOutcome {
+    const sender = authenticateHelpdesk(delivery);
+    return applyOnce(sender, readHelpdeskEvent(parseJsonBody(delivery.body)), delivery.origin);
+  }
+
+  /** `POST /hooks/zendesk`. */
+  function receiveZendeskDelivery(delivery: Delivery): WebhookOutcome {
+    if (!deps.zendeskSecrets.length) throw notConfigured('Zendesk');
+    const timestamp = delivery.headers['x-zendesk-webhook-signature-timestamp'];
+    verifyZendeskSignature({
+      timestamp,
+      signature: delivery.headers['x-zendesk-webhook-signature'],
+      body: delivery.body,
+      secrets: deps.zendeskSecrets,
+      now: clock.now(),
+    });
+    // The invocation id header is not signed; the signed bytes are what must not apply twice.
+    const event = readZendeskEvent(parseJsonBody(delivery.body), signedMessageId(timestamp ?? '', delivery.body));
+    const sender: Sender = { source: 'zendesk', actor: { type: 'helpdesk', id: 'zendesk', name: 'Zendesk' } };
+    return applyOnce(sender, event, delivery.origin);
+  }
+
+  function applyOnce(sender: Sender, event: TicketEvent, origin?: Origin): WebhookOutcome {
+    const outcome = writeTransaction(db, (): WebhookOutcome => {
+      if (webhookEventStore.has(sender.source, event.id)) return { id: event.id, result: 'duplicate' };
+      const applied = applyEvent(event, sender.actor, origin);
+      webhookEventStore.insert({
+        source: sender.source,
+        eventId: event.id,
+        event: event.event,
+        externalRef: event.ticket.externalRef,
+        result: applied.result === 'ignored' ? 'ignored' : 'applied',
+        receivedAt: clock.now(),
+      });
+      return applied;
+    });
+    const fields = { source: sender.source, eventId: event.id, event: event.event, externalRef: event.ticket.externalRef, result: outcome.result };
+    if (outcome.result === 'ignored') log.warn(fields, 'webhook event ignored: no ticket with that externalRef');
+    else log.info(fields, 'webhook event');
+    return outcome;
+  }
+
+  /** Runs inside applyOnce's transaction; the ticket functions' own transactions nest as savepoints. */
+  function applyEvent(event: TicketEvent, actor: Actor, origin?: Origin): WebhookOutcome {
+    const { externalRef, ...changes } = event.ticket;
+    const existing = ticketStore.getByExternalRef(externalRef);
+    const done = (result: WebhookResult, intakeLink?: WebhookOutcome['intakeLink']): WebhookOutcome => ({
+      id: event.id,
+      result,
+      ...(intakeLink && { intakeLink }),
+    });
+
+    if (event.event === 'ticket.created' || (event.event === 'ticket.synced' && !existing)) {
+      // Idempotent by externalRef: a ticket the vault already follows is left as it is.
+      const ticketId = existing?.id ?? tickets.createTicket(newTicketOf(event.ticket), actor, origin).id;
+      if (!event.createIntakeLink) return done('applied');
+      const { url, expiresAt } = intakeLinks.createIntakeLink(ticketId, {}, actor, origin);
+      return done('applied', { url, expiresAt });
+    }
+    if (!existing) return done('ignored');
+    // The state change first, so credentials of a closing ticket end as ticket_closed, not expired.
+    if (event.event === 'ticket.closed') tickets.closeTicket(existing.id, actor, origin);
+    if (event.event === 'ticket.reopened' || event.event === 'ticket.synced') tickets.reopenTicket(existing.id, actor, origin);
+    if (Object.keys(changes).length) tickets.updateTicket(existing.id, changes, actor, origin);
+    return done('applied');
+  }
+
+  function newTicketOf(facts: TicketFacts) {
+    return {
+      externalRef: facts.externalRef,
+      subject: facts.subject ?? `Helpdesk ticket ${facts.externalRef}`,
+      customerEmail: facts.customerEmail,
+      customerName: facts.customerName,
+      supportUntil: facts.supportUntil ?? new Date(clock.now() + DEFAULT_SUPPORT_PERIOD_MS).toISOString(),
+    };
+  }
+
+  return { receiveHelpdeskDelivery, receiveZendeskDelivery };
+}
+
+export type Webhooks = ReturnType<typeof createWebhooks>;

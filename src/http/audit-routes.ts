@@ -1,0 +1,64 @@
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import type { Audit, AuditFilter } from '../audit/audit.js';
+import { parseInput } from '../validation.js';
+import { authenticateStaff, requireRole, type StaffAuthDeps } from './staff-auth.js';
+import { auditQuerySchema } from './staff-routes.js';
+
+export interface AuditRouteDeps extends StaffAuthDeps {
+  audit: Audit;
+  clock: { now(): number };
+}
+
+const exportQuerySchema = auditQuerySchema.omit({ limit: true, cursor: true });
+const verifyQuerySchema = z.strictObject({ head: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be a head hash (64 hex digits)').optional() });
+const EXPORT_PAGE = 500;
+
+/** Writes a line, waiting for the client to take it when the socket's buffer is full. */
+function writeLine(res: Response, line: string): Promise<void> {
+  if (res.write(line)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const drained = () => {
+      res.off('close', closed);
+      resolve();
+    };
+    const closed = () => {
+      res.off('drain', drained);
+      reject(new Error('client went away during the audit export'));
+    };
+    res.once('drain', drained);
+    res.once('close', closed);
+  });
+}
+
+/** GET /audit/export (JSON Lines) and GET /audit/verify, for admins and auditors. */
+export function auditRoutes(deps: AuditRouteDeps): Router {
+  const { audit, clock } = deps;
+  const router = Router();
+  const auditor = [authenticateStaff(deps), requireRole('auditor')];
+
+  // Newest first, like GET /audit, in pages: the database is never held open between writes.
+  router.get('/audit/export', ...auditor, async (req, res) => {
+    const filter: AuditFilter = parseInput(exportQuerySchema, req.query, 'query');
+    const day = new Date(clock.now()).toISOString().slice(0, 10);
+    res
+      .status(200)
+      .type('application/jsonl; charset=utf-8')
+      .set('Content-Disposition', `attachment; filename="ticketvault-audit-${day}.jsonl"`)
+      .set('Cache-Control', 'no-store');
+    let cursor: string | undefined;
+    do {
+      const page = audit.listEvents({ ...filter, limit: EXPORT_PAGE, cursor });
+      for (const event of page.items) await writeLine(res, JSON.stringify(event) + '\n');
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    res.end();
+  });
+
+  router.get('/audit/verify', ...auditor, (req, res) => {
+    const { head } = parseInput(verifyQuerySchema, req.query, 'query');
+    res.json({ ...audit.verifyChain({ head }), checkedAt: new Date(clock.now()).toISOString() });
+  });
+
+  return router;
+}

@@ -1,0 +1,74 @@
+import { Router, type Request, type Response } from 'express';
+import type { PasswordSignIn } from '../staff-auth/password-sign-in.js';
+import { STEP_UP_AFTER_MS, type StaffSession } from '../staff-auth/staff-sessions.js';
+import type { StaffPrincipal } from '../staff-auth/staff-tokens.js';
+import { originOf } from './request-origin.js';
+import {
+  authenticateStaff,
+  clearSessionCookie,
+  csrfRejected,
+  csrfRejection,
+  sessionCookieOf,
+  setSessionCookie,
+  type StaffAuthDeps,
+} from './staff-auth.js';
+
+export interface AuthRouteDeps extends StaffAuthDeps {
+  passwordSignIn: PasswordSignIn;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function sessionView(staff: StaffPrincipal, session: StaffSession | undefined) {
+  return {
+    staff,
+    session: session
+      ? {
+          method: session.method,
+          createdAt: iso(session.createdAt),
+          authenticatedAt: iso(session.authenticatedAt),
+          expiresAt: iso(session.expiresAt),
+          reauthenticateAfter: iso(session.authenticatedAt + STEP_UP_AFTER_MS),
+        }
+      : null,
+  };
+}
+
+/**
+ * A browser's sign-in must come from the console itself (no login CSRF); a script that sends no
+ * Origin and no Sec-Fetch-Site (curl) may sign in too.
+ */
+function loginCsrfRejection(req: Request, publicOrigin: string): boolean {
+  const site = req.get('sec-fetch-site');
+  const origin = req.get('origin');
+  return (site !== undefined && site !== 'same-origin') || (origin !== undefined && origin !== publicOrigin);
+}
+
+/** POST /auth/login, POST /auth/logout, GET /auth/session: the console's cookie session. */
+export function authRoutes(deps: AuthRouteDeps): Router {
+  const { passwordSignIn, staffSessions, config } = deps;
+  const router = Router();
+
+  router.post('/auth/login', async (req, res) => {
+    if (loginCsrfRejection(req, config.publicOrigin)) throw csrfRejected();
+    const { token, session } = await passwordSignIn.signInWithPassword(req.body, originOf(req), sessionCookieOf(req));
+    setSessionCookie(res, config, token, session.expiresInMs);
+    res.json(sessionView(session.staff, session));
+  });
+
+  router.post('/auth/logout', (req, res: Response) => {
+    const cookie = sessionCookieOf(req);
+    if (cookie !== undefined) {
+      if (csrfRejection(req, config.publicOrigin)) throw csrfRejected();
+      staffSessions.endSession(cookie, 'logout');
+      clearSessionCookie(res, config);
+    }
+    res.status(204).end();
+  });
+
+  router.get('/auth/session', authenticateStaff(deps), (_req, res) => {
+    res.json(sessionView(res.locals.staff as StaffPrincipal, res.locals.session as StaffSession | undefined));
+  });
+
+  return router;
+}

@@ -1,0 +1,249 @@
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import { AUDIT_ACTIONS, type Audit } from '../audit/audit.js';
+import type { Clock } from '../clock.js';
+import { TooManyRequests, VaultError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { safeConsolePath, type OidcSignIn } from '../staff-auth/oidc-sign-in.js';
+import type { Staff } from '../staff-auth/staff.js';
+import type { StaffSession } from '../staff-auth/staff-sessions.js';
+import type { StaffRole } from '../staff-auth/staff-store.js';
+import type { Tickets } from '../tickets/tickets.js';
+import { isUuid, parseInput } from '../validation.js';
+import {
+  consoleHome,
+  renderAuditPage,
+  renderConsoleProblemPage,
+  renderContinuePage,
+  renderNewTicketPage,
+  renderSignInPage,
+  renderStaffPage,
+  renderTicketListPage,
+  renderTicketPage,
+  type AuditPageQuery,
+  type TicketListQuery,
+  type Viewer,
+} from '../web/console/console-pages.js';
+import { consoleStringsFor } from '../web/console/console-strings.js';
+import { param } from './params.js';
+import { routeOf } from './problems.js';
+import { originOf } from './request-origin.js';
+import { clearSessionCookie, cookieOf, sessionCookieOf, setSessionCookie, type StaffAuthDeps } from './staff-auth.js';
+import { auditQuerySchema } from './staff-routes.js';
+
+export interface ConsoleRouteDeps extends StaffAuthDeps {
+  config: { vendorName: string; publicUrl: string; publicOrigin: string; intakeLinkTtlSeconds: number };
+  tickets: Tickets;
+  audit: Audit;
+  staff: Staff;
+  oidcSignIn: OidcSignIn | null;
+  clock: Clock;
+  log: Logger;
+}
+
+/** One single sign-on round trip's state: Lax, because the provider sends the browser back cross-site. */
+const FLOW_COOKIE = 'tv_oidc';
+const FLOW_PATH = '/console/oidc';
+const FLOW_MAX_AGE_MS = 600_000;
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+function sendPage(res: Response, status: number, html: string): void {
+  res
+    .status(status)
+    .type('html')
+    .set('Cache-Control', 'no-store')
+    .set('X-Robots-Tag', 'noindex, nofollow')
+    // The console's own fetches must carry Origin/Referer for the CSRF check.
+    .set('Referrer-Policy', 'same-origin')
+    .send(html);
+}
+
+const viewerOf = (res: Response): Viewer => {
+  const session = res.locals.session as StaffSession;
+  return { staff: session.staff, method: session.method };
+};
+
+/** A datetime-local value ("2026-03-01T09:00") is read as UTC, as the form's labels say. */
+const utc = (value: string) => (value && /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value);
+
+/**
+ * The console's pages: server-rendered from the same domain functions as the API. Changes are
+ * made by the page's script through the JSON API, with the session cookie.
+ */
+export function consoleRoutes(deps: ConsoleRouteDeps): Router {
+  const { config, tickets, audit, staff, staffSessions, oidcSignIn, clock } = deps;
+  const router = Router();
+  const vendorName = config.vendorName;
+
+  /** The id of the ticket with exactly this reference, or null. */
+  const ticketIdOf = (ref: string): string | null =>
+    tickets.listTickets({ q: ref.slice(0, 200), limit: 200 }).items.find((ticket) => ticket.externalRef === ref)?.id ?? null;
+
+  /** Pages need a live session (else the sign-in page) and one of `roles` (else a friendly 403). */
+  const signedIn =
+    (...roles: StaffRole[]): RequestHandler =>
+    (req, res, next) => {
+      const here = safeConsolePath(req.originalUrl);
+      const cookie = sessionCookieOf(req);
+      if (cookie === undefined) {
+        // A SameSite=Strict cookie stays behind on a link from another site (the helpdesk): one
+        // same-site hop brings it along; without a session that hop lands on the sign-in page.
+        const site = req.get('sec-fetch-site');
+        if (site === 'cross-site' || site === 'same-site') return sendPage(res, 200, renderContinuePage({ vendorName, next: here }));
+        return res.redirect(303, `/console/sign-in?next=${encodeURIComponent(here)}`);
+      }
+      let authenticated;
+      try {
+        authenticated = staffSessions.authenticateSession(cookie);
+      } catch {
+        clearSessionCookie(res, config);
+        return res.redirect(303, `/console/sign-in?reason=expired&next=${encodeURIComponent(here)}`);
+      }
+      const { session, renewed } = authenticated;
+      if (renewed) setSessionCookie(res, config, cookie, session.expiresInMs);
+      res.locals.staff = session.staff;
+      res.locals.session = session;
+      if (session.staff.role !== 'admin' && roles.length && !roles.includes(session.staff.role)) {
+        return sendPage(res, 403, renderConsoleProblemPage(viewerOf(res), vendorName, 403));
+      }
+      next();
+    };
+
+  router.get('/console', signedIn(), (_req, res) => {
+    res.redirect(303, consoleHome(viewerOf(res).staff));
+  });
+
+  router.get('/console/sign-in', (req, res) => {
+    const next = safeConsolePath(req.query.next);
+    const cookie = sessionCookieOf(req);
+    if (cookie !== undefined) {
+      try {
+        const { session } = staffSessions.authenticateSession(cookie);
+        return res.redirect(303, next === '/console' ? consoleHome(session.staff) : next);
+      } catch {
+        clearSessionCookie(res, config);
+      }
+    }
+    const reason = text(req.query.reason);
+    const notice = reason === 'signed_out' || reason === 'expired' ? reason : undefined;
+    sendPage(res, 200, renderSignInPage({ vendorName, next, sso: oidcSignIn !== null, notice }));
+  });
+
+  router.get('/console/tickets', signedIn('engineer'), (req, res) => {
+    const status = text(req.query.status);
+    const query: TicketListQuery = {
+      status: status === 'closed' ? 'closed' : status === 'all' ? '' : 'open',
+      q: text(req.query.q).trim().slice(0, 200),
+      cursor: text(req.query.cursor) || undefined,
+    };
+    let result: ReturnType<Tickets['listTickets']> = { items: [], nextCursor: null };
+    let error: string | undefined;
+    try {
+      result = tickets.listTickets({ ...(query.status ? { status: query.status } : {}), ...(query.q ? { q: query.q } : {}), ...(query.cursor ? { cursor: query.cursor } : {}) });
+    } catch (err) {
+      if (!(err instanceof VaultError) || err.status !== 400) throw err;
+      error = err.code;
+    }
+    sendPage(res, error ? 400 : 200, renderTicketListPage(viewerOf(res), vendorName, query, result, error));
+  });
+
+  router.get('/console/tickets/new', signedIn('engineer'), (_req, res) => {
+    const supportUntil = new Date(clock.now() + 365 * 24 * 3600_000).toISOString().slice(0, 10);
+    sendPage(res, 200, renderNewTicketPage(viewerOf(res), vendorName, { supportUntil }));
+  });
+
+  router.get('/console/tickets/:id', signedIn('engineer'), (req, res) => {
+    const detail = tickets.getTicketDetail(param(req, 'id'));
+    sendPage(res, 200, renderTicketPage(viewerOf(res), vendorName, detail, { defaultTtlSeconds: config.intakeLinkTtlSeconds }));
+  });
+
+  router.get('/console/audit', signedIn('auditor'), (req, res) => {
+    const query: AuditPageQuery = {
+      ticketId: text(req.query.ticketId).trim(),
+      credentialId: text(req.query.credentialId).trim(),
+      actorId: text(req.query.actorId).trim(),
+      action: text(req.query.action),
+      since: text(req.query.since),
+      until: text(req.query.until),
+      cursor: text(req.query.cursor) || undefined,
+    };
+    const t = consoleStringsFor();
+    let result: ReturnType<Audit['listEvents']> = { items: [], nextCursor: null };
+    let error: string | undefined;
+    // Auditors know tickets by their helpdesk reference; the filter takes that or the id.
+    const ticketId = query.ticketId && !isUuid(query.ticketId) ? ticketIdOf(query.ticketId) : query.ticketId;
+    if (ticketId === null) {
+      error = t.audit.noSuchTicket;
+    } else {
+      const given = Object.entries({ ...query, ticketId, since: utc(query.since), until: utc(query.until) }).filter(([, v]) => v);
+      try {
+        result = audit.listEvents(parseInput(auditQuerySchema, Object.fromEntries(given), 'query'));
+      } catch (err) {
+        if (!(err instanceof VaultError) || err.status !== 400) throw err;
+        error = t.audit.badFilter;
+      }
+    }
+    const refs = new Map<string, string>();
+    for (const id of new Set(result.items.map((e) => e.ticketId).filter((id): id is string => id !== null))) {
+      try {
+        refs.set(id, tickets.requireTicket(id).externalRef);
+      } catch {
+        // an event about a ticket that is gone keeps its id
+      }
+    }
+    sendPage(res, error ? 400 : 200, renderAuditPage(viewerOf(res), vendorName, query, result, staff.listStaff(), AUDIT_ACTIONS, refs, error));
+  });
+
+  router.get('/console/staff', signedIn('admin'), (_req, res) => {
+    sendPage(res, 200, renderStaffPage(viewerOf(res), vendorName, staff.listStaff()));
+  });
+
+  const flowCookie = { httpOnly: true, sameSite: 'lax' as const, secure: config.publicUrl.startsWith('https:'), path: FLOW_PATH };
+
+  router.get('/console/oidc/start', async (req, res) => {
+    if (!oidcSignIn) return sendPage(res, 404, renderConsoleProblemPage(null, vendorName, 404));
+    try {
+      const { authorizationUrl, flow } = await oidcSignIn.startOidcSignIn({ next: req.query.next, reauth: req.query.reauth === '1' });
+      res.cookie(FLOW_COOKIE, flow, { ...flowCookie, maxAge: FLOW_MAX_AGE_MS });
+      res.set('Cache-Control', 'no-store').redirect(303, authorizationUrl);
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      sendPage(res, error.status, renderSignInPage({ vendorName, next: safeConsolePath(req.query.next), sso: true, error: error.code }));
+    }
+  });
+
+  router.get('/console/oidc/callback', async (req: Request, res) => {
+    if (!oidcSignIn) return sendPage(res, 404, renderConsoleProblemPage(null, vendorName, 404));
+    const flow = cookieOf(req, FLOW_COOKIE);
+    res.clearCookie(FLOW_COOKIE, flowCookie);
+    try {
+      const signedIn = await oidcSignIn.finishOidcSignIn(
+        { code: text(req.query.code) || undefined, state: text(req.query.state) || undefined, error: text(req.query.error) || undefined, flow },
+        originOf(req),
+        sessionCookieOf(req),
+      );
+      setSessionCookie(res, config, signedIn.token, signedIn.session.expiresInMs);
+      const next = signedIn.next === '/console' ? consoleHome(signedIn.session.staff) : signedIn.next;
+      sendPage(res, 200, renderContinuePage({ vendorName, next }));
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      if (error instanceof TooManyRequests) res.set('Retry-After', String(error.retryAfterSeconds));
+      sendPage(res, error.status, renderSignInPage({ vendorName, next: '/console', sso: true, error: error.code }));
+    }
+  });
+
+  router.get('/console/{*rest}', (_req, res) => {
+    sendPage(res, 404, renderConsoleProblemPage(res.locals.session ? viewerOf(res) : null, vendorName, 404));
+  });
+
+  // A domain error while rendering a page (an unknown ticket) gets the console's friendly page;
+  // anything else is logged and gets the friendly 500, never a stack or a JSON body.
+  const problemPage: ErrorRequestHandler = (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = err instanceof VaultError ? err.status : 500;
+    if (status >= 500) deps.log.error({ err, method: req.method, route: routeOf(req) }, 'console page failed');
+    sendPage(res, status, renderConsoleProblemPage(res.locals.session ? viewerOf(res) : null, vendorName, status));
+  };
+  router.use('/console', problemPage);
+  return router;
+}

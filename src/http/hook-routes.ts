@@ -1,0 +1,75 @@
+import express, { Router, type Request, type RequestHandler } from 'express';
+import { VaultError } from '../errors.js';
+import type { Delivery, Webhooks, WebhookOutcome } from '../hooks/webhooks.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { JSON_LIMIT } from './json-body.js';
+import { originOf } from './request-origin.js';
+
+export interface HookRouteDeps {
+  webhooks: Webhooks;
+  metrics: Metrics;
+  log: Logger;
+}
+
+const AUTH_HEADERS = [
+  'x-ticketvault-timestamp',
+  'x-ticketvault-signature',
+  'x-ticketvault-token',
+  'x-zendesk-webhook-signature',
+  'x-zendesk-webhook-signature-timestamp',
+] as const;
+
+const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+/**
+ * The body stays raw bytes: signatures are checked over exactly what was sent, before any
+ * JSON is parsed. Mounted ahead of the API's JSON parser.
+ */
+const rawJsonBody: RequestHandler[] = [
+  (req, _res, next) => {
+    if (hasBody(req) && !req.is('application/json')) {
+      throw new VaultError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as application/json.');
+    }
+    next();
+  },
+  express.raw({ type: 'application/json', limit: JSON_LIMIT }),
+];
+
+function deliveryOf(req: Request): Delivery {
+  const headers: Record<string, string | undefined> = {};
+  for (const name of AUTH_HEADERS) {
+    const value = req.headers[name];
+    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return { body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers, origin: originOf(req) };
+}
+
+/** Counts and logs every delivery, refused ones included; never a header value or the body. */
+function countDeliveries(source: 'helpdesk' | 'zendesk', deps: HookRouteDeps): RequestHandler {
+  return (_req, res, next) => {
+    res.on('finish', () => {
+      const outcome = res.locals.webhookOutcome as WebhookOutcome | undefined;
+      const result = outcome?.result ?? (res.statusCode === 401 ? 'unauthorized' : 'rejected');
+      deps.metrics.webhookDeliveries.inc({ source, result });
+      if (!outcome) deps.log.warn({ source, status: res.statusCode }, 'webhook delivery refused');
+    });
+    next();
+  };
+}
+
+/** Helpdesk webhooks: the signature (or an integration's bearer secret) is the only credential. */
+export function hookRoutes(deps: HookRouteDeps): Router {
+  const router = Router();
+  router.post('/hooks/helpdesk', countDeliveries('helpdesk', deps), ...rawJsonBody, (req, res) => {
+    const outcome = deps.webhooks.receiveHelpdeskDelivery(deliveryOf(req));
+    res.locals.webhookOutcome = outcome;
+    res.status(202).json(outcome);
+  });
+  router.post('/hooks/zendesk', countDeliveries('zendesk', deps), ...rawJsonBody, (req, res) => {
+    const outcome = deps.webhooks.receiveZendeskDelivery(deliveryOf(req));
+    res.locals.webhookOutcome = outcome;
+    res.status(202).json(outcome);
+  });
+  return router;
+}

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { Config } from '../config.js';
+import type { NoticeMail } from './notice-messages.js';
+
+/**
+ * Where notices go: an SMTP server (SMTP_URL), `.eml` files in the data folder (outside
+ * production without SMTP_URL), or nowhere (production without SMTP_URL: logged as not sent).
+ */
+export interface MailTransport {
+  readonly kind: 'smtp' | 'eml' | 'none';
+  /** For logs: never the SMTP URL, which may hold a password. */
+  readonly description: string;
+  send(mail: NoticeMail): Promise<void>;
+  close(): void;
+}
+
+/** A refusal that retrying the same message will not change (an SMTP 5xx reply). */
+export class PermanentMailError extends Error {}
+
+const headersOf = (mail: NoticeMail) => ({
+  // RFC 3834: helpdesks and mail clients must not auto-reply to a notice.
+  'Auto-Submitted': 'auto-generated',
+  'X-Ticketvault-Notice': mail.kind,
+});
+
+const messageOf = (mail: NoticeMail, from: string) => ({
+  from,
+  to: mail.to,
+  subject: mail.subject,
+  text: mail.text,
+  messageId: mail.messageId,
+  headers: headersOf(mail),
+});
+
+export const OUTBOX_MAIL_FOLDER = 'outbox-mail';
+
+export function createMailTransport(config: Config): MailTransport {
+  if (config.smtpUrl) return smtpTransport(config.smtpUrl, config.mailFrom);
+  if (!config.isProduction) return emlTransport(path.join(config.dataDir, OUTBOX_MAIL_FOLDER), config.mailFrom);
+  return { kind: 'none', description: 'nowhere (SMTP_URL is not set)', send: async () => {}, close: () => {} };
+}
+
+function smtpTransport(url: string, from: string): MailTransport {
+  const transporter = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+  const target = new URL(url);
+  return {
+    kind: 'smtp',
+    description: `smtp ${target.hostname}:${target.port || (target.protocol === 'smtps:' ? 465 : 587)}`,
+    send: async (mail) => {
+      try {
+        await transporter.sendMail(messageOf(mail, from));
+      } catch (error) {
+        const code = (error as { responseCode?: unknown }).responseCode;
+        if (typeof code === 'number' && code >= 500 && code < 600) throw new PermanentMailError((error as Error).message);
+        throw error;
+      }
+    },
+    close: () => transporter.close(),
+  };
+}
+
+function emlTransport(folder: string, from: string): MailTransport {
+  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    kind: 'eml',
+    description: `.eml files in ${folder}`,
+    send: async (mail) => {
+      const info = await transporter.sendMail(messageOf(mail, from));
+      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      // Named for the outbox row(s), so writing a notice twice after a crash overwrites, not duplicates.
+      const name = mail.messageId.replace(/^<ticketvault-notice-|@.*$/g, '');
+      fs.writeFileSync(path.join(folder, `${name}-${mail.kind}.eml`), info.message as Buffer, { mode: 0o600 });
+    },
+    close: () => transporter.close(),
+  };
+}

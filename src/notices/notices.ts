@@ -1,0 +1,192 @@
+import type { Clock } from '../clock.js';
+import { KeyringError, type Keyring } from '../crypto/keyring.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { receiptTokenContext } from '../receipts/receipt-tokens.js';
+import type { Database } from '../storage/database.js';
+import { writeTransaction } from '../storage/database.js';
+import { PermanentMailError, type MailTransport } from './mail-transports.js';
+import { destructionNoticeMail, revealNoticeMail, submissionNoticeMail, type NoticeMail } from './notice-messages.js';
+import type { NoticeOutboxStore, PendingNotice } from './notice-outbox-store.js';
+
+export interface NoticeDeps {
+  db: Database;
+  noticeOutboxStore: NoticeOutboxStore;
+  keyring: Keyring;
+  transport: MailTransport;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  publicUrl: string;
+  vendorName: string;
+  /** Outbox rows per pass. */
+  batchSize?: number;
+}
+
+export interface NoticePass {
+  sent: number;
+  retried: number;
+  failed: number;
+  notSent: number;
+}
+
+/** While a pass sends a claimed row, no other pass (or process) picks it up; a crash frees it after this. */
+const LEASE_MS = 5 * 60_000;
+const RETRY_FIRST_MS = 30_000;
+const RETRY_MAX_MS = 60 * 60_000;
+/** About a day of retries (30 s doubling to hourly) before a notice is given up. */
+const MAX_ATTEMPTS = 30;
+const KEEP_DELIVERED_MS = 24 * 3600_000;
+const KEEP_FAILED_MS = 30 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 60_000;
+
+const retryDelay = (attempt: number) => Math.min(RETRY_FIRST_MS * 2 ** Math.max(0, attempt - 1), RETRY_MAX_MS);
+
+const clip = (message: string) => message.replace(/\s+/g, ' ').slice(0, 300);
+
+/** Destruction notices of one receipt travel together: one destruction receipt per submission. */
+function groupNotices(rows: PendingNotice[]): PendingNotice[][] {
+  const groups = new Map<string, PendingNotice[]>();
+  for (const row of rows) {
+    const key = row.kind === 'destruction' ? `destruction:${row.receipt.id}` : `${row.kind}:${row.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The outbox sender: claims due rows, builds each e-mail from metadata, hands it to the
+ * transport, and records the outcome. At-least-once: a crash between sending and recording
+ * re-sends after the lease, with the same Message-ID.
+ */
+export function createNotices(deps: NoticeDeps) {
+  const { db, noticeOutboxStore: store, keyring, transport, clock, log, metrics } = deps;
+  const batchSize = deps.batchSize ?? 50;
+  let lastPrune = -Infinity;
+
+  function receiptUrlOf(n: PendingNotice): string | null {
+    try {
+      const token = keyring.unwrap(n.receipt.tokenKekId, n.receipt.tokenWrapped, receiptTokenContext(n.receipt.id));
+      return `${deps.publicUrl}/r/${Buffer.from(token).toString('utf8')}`;
+    } catch (error) {
+      if (!(error instanceof KeyringError)) throw error;
+      log.warn({ notice: n.id, receiptId: n.receipt.id }, 'notice sent without its receipt link: the token does not unwrap under the configured master keys');
+      return null;
+    }
+  }
+
+  /** The e-mail for a group of rows, or null when nobody can be told (an engineer since disabled, a link made by a helpdesk). */
+  function composeMail(group: PendingNotice[]): NoticeMail | null {
+    const first = group[0]!;
+    const ctx = { vendorName: deps.vendorName, publicUrl: deps.publicUrl, receiptUrl: first.kind === 'submission' ? null : receiptUrlOf(first) };
+    if (first.kind === 'reveal') return revealNoticeMail(first, ctx);
+    if (first.kind === 'destruction') return destructionNoticeMail(group, ctx);
+    return first.engineer ? submissionNoticeMail(first, first.engineer, ctx) : null;
+  }
+
+  function record(fn: () => void): void {
+    writeTransaction(db, fn);
+  }
+
+  async function sendGroup(group: PendingNotice[], pass: NoticePass): Promise<'ok' | 'transport_down'> {
+    const ids = group.map((n) => n.id);
+    const kind = group[0]!.kind;
+    const attempt = Math.max(...group.map((n) => n.attempts)) + 1;
+    const mail = composeMail(group);
+    const now = () => clock.now();
+    if (!mail) {
+      record(() => store.markFailed(ids, now(), 'no recipient'));
+      log.info({ notices: ids, kind }, 'notice dropped: nobody to send it to');
+      return 'ok';
+    }
+    try {
+      await transport.send(mail);
+    } catch (error) {
+      const message = clip(error instanceof Error ? error.message : String(error));
+      if (error instanceof PermanentMailError || attempt >= MAX_ATTEMPTS) {
+        record(() => store.markFailed(ids, now(), message));
+        metrics.noticesSent.inc({ kind, result: 'failed' });
+        log.error({ notices: ids, kind, attempt, error: message }, 'notice given up');
+        pass.failed++;
+        return 'ok';
+      }
+      record(() => store.scheduleRetry(ids, now() + retryDelay(attempt), message));
+      metrics.noticesSent.inc({ kind, result: 'retry' });
+      log.warn({ notices: ids, kind, attempt, retryInMs: retryDelay(attempt), error: message }, 'notice not delivered; will retry');
+      pass.retried++;
+      // No SMTP reply at all means the server is unreachable: the rest of this pass would fail alike.
+      return typeof (error as { responseCode?: unknown }).responseCode === 'number' ? 'ok' : 'transport_down';
+    }
+    record(() => store.markSent(ids, now()));
+    metrics.noticesSent.inc({ kind, result: 'sent' });
+    log.info({ notices: ids, kind, transport: transport.kind }, 'notice sent');
+    pass.sent++;
+    return 'ok';
+  }
+
+  /** Production without SMTP_URL: every due row is closed as not sent at once. */
+  function discardUnsendable(pass: NoticePass): void {
+    const counts = writeTransaction(db, () => store.discardDue(clock.now(), 'not sent: SMTP_URL is not set'));
+    for (const { kind, count } of counts) {
+      metrics.noticesSent.inc({ kind, result: 'not_sent' }, count);
+      pass.notSent += count;
+    }
+    if (pass.notSent) log.warn({ count: pass.notSent }, 'notices not sent: SMTP_URL is not set in production');
+  }
+
+  async function runPass(): Promise<NoticePass> {
+    const pass: NoticePass = { sent: 0, retried: 0, failed: 0, notSent: 0 };
+    if (transport.kind === 'none') {
+      discardUnsendable(pass);
+      prune();
+      return pass;
+    }
+    const claimed = writeTransaction(db, () => {
+      const now = clock.now();
+      const rows = store.listDue(now, batchSize);
+      store.postpone(rows.map((r) => r.id), now + LEASE_MS);
+      return rows;
+    });
+    const groups = groupNotices(claimed);
+    for (let i = 0; i < groups.length; i++) {
+      if ((await sendGroup(groups[i]!, pass)) === 'transport_down') {
+        const rest = groups.slice(i + 1).flatMap((g) => g.map((n) => n.id));
+        // Tried again in 30 s, without counting an attempt against them: one connection attempt per pass while the server is down.
+        if (rest.length) record(() => store.postpone(rest, clock.now() + RETRY_FIRST_MS));
+        break;
+      }
+    }
+    prune();
+    return pass;
+  }
+
+  function prune(): void {
+    const now = clock.now();
+    if (now - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = now;
+    const pruned = store.prune(now - KEEP_DELIVERED_MS, now - KEEP_FAILED_MS);
+    if (pruned) log.debug({ pruned }, 'delivered notices pruned');
+  }
+
+  let running: Promise<NoticePass> | null = null;
+
+  /** One pass over the due outbox rows. Overlapping calls share the pass under way. */
+  function sendDueNotices(): Promise<NoticePass> {
+    running ??= runPass().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  /** Resolves when the pass under way (if any) has finished, or after `timeoutMs`. */
+  async function settle(timeoutMs = 15_000): Promise<void> {
+    if (!running) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([running.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  return { sendDueNotices, settle, transport };
+}
+
+export type Notices = ReturnType<typeof createNotices>;

@@ -1,0 +1,137 @@
+import type { ConsoleStrings } from '../console-strings.js';
+import { callApi } from './console-api.js';
+import {
+  clearFieldErrorsOnInput,
+  clearFields,
+  confirmAction,
+  hideAlert,
+  markFields,
+  refreshRegions,
+  reportProblems,
+  setBusy,
+  showAlert,
+  showFailure,
+} from './page-kit.js';
+
+// Staff administration (admins): change a role, disable or enable, set a password, add someone.
+
+export function startStaffPage(t: ConsoleStrings): void {
+  const status = document.querySelector<HTMLElement>('#staff-status');
+  const alert = document.querySelector<HTMLElement>('#console-error');
+  if (!status || !alert) return;
+  const say = (message: string) => {
+    hideAlert(alert);
+    status.textContent = message;
+  };
+  const refresh = () => refreshRegions(['staff-table'], t);
+  const focusRow = (id: string, action: string) =>
+    document.querySelector<HTMLElement>(`tr[data-staff-id="${id}"] [data-action="${action}"]`)?.focus();
+
+  const passwordDialog = document.querySelector<HTMLDialogElement>('#password-dialog')!;
+  const passwordForm = passwordDialog.querySelector<HTMLFormElement>('form')!;
+  const passwordInput = passwordDialog.querySelector<HTMLInputElement>('#new-password')!;
+  const passwordAlert = passwordDialog.querySelector<HTMLElement>('#password-error')!;
+  let passwordFor: { id: string; name: string } | null = null;
+
+  document.addEventListener('click', async (event) => {
+    const button = (event.target as Element | null)?.closest<HTMLButtonElement>('button[data-action]');
+    const tr = button?.closest<HTMLElement>('tr[data-staff-id]');
+    if (!button || !tr) return;
+    const id = tr.dataset.staffId!;
+    const name = tr.dataset.name ?? '';
+    switch (button.dataset.action) {
+      case 'save-role': {
+        const role = tr.querySelector<HTMLSelectElement>('[data-role-select]')!.value;
+        const result = await callApi('PATCH', `/staff/${id}`, { role });
+        if (!result.ok) {
+          showFailure(alert, result, t);
+          await refresh();
+          return;
+        }
+        await refresh();
+        say(t.staff.roleSaved(name, t.roles[role] ?? role));
+        focusRow(id, 'save-role');
+        break;
+      }
+      case 'disable':
+      case 'enable': {
+        const disable = button.dataset.action === 'disable';
+        if (disable && !(await confirmAction(t.staff.disableLabel(name), t.staff.disableConfirm(name), t.staff.disableYes))) {
+          button.focus();
+          return;
+        }
+        const result = await callApi('POST', `/staff/${id}/${disable ? 'disable' : 'enable'}`);
+        await refresh();
+        if (!result.ok) return showFailure(alert, result, t);
+        say(disable ? t.staff.disabledDone(name) : t.staff.enabledDone(name));
+        focusRow(id, disable ? 'enable' : 'disable');
+        break;
+      }
+      case 'reset-password':
+        passwordFor = { id, name };
+        passwordDialog.querySelector('#password-heading')!.textContent = t.staff.resetHeading(name);
+        passwordInput.value = '';
+        hideAlert(passwordAlert);
+        passwordDialog.showModal();
+        passwordInput.focus();
+        break;
+    }
+  });
+
+  passwordForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!passwordFor || passwordForm.getAttribute('aria-busy') === 'true') return;
+    if (passwordInput.value.length < 12) {
+      showAlert(passwordAlert, t.staff.shortPassword);
+      passwordInput.focus();
+      return;
+    }
+    setBusy(passwordForm, true, t.saving);
+    const result = await callApi('PUT', `/staff/${passwordFor.id}/password`, { password: passwordInput.value });
+    setBusy(passwordForm, false, t.staff.resetPassword);
+    if (!result.ok) {
+      showFailure(passwordAlert, result, t);
+      return;
+    }
+    const done = passwordFor;
+    passwordInput.value = '';
+    passwordDialog.close();
+    await refresh();
+    say(t.staff.resetDone(done.name));
+    focusRow(done.id, 'reset-password');
+  });
+  passwordDialog.addEventListener('close', () => {
+    passwordInput.value = '';
+  });
+
+  const addForm = document.querySelector<HTMLFormElement>('#add-staff-form');
+  const addAlert = document.querySelector<HTMLElement>('#add-staff-error');
+  if (addForm) clearFieldErrorsOnInput(addForm);
+  addForm?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!addAlert || addForm.getAttribute('aria-busy') === 'true') return;
+    clearFields(addForm);
+    hideAlert(addAlert);
+    const field = (name: string) => addForm.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-field="${name}"]`)!;
+    const body: Record<string, string> = { name: field('name').value.trim(), email: field('email').value.trim(), role: field('role').value };
+    const password = field('password').value;
+    if (password) body.password = password;
+    const problems: Record<string, string> = {};
+    if (!body.name) problems.name = t.staff.missing.name!;
+    if (!body.email) problems.email = t.staff.missing.email!;
+    if (password && password.length < 12) problems.password = t.staff.missing.password!;
+    if (reportProblems(addForm, addAlert, problems, t)) return;
+    setBusy(addForm, true, t.saving);
+    const result = await callApi('POST', '/staff', body);
+    setBusy(addForm, false, t.staff.addSubmit);
+    if (!result.ok) {
+      showFailure(addAlert, result, t);
+      if (result.code === 'staff_exists') markFields(addForm, { email: t.errors.staff_exists as string });
+      else if (result.fields.length) markFields(addForm, Object.fromEntries(result.fields.map((f) => [f, t.staff.missing[f] ?? (t.errors.invalid as string)])));
+      return;
+    }
+    addForm.reset();
+    await refresh();
+    say(t.staff.added(body.name!));
+  });
+}

@@ -1,0 +1,257 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+import type { AuditEvent } from '../../audit/audit.js';
+import type { StaffView } from '../../staff-auth/staff.js';
+import type { StaffPrincipal } from '../../staff-auth/staff-tokens.js';
+import type { TicketDetail, TicketView } from '../../tickets/tickets.js';
+import { en } from '../strings.js';
+import { consoleStringsFor, type ConsoleStrings } from './console-strings.js';
+
+// The staff console's pages as HTML strings: plain values in, markup out. Eta escapes every
+// `<%= %>`; `<%~ %>` is used only for layout and included partials. No page ever holds a secret
+// or a link token: revealed values and a new link's URL only ever live in the page's script.
+
+const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/web/console/templates');
+
+const eta = new Eta({ views: TEMPLATES_DIR, autoEscape: true, cache: true });
+
+export interface Viewer {
+  staff: StaffPrincipal;
+  /** How this session signed in: what a step-up asks for. */
+  method: 'password' | 'oidc';
+}
+
+export interface TimeView {
+  iso: string;
+  text: string;
+}
+
+type NavKey = 'tickets' | 'audit' | 'staff';
+
+function timeView(t: ConsoleStrings, iso: string): TimeView {
+  return { iso, text: new Intl.DateTimeFormat(t.locale, { ...t.shortDateTime, timeZone: 'UTC' }).format(new Date(iso)) + ' UTC' };
+}
+
+const sentenceCase = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+const canWorkTickets = (s: StaffPrincipal) => s.role === 'engineer' || s.role === 'admin';
+const canReadAudit = (s: StaffPrincipal) => s.role === 'auditor' || s.role === 'admin';
+
+function frame(viewer: Viewer | null, vendorName: string, page: string, title: string, current?: NavKey) {
+  const t = consoleStringsFor();
+  const me = viewer?.staff;
+  const nav = me
+    ? [
+        canWorkTickets(me) && { key: 'tickets', href: '/console/tickets', label: t.nav.tickets },
+        canReadAudit(me) && { key: 'audit', href: '/console/audit', label: t.nav.audit },
+        me.role === 'admin' && { key: 'staff', href: '/console/staff', label: t.nav.staff },
+      ]
+        .filter((item): item is { key: NavKey; href: string; label: string } => Boolean(item))
+        .map((item) => ({ ...item, current: item.key === current }))
+    : [];
+  return { t, page, title, vendorName, me: me ? { ...me, roleTitle: t.roles[me.role] ?? me.role } : null, method: viewer?.method ?? null, nav };
+}
+
+/** Where a signed-in member starts: the tickets for those who work them, the audit log for auditors. */
+export function consoleHome(staff: StaffPrincipal): string {
+  return canWorkTickets(staff) ? '/console/tickets' : '/console/audit';
+}
+
+export function renderSignInPage(view: { vendorName: string; next: string; sso: boolean; notice?: 'signed_out' | 'expired'; error?: string }): string {
+  const f = frame(null, view.vendorName, 'sign-in', consoleStringsFor().signIn.title);
+  const notice = view.notice === 'signed_out' ? f.t.signIn.signedOut : view.notice === 'expired' ? f.t.signIn.expired : '';
+  const error = view.error ? problemText(f.t, view.error) : '';
+  return eta.render('./sign-in', { ...f, next: view.next, sso: view.sso, notice, error, ssoHref: `/console/oidc/start?next=${encodeURIComponent(view.next)}` });
+}
+
+/** After single sign-on: a same-site hop, so the SameSite=Strict cookie goes with the next request. */
+export function renderContinuePage(view: { vendorName: string; next: string }): string {
+  const f = frame(null, view.vendorName, 'continue', consoleStringsFor().signIn.continueTitle);
+  return eta.render('./continue', { ...f, next: view.next });
+}
+
+export function problemText(t: ConsoleStrings, code: string, retryAfterSeconds = 60): string {
+  const entry = t.errors[code];
+  if (typeof entry === 'function') return entry(Math.max(1, Math.ceil(retryAfterSeconds / 60)));
+  return entry ?? t.errors.generic as string;
+}
+
+export interface TicketListQuery {
+  status: 'open' | 'closed' | '';
+  q: string;
+  cursor?: string;
+}
+
+export function renderTicketListPage(
+  viewer: Viewer,
+  vendorName: string,
+  query: TicketListQuery,
+  result: { items: (TicketView & { liveCredentials: number })[]; nextCursor: string | null },
+  error?: string,
+): string {
+  const f = frame(viewer, vendorName, 'tickets', consoleStringsFor().tickets.title, 'tickets');
+  const params = (extra: Record<string, string>) => {
+    const p = new URLSearchParams({ ...(query.status !== 'open' ? { status: query.status || 'all' } : {}), ...(query.q ? { q: query.q } : {}), ...extra });
+    const s = p.toString();
+    return s ? `?${s}` : '';
+  };
+  return eta.render('./tickets', {
+    ...f,
+    query,
+    error: error ? f.t.errors.invalid : '',
+    filtered: Boolean(query.q) || query.status !== 'open',
+    tickets: result.items.map((ticket) => ({
+      ...ticket,
+      href: `/console/tickets/${ticket.id}`,
+      supportUntil: timeView(f.t, ticket.supportUntil),
+      createdAt: timeView(f.t, ticket.createdAt),
+    })),
+    nextHref: result.nextCursor ? `/console/tickets${params({ cursor: result.nextCursor })}` : null,
+    firstHref: query.cursor ? `/console/tickets${params({})}` : null,
+  });
+}
+
+export function renderNewTicketPage(viewer: Viewer, vendorName: string, defaults: { supportUntil: string }): string {
+  const f = frame(viewer, vendorName, 'new-ticket', consoleStringsFor().newTicket.title, 'tickets');
+  return eta.render('./new-ticket', { ...f, defaults });
+}
+
+const LIVE = new Set(['active', 'restricted']);
+
+export function renderTicketPage(viewer: Viewer, vendorName: string, ticket: TicketDetail, options: { defaultTtlSeconds: number }): string {
+  const t = consoleStringsFor();
+  const f = frame(viewer, vendorName, 'ticket', t.ticket.title(ticket.externalRef), 'tickets');
+  const credentials = ticket.credentials.map((c) => ({
+    id: c.id,
+    label: c.label,
+    kind: c.kind,
+    kindTitle: t.kinds[c.kind]?.title ?? c.kind,
+    status: c.status,
+    statusBadge: en.status[c.status]?.badge ?? c.status,
+    endedBecause: c.endedBecause ? sentenceCase(en.endedBecause[c.endedBecause] ?? c.endedBecause) : '',
+    live: LIVE.has(c.status),
+    revealable: c.status === 'active',
+    restricted: c.status === 'restricted',
+    expiresAt: timeView(t, c.expiresAt),
+    endedAt: c.endedAt ? timeView(t, c.endedAt) : null,
+    revealCount: c.revealCount ?? 0,
+  }));
+  const ttlOptions = t.ticket.ttlOptions.some((o) => o.seconds === options.defaultTtlSeconds)
+    ? t.ticket.ttlOptions
+    : [...t.ticket.ttlOptions, { seconds: options.defaultTtlSeconds, label: `${Math.round(options.defaultTtlSeconds / 3600)} hours` }].sort((a, b) => a.seconds - b.seconds);
+  return eta.render('./ticket', {
+    ...f,
+    ticket: {
+      ...ticket,
+      supportUntil: timeView(t, ticket.supportUntil),
+      createdAt: timeView(t, ticket.createdAt),
+      closedAt: ticket.closedAt ? timeView(t, ticket.closedAt) : null,
+      open: ticket.status === 'open',
+    },
+    credentials,
+    liveCount: credentials.filter((c) => c.live).length,
+    links: ticket.intakeLinks
+      .slice()
+      .reverse()
+      .map((l) => ({
+        id: l.id,
+        status: l.status,
+        statusText: t.ticket.linkStatuses[l.status] ?? l.status,
+        createdAt: timeView(t, l.createdAt),
+        expiresAt: timeView(t, l.expiresAt),
+        uses: t.ticket.usesOf(l.uses, l.maxUses),
+        revocable: l.status === 'active',
+      })),
+    ttlOptions: ttlOptions.map((o) => ({ ...o, selected: o.seconds === options.defaultTtlSeconds })),
+    auditHref: canReadAudit(viewer.staff) ? `/console/audit?ticketId=${ticket.id}` : null,
+    revealReason: t.reveal.reasonPrefill(ticket.externalRef),
+  });
+}
+
+export interface AuditPageQuery {
+  ticketId: string;
+  credentialId: string;
+  actorId: string;
+  action: string;
+  since: string;
+  until: string;
+  cursor?: string;
+}
+
+export function renderAuditPage(
+  viewer: Viewer,
+  vendorName: string,
+  query: AuditPageQuery,
+  result: { items: AuditEvent[]; nextCursor: string | null },
+  staff: StaffView[],
+  actions: readonly string[],
+  /** The reference of each ticket the events name, to show instead of its id. */
+  ticketRefs: Map<string, string>,
+  error?: string,
+): string {
+  const t = consoleStringsFor();
+  const f = frame(viewer, vendorName, 'audit', t.audit.title, 'audit');
+  const filters = Object.fromEntries(Object.entries(query).filter(([key, value]) => key !== 'cursor' && value)) as Record<string, string>;
+  const withFilters = (base: string, extra: Record<string, string> = {}) => {
+    const s = new URLSearchParams({ ...filters, ...extra }).toString();
+    return s ? `${base}?${s}` : base;
+  };
+  const names = new Map(staff.map((s) => [s.id, s.name]));
+  return eta.render('./audit', {
+    ...f,
+    query,
+    error,
+    filtered: Object.keys(filters).length > 0,
+    staff: staff.map((s) => ({ id: s.id, label: `${s.name} (${s.email})`, selected: s.id === query.actorId })),
+    actions: actions.map((a) => ({ value: a, label: t.audit.actions[a] ?? a, selected: a === query.action })),
+    events: result.items.map((e) => ({
+      seq: e.seq,
+      at: timeView(t, e.at),
+      action: e.action,
+      actionTitle: t.audit.actions[e.action] ?? e.action,
+      actor:
+        e.actor.type === 'staff'
+          ? (e.actor.name ?? (e.actor.id ? names.get(e.actor.id) : null) ?? t.audit.unknownStaff)
+          : (e.actor.name ?? t.audit.actors[e.actor.type] ?? e.actor.type),
+      actorType: t.audit.actors[e.actor.type] ?? e.actor.type,
+      ticketId: e.ticketId,
+      ticketRef: e.ticketId ? (ticketRefs.get(e.ticketId) ?? e.ticketId.slice(0, 8)) : null,
+      ticketHref: e.ticketId && canWorkTickets(viewer.staff) ? `/console/tickets/${e.ticketId}` : null,
+      ticketFilterHref: e.ticketId ? withFilters('/console/audit', { ticketId: e.ticketId }) : null,
+      credentialId: e.credentialId,
+      credentialFilterHref: e.credentialId ? withFilters('/console/audit', { credentialId: e.credentialId }) : null,
+      reason: e.reason,
+      detail: e.detail,
+      ip: e.ip,
+      denied: e.action === 'credential.reveal_denied' || e.action === 'staff.login_failed',
+      revealed: e.action === 'credential.revealed',
+    })),
+    exportHref: withFilters('/api/v1/audit/export'),
+    olderHref: result.nextCursor ? withFilters('/console/audit', { cursor: result.nextCursor }) : null,
+    newestHref: query.cursor ? withFilters('/console/audit') : null,
+  });
+}
+
+export function renderStaffPage(viewer: Viewer, vendorName: string, staff: StaffView[]): string {
+  const t = consoleStringsFor();
+  const f = frame(viewer, vendorName, 'staff', t.staff.title, 'staff');
+  return eta.render('./staff', {
+    ...f,
+    members: staff.map((s) => ({
+      ...s,
+      you: s.id === viewer.staff.id,
+      signIn: [s.hasPassword && t.staff.password, s.hasSso && t.staff.sso].filter(Boolean).join(', ') || t.staff.noSignIn,
+      roles: (['engineer', 'admin', 'auditor'] as const).map((r) => ({ value: r, label: t.roles[r]!, selected: r === s.role })),
+    })),
+    roles: (['engineer', 'admin', 'auditor'] as const).map((r) => ({ value: r, label: t.roles[r]!, selected: r === 'engineer' })),
+  });
+}
+
+/** The console's friendly page for a 403, a 404 or anything else. */
+export function renderConsoleProblemPage(viewer: Viewer | null, vendorName: string, status: number): string {
+  const t = consoleStringsFor();
+  const problem = status === 404 ? t.problems.notFound : status === 403 ? t.problems.forbidden : t.problems.error;
+  const f = frame(viewer, vendorName, 'problem', problem.title);
+  return eta.render('./problem', { ...f, problem, homeHref: viewer ? consoleHome(viewer.staff) : '/console/sign-in' });
+}

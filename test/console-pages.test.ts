@@ -1,0 +1,154 @@
+import { jest } from '@jest/globals';
+import { SESSION_IDLE_MS } from '../src/staff-auth/staff-sessions.js';
+import { signIn } from './helpers/staff-sessions.js';
+import { createTestVault, FTP_FIELDS, openTicketWithLink, revealAs, submitCredential, type TestVault } from './helpers/test-vault.js';
+
+// The console's server-rendered pages (/console/...): who may open which, what they show, and
+// that no page ever carries a secret or a link token.
+
+jest.setTimeout(60_000);
+
+describe('console pages', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  describe('without a session', () => {
+    it('sends /console and its pages to the sign-in page, keeping where the engineer was going', async () => {
+      const res = await tv.http.get('/console/tickets?q=ZD').expect(303);
+      expect(res.headers.location).toBe('/console/sign-in?next=%2Fconsole%2Ftickets%3Fq%3DZD');
+      await tv.http.get('/console').expect(303).expect('Location', '/console/sign-in?next=%2Fconsole');
+    });
+
+    it('answers a link followed from another site with a same-site hop, so a Strict cookie can come along', async () => {
+      const res = await tv.http.get('/console/tickets').set('Sec-Fetch-Site', 'cross-site').expect(200);
+      expect(res.text).toContain('<meta http-equiv="refresh" content="0;url=/console/tickets">');
+    });
+
+    it('shows the sign-in page under the same CSP as the customer pages, with no single sign-on button when OIDC is off', async () => {
+      const res = await tv.http.get('/console/sign-in?next=/console/tickets').expect(200);
+      expect(res.headers['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval'");
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['referrer-policy']).toBe('same-origin');
+      expect(res.text).toContain('<script type="module" src="/assets/console.js"></script>');
+      expect(res.text).toContain('data-next="/console/tickets"');
+      expect(res.text).not.toContain('single sign-on');
+      expect(res.text).not.toMatch(/<script>|style="/);
+    });
+
+    it('never sends anyone to another site after sign-in', async () => {
+      for (const next of ['https://evil.example/', '//evil.example/console', '/consolex', 'javascript:alert(1)']) {
+        const res = await tv.http.get(`/console/sign-in?next=${encodeURIComponent(next)}`).expect(200);
+        expect(res.text).toContain('data-next="/console"');
+      }
+    });
+
+    it('after the session expired, says so on the sign-in page', async () => {
+      const cookie = await signIn(tv, 'engineer');
+      tv.clock.advance(SESSION_IDLE_MS + 1);
+      const res = await tv.http.get('/console/tickets').set('Cookie', cookie).expect(303);
+      expect(res.headers.location).toBe('/console/sign-in?reason=expired&next=%2Fconsole%2Ftickets');
+      const page = await tv.http.get(res.headers.location!).expect(200);
+      expect(page.text).toContain('Your session ended. Sign in again to carry on.');
+    });
+  });
+
+  describe('signed in', () => {
+    it('starts engineers on the tickets and auditors on the audit log', async () => {
+      await tv.http.get('/console').set('Cookie', await signIn(tv, 'engineer')).expect(303).expect('Location', '/console/tickets');
+      await tv.http.get('/console').set('Cookie', await signIn(tv, 'auditor')).expect(303).expect('Location', '/console/audit');
+      await tv.http.get('/console/sign-in').set('Cookie', await signIn(tv, 'admin')).expect(303).expect('Location', '/console/tickets');
+    });
+
+    it('lists tickets, searches by reference, subject or customer, and filters open/closed', async () => {
+      const cookie = await signIn(tv, 'engineer');
+      await openTicketWithLink(tv, { externalRef: 'ZD-1042', subject: 'Shop upload fails', customerEmail: 'casey@shop.test' });
+      const other = await openTicketWithLink(tv, { externalRef: 'ZD-2000', subject: 'Printer offline', customerEmail: 'pat@office.test' });
+      await tv.http.post(`/api/v1/tickets/${other.ticketId}/close`).set(tv.auth()).expect(200);
+
+      const open = await tv.http.get('/console/tickets').set('Cookie', cookie).expect(200);
+      expect(open.text).toContain('ZD-1042');
+      expect(open.text).not.toContain('ZD-2000');
+      const closed = await tv.http.get('/console/tickets?status=closed').set('Cookie', cookie).expect(200);
+      expect(closed.text).toContain('ZD-2000');
+      expect(closed.text).not.toContain('ZD-1042');
+      for (const q of ['1042', 'upload', 'casey@shop']) {
+        const found = await tv.http.get(`/console/tickets?status=all&q=${encodeURIComponent(q)}`).set('Cookie', cookie).expect(200);
+        expect(found.text).toContain('ZD-1042');
+        expect(found.text).not.toContain('ZD-2000');
+      }
+      const bad = await tv.http.get('/console/tickets?cursor=%21%21').set('Cookie', cookie).expect(400);
+      expect(bad.text).toContain('Some details were not accepted');
+    });
+
+    it('shows a ticket with its credentials and links, and never a secret or a token', async () => {
+      const cookie = await signIn(tv, 'engineer');
+      const { ticketId, linkToken } = await openTicketWithLink(tv, { externalRef: 'ZD-77' });
+      const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
+      await revealAs(tv, credentialId).expect(200);
+      const res = await tv.http.get(`/console/tickets/${ticketId}`).set('Cookie', cookie).expect(200);
+      expect(res.text).toContain('Shop FTP');
+      expect(res.text).toMatch(new RegExp(`data-credential-id="${credentialId}"[^>]*data-status="active"`));
+      expect(res.text).toContain('aria-label="Reveal “Shop FTP”"');
+      expect(res.text).toContain('data-reveal-seconds="60"');
+      expect(res.text).toContain('data-reason-prefill="ZD-77"');
+      for (const secret of [...Object.values(FTP_FIELDS).filter((v) => v.length > 4), linkToken, receiptToken]) expect(res.text).not.toContain(secret);
+      // Engineers do not read the audit log, so the page offers no link to it.
+      expect(res.text).not.toContain('Audit trail');
+    });
+
+    it('answers an unknown ticket with the friendly 404 page', async () => {
+      const cookie = await signIn(tv, 'engineer');
+      const res = await tv.http.get('/console/tickets/00000000-0000-4000-8000-000000000000').set('Cookie', cookie).expect(404);
+      expect(res.text).toContain('Nothing here');
+      await tv.http.get('/console/no-such-page').set('Cookie', cookie).expect(404);
+    });
+
+    it('keeps pages to their roles with a friendly 403: auditors see no tickets, engineers no audit log, only admins the staff', async () => {
+      const auditor = await signIn(tv, 'auditor');
+      const engineer = await signIn(tv, 'engineer');
+      const admin = await signIn(tv, 'admin');
+      expect((await tv.http.get('/console/tickets').set('Cookie', auditor).expect(403)).text).toContain('Your role cannot open this');
+      await tv.http.get('/console/audit').set('Cookie', engineer).expect(403);
+      await tv.http.get('/console/staff').set('Cookie', engineer).expect(403);
+      await tv.http.get('/console/staff').set('Cookie', auditor).expect(403);
+      const staff = await tv.http.get('/console/staff').set('Cookie', admin).expect(200);
+      expect(staff.text).toContain('engineer@vendor.test');
+      expect(staff.text).not.toContain('argon2');
+      const nav = (await tv.http.get('/console/audit').set('Cookie', admin).expect(200)).text;
+      expect(nav).toContain('href="/console/staff"');
+    });
+
+    it('shows the audit log filtered by ticket (reference or id), credential, action and time (UTC), with paging and an export link', async () => {
+      const cookie = await signIn(tv, 'auditor');
+      const { ticketId, linkToken } = await openTicketWithLink(tv, { externalRef: 'ZD-9' });
+      const { credentialId } = await submitCredential(tv, linkToken);
+      await revealAs(tv, credentialId, 'engineer', 'Checking the upload folder').expect(200);
+
+      const all = await tv.http.get(`/console/audit?ticketId=${ticketId}`).set('Cookie', cookie).expect(200);
+      expect(all.text).toContain('Checking the upload folder');
+      expect(all.text).toContain(`href="/api/v1/audit/export?ticketId=${ticketId}"`);
+      const reveals = await tv.http.get(`/console/audit?action=credential.revealed&credentialId=${credentialId}`).set('Cookie', cookie).expect(200);
+      expect(reveals.text.match(/<tr data-action="/g)).toHaveLength(1);
+      const later = await tv.http.get('/console/audit?since=2026-03-01T09:01').set('Cookie', cookie).expect(200);
+      expect(later.text).toContain('No events match.');
+      const earlier = await tv.http.get('/console/audit?since=2026-03-01T08:59&until=2026-03-01T09:01').set('Cookie', cookie).expect(200);
+      expect(earlier.text).toContain('Credential revealed');
+      const byRef = await tv.http.get('/console/audit?ticketId=ZD-9&action=credential.revealed').set('Cookie', cookie).expect(200);
+      expect(byRef.text.match(/<tr data-action="/g)).toHaveLength(1);
+      expect(byRef.text).toContain('>ZD-9</a>');
+      expect((await tv.http.get('/console/audit?ticketId=ZD-404').set('Cookie', cookie).expect(400)).text).toContain('No ticket has that reference or id.');
+      expect((await tv.http.get('/console/audit?credentialId=nope').set('Cookie', cookie).expect(400)).text).toContain('That filter is not valid');
+
+      for (let i = 0; i < 60; i++) await openTicketWithLink(tv);
+      const first = await tv.http.get('/console/audit').set('Cookie', cookie).expect(200);
+      const older = /href="(\/console\/audit\?cursor=[^"]+)"/.exec(first.text)?.[1];
+      expect(older).toBeDefined();
+      const second = await tv.http.get(older!.replace(/&amp;/g, '&')).set('Cookie', cookie).expect(200);
+      expect(second.text).toContain('Newest events');
+    });
+  });
+});

@@ -1,0 +1,289 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger } from '../src/logger.js';
+import { startServer } from '../src/main.js';
+import {
+  advanceClock,
+  createTestVault,
+  DAY,
+  FTP_FIELDS,
+  openTicketWithLink,
+  reopenTestVault,
+  revealAs,
+  submitCredential,
+  waitFor,
+  type TestVault,
+} from './helpers/test-vault.js';
+import { freePort, parseMail, startSmtpSink, type ReceivedMail, type SmtpSink } from './helpers/smtp-sink.js';
+
+// Issue 6: notices go through an outbox written in the event's own transaction, and a sender
+// that hands them to a real SMTP server (started here on 127.0.0.1), retrying until it can.
+
+const MAIL_FROM = 'Acme Support <support@acme.test>';
+// The port ("22") is too short to search for: it turns up in any encoded text.
+const SECRET_VALUES = [FTP_FIELDS.host, FTP_FIELDS.username, FTP_FIELDS.password];
+
+const outboxRows = (tv: TestVault) =>
+  tv.vault.db.prepare('SELECT id, kind, attempts, sent_at, failed_at, last_error FROM notice_outbox ORDER BY id').all() as Array<{
+    id: number;
+    kind: string;
+    attempts: number;
+    sent_at: number | null;
+    failed_at: number | null;
+    last_error: string | null;
+  }>;
+
+const ofKind = (sink: { messages: ReceivedMail[] }, kind: string) => sink.messages.filter((m) => m.headers['x-ticketvault-notice'] === kind);
+
+function expectNoSecret(mail: ReceivedMail) {
+  for (const value of SECRET_VALUES) {
+    expect(mail.raw).not.toContain(value);
+    expect(mail.body).not.toContain(value);
+    expect(JSON.stringify(mail.headers)).not.toContain(value);
+  }
+}
+
+/** A customer's credential, submitted through a link the engineer created, ready to reveal. */
+async function arrangeCredential(tv: TestVault, externalRef = 'ZD-4711') {
+  const { ticketId, linkToken } = await openTicketWithLink(tv, { externalRef, subject: 'Upload to shop fails' });
+  const submitted = await submitCredential(tv, linkToken);
+  return { ticketId, linkToken, ...submitted };
+}
+
+describe('notices through a real SMTP server', () => {
+  let sink: SmtpSink;
+  let tv: TestVault;
+  beforeEach(async () => {
+    sink = await startSmtpSink();
+    tv = await createTestVault({ SMTP_URL: sink.url, MAIL_FROM });
+  });
+  afterEach(async () => {
+    tv.close();
+    await sink.stop();
+  });
+
+  it('tells the customer of a reveal: kind, label, ticket, engineer, time, reason and the receipt link, never the secret', async () => {
+    const { credentialId, receiptToken } = await arrangeCredential(tv);
+    const revealedAt = new Date(tv.clock.now()).toISOString().slice(0, 19).replace('T', ' ');
+    await revealAs(tv, credentialId, 'engineer', 'Fix the failing upload').expect(200);
+
+    const pass = await tv.vault.notices.sendDueNotices();
+    expect(pass).toMatchObject({ sent: 2, retried: 0, failed: 0 });
+
+    const [mail] = ofKind(sink, 'reveal');
+    expect(ofKind(sink, 'reveal')).toHaveLength(1);
+    expect(mail!.envelopeTo).toEqual(['customer@shop.test']);
+    expect(mail!.envelopeFrom).toBe('support@acme.test');
+    expect(mail!.headers).toMatchObject({
+      from: MAIL_FROM,
+      to: 'Casey Customer <customer@shop.test>',
+      subject: '[ZD-4711] Engineer Person viewed your credential "Shop FTP"',
+      'auto-submitted': 'auto-generated',
+    });
+    expect(mail!.headers['message-id']).toMatch(/^<ticketvault-notice-\d+\.\d+@vault\.example\.test>$/);
+    expect(mail!.body).toContain('Credential: "Shop FTP" (FTP / SFTP login)');
+    expect(mail!.body).toContain('Viewed by:  Engineer Person');
+    expect(mail!.body).toContain(`When:       ${revealedAt} UTC`);
+    expect(mail!.body).toContain('Reason:     Fix the failing upload');
+    expect(mail!.body).toContain(`https://vault.example.test/r/${receiptToken}`);
+    expectNoSecret(mail!);
+  });
+
+  it('tells the engineer who created the intake link when the customer submits', async () => {
+    const { credentialId, ticketId } = await arrangeCredential(tv, 'ZD-5000');
+    await tv.vault.notices.sendDueNotices();
+
+    const [mail] = ofKind(sink, 'submission');
+    expect(ofKind(sink, 'submission')).toHaveLength(1);
+    expect(mail!.envelopeTo).toEqual(['engineer@vendor.test']);
+    expect(mail!.headers.subject).toBe('[ZD-5000] Casey Customer submitted a credential: "Shop FTP"');
+    expect(mail!.body).toContain(credentialId);
+    expect(mail!.body).toContain(ticketId);
+    expect(mail!.body).not.toContain('/r/');
+    expectNoSecret(mail!);
+  });
+
+  it('sends a destruction receipt after a withdrawal, and one per receipt after the purge of a closed ticket', async () => {
+    const first = await arrangeCredential(tv, 'ZD-6000');
+    await tv.http.delete(`/api/v1/receipts/${first.receiptToken}/credentials/${first.credentialId}`).expect(204);
+    await tv.vault.notices.sendDueNotices();
+    const [withdrawn] = ofKind(sink, 'destruction');
+    expect(withdrawn!.envelopeTo).toEqual(['customer@shop.test']);
+    expect(withdrawn!.headers.subject).toBe('[ZD-6000] Your credential "Shop FTP" has been destroyed');
+    expect(withdrawn!.body).toContain('"Shop FTP" (FTP / SFTP login): destroyed');
+    expect(withdrawn!.body).toContain('because you withdrew it');
+    expect(withdrawn!.body).toContain(`https://vault.example.test/r/${first.receiptToken}`);
+    expectNoSecret(withdrawn!);
+
+    const second = await arrangeCredential(tv, 'ZD-6001');
+    await tv.http.post(`/api/v1/tickets/${second.ticketId}/close`).set(tv.auth()).expect(200);
+    await tv.vault.purge.runPurge();
+    await tv.vault.notices.sendDueNotices();
+    const destroyed = ofKind(sink, 'destruction');
+    expect(destroyed).toHaveLength(2);
+    expect(destroyed[1]!.body).toContain('because the ticket was closed');
+    expect(destroyed[1]!.body).toContain(`https://vault.example.test/r/${second.receiptToken}`);
+  });
+
+  it('sends no reveal notice when the customer turned notices off on the receipt', async () => {
+    const { credentialId, receiptToken } = await arrangeCredential(tv);
+    await tv.http.put(`/api/v1/receipts/${receiptToken}/preferences`).send({ notifyOnReveal: false }).expect(200);
+    await revealAs(tv, credentialId).expect(200);
+    await tv.vault.notices.sendDueNotices();
+
+    expect(ofKind(sink, 'reveal')).toHaveLength(0);
+    expect(ofKind(sink, 'submission')).toHaveLength(1);
+    expect(outboxRows(tv).map((r) => r.kind)).toEqual(['submission']);
+
+    // Turned back on, the next reveal is told again.
+    await tv.http.put(`/api/v1/receipts/${receiptToken}/preferences`).send({ notifyOnReveal: true }).expect(200);
+    await revealAs(tv, credentialId).expect(200);
+    await tv.vault.notices.sendDueNotices();
+    expect(ofKind(sink, 'reveal')).toHaveLength(1);
+  });
+
+  it('queues nothing for a denied reveal', async () => {
+    const { credentialId, receiptToken } = await arrangeCredential(tv);
+    await tv.http.post(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}/restrict`).expect(200);
+    await revealAs(tv, credentialId).expect(423);
+    expect(outboxRows(tv).map((r) => r.kind)).toEqual(['submission']);
+  });
+
+  it('counts notices in /metrics and prunes delivered rows a day later', async () => {
+    const { credentialId } = await arrangeCredential(tv);
+    await revealAs(tv, credentialId).expect(200);
+    await tv.vault.notices.sendDueNotices();
+    const text = await tv.vault.metrics.registry.getSingleMetricAsString('ticketvault_notices_total');
+    expect(text).toContain('ticketvault_notices_total{kind="reveal",result="sent"} 1');
+    expect(text).toContain('ticketvault_notices_total{kind="submission",result="sent"} 1');
+    expect(outboxRows(tv).every((r) => r.sent_at !== null)).toBe(true);
+
+    await advanceClock(tv, DAY + 60_000);
+    await tv.vault.notices.sendDueNotices();
+    expect(outboxRows(tv)).toEqual([]);
+    expect(sink.messages).toHaveLength(2);
+  });
+});
+
+describe('notices when the SMTP server is down', () => {
+  let sink: SmtpSink | undefined;
+  afterEach(async () => {
+    await sink?.stop();
+    sink = undefined;
+  });
+
+  it('retries with backoff and, once the server is back, the notice arrives exactly once', async () => {
+    const port = await freePort();
+    const tv = await createTestVault({ SMTP_URL: `smtp://127.0.0.1:${port}`, MAIL_FROM });
+    try {
+      const { credentialId } = await arrangeCredential(tv);
+      await revealAs(tv, credentialId).expect(200);
+
+      const down = await tv.vault.notices.sendDueNotices();
+      // The first failure shows the server is unreachable: the rest of the pass waits for the retry.
+      expect(down).toMatchObject({ sent: 0, retried: 1 });
+      expect(outboxRows(tv).every((r) => r.sent_at === null && r.failed_at === null)).toBe(true);
+      expect(outboxRows(tv).map((r) => r.attempts)).toEqual([1, 0]);
+      expect(outboxRows(tv)[0]!.last_error).toMatch(/ECONNREFUSED|connect/i);
+
+      sink = await startSmtpSink(port);
+      // Not due yet: backoff, not a hot loop.
+      expect(await tv.vault.notices.sendDueNotices()).toMatchObject({ sent: 0, retried: 0 });
+      expect(sink.messages).toHaveLength(0);
+
+      tv.clock.advance(31_000);
+      expect(await tv.vault.notices.sendDueNotices()).toMatchObject({ sent: 2, retried: 0 });
+      for (let i = 0; i < 3; i++) {
+        tv.clock.advance(3600_000);
+        await tv.vault.notices.sendDueNotices();
+      }
+      expect(ofKind(sink, 'reveal')).toHaveLength(1);
+      expect(ofKind(sink, 'submission')).toHaveLength(1);
+      const text = await tv.vault.metrics.registry.getSingleMetricAsString('ticketvault_notices_total');
+      expect(text).toContain('ticketvault_notices_total{kind="submission",result="retry"} 1');
+    } finally {
+      tv.close();
+    }
+  });
+
+  it('survives a restart: `serve` on the same database sends what an earlier process left pending, and stops cleanly', async () => {
+    const port = await freePort();
+    const smtpUrl = `smtp://127.0.0.1:${port}`;
+    const first = await createTestVault({ SMTP_URL: smtpUrl, MAIL_FROM });
+    const { credentialId, receiptToken } = await arrangeCredential(first);
+    await revealAs(first, credentialId).expect(200);
+    await first.vault.notices.sendDueNotices(); // SMTP down: retried later
+    first.vault.close();
+
+    sink = await startSmtpSink(port);
+    first.clock.advance(60_000);
+    const logs: string[] = [];
+    const log = createLogger('info', new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }));
+    const running = await startServer({ ...first.vault.config, port: 0 }, { clock: first.clock, log, noticeIntervalMs: 50, warn: () => {} });
+    try {
+      await waitFor(() => sink!.messages.length === 2, 'both pending notices to arrive');
+      const [reveal] = ofKind(sink, 'reveal');
+      expect(reveal!.body).toContain(`https://vault.example.test/r/${receiptToken}`);
+    } finally {
+      await running.stop();
+      fs.rmSync(first.dir, { recursive: true, force: true });
+    }
+    expect(sink.messages).toHaveLength(2);
+    expect(logs.join('')).toContain('notice sent');
+  });
+
+  it('a restarted vault (new composeVault, same database) sends the pending rows', async () => {
+    const port = await freePort();
+    const first = await createTestVault({ SMTP_URL: `smtp://127.0.0.1:${port}`, MAIL_FROM });
+    const { credentialId } = await arrangeCredential(first);
+    await revealAs(first, credentialId).expect(200);
+
+    sink = await startSmtpSink(port);
+    const second = await reopenTestVault(first, { SMTP_URL: sink.url, MAIL_FROM });
+    try {
+      expect(await second.vault.notices.sendDueNotices()).toMatchObject({ sent: 2 });
+      expect(ofKind(sink, 'reveal')).toHaveLength(1);
+    } finally {
+      second.close();
+    }
+  });
+});
+
+describe('notices without SMTP_URL', () => {
+  it('outside production, writes each notice as an .eml file under <data folder>/outbox-mail/', async () => {
+    const tv = await createTestVault({ MAIL_FROM });
+    try {
+      const { credentialId, receiptToken } = await arrangeCredential(tv);
+      await revealAs(tv, credentialId, 'engineer', 'Check the permissions').expect(200);
+      expect(await tv.vault.notices.sendDueNotices()).toMatchObject({ sent: 2 });
+
+      const folder = path.join(tv.dir, 'outbox-mail');
+      const files = fs.readdirSync(folder).sort();
+      expect(files).toHaveLength(2);
+      const revealFile = files.find((f) => f.endsWith('-reveal.eml'))!;
+      expect(fs.statSync(path.join(folder, revealFile)).mode & 0o777).toBe(0o600);
+      const mail = parseMail(fs.readFileSync(path.join(folder, revealFile), 'utf8'));
+      expect(mail.headers).toMatchObject({ from: MAIL_FROM, to: 'Casey Customer <customer@shop.test>' });
+      expect(mail.body).toContain('Reason:     Check the permissions');
+      expect(mail.body).toContain(`https://vault.example.test/r/${receiptToken}`);
+      expectNoSecret(mail);
+    } finally {
+      tv.close();
+    }
+  });
+
+  it('in production, logs each notice as not sent and keeps nothing pending', async () => {
+    const tv = await createTestVault({ NODE_ENV: 'production' });
+    try {
+      const { credentialId } = await arrangeCredential(tv);
+      await revealAs(tv, credentialId).expect(200);
+      expect(await tv.vault.notices.sendDueNotices()).toMatchObject({ sent: 0, notSent: 2 });
+      expect(outboxRows(tv).map((r) => r.last_error)).toEqual(['not sent: SMTP_URL is not set', 'not sent: SMTP_URL is not set']);
+      expect(tv.logs.join('')).toContain('notices not sent: SMTP_URL is not set in production');
+      expect(fs.existsSync(path.join(tv.dir, 'outbox-mail'))).toBe(false);
+    } finally {
+      tv.close();
+    }
+  });
+});

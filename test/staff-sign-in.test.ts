@@ -1,0 +1,357 @@
+import { jest } from '@jest/globals';
+import { ACCOUNT_ATTEMPTS, IP_ATTEMPTS, LOGIN_WINDOW_MS } from '../src/staff-auth/login-throttle.js';
+import { SESSION_IDLE_MS, SESSION_MAX_MS, STEP_UP_AFTER_MS } from '../src/staff-auth/staff-sessions.js';
+import { emailOf, givePassword, login, PASSWORD, sameOrigin, sessionCookieFrom, signIn } from './helpers/staff-sessions.js';
+import {
+  auditEvents,
+  createTestVault,
+  expectProblem,
+  FTP_FIELDS,
+  openTicketWithLink,
+  submitCredential,
+  type TestVault,
+} from './helpers/test-vault.js';
+
+// Console sign-in (DESIGN.md "HTTP contract": POST /auth/login, POST /auth/logout), its session
+// cookie, sliding expiry, CSRF rules, attempt limits and step-up, against a real vault.
+
+jest.setTimeout(60_000);
+
+const API = '/api/v1';
+const MINUTE = 60_000;
+
+const newTicket = (ref: string) => ({
+  externalRef: ref,
+  subject: 'Shop upload fails',
+  customerEmail: 'casey@shop.test',
+  supportUntil: '2027-06-30',
+});
+
+const countSessions = (tv: TestVault, where = '1 = 1') =>
+  (tv.vault.db.prepare(`SELECT COUNT(*) AS n FROM staff_sessions WHERE ${where}`).get() as { n: number }).n;
+
+describe('staff sign-in', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  describe('POST /auth/login', () => {
+    it('with the right e-mail and password answers 200 with a HttpOnly, SameSite=Strict, Secure session cookie and audits staff.login', async () => {
+      await givePassword(tv, 'engineer');
+      const res = await login(tv, 'Engineer@Vendor.test').expect(200);
+      const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('tv_session='))!;
+      expect(cookie).toMatch(/^tv_session=[A-Za-z0-9_-]{43};/);
+      expect(cookie).toMatch(/; HttpOnly/);
+      expect(cookie).toMatch(/; SameSite=Strict/);
+      expect(cookie).toMatch(/; Secure/);
+      expect(cookie).toMatch(/; Path=\//);
+      expect(cookie).toMatch(new RegExp(`; Max-Age=${SESSION_IDLE_MS / 1000}`));
+      expect(res.body).toEqual({
+        staff: { id: tv.staffIds.engineer, email: 'engineer@vendor.test', name: 'Engineer Person', role: 'engineer' },
+        session: expect.objectContaining({ method: 'password', authenticatedAt: new Date(tv.clock.now()).toISOString() }),
+      });
+      const [event] = auditEvents(tv, { action: 'staff.login' });
+      expect(event).toMatchObject({ actor: { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' }, detail: 'password' });
+      // Only the token's hash is stored.
+      const token = cookie.split(';')[0]!.slice('tv_session='.length);
+      const raw = JSON.stringify(tv.vault.db.prepare('SELECT * FROM staff_sessions').all());
+      expect(raw.includes(token)).toBe(false);
+    });
+
+    it('leaves Secure off when PUBLIC_URL is plain http (a local install)', async () => {
+      const local = await createTestVault({ PUBLIC_URL: 'http://127.0.0.1:8080' });
+      try {
+        await givePassword(local, 'engineer');
+        const res = await login(local, emailOf('engineer')).expect(200);
+        expect(String(res.headers['set-cookie'])).not.toMatch(/Secure/);
+      } finally {
+        local.close();
+      }
+    });
+
+    it('answers an unknown e-mail, a wrong password, a disabled member and a member without a password with the same 401 invalid_credentials', async () => {
+      await givePassword(tv, 'engineer');
+      await givePassword(tv, 'auditor');
+      tv.vault.staff.disableStaff(emailOf('auditor'));
+      const answers = [
+        await login(tv, 'nobody@vendor.test'),
+        await login(tv, emailOf('engineer'), 'wrong password, long enough'),
+        await login(tv, emailOf('auditor')),
+        await login(tv, emailOf('admin')),
+      ];
+      for (const res of answers) {
+        expectProblem(res, 401, 'invalid_credentials');
+        expect(res.headers['set-cookie']).toBeUndefined();
+      }
+      const bodies = new Set(answers.map((r) => JSON.stringify(r.body)));
+      expect(bodies.size).toBe(1);
+      const failed = auditEvents(tv, { action: 'staff.login_failed' }).reverse();
+      expect(failed.map((e) => [e.actor.id, e.detail])).toEqual([
+        [null, 'unknown_account'],
+        [tv.staffIds.engineer, 'wrong_password'],
+        [tv.staffIds.auditor, 'staff_disabled'],
+        [tv.staffIds.admin, 'no_password'],
+      ]);
+      // What was typed into the e-mail field is never written (people paste passwords there).
+      expect(JSON.stringify(failed)).not.toContain('nobody@vendor.test');
+    });
+
+    it('does the argon2id work for an unknown e-mail exactly as for a known one', async () => {
+      await givePassword(tv, 'engineer');
+      const verify = tv.vault.passwords.verify;
+      const checked: string[] = [];
+      tv.vault.passwords.verify = async (hash, password) => {
+        checked.push(hash.split('$').slice(0, 4).join('$'));
+        return verify(hash, password);
+      };
+      try {
+        await login(tv, 'nobody@vendor.test').expect(401);
+        await login(tv, emailOf('engineer'), 'wrong password, long enough').expect(401);
+      } finally {
+        tv.vault.passwords.verify = verify;
+      }
+      expect(checked).toHaveLength(2);
+      expect(checked[0]).toBe(checked[1]);
+      expect(checked[0]).toMatch(/^\$argon2id\$v=19\$m=65536,t=2,p=1$/);
+    });
+
+    it('answers 400 for a missing password or an unknown field, and counts nothing', async () => {
+      expectProblem(await login(tv, emailOf('engineer'), '').send({ email: emailOf('engineer') }), 400, 'validation_failed');
+      expectProblem(await tv.http.post(`${API}/auth/login`).send({ email: 'a@b.test', password: 'x', remember: true }), 400, 'unknown_field');
+      expect(auditEvents(tv, { action: 'staff.login_failed' })).toEqual([]);
+    });
+
+    it('refuses a sign-in posted from another site (login CSRF) but lets a script without browser headers sign in', async () => {
+      await givePassword(tv, 'engineer');
+      const body = { email: emailOf('engineer'), password: PASSWORD };
+      expectProblem(await tv.http.post(`${API}/auth/login`).set('Origin', 'https://evil.example').send(body), 403, 'csrf_rejected');
+      expectProblem(await tv.http.post(`${API}/auth/login`).set('Sec-Fetch-Site', 'cross-site').send(body), 403, 'csrf_rejected');
+      await tv.http.post(`${API}/auth/login`).send(body).expect(200);
+    });
+  });
+
+  describe('attempt limits', () => {
+    it(`after ${ACCOUNT_ATTEMPTS} attempts on one account answers 429 with Retry-After, even from other addresses and with the right password`, async () => {
+      const spread = await createTestVault({ TRUST_PROXY: 'true' });
+      try {
+        await givePassword(spread, 'engineer');
+        for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) {
+          await login(spread, emailOf('engineer'), `wrong password number ${i}`).set('X-Forwarded-For', `203.0.113.${i + 1}`).expect(401);
+        }
+        spread.clock.advance(5 * MINUTE);
+        const limited = await login(spread, emailOf('engineer')).set('X-Forwarded-For', '198.51.100.7');
+        expectProblem(limited, 429, 'rate_limited');
+        expect(limited.headers['retry-after']).toBe(String((LOGIN_WINDOW_MS - 5 * MINUTE) / 1000));
+        // An unknown e-mail is limited the same way, so a 429 says nothing about who exists.
+        for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) await login(spread, 'ghost@vendor.test').set('X-Forwarded-For', `192.0.2.${i + 1}`).expect(401);
+        expectProblem(await login(spread, 'ghost@vendor.test').set('X-Forwarded-For', '192.0.2.99'), 429, 'rate_limited');
+
+        spread.clock.advance(LOGIN_WINDOW_MS);
+        await login(spread, emailOf('engineer')).set('X-Forwarded-For', '198.51.100.7').expect(200);
+      } finally {
+        spread.close();
+      }
+    });
+
+    it('a successful sign-in starts the account afresh', async () => {
+      await givePassword(tv, 'engineer');
+      for (let i = 0; i < ACCOUNT_ATTEMPTS - 1; i++) await login(tv, emailOf('engineer'), `wrong password number ${i}`).expect(401);
+      await login(tv, emailOf('engineer')).expect(200);
+      for (let i = 0; i < ACCOUNT_ATTEMPTS - 1; i++) await login(tv, emailOf('engineer'), `wrong password again ${i}`).expect(401);
+      await login(tv, emailOf('engineer')).expect(200);
+    });
+
+    it(`after ${IP_ATTEMPTS} attempts from one address answers 429 for any account`, async () => {
+      await givePassword(tv, 'admin');
+      for (let i = 0; i < IP_ATTEMPTS; i++) await login(tv, `guess${i}@vendor.test`, 'a guessed password').expect(401);
+      const limited = await login(tv, emailOf('admin'));
+      expectProblem(limited, 429, 'rate_limited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
+    it('counts parallel attempts before their passwords are checked, so a burst cannot slip past the limit', async () => {
+      await givePassword(tv, 'engineer');
+      const burst = await Promise.all(
+        Array.from({ length: ACCOUNT_ATTEMPTS + 3 }, (_, i) => login(tv, emailOf('engineer'), `parallel guess ${i}`)),
+      );
+      expect(burst.filter((r) => r.status === 401)).toHaveLength(ACCOUNT_ATTEMPTS);
+      expect(burst.filter((r) => r.status === 429)).toHaveLength(3);
+    });
+  });
+
+  describe('the session cookie', () => {
+    it('authenticates staff API requests and GET /auth/session', async () => {
+      const cookie = await signIn(tv, 'engineer');
+      await tv.http.get(`${API}/tickets`).set('Cookie', cookie).expect(200);
+      const me = await tv.http.get(`${API}/auth/session`).set('Cookie', cookie).expect(200);
+      expect(me.body).toMatchObject({
+        staff: { id: tv.staffIds.engineer, role: 'engineer' },
+        session: { method: 'password', reauthenticateAfter: new Date(tv.clock.now() + STEP_UP_AFTER_MS).toISOString() },
+      });
+    });
+
+    it(`expires after ${SESSION_IDLE_MS / MINUTE} idle minutes and is cleared from the browser`, async () => {
+      const cookie = await signIn(tv, 'engineer');
+      tv.clock.advance(SESSION_IDLE_MS);
+      const res = await tv.http.get(`${API}/tickets`).set('Cookie', cookie);
+      expectProblem(res, 401, 'session_expired');
+      expect(String(res.headers['set-cookie'])).toMatch(/tv_session=;.*Expires=Thu, 01 Jan 1970/);
+    });
+
+    it('slides forward while used (sending the cookie again) and ends at the absolute limit however busy', async () => {
+      const cookie = await signIn(tv, 'engineer');
+      tv.clock.advance(20 * MINUTE);
+      const renewed = await tv.http.get(`${API}/tickets`).set('Cookie', cookie).expect(200);
+      expect(sessionCookieFrom(renewed)).toBe(cookie);
+      expect(String(renewed.headers['set-cookie'])).toMatch(new RegExp(`Max-Age=${SESSION_IDLE_MS / 1000}`));
+      tv.clock.advance(20 * MINUTE); // 40 minutes after sign-in, 20 after the last request
+      await tv.http.get(`${API}/tickets`).set('Cookie', cookie).expect(200);
+
+      // Within a minute of the last renewal nothing is written and no cookie is sent.
+      tv.clock.advance(10_000);
+      const quiet = await tv.http.get(`${API}/tickets`).set('Cookie', cookie).expect(200);
+      expect(quiet.headers['set-cookie']).toBeUndefined();
+
+      const signedInAt = tv.clock.now() - 40 * MINUTE - 10_000;
+      let answer = quiet;
+      while (answer.status === 200) {
+        tv.clock.advance(25 * MINUTE);
+        answer = await tv.http.get(`${API}/tickets`).set('Cookie', cookie);
+      }
+      expectProblem(answer, 401, 'session_expired');
+      expect(tv.clock.now()).toBeGreaterThanOrEqual(signedInAt + SESSION_MAX_MS);
+      expect(tv.clock.now()).toBeLessThan(signedInAt + SESSION_MAX_MS + 25 * MINUTE);
+      const row = tv.vault.db.prepare('SELECT created_at, expires_at FROM staff_sessions').get() as { created_at: number; expires_at: number };
+      expect(row.expires_at).toBe(row.created_at + SESSION_MAX_MS);
+    });
+
+    it('a cookie that is not one of ours gets 401 session_expired', async () => {
+      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', `tv_session=${'A'.repeat(43)}`), 401, 'session_expired');
+      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', 'tv_session=../../etc'), 401, 'session_expired');
+      expectProblem(await tv.http.get(`${API}/tickets`), 401, 'unauthorized');
+    });
+  });
+
+  describe('POST /auth/logout', () => {
+    it('answers 204, ends the session on the server and clears the cookie', async () => {
+      const cookie = await signIn(tv, 'engineer');
+      const res = await tv.http.post(`${API}/auth/logout`).set('Cookie', cookie).set(sameOrigin(tv)).expect(204);
+      expect(String(res.headers['set-cookie'])).toMatch(/tv_session=;/);
+      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', cookie), 401, 'session_expired');
+      expect(countSessions(tv, "ended_because = 'logout'")).toBe(1);
+    });
+
+    it('is refused from another site (403 csrf_rejected) and the session lives on', async () => {
+      const cookie = await signIn(tv, 'engineer');
+      expectProblem(await tv.http.post(`${API}/auth/logout`).set('Cookie', cookie).set('Origin', 'https://evil.example'), 403, 'csrf_rejected');
+      await tv.http.get(`${API}/tickets`).set('Cookie', cookie).expect(200);
+    });
+
+    it('without a session answers 204 all the same', async () => {
+      await tv.http.post(`${API}/auth/logout`).expect(204);
+    });
+  });
+
+  describe('ending sessions', () => {
+    it('disabling a member (API or CLI) ends their sessions at once', async () => {
+      const engineer = await signIn(tv, 'engineer');
+      const auditor = await signIn(tv, 'auditor');
+      const admin = await signIn(tv, 'admin');
+      await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set('Cookie', admin).set(sameOrigin(tv)).expect(200);
+      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', engineer), 401, 'session_expired');
+      tv.vault.staff.disableStaff(emailOf('auditor'));
+      expectProblem(await tv.http.get(`${API}/audit`).set('Cookie', auditor), 401, 'session_expired');
+      expect(countSessions(tv, "ended_because = 'staff_disabled'")).toBe(2);
+      // Enabling again does not bring the old sessions back.
+      await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/enable`).set('Cookie', admin).set(sameOrigin(tv)).expect(200);
+      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', engineer), 401, 'session_expired');
+      await login(tv, emailOf('engineer')).expect(200);
+    });
+
+    it('a new password ends the sessions that knew the old one', async () => {
+      const cookie = await signIn(tv, 'engineer');
+      await tv.vault.staff.setStaffPassword(tv.staffIds.engineer, { password: 'a brand new password' });
+      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', cookie), 401, 'session_expired');
+      expectProblem(await login(tv, emailOf('engineer')), 401, 'invalid_credentials');
+      await login(tv, emailOf('engineer'), 'a brand new password').expect(200);
+    });
+  });
+
+  describe('CSRF on cookie-authenticated requests', () => {
+    let cookie: string;
+    beforeEach(async () => {
+      cookie = await signIn(tv, 'engineer');
+    });
+    const post = (ref: string) => tv.http.post(`${API}/tickets`).set('Cookie', cookie).send(newTicket(ref));
+    const ticketCount = () => (tv.vault.db.prepare('SELECT COUNT(*) AS n FROM tickets').get() as { n: number }).n;
+
+    it.each([
+      ['no Origin and no Referer', {}],
+      ['a foreign Origin', { Origin: 'https://evil.example' }],
+      ['Origin null', { Origin: 'null' }],
+      ['our Origin over another scheme', { Origin: 'http://vault.example.test' }],
+      ['a foreign Referer and no Origin', { Referer: 'https://evil.example/page' }],
+      ['Sec-Fetch-Site cross-site', { Origin: 'https://vault.example.test', 'Sec-Fetch-Site': 'cross-site' }],
+      ['Sec-Fetch-Site same-site', { Origin: 'https://vault.example.test', 'Sec-Fetch-Site': 'same-site' }],
+      ['Sec-Fetch-Site none', { 'Sec-Fetch-Site': 'none', Referer: 'https://vault.example.test/console' }],
+    ])('with %s answers 403 csrf_rejected and changes nothing', async (_name, headers) => {
+      expectProblem(await post('ZD-CSRF').set(headers as Record<string, string>), 403, 'csrf_rejected');
+      expect(ticketCount()).toBe(0);
+    });
+
+    it('with our Origin, or our Referer when there is no Origin, goes through', async () => {
+      await post('ZD-1').set(sameOrigin(tv)).expect(201);
+      await post('ZD-2').set('Referer', 'https://vault.example.test/console/tickets').expect(201);
+    });
+
+    it('applies to DELETE too, and never to GET', async () => {
+      const ticket = await post('ZD-3').set(sameOrigin(tv)).expect(201);
+      const link = await tv.http.post(`${API}/tickets/${ticket.body.id}/intake-links`).set('Cookie', cookie).set(sameOrigin(tv)).send({}).expect(201);
+      expectProblem(await tv.http.delete(`${API}/intake-links/${link.body.id}`).set('Cookie', cookie).set('Origin', 'https://evil.example'), 403, 'csrf_rejected');
+      await tv.http.get(`${API}/tickets/${ticket.body.id}`).set('Cookie', cookie).set('Sec-Fetch-Site', 'cross-site').expect(200);
+    });
+
+    it('does not apply to bearer requests, whatever their headers say', async () => {
+      await tv.http
+        .post(`${API}/tickets`)
+        .set(tv.auth('engineer'))
+        .set({ Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' })
+        .send(newTicket('ZD-BEARER'))
+        .expect(201);
+    });
+  });
+
+  describe('step-up before a reveal', () => {
+    it(`after ${STEP_UP_AFTER_MS / MINUTE} minutes asks for the password again (401 reauthentication_required), then reveals`, async () => {
+      const { linkToken } = await openTicketWithLink(tv);
+      const { credentialId } = await submitCredential(tv, linkToken);
+      const cookie = await signIn(tv, 'engineer');
+      const reveal = (c: string) => tv.http.post(`${API}/credentials/${credentialId}/reveal`).set('Cookie', c).set(sameOrigin(tv)).send({ reason: 'Fixing uploads' });
+
+      await reveal(cookie).expect(200);
+      tv.clock.advance(STEP_UP_AFTER_MS + 1000);
+      await tv.http.get(`${API}/tickets`).set('Cookie', cookie).expect(200);
+      expectProblem(await reveal(cookie), 401, 'reauthentication_required');
+      expect(auditEvents(tv, { credentialId, action: 'credential.revealed' })).toHaveLength(1);
+      expect(auditEvents(tv, { credentialId, action: 'credential.reveal_denied' })).toHaveLength(0);
+
+      const again = await login(tv, emailOf('engineer')).set('Cookie', cookie).expect(200);
+      const fresh = sessionCookieFrom(again)!;
+      expect(fresh).not.toBe(cookie);
+      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', cookie), 401, 'session_expired');
+      const revealed = await reveal(fresh).expect(200);
+      expect(revealed.body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
+      expect(countSessions(tv, "ended_because = 'replaced'")).toBe(1);
+    });
+
+    it('never applies to bearer tokens', async () => {
+      const { linkToken } = await openTicketWithLink(tv);
+      const { credentialId } = await submitCredential(tv, linkToken);
+      tv.clock.advance(STEP_UP_AFTER_MS * 4);
+      const token = (await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.findStaffByEmail(emailOf('engineer')), 3600)).token;
+      await tv.http.post(`${API}/credentials/${credentialId}/reveal`).set('Authorization', `Bearer ${token}`).send({ reason: 'script' }).expect(200);
+    });
+  });
+});
