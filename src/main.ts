@@ -35,6 +35,7 @@ import { createStaffSessionStore } from './staff-auth/staff-sessions-store.js';
 import { createStaffStore } from './staff-auth/staff-store.js';
 import { createStaffTokens } from './staff-auth/staff-tokens.js';
 import { openDatabase } from './storage/database.js';
+import { createGroupCommit } from './storage/group-commit.js';
 import { migrateDatabase } from './storage/migrations.js';
 import { createTickets } from './tickets/tickets.js';
 import { createTicketStore } from './tickets/tickets-store.js';
@@ -94,6 +95,8 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const metrics = createMetrics();
 
   const audit = createAudit({ auditStore, auditKey: keys.auditKey, clock });
+  // Reveals and submissions arriving together share one durable commit.
+  const groupCommit = createGroupCommit(db);
   const tickets = createTickets({
     db,
     ticketStore,
@@ -128,6 +131,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     notices: noticeOutboxStore,
     publicUrl: config.publicUrl,
     credentialMaxAgeSeconds: config.credentialMaxAgeSeconds,
+    groupCommit,
   });
   const receipts = createReceipts({
     db,
@@ -140,7 +144,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     notices: noticeOutboxStore,
     vendorName: config.vendorName,
   });
-  const reveal = createReveal({ db, credentialStore, audit, keys, clock, log, notices: noticeOutboxStore });
+  const reveal = createReveal({ db, credentialStore, audit, keys, clock, log, notices: noticeOutboxStore, groupCommit });
   const purge = createPurge({ db, credentialStore, audit, clock, log, notices: noticeOutboxStore });
   const webhooks = createWebhooks({
     db,

@@ -54,8 +54,7 @@ export function createAuditStore(db: Database): AuditStore {
   const insert = db.prepare(
     `INSERT INTO audit_events (seq, at, action, actor_type, actor_id, actor_name, ticket_id, credential_id,
        reason, detail, ip, user_agent, prev_hash, hash)
-     VALUES (@seq, @at, @action, @actor_type, @actor_id, @actor_name, @ticket_id, @credential_id,
-       @reason, @detail, @ip, @user_agent, @prev_hash, @hash)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // Without sinceAt no filter at all: verify must see a row whose `at` was rewritten to any value.
   const iterateAll = db.prepare<[], AuditRow>('SELECT * FROM audit_events ORDER BY seq');
@@ -73,8 +72,9 @@ export function createAuditStore(db: Database): AuditStore {
 
   return {
     head: () => head.get(),
-    insert: (row) => {
-      insert.run(row);
+    insert: (r) => {
+      // Positional binding: measurably cheaper than named parameters on the purge and reveal paths.
+      insert.run(r.seq, r.at, r.action, r.actor_type, r.actor_id, r.actor_name, r.ticket_id, r.credential_id, r.reason, r.detail, r.ip, r.user_agent, r.prev_hash, r.hash);
     },
     query: (q) => {
       const where: string[] = [];
@@ -94,12 +94,13 @@ export function createAuditStore(db: Database): AuditStore {
       const sql = `SELECT * FROM audit_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT @limit`;
       return db.prepare<Record<string, string | number>, AuditRow>(sql).all(args);
     },
+    // INDEXED BY: once reveals pile up, the planner would otherwise walk every 'credential.revealed' row.
     revealsOf: (ids) => {
       if (ids.length === 0) return [];
       const marks = ids.map(() => '?').join(',');
       return db
         .prepare<string[], AuditRow>(
-          `SELECT * FROM audit_events WHERE credential_id IN (${marks}) AND action = 'credential.revealed' ORDER BY seq`,
+          `SELECT * FROM audit_events INDEXED BY audit_events_credential WHERE credential_id IN (${marks}) AND action = 'credential.revealed' ORDER BY seq`,
         )
         .all(...ids);
     },
@@ -108,7 +109,7 @@ export function createAuditStore(db: Database): AuditStore {
       if (ids.length === 0) return counts;
       const rows = db
         .prepare<string[], { credential_id: string; n: number }>(
-          `SELECT credential_id, COUNT(*) AS n FROM audit_events
+          `SELECT credential_id, COUNT(*) AS n FROM audit_events INDEXED BY audit_events_credential
            WHERE credential_id IN (${ids.map(() => '?').join(',')}) AND action = 'credential.revealed'
            GROUP BY credential_id`,
         )

@@ -108,6 +108,8 @@ export function toAuditEvent(row: AuditRow): AuditEvent {
 export interface Audit {
   /** Appends one event to the chain. Call inside a write transaction: the caller's commit is the audit's commit. */
   record(entry: AuditEntry): AuditRow;
+  /** Appends several events in order (a purge batch, a group of reveals); same transaction rule as record. */
+  recordMany(entries: readonly AuditEntry[]): AuditRow[];
   listEvents(filter: AuditFilter): { items: AuditEvent[]; nextCursor: string | null };
   revealsOf(credentialIds: string[]): AuditRow[];
   countReveals(credentialIds: string[]): Map<string, number>;
@@ -118,28 +120,37 @@ export interface Audit {
 export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array; clock: Clock }): Audit {
   const { auditStore: store, auditKey, clock } = deps;
 
-  const record = (entry: AuditEntry): AuditRow => {
+  /** Appends entries in order after the current head: one head read however many rows. */
+  const recordMany = (entries: readonly AuditEntry[]): AuditRow[] => {
     const head = store.head();
-    const row: Omit<AuditRow, 'hash'> = {
-      seq: (head?.seq ?? 0) + 1,
-      at: clock.now(),
-      action: entry.action,
-      actor_type: entry.actor.type,
-      actor_id: entry.actor.id,
-      actor_name: clip(entry.actor.name),
-      ticket_id: entry.ticketId ?? null,
-      credential_id: entry.credentialId ?? null,
-      reason: clip(entry.reason),
-      detail: clip(entry.detail),
-      ip: clip(entry.origin?.ip),
-      user_agent: clip(entry.origin?.userAgent),
-      prev_hash: head ? Buffer.from(head.hash) : GENESIS,
-    };
-    const canonical = canonicalJson([row.seq, row.at, row.action, row.actor_type, row.actor_id, row.actor_name, row.ticket_id, row.credential_id, row.reason, row.detail, row.ip, row.user_agent]);
-    const full: AuditRow = { ...row, hash: rowHash(auditKey, row.prev_hash, canonical) };
-    store.insert(full);
-    return full;
+    let seq = head?.seq ?? 0;
+    let prev: Buffer = head ? Buffer.from(head.hash) : GENESIS;
+    const at = clock.now();
+    return entries.map((entry) => {
+      const row: Omit<AuditRow, 'hash'> = {
+        seq: ++seq,
+        at,
+        action: entry.action,
+        actor_type: entry.actor.type,
+        actor_id: entry.actor.id,
+        actor_name: clip(entry.actor.name),
+        ticket_id: entry.ticketId ?? null,
+        credential_id: entry.credentialId ?? null,
+        reason: clip(entry.reason),
+        detail: clip(entry.detail),
+        ip: clip(entry.origin?.ip),
+        user_agent: clip(entry.origin?.userAgent),
+        prev_hash: prev,
+      };
+      const canonical = canonicalJson([row.seq, row.at, row.action, row.actor_type, row.actor_id, row.actor_name, row.ticket_id, row.credential_id, row.reason, row.detail, row.ip, row.user_agent]);
+      const full: AuditRow = { ...row, hash: rowHash(auditKey, prev, canonical) };
+      store.insert(full);
+      prev = full.hash;
+      return full;
+    });
   };
+
+  const record = (entry: AuditEntry): AuditRow => recordMany([entry])[0]!;
 
   const listEvents = (filter: AuditFilter) => {
     const limit = filter.limit ?? 50;
@@ -160,7 +171,7 @@ export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array
     for (const row of store.iterate(sinceAt)) yield toAuditEvent(row);
   }
 
-  return { record, listEvents, revealsOf: (ids) => store.revealsOf(ids), countReveals: (ids) => store.countReveals(ids), verifyChain, exportEvents };
+  return { record, recordMany, listEvents, revealsOf: (ids) => store.revealsOf(ids), countReveals: (ids) => store.countReveals(ids), verifyChain, exportEvents };
 }
 
 function decodeCursor(cursor: string): number {

@@ -23,6 +23,13 @@ export interface CredentialRecord {
   updatedAt: number;
 }
 
+/** What batch operations report about each credential they changed. */
+export interface CredentialRef {
+  id: string;
+  ticketId: string;
+  receiptId: string;
+}
+
 /** A credential with what a reveal needs in one read: its ticket's state and its secret. */
 export interface RevealRow extends CredentialRecord {
   ticketStatus: TicketStatus;
@@ -39,10 +46,18 @@ export interface CredentialStore {
   listByReceipt(receiptId: string): CredentialRecord[];
   /** Live (active/restricted) credentials of a ticket. */
   listLiveByTicket(ticketId: string): CredentialRecord[];
-  /** Live credentials whose expiresAt has passed. */
-  listDue(now: number, limit: number): CredentialRecord[];
-  /** Ended credentials whose secret has not been destroyed yet. */
-  listEndedUnpurged(limit: number): CredentialRecord[];
+  /** Ends up to `limit` live credentials whose expiresAt has passed (status expired); returns them. */
+  expireDue(now: number, limit: number): CredentialRef[];
+  /**
+   * Expires and destroys, in one statement each, up to `limit` live credentials whose expiresAt
+   * has passed: they end as `expired` and are `purged` at once (the purge job's common case).
+   */
+  expireAndPurgeDue(now: number, limit: number): CredentialRef[];
+  /**
+   * Destroys the ciphertext and wrapped key of up to `limit` ended credentials (zeroed on disk by
+   * secure_delete) and marks them purged; returns them. One statement each, not one per row.
+   */
+  purgeEnded(now: number, limit: number): Array<CredentialRef & { endedBecause: EndReason | null }>;
   setStatus(id: string, status: CredentialStatus, at: number): void;
   end(id: string, status: CredentialStatus, because: EndReason, at: number): boolean;
   setExpiresAt(id: string, expiresAt: number, at: number): void;
@@ -121,13 +136,23 @@ export function createCredentialStore(db: Database): CredentialStore {
     `SELECT * FROM credentials WHERE ticket_id = ? AND status IN ('active', 'restricted') ORDER BY submitted_at, id`,
   );
   const byReceipt = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE receipt_id = ? ORDER BY submitted_at, id');
-  const due = db.prepare<[number, number], Raw>(
-    // No ORDER BY: any due credential will do, and sorting every due row per batch made a purge quadratic.
-    `SELECT * FROM credentials WHERE status IN ('active', 'restricted') AND expires_at <= ? LIMIT ?`,
+  // Batches pick any matching rows (no ORDER BY: sorting every candidate per batch made a purge quadratic).
+  const expireDue = db.prepare<{ now: number; limit: number }, { id: string; ticket_id: string; receipt_id: string }>(
+    `UPDATE credentials SET status = 'expired', ended_because = 'expired', ended_at = @now, updated_at = @now
+     WHERE rowid IN (SELECT rowid FROM credentials WHERE status IN ('active', 'restricted') AND expires_at <= @now LIMIT @limit)
+     RETURNING id, ticket_id, receipt_id`,
   );
-  const endedUnpurged = db.prepare<[number], Raw>(
-    `SELECT * FROM credentials WHERE status IN ('expired', 'revoked', 'withdrawn') LIMIT ?`,
+  const markEndedPurged = db.prepare<{ now: number; limit: number }, { id: string; ticket_id: string; receipt_id: string; ended_because: EndReason | null }>(
+    `UPDATE credentials SET status = 'purged', purged_at = @now, updated_at = @now
+     WHERE rowid IN (SELECT rowid FROM credentials WHERE status IN ('expired', 'revoked', 'withdrawn') LIMIT @limit)
+     RETURNING id, ticket_id, receipt_id, ended_because`,
   );
+  const expireAndPurgeDue = db.prepare<{ now: number; limit: number }, { id: string; ticket_id: string; receipt_id: string }>(
+    `UPDATE credentials SET status = 'purged', ended_because = 'expired', ended_at = @now, purged_at = @now, updated_at = @now
+     WHERE rowid IN (SELECT rowid FROM credentials WHERE status IN ('active', 'restricted') AND expires_at <= @now LIMIT @limit)
+     RETURNING id, ticket_id, receipt_id`,
+  );
+  const deleteSecrets = db.prepare('DELETE FROM credential_secrets WHERE credential_id IN (SELECT value FROM json_each(?))');
   const setStatus = db.prepare('UPDATE credentials SET status = ?, updated_at = ? WHERE id = ?');
   const end = db.prepare(
     `UPDATE credentials SET status = @status, ended_because = @because, ended_at = @at, updated_at = @at
@@ -179,8 +204,17 @@ export function createCredentialStore(db: Database): CredentialStore {
     listByTicket: (ticketId) => byTicket.all(ticketId).map(fromRaw),
     listByReceipt: (receiptId) => byReceipt.all(receiptId).map(fromRaw),
     listLiveByTicket: (ticketId) => liveByTicket.all(ticketId).map(fromRaw),
-    listDue: (now, limit) => due.all(now, limit).map(fromRaw),
-    listEndedUnpurged: (limit) => endedUnpurged.all(limit).map(fromRaw),
+    expireDue: (now, limit) => expireDue.all({ now, limit }).map((r) => ({ id: r.id, ticketId: r.ticket_id, receiptId: r.receipt_id })),
+    expireAndPurgeDue: (now, limit) => {
+      const rows = expireAndPurgeDue.all({ now, limit });
+      if (rows.length) deleteSecrets.run(JSON.stringify(rows.map((r) => r.id)));
+      return rows.map((r) => ({ id: r.id, ticketId: r.ticket_id, receiptId: r.receipt_id }));
+    },
+    purgeEnded: (now, limit) => {
+      const rows = markEndedPurged.all({ now, limit });
+      if (rows.length) deleteSecrets.run(JSON.stringify(rows.map((r) => r.id)));
+      return rows.map((r) => ({ id: r.id, ticketId: r.ticket_id, receiptId: r.receipt_id, endedBecause: r.ended_because }));
+    },
     setStatus: (id, status, at) => {
       setStatus.run(status, at, id);
     },

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { encryptSecret } from '../crypto/credential-cipher.js';
@@ -12,12 +11,14 @@ import type { ReceiptRecord, ReceiptStore } from '../receipts/receipts-store.js'
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
 import type { Database } from '../storage/database.js';
 import { writeTransaction } from '../storage/database.js';
+import type { GroupCommit } from '../storage/group-commit.js';
 import type { TicketStore } from '../tickets/tickets-store.js';
 import { isUuid } from '../validation.js';
 import { KIND_SPECS } from './credential-kinds.js';
 import { credentialView, effectiveState, endCredential, isLive, type CredentialView } from './credential-lifecycle.js';
 import type { CredentialRecord, CredentialStore } from './credentials-store.js';
 import { parseSubmission, readSecretFields } from './submitted-fields.js';
+import { newId } from '../ids.js';
 
 export interface CredentialDeps {
   db: Database;
@@ -32,6 +33,7 @@ export interface CredentialDeps {
   notices: NoticeQueue;
   publicUrl: string;
   credentialMaxAgeSeconds: number;
+  groupCommit: GroupCommit;
 }
 
 export interface SubmittedCredential {
@@ -44,16 +46,20 @@ export function createCredentials(deps: CredentialDeps) {
   const { db, credentialStore, ticketStore, intakeLinkStore, receiptStore, audit, clock, keys } = deps;
 
   /** A customer's submission through an intake link: validated, encrypted, stored with a fresh receipt. */
-  function submitCredential(token: string, body: unknown, origin?: Origin): SubmittedCredential {
+  /**
+   * A customer's submission through an intake link, validated and encrypted (outside any
+   * transaction: sealed-box opening and encryption are the slow part); `store` writes it.
+   */
+  function prepareSubmission(token: string, body: unknown, origin?: Origin): { store: () => void; result: SubmittedCredential } {
     const { link, ticket } = deps.intakeLinks.findUsableLink(token);
     const submission = parseSubmission(body);
     const fields = readSecretFields(submission.kind, submission, keys.intakeKeyPairs);
 
     const now = clock.now();
-    const credentialId = randomUUID();
+    const credentialId = newId();
     const secret = encryptSecret(keys.keyring, { credentialId, ticketId: ticket.id, kind: submission.kind }, Buffer.from(JSON.stringify(fields), 'utf8'));
     const receiptToken = issueToken();
-    const receiptId = randomUUID();
+    const receiptId = newId();
     const wrappedToken = keys.keyring.wrap(Buffer.from(receiptToken.token, 'utf8'), receiptTokenContext(receiptId));
     const receipt: ReceiptRecord = {
       id: receiptId,
@@ -83,21 +89,36 @@ export function createCredentials(deps: CredentialDeps) {
     };
     const customer: Actor = { type: 'customer', id: receiptId, name: ticket.customerName ?? ticket.customerEmail };
 
-    writeTransaction(db, () => {
+    const store = () => {
       // Re-checked inside the transaction: the ticket may have closed, the link been revoked or used up.
-      deps.intakeLinks.findUsableLink(token);
-      if (!intakeLinkStore.use(link.id)) throw new Gone('intake_link_used_up', 'This link has been used as many times as allowed.');
+      if (!intakeLinkStore.useIfUsable(link.id, clock.now())) {
+        deps.intakeLinks.findUsableLink(token);
+        throw new Gone('intake_link_used_up', 'This link has been used as many times as allowed.');
+      }
       receiptStore.insert(receipt);
       credentialStore.insert(credential, secret);
       audit.record({ action: 'credential.submitted', actor: customer, origin, ticketId: ticket.id, credentialId, detail: credential.kind });
       // The engineer who asked for it is told; a link a helpdesk created has nobody to tell.
       if (link.createdBy) deps.notices.queueSubmissionNotice({ ticketId: ticket.id, credentialId, receiptId, at: now });
-    });
-    return {
-      credentialId,
-      expiresAt: new Date(credential.expiresAt).toISOString(),
-      receiptUrl: `${deps.publicUrl}/r/${receiptToken.token}`,
     };
+    return {
+      store,
+      result: { credentialId, expiresAt: new Date(credential.expiresAt).toISOString(), receiptUrl: `${deps.publicUrl}/r/${receiptToken.token}` },
+    };
+  }
+
+  /** Submits in its own transaction (the CLI, seeding, tests). */
+  function submitCredential(token: string, body: unknown, origin?: Origin): SubmittedCredential {
+    const { store, result } = prepareSubmission(token, body, origin);
+    writeTransaction(db, store);
+    return result;
+  }
+
+  /** Submits sharing a durable commit with whatever else arrives at the same time (the HTTP path). */
+  async function submitCredentialGrouped(token: string, body: unknown, origin?: Origin): Promise<SubmittedCredential> {
+    const { store, result } = prepareSubmission(token, body, origin);
+    await deps.groupCommit.run(store);
+    return result;
   }
 
   function requireCredential(id: string): CredentialRecord {
@@ -126,7 +147,7 @@ export function createCredentials(deps: CredentialDeps) {
     });
   }
 
-  return { submitCredential, getCredential, revokeCredential, requireCredential };
+  return { submitCredential, submitCredentialGrouped, getCredential, revokeCredential, requireCredential };
 }
 
 export type Credentials = ReturnType<typeof createCredentials>;

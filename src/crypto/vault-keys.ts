@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Database } from '../storage/database.js';
 import { writeTransaction } from '../storage/database.js';
@@ -7,6 +6,7 @@ import { generateBoxKeyPair, type BoxKeyPair } from './sealed-box.js';
 import { generateSigningSeed, signingKeyPair, type SigningKeyPair } from './signing-keys.js';
 import { sodium } from './sodium.js';
 import type { VaultKeyPurpose, VaultKeyRow, VaultKeyStore } from './vault-keys-store.js';
+import { newId } from '../ids.js';
 
 /** The vault's own keys, unwrapped in memory for the life of the process. */
 export interface VaultKeys {
@@ -61,7 +61,7 @@ function insertKey(
   publicKey: Uint8Array | null,
   now: number,
 ): string {
-  const id = `${purpose}_${randomUUID()}`;
+  const id = `${purpose}_${newId()}`;
   const { kekId, wrapped } = keyring.wrap(secret, wrapContext(purpose, id));
   sodium().memzero(secret);
   store.insert({ id, purpose, kekId, wrapped, publicKey, createdAt: now, retiredAt: null });

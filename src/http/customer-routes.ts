@@ -19,8 +19,8 @@ export function customerRoutes(deps: CustomerRouteDeps): Router {
   router.get('/intake/:token', (req, res) => {
     res.json(intakeLinks.describeIntakeLink(param(req, 'token')));
   });
-  router.post('/intake/:token/credentials', (req, res) => {
-    res.status(201).json(credentials.submitCredential(param(req, 'token'), req.body, originOf(req)));
+  router.post('/intake/:token/credentials', async (req, res) => {
+    res.status(201).json(await credentials.submitCredentialGrouped(param(req, 'token'), req.body, originOf(req)));
   });
 
   router.get('/receipts/:token', (req, res) => {

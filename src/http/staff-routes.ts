@@ -36,6 +36,11 @@ export function staffRoutes(deps: StaffRouteDeps): Router {
   const engineer = [authenticateStaff(deps), requireRole('engineer')];
   const auditor = [authenticateStaff(deps), requireRole('auditor')];
 
+  // First: the hot path; Express tries routes in order.
+  router.post('/credentials/:id/reveal', ...engineer, requireRecentSignIn(deps.staffSessions), async (req, res) => {
+    const revealed = await reveal.revealCredential(param(req, 'id'), req.body, staffActor(res), originOf(req));
+    res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache').json(revealed);
+  });
   router.post('/tickets', ...engineer, (req, res) => {
     res.status(201).json(tickets.createTicket(req.body, staffActor(res), originOf(req)));
   });
@@ -57,10 +62,6 @@ export function staffRoutes(deps: StaffRouteDeps): Router {
   });
   router.get('/credentials/:id', ...engineer, (req, res) => {
     res.json(credentials.getCredential(param(req, 'id')));
-  });
-  router.post('/credentials/:id/reveal', ...engineer, requireRecentSignIn(deps.staffSessions), async (req, res) => {
-    const revealed = await reveal.revealCredential(param(req, 'id'), req.body, staffActor(res), originOf(req));
-    res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache').json(revealed);
   });
   router.delete('/credentials/:id', ...engineer, (req, res) => {
     credentials.revokeCredential(param(req, 'id'), staffActor(res), originOf(req));

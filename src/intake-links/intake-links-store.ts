@@ -18,8 +18,12 @@ export interface IntakeLinkStore {
   getByTokenHash(hash: Buffer): IntakeLinkRecord | undefined;
   listByTicket(ticketId: string): IntakeLinkRecord[];
   revoke(id: string, at: number): boolean;
-  /** Counts one use, unless maxUses is already reached; false when it was. */
-  use(id: string): boolean;
+  /**
+   * Counts one use only if the link can take a submission at `now` (not revoked, not expired,
+   * not used up, its ticket open and in its support period): one statement for the submission's
+   * transaction; false tells the caller to find out why.
+   */
+  useIfUsable(id: string, now: number): boolean;
 }
 
 interface Raw {
@@ -55,7 +59,11 @@ export function createIntakeLinkStore(db: Database): IntakeLinkStore {
   const byHash = db.prepare<[Buffer], Raw>('SELECT * FROM intake_links WHERE token_hash = ?');
   const byTicket = db.prepare<[string], Raw>('SELECT * FROM intake_links WHERE ticket_id = ? ORDER BY created_at, id');
   const revoke = db.prepare('UPDATE intake_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-  const use = db.prepare('UPDATE intake_links SET uses = uses + 1 WHERE id = ? AND (max_uses IS NULL OR uses < max_uses)');
+  const useIfUsable = db.prepare(
+    `UPDATE intake_links SET uses = uses + 1
+     WHERE id = @id AND revoked_at IS NULL AND expires_at > @now AND (max_uses IS NULL OR uses < max_uses)
+       AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = intake_links.ticket_id AND t.status = 'open' AND t.support_until > @now)`,
+  );
   return {
     insert: (l) => {
       insert.run(l);
@@ -70,6 +78,6 @@ export function createIntakeLinkStore(db: Database): IntakeLinkStore {
     },
     listByTicket: (ticketId) => byTicket.all(ticketId).map(fromRaw),
     revoke: (id, at) => revoke.run(at, id).changes === 1,
-    use: (id) => use.run(id).changes === 1,
+    useIfUsable: (id, now) => useIfUsable.run({ id, now }).changes === 1,
   };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
@@ -10,6 +9,7 @@ import { writeTransaction } from '../storage/database.js';
 import type { TicketRecord, TicketStore } from '../tickets/tickets-store.js';
 import { isUuid, parseInput } from '../validation.js';
 import type { IntakeLinkRecord, IntakeLinkStore } from './intake-links-store.js';
+import { newId } from '../ids.js';
 
 export const MAX_LINK_TTL_SECONDS = 90 * 24 * 3600;
 
@@ -48,7 +48,7 @@ export function createIntakeLinks(deps: IntakeLinkDeps) {
     if (now >= ticket.supportUntil) throw new Conflict('support_period_ended', "The customer's support period has ended.");
     const { token, hash } = issueToken();
     const link: IntakeLinkRecord = {
-      id: randomUUID(),
+      id: newId(),
       ticketId: ticket.id,
       tokenHash: hash,
       createdBy: actor.type === 'staff' ? actor.id : null,

@@ -1,7 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import { endCredential, purgeCredential, type LifecycleDeps } from '../credentials/credential-lifecycle.js';
 import type { CredentialStore } from '../credentials/credentials-store.js';
 import type { Logger } from '../logger.js';
 import type { NoticeQueue } from '../notices/notice-outbox-store.js';
@@ -32,43 +31,62 @@ export interface PurgeSummary {
  * batches, then checkpoint the WAL so no destroyed byte stays on disk.
  */
 export function createPurge(deps: PurgeDeps) {
-  const { db, credentialStore, audit, clock, log } = deps;
-  const batchSize = deps.batchSize ?? 500;
-  const lifecycle: LifecycleDeps = { credentialStore, audit, notices: deps.notices };
+  const { db, credentialStore, audit, clock, log, notices } = deps;
+  const batchSize = deps.batchSize ?? 100;
 
-  /** Marks live credentials past their expiresAt as expired. Returns how many. */
-  async function expireDueCredentials(): Promise<number> {
+  /** One batch of expiry: live credentials past their expiresAt become expired. Inside a write transaction. */
+  function expireBatch(now: number): number {
+    const expired = credentialStore.expireDue(now, batchSize);
+    audit.recordMany(expired.map((c) => ({ action: 'credential.expired', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' }) as const));
+    return expired.length;
+  }
+
+  /** One batch of destruction: ended credentials lose ciphertext and data key. Inside a write transaction. */
+  function purgeBatch(now: number): number {
+    const purged = credentialStore.purgeEnded(now, batchSize);
+    audit.recordMany(purged.map((c) => ({ action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: c.endedBecause }) as const));
+    for (const c of purged) notices?.queueDestructionNotice({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at: now });
+    return purged.length;
+  }
+
+  /** Expiry and destruction of due credentials in one step: both events audited, one write of each row. */
+  function expireAndPurgeBatch(now: number): number {
+    const done = credentialStore.expireAndPurgeDue(now, batchSize);
+    audit.recordMany(
+      done.flatMap((c) => [
+        { action: 'credential.expired', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' } as const,
+        { action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' } as const,
+      ]),
+    );
+    for (const c of done) notices?.queueDestructionNotice({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at: now });
+    return done.length;
+  }
+
+  /** Runs `step` a transaction at a time until it does less than a full batch, yielding to reveals in between. */
+  async function inBatches(step: (now: number) => { done: number; full: boolean }): Promise<number> {
     let total = 0;
     for (;;) {
-      const count = writeTransaction(db, () => {
-        const now = clock.now();
-        let n = 0;
-        for (const credential of credentialStore.listDue(now, batchSize)) {
-          if (endCredential(lifecycle, credential, 'expired', now, SYSTEM_ACTOR)) n++;
-        }
-        return n;
-      });
-      total += count;
-      if (count < batchSize) return total;
+      const { done, full } = writeTransaction(db, () => step(clock.now()));
+      total += done;
+      if (!full) return total;
       await yieldToEventLoop();
     }
   }
 
-  /** Destroys the secrets of expired, revoked and withdrawn credentials. Returns how many. */
+  /** Marks live credentials past their expiresAt as expired. Returns how many. */
+  async function expireDueCredentials(): Promise<number> {
+    return inBatches((now) => {
+      const n = expireBatch(now);
+      return { done: n, full: n === batchSize };
+    });
+  }
+
+  /** Destroys the secrets of expired, revoked and withdrawn credentials, then truncates the WAL. Returns how many. */
   async function purgeExpiredCredentials(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const { seen, purged } = writeTransaction(db, () => {
-        const now = clock.now();
-        const batch = credentialStore.listEndedUnpurged(batchSize);
-        let n = 0;
-        for (const credential of batch) if (purgeCredential(lifecycle, credential, now, SYSTEM_ACTOR)) n++;
-        return { seen: batch.length, purged: n };
-      });
-      total += purged;
-      if (seen < batchSize) break;
-      await yieldToEventLoop();
-    }
+    const total = await inBatches((now) => {
+      const n = purgeBatch(now);
+      return { done: n, full: n === batchSize };
+    });
     if (total > 0) checkpointWal(db);
     return total;
   }
@@ -80,8 +98,16 @@ export function createPurge(deps: PurgeDeps) {
     running ??= (async () => {
       const started = performance.now();
       try {
-        const expired = await expireDueCredentials();
-        const purged = await purgeExpiredCredentials();
+        // Due credentials are expired and destroyed in the same step; then whatever else ended
+        // (closed tickets, revoked, withdrawn) is destroyed.
+        let expired = 0;
+        const purged = await inBatches((now) => {
+          const e = expireAndPurgeBatch(now);
+          const p = purgeBatch(now);
+          expired += e;
+          return { done: e + p, full: e === batchSize || p === batchSize };
+        });
+        if (purged > 0) checkpointWal(db);
         const summary = { expired, purged, durationMs: Math.round(performance.now() - started) };
         if (expired || purged) log.info(summary, 'purge pass');
         return summary;

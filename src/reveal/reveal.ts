@@ -10,7 +10,7 @@ import { BadRequest, NotFound, ServiceUnavailable, VaultError } from '../errors.
 import type { Logger } from '../logger.js';
 import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
+import type { GroupCommit } from '../storage/group-commit.js';
 import { isUuid, rejectPrototypeKeys } from '../validation.js';
 
 export const MAX_REASON_LENGTH = 500;
@@ -27,6 +27,7 @@ export interface RevealDeps {
   clock: Clock;
   log: Logger;
   notices: NoticeQueue;
+  groupCommit: GroupCommit;
 }
 
 export interface RevealedCredential {
@@ -40,10 +41,12 @@ type Outcome = { revealed: RevealRow } | { denied: VaultError };
 
 /**
  * One reveal: check state and ticket → write the audit row → commit (synchronous=FULL) →
- * decrypt → answer. No committed audit row, no secret (fail closed).
+ * decrypt → answer. No committed audit row, no secret (fail closed). Reveals arriving together
+ * share one durable commit (group commit, docs/decisions/011); each is still answered only
+ * after the commit that holds its own audit row.
  */
 export function createReveal(deps: RevealDeps) {
-  const { db, credentialStore, audit, keys, clock, log, notices } = deps;
+  const { credentialStore, audit, keys, clock, log, notices, groupCommit } = deps;
 
   function parseReason(body: unknown): string {
     rejectPrototypeKeys(body);
@@ -56,31 +59,31 @@ export function createReveal(deps: RevealDeps) {
     ]);
   }
 
+  /** Decides and audits one reveal; runs inside the group's write transaction. */
+  function decideAndAudit(credentialId: string | null, reason: string, actor: Actor, origin?: Origin): Outcome {
+    const row = credentialId ? credentialStore.getForReveal(credentialId) : undefined;
+    const denied = row ? revealDenial(row, row.ticketStatus, clock.now()) : new NotFound('credential_not_found', 'No credential with that id.');
+    const recorded = audit.record({
+      action: denied ? 'credential.reveal_denied' : 'credential.revealed',
+      actor,
+      origin,
+      ticketId: row?.ticketId ?? null,
+      credentialId: row?.id ?? null,
+      reason,
+      detail: denied?.code ?? null,
+    });
+    if (denied) return { denied };
+    // The customer's notice commits with the audit row or not at all.
+    notices.queueRevealNotice({ ticketId: row!.ticketId, credentialId: row!.id, receiptId: row!.receiptId, auditSeq: recorded.seq, at: recorded.at });
+    return { revealed: row! };
+  }
+
   async function revealCredential(id: string, body: unknown, actor: Actor, origin?: Origin): Promise<RevealedCredential> {
     const reason = parseReason(body);
     const credentialId = isUuid(id) ? id : null;
-
     let outcome: Outcome;
     try {
-      outcome = writeTransaction(db, (): Outcome => {
-        const row = credentialId ? credentialStore.getForReveal(credentialId) : undefined;
-        const denied = row
-          ? revealDenial(row, row.ticketStatus, clock.now())
-          : new NotFound('credential_not_found', 'No credential with that id.');
-        const recorded = audit.record({
-          action: denied ? 'credential.reveal_denied' : 'credential.revealed',
-          actor,
-          origin,
-          ticketId: row?.ticketId ?? null,
-          credentialId: row?.id ?? null,
-          reason,
-          detail: denied?.code ?? null,
-        });
-        if (denied) return { denied };
-        // The customer's notice commits with the audit row or not at all.
-        notices.queueRevealNotice({ ticketId: row!.ticketId, credentialId: row!.id, receiptId: row!.receiptId, auditSeq: recorded.seq, at: recorded.at });
-        return { revealed: row! };
-      });
+      outcome = await groupCommit.run(() => decideAndAudit(credentialId, reason, actor, origin));
     } catch (error) {
       log.error({ err: error, credentialId }, 'reveal refused: the audit row could not be committed');
       throw new ServiceUnavailable('audit_unavailable', 'The reveal could not be recorded in the audit log, so nothing was revealed. Try again shortly.');

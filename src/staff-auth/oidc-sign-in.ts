@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
@@ -13,6 +12,7 @@ import type { LoginThrottle } from './login-throttle.js';
 import { staffActorOf } from './password-sign-in.js';
 import type { StartedSession, StaffSessions } from './staff-sessions.js';
 import { STAFF_ROLES, type StaffRecord, type StaffRole, type StaffStore } from './staff-store.js';
+import { newId } from '../ids.js';
 
 // Staff sign-in through an OpenID Connect provider: authorization code flow with PKCE (S256) as a
 // public client (client id = OIDC_AUDIENCE, no secret), the ID token verified against the
@@ -304,7 +304,7 @@ export function createOidcSignIn(deps: OidcDeps) {
       }
       if (!staff) {
         if (!email) return refuse(new Forbidden('oidc_no_email', 'The sign-in provider did not say your e-mail address.'), 'oidc_no_email');
-        staff = { id: randomUUID(), email, name: name ?? email.split('@')[0]!, role, passwordHash: null, oidcSubject: subject, disabledAt: null, createdAt: now, updatedAt: now };
+        staff = { id: newId(), email, name: name ?? email.split('@')[0]!, role, passwordHash: null, oidcSubject: subject, disabledAt: null, createdAt: now, updatedAt: now };
         staffStore.insert(staff);
       } else if (link || staff.role !== role) {
         // The provider is the source of truth for the role of anyone who signs in through it.

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { hashToken, issueToken, isWellFormedToken } from '../crypto/tokens.js';
 import { Unauthorized } from '../errors.js';
 import type { SessionEndReason, SessionMethod, StaffSessionStore } from './staff-sessions-store.js';
 import type { StaffRecord, StaffStore } from './staff-store.js';
 import type { StaffPrincipal } from './staff-tokens.js';
+import { newId } from '../ids.js';
 
 /** A session ends after this long without a request… */
 export const SESSION_IDLE_MS = 30 * 60_000;
@@ -49,7 +49,7 @@ export function createStaffSessions(deps: { sessionStore: StaffSessionStore; sta
     sessionStore.deleteStale(now - KEEP_STALE_MS);
     const { token, hash } = issueToken();
     const record = {
-      id: randomUUID(),
+      id: newId(),
       tokenHash: hash,
       staffId: staff.id,
       method,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { hashPassword, type Passwords } from '../crypto/passwords.js';
@@ -8,6 +7,7 @@ import { writeTransaction } from '../storage/database.js';
 import { isUuid, parseInput } from '../validation.js';
 import type { StaffSessionStore } from './staff-sessions-store.js';
 import { STAFF_ROLES, type StaffRecord, type StaffRole, type StaffStore } from './staff-store.js';
+import { newId } from '../ids.js';
 
 export interface StaffView {
   id: string;
@@ -63,7 +63,7 @@ export function createStaff(deps: StaffDeps) {
       if (staffStore.getByEmail(data.email)) throw new Conflict('staff_exists', `A staff member with e-mail ${data.email} already exists.`);
       const now = clock.now();
       const record: StaffRecord = {
-        id: randomUUID(),
+        id: newId(),
         email: data.email,
         name: data.name ?? data.email.split('@')[0]!,
         role: data.role,

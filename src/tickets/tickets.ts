@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
@@ -11,6 +10,7 @@ import type { Database } from '../storage/database.js';
 import { writeTransaction } from '../storage/database.js';
 import { isoDateTime, isUuid, pageLimit, parseInput } from '../validation.js';
 import type { TicketRecord, TicketStatus, TicketStore } from './tickets-store.js';
+import { newId } from '../ids.js';
 
 export interface TicketView {
   id: string;
@@ -87,7 +87,7 @@ export function createTickets(deps: TicketDeps) {
     const data = parseInput(newTicketSchema, input);
     const now = clock.now();
     const ticket: TicketRecord = {
-      id: randomUUID(),
+      id: newId(),
       externalRef: data.externalRef,
       subject: data.subject,
       customerEmail: data.customerEmail,

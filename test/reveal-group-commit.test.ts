@@ -1,0 +1,91 @@
+import {
+  auditEvents,
+  createTestVault,
+  FTP_FIELDS,
+  openTicketWithLink,
+  submitCredential,
+  type TestVault,
+} from './helpers/test-vault.js';
+
+// Concurrent reveals share one durable commit; each must still be audited before its secret
+// leaves, and a reveal whose audit row cannot be written must not take the others down with it.
+describe('POST /credentials/:id/reveal › when many reveals arrive together', () => {
+  let tv: TestVault;
+  let ids: string[];
+  beforeEach(async () => {
+    tv = await createTestVault();
+    const { linkToken } = await openTicketWithLink(tv);
+    ids = [];
+    for (let i = 0; i < 12; i++) ids.push((await submitCredential(tv, linkToken)).credentialId);
+  });
+  afterEach(() => tv.close());
+
+  const revealAll = (reason: string) =>
+    Promise.all(ids.map((id) => tv.vault.reveal.revealCredential(id, { reason }, { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' }).then(
+      (r) => ({ ok: true as const, fields: r.fields }),
+      (e: { status?: number; code?: string }) => ({ ok: false as const, status: e.status, code: e.code }),
+    )));
+
+  it('answers each with its exact fields and writes one audit row per reveal, in a chain that verifies', async () => {
+    const results = await revealAll('group');
+    expect(results).toEqual(ids.map(() => ({ ok: true, fields: { ...FTP_FIELDS, protocol: 'sftp' } })));
+    for (const id of ids) expect(auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(1);
+    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+  });
+
+  it('refuses only the reveal whose audit row cannot be written, and answers the rest', async () => {
+    const doomed = ids[5]!;
+    tv.vault.db.exec(
+      `CREATE TRIGGER refuse_one BEFORE INSERT ON audit_events
+       WHEN NEW.credential_id = '${doomed}' AND NEW.action = 'credential.revealed'
+       BEGIN SELECT RAISE(ABORT, 'audit storage failed'); END`,
+    );
+    const results = await revealAll('one fails');
+    results.forEach((r, i) => {
+      if (ids[i] === doomed) expect(r).toEqual({ ok: false, status: 503, code: 'audit_unavailable' });
+      else expect(r).toEqual({ ok: true, fields: { ...FTP_FIELDS, protocol: 'sftp' } });
+    });
+    expect(auditEvents(tv, { credentialId: doomed, action: 'credential.revealed' })).toHaveLength(0);
+    for (const id of ids.filter((x) => x !== doomed)) expect(auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(1);
+    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+  });
+
+  it('gives no secret to anyone when no audit row can be written at all', async () => {
+    tv.vault.db.exec(`CREATE TRIGGER refuse_all BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const results = await revealAll('all fail');
+    expect(results).toEqual(ids.map(() => ({ ok: false, status: 503, code: 'audit_unavailable' })));
+  });
+
+  it('keeps the denials of a mixed group: restricted and revoked answer their codes, the rest reveal', async () => {
+    tv.vault.credentials.revokeCredential(ids[0]!, { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' });
+    const results = await revealAll('mixed');
+    expect(results[0]).toEqual({ ok: false, status: 410, code: 'credential_revoked' });
+    expect(results.slice(1).every((r) => r.ok)).toBe(true);
+    expect(auditEvents(tv, { credentialId: ids[0]!, action: 'credential.reveal_denied' })).toHaveLength(1);
+  });
+});
+
+describe('POST /intake/:token/credentials › when submissions arrive together', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  it('stores exactly maxUses of them and answers the rest 410 intake_link_used_up', async () => {
+    const { linkToken, ticketId } = await openTicketWithLink(tv, {}, { maxUses: 3 });
+    const results = await Promise.all(
+      Array.from({ length: 7 }, () =>
+        tv.vault.credentials.submitCredentialGrouped(linkToken, { kind: 'teamviewer', fields: { partnerId: '123456789', password: 'tv-pass' } }).then(
+          () => 201,
+          (e: { status: number; code: string }) => `${e.status} ${e.code}`,
+        ),
+      ),
+    );
+    expect(results.filter((r) => r === 201)).toHaveLength(3);
+    expect(results.filter((r) => r === '410 intake_link_used_up')).toHaveLength(4);
+    expect(tv.vault.stores.credentialStore.listByTicket(ticketId)).toHaveLength(3);
+    expect(auditEvents(tv, { ticketId, action: 'credential.submitted' })).toHaveLength(3);
+    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+  });
+});
