@@ -9,6 +9,7 @@ import { createCredentialStore } from './credentials/credentials-store.js';
 import { Keyring, KeyringError } from './crypto/keyring.js';
 import { loadMasterKeys } from './crypto/master-key.js';
 import { createPasswords } from './crypto/passwords.js';
+import { createSealedBoxOpener, defaultSealedBoxThreads } from './crypto/sealed-box-opener.js';
 import { initSodium } from './crypto/sodium.js';
 import { loadVaultKeys, type VaultKeys } from './crypto/vault-keys.js';
 import { createVaultKeyStore } from './crypto/vault-keys-store.js';
@@ -45,6 +46,8 @@ export interface ComposeOptions {
   clock?: Clock;
   /** Called with the loud warning when a development master key is generated. */
   warn?: (message: string) => void;
+  /** Threads that open sealed intake boxes; in production by default up to two on machines with cores to spare, none (in-thread) otherwise. */
+  sealedBoxThreads?: number;
   /** How often `startServer` looks for due notices (tests shorten it). */
   noticeIntervalMs?: number;
   /** Least time between two fetches of the OIDC provider's key set for an unknown key id (tests shorten it). */
@@ -97,6 +100,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const audit = createAudit({ auditStore, auditKey: keys.auditKey, clock });
   // Reveals and submissions arriving together share one durable commit.
   const groupCommit = createGroupCommit(db);
+  const sealedBoxes = createSealedBoxOpener(keys.intakeKeyPairs, options.sealedBoxThreads ?? (config.isProduction ? defaultSealedBoxThreads() : 0));
   const tickets = createTickets({
     db,
     ticketStore,
@@ -132,6 +136,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     publicUrl: config.publicUrl,
     credentialMaxAgeSeconds: config.credentialMaxAgeSeconds,
     groupCommit,
+    sealedBoxes,
   });
   const receipts = createReceipts({
     db,
@@ -216,6 +221,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     notices,
     close: () => {
       void passwords.close();
+      void sealedBoxes.close();
       mailTransport.close();
       db.close();
     },

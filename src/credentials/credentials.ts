@@ -1,10 +1,12 @@
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { encryptSecret } from '../crypto/credential-cipher.js';
+import { SealedBoxInvalid } from '../crypto/sealed-box.js';
+import type { SealedBoxOpener } from '../crypto/sealed-box-opener.js';
 import type { VaultKeys } from '../crypto/vault-keys.js';
 import { issueToken } from '../crypto/tokens.js';
 import { Gone, NotFound } from '../errors.js';
-import type { IntakeLinks } from '../intake-links/intake-links.js';
+import type { IntakeLinks, UsableLink } from '../intake-links/intake-links.js';
 import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
 import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { ReceiptRecord, ReceiptStore } from '../receipts/receipts-store.js';
@@ -17,7 +19,7 @@ import { isUuid } from '../validation.js';
 import { KIND_SPECS } from './credential-kinds.js';
 import { credentialView, effectiveState, endCredential, isLive, type CredentialView } from './credential-lifecycle.js';
 import type { CredentialRecord, CredentialStore } from './credentials-store.js';
-import { parseSubmission, readSecretFields } from './submitted-fields.js';
+import { openWith, parseSubmission, readSecretFields, sealedInvalid, type Submission } from './submitted-fields.js';
 import { newId } from '../ids.js';
 
 export interface CredentialDeps {
@@ -34,6 +36,8 @@ export interface CredentialDeps {
   publicUrl: string;
   credentialMaxAgeSeconds: number;
   groupCommit: GroupCommit;
+  /** Opens sealed submissions, on worker threads in production. */
+  sealedBoxes: SealedBoxOpener;
 }
 
 export interface SubmittedCredential {
@@ -50,10 +54,14 @@ export function createCredentials(deps: CredentialDeps) {
    * A customer's submission through an intake link, validated and encrypted (outside any
    * transaction: sealed-box opening and encryption are the slow part); `store` writes it.
    */
-  function prepareSubmission(token: string, body: unknown, origin?: Origin): { store: () => void; result: SubmittedCredential } {
-    const { link, ticket } = deps.intakeLinks.findUsableLink(token);
-    const submission = parseSubmission(body);
-    const fields = readSecretFields(submission.kind, submission, keys.intakeKeyPairs);
+  function prepareSubmission(
+    token: string,
+    { link, ticket }: UsableLink,
+    submission: Submission,
+    open: (sealed: string) => Uint8Array,
+    origin?: Origin,
+  ): { store: () => void; result: SubmittedCredential } {
+    const fields = readSecretFields(submission.kind, submission, open);
 
     const now = clock.now();
     const credentialId = newId();
@@ -109,14 +117,26 @@ export function createCredentials(deps: CredentialDeps) {
 
   /** Submits in its own transaction (the CLI, seeding, tests). */
   function submitCredential(token: string, body: unknown, origin?: Origin): SubmittedCredential {
-    const { store, result } = prepareSubmission(token, body, origin);
+    const usable = deps.intakeLinks.findUsableLink(token);
+    const { store, result } = prepareSubmission(token, usable, parseSubmission(body), openWith(keys.intakeKeyPairs), origin);
     writeTransaction(db, store);
     return result;
   }
 
   /** Submits sharing a durable commit with whatever else arrives at the same time (the HTTP path). */
   async function submitCredentialGrouped(token: string, body: unknown, origin?: Origin): Promise<SubmittedCredential> {
-    const { store, result } = prepareSubmission(token, body, origin);
+    const usable = deps.intakeLinks.findUsableLink(token);
+    const submission = parseSubmission(body);
+    let opened: Uint8Array | undefined;
+    if (submission.sealed !== undefined) {
+      try {
+        opened = await deps.sealedBoxes.open(submission.sealed);
+      } catch (error) {
+        if (error instanceof SealedBoxInvalid) throw sealedInvalid();
+        throw error;
+      }
+    }
+    const { store, result } = prepareSubmission(token, usable, submission, () => opened!, origin);
     await deps.groupCommit.run(store);
     return result;
   }

@@ -45,30 +45,39 @@ function requireOnePayload(data: { fields?: unknown; sealed?: unknown }) {
   }
 }
 
+/** The problem a box that does not open becomes. */
+export function sealedInvalid(): BadRequest {
+  return new BadRequest('sealed_invalid', "sealed does not open with this vault's intake key; reload the page and try again");
+}
+
+/** Opens a sealed box on this thread with the vault's intake key pairs. */
+export const openWith = (keyPairs: BoxKeyPair[]) => (sealed: string) => openSealedBox(sealed, keyPairs);
+
 /**
  * The secret fields of a submission, validated for its kind: either given in clear (scripted
- * clients) or sealed in the browser to the intake public key and opened here.
+ * clients) or sealed in the browser to the intake public key and opened by `open` (on this
+ * thread, or already opened on a worker thread).
  */
 export function readSecretFields(
   kind: CredentialKind,
   payload: { fields?: Record<string, unknown>; sealed?: string },
-  intakeKeyPairs: BoxKeyPair[],
+  open: (sealed: string) => Uint8Array,
 ): SecretFields {
   let fields: unknown = payload.fields;
   if (payload.sealed !== undefined) {
     let opened: Uint8Array;
     try {
-      opened = openSealedBox(payload.sealed, intakeKeyPairs);
+      opened = open(payload.sealed);
     } catch (error) {
-      if (error instanceof SealedBoxInvalid) {
-        throw new BadRequest('sealed_invalid', 'sealed does not open with this vault\'s intake key; reload the page and try again');
-      }
+      if (error instanceof SealedBoxInvalid) throw sealedInvalid();
       throw error;
     }
     try {
-      fields = JSON.parse(Buffer.from(opened).toString('utf8'));
+      fields = JSON.parse(Buffer.from(opened.buffer, opened.byteOffset, opened.byteLength).toString('utf8'));
     } catch {
       throw new BadRequest('sealed_invalid', 'sealed does not hold a JSON object of fields');
+    } finally {
+      opened.fill(0);
     }
     rejectPrototypeKeys(fields, 'fields');
   }

@@ -12,7 +12,7 @@ import {
   type LifecycleDeps,
 } from '../credentials/credential-lifecycle.js';
 import type { CredentialRecord, CredentialStore } from '../credentials/credentials-store.js';
-import { parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
+import { openWith, parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
 import { encryptSecret } from '../crypto/credential-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
 import type { VaultKeys } from '../crypto/vault-keys.js';
@@ -126,7 +126,7 @@ export function createReceipts(deps: ReceiptDeps) {
     const state = effectiveState(found, held.ticket.status, clock.now());
     if (!isLive(state.status)) throw endedError(state.endedBecause);
     const payload = parseRectification(body);
-    const fields = readSecretFields(found.kind, payload, keys.intakeKeyPairs);
+    const fields = readSecretFields(found.kind, payload, openWith(keys.intakeKeyPairs));
     const secret = encryptSecret(keys.keyring, { credentialId: found.id, ticketId: found.ticketId, kind: found.kind }, Buffer.from(JSON.stringify(fields), 'utf8'));
     writeTransaction(db, () => {
       const credential = credentialStore.get(found.id)!;

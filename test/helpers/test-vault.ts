@@ -46,7 +46,7 @@ export function makeTempDir(prefix = 'tv-test-'): string {
 }
 
 /** A real vault on a real SQLite file in a temp folder, real libsodium, a fixed clock, captured logs. */
-export async function createTestVault(env: Env = {}, options: { clock?: TestClock } = {}): Promise<TestVault> {
+export async function createTestVault(env: Env = {}, options: { clock?: TestClock; sealedBoxThreads?: number } = {}): Promise<TestVault> {
   const dir = makeTempDir();
   const clock = options.clock ?? new TestClock();
   const logs: string[] = [];
@@ -65,7 +65,7 @@ export async function createTestVault(env: Env = {}, options: { clock?: TestCloc
     VENDOR_NAME: 'Acme Software',
     ...env,
   });
-  const vault = await composeVault(config, { clock, log: createLogger('info', sink), warn: () => {} });
+  const vault = await composeVault(config, { clock, log: createLogger('info', sink), warn: () => {}, sealedBoxThreads: options.sealedBoxThreads });
   const app = buildApp(vault);
   const tokens = {} as Record<StaffRole, string>;
   const staffIds = {} as Record<StaffRole, string>;
