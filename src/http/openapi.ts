@@ -194,6 +194,33 @@ export const openApiDocument = {
         responses: { '200': ok('the result', { type: 'object', properties: { ok: { type: 'boolean' }, count: { type: 'integer' }, headSeq: { type: 'integer' }, headHash: { type: 'string' }, firstBadSeq: { type: 'integer' }, problem: { type: 'string' } } }), ...errors(400, 401, 403) },
       },
     },
+    '/hooks/helpdesk': {
+      post: {
+        summary: 'Helpdesk events (ticket.created/updated/closed/reopened), signed: X-Ticketvault-Timestamp + X-Ticketvault-Signature v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>">, or a bearer entry in X-Ticketvault-Token',
+        parameters: [
+          { name: 'X-Ticketvault-Timestamp', in: 'header', required: false, schema: { type: 'string' }, description: 'unix seconds; within 300 s of the server clock' },
+          { name: 'X-Ticketvault-Signature', in: 'header', required: false, schema: { type: 'string' }, description: 'v1=<hex>[,v1=<hex>]' },
+        ],
+        requestBody: body({
+          type: 'object',
+          required: ['id', 'event', 'ticket'],
+          properties: {
+            id: { type: 'string' },
+            event: { enum: ['ticket.created', 'ticket.updated', 'ticket.closed', 'ticket.reopened'] },
+            ticket: { type: 'object', required: ['externalRef'] },
+            createIntakeLink: { type: 'boolean' },
+          },
+        }),
+        responses: { '202': ok('accepted (also for a repeated event id or an unknown ticket on close)'), ...errors(400, 401, 413, 415) },
+      },
+    },
+    '/hooks/zendesk': {
+      post: {
+        summary: "Zendesk webhook, signed with Zendesk's X-Zendesk-Webhook-Signature (base64 HMAC-SHA256 of timestamp + body) and X-Zendesk-Webhook-Signature-Timestamp",
+        requestBody: body({ type: 'object' }),
+        responses: { '202': ok('accepted'), ...errors(400, 401, 413, 415) },
+      },
+    },
     '/auth/login': {
       post: {
         summary: 'Console sign-in with e-mail and password; sets the HttpOnly, SameSite=Strict session cookie',
