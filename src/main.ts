@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { buildApp } from './app.js';
 import { createAudit } from './audit/audit.js';
 import { createAuditStore } from './audit/audit-store.js';
+import { createChainVerifier } from './audit/audit-verify.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, type Config } from './config.js';
 import { createCredentials } from './credentials/credentials.js';
@@ -98,6 +99,13 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const metrics = createMetrics();
 
   const audit = createAudit({ auditStore, auditKey: keys.auditKey, clock });
+  const chainVerifier = createChainVerifier({
+    databasePath: config.databasePath,
+    auditKey: keys.auditKey,
+    maxSeq: () => auditStore.maxSeq(),
+    verifyInThread: (head) => audit.verifyChain({ head }),
+    now: () => clock.now(),
+  });
   // Reveals and submissions arriving together share one durable commit.
   const groupCommit = createGroupCommit(db);
   const sealedBoxes = createSealedBoxOpener(keys.intakeKeyPairs, options.sealedBoxThreads ?? (config.isProduction ? defaultSealedBoxThreads() : 0));
@@ -204,6 +212,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
       webhookEventStore,
     },
     audit,
+    chainVerifier,
     tickets,
     intakeLinks,
     credentials,

@@ -61,3 +61,41 @@ function runWorker(workerData: WorkerInput): Promise<RangeCheck> {
     });
   });
 }
+
+export interface ChainVerifier {
+  /** Verifies the whole chain without holding the event loop; requests arriving while a check runs share it. */
+  verify(head?: string): Promise<VerifyResult & { checkedAt: string }>;
+}
+
+/**
+ * The chain check behind the console's audit page and GET /audit/verify. It must not freeze the
+ * server: a million rows take seconds, so the walk runs on worker threads (one below 200k rows).
+ * Where the compiled worker is not available (tests running the TypeScript sources) it walks in
+ * this thread.
+ */
+export function createChainVerifier(deps: {
+  databasePath: string;
+  auditKey: Uint8Array;
+  maxSeq: () => number;
+  verifyInThread: (head?: string) => VerifyResult;
+  now: () => number;
+}): ChainVerifier {
+  let running: Promise<VerifyResult & { checkedAt: string }> | null = null;
+
+  const run = async (head?: string) => {
+    const at = deps.now();
+    const maxSeq = deps.maxSeq();
+    const result = canVerifyInParallel()
+      ? await verifyChainInParallel({ databasePath: deps.databasePath, auditKey: deps.auditKey, maxSeq, workers: defaultVerifyWorkers(maxSeq), head })
+      : deps.verifyInThread(head);
+    return { ...result, checkedAt: new Date(at).toISOString() };
+  };
+
+  return {
+    verify(head) {
+      if (head !== undefined) return run(head);
+      running ??= run().finally(() => (running = null));
+      return running;
+    },
+  };
+}

@@ -1,12 +1,14 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Audit, AuditFilter } from '../audit/audit.js';
+import type { ChainVerifier } from '../audit/audit-verify.js';
 import { parseInput } from '../validation.js';
 import { authenticateStaff, requireRole, type StaffAuthDeps } from './staff-auth.js';
 import { auditQuerySchema } from './staff-routes.js';
 
 export interface AuditRouteDeps extends StaffAuthDeps {
   audit: Audit;
+  chainVerifier: ChainVerifier;
   clock: { now(): number };
 }
 
@@ -55,9 +57,9 @@ export function auditRoutes(deps: AuditRouteDeps): Router {
     res.end();
   });
 
-  router.get('/audit/verify', ...auditor, (req, res) => {
+  router.get('/audit/verify', ...auditor, async (req, res) => {
     const { head } = parseInput(verifyQuerySchema, req.query, 'query');
-    res.json({ ...audit.verifyChain({ head }), checkedAt: new Date(clock.now()).toISOString() });
+    res.json(await deps.chainVerifier.verify(head));
   });
 
   return router;
