@@ -27,3 +27,20 @@ const print = (title, map, n) => {
 };
 print('by package', pkgTotals, 15);
 print('by function (self time)', fnTotals, top);
+
+// Inclusive time of the vault's own functions (each counted once per stack, however deep it recurs).
+const parent = new Map();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map();
+for (const [id, us] of self) {
+  const seen = new Set();
+  for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+    const { functionName, url, lineNumber } = byId.get(cur).callFrame;
+    if (!url.includes('/dist/')) continue;
+    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*\/dist\//, 'dist/')}:${lineNumber + 1}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+  }
+}
+print('vault functions (inclusive time)', inclusive, top);
