@@ -105,6 +105,10 @@ describe('console pages', () => {
       const res = await tv.http.get('/console/tickets/00000000-0000-4000-8000-000000000000').set('Cookie', cookie).expect(404);
       expect(res.text).toContain('Nothing here');
       await tv.http.get('/console/no-such-page').set('Cookie', cookie).expect(404);
+      // A path that cannot be percent-decoded names nothing: 404, not a logged 500.
+      const mangled = await tv.http.get('/console/tickets/%E0%A4%A').set('Cookie', cookie).expect(404);
+      expect(mangled.text).toContain('Nothing here');
+      expect(tv.logs.join('\n')).not.toContain('console page failed');
     });
 
     it('keeps pages to their roles with a friendly 403: auditors see no tickets, engineers no audit log, only admins the staff', async () => {

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import zlib from 'node:zlib';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import type { Test } from 'supertest';
 import { sealForPublicKey } from '../src/crypto/sealed-box.js';
@@ -136,6 +137,62 @@ describe('HTTP hygiene', () => {
       const raw = submissionOf(MiB);
       expect(Buffer.byteLength(raw)).toBe(MiB);
       expectProblem(await postRaw(tv, `/intake/${a.linkToken}/credentials`, raw), 400, 'validation_failed');
+      expect(snapshotVault(tv)).toEqual(before);
+    });
+  });
+
+  describe('a compressed body', () => {
+    const submission = JSON.stringify({ kind: 'other', fields: { notes: 'sent gzipped' } });
+    // serialize() keeps superagent from JSON-encoding the Buffer: the bytes go out as they are.
+    const postEncoded = (path: string, encoding: string, body: Buffer) =>
+      tv.http
+        .post(`${API}${path}`)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .serialize((bytes: Buffer) => bytes as unknown as string)
+        .send(body as unknown as object);
+
+    it('is read when it decodes (gzip, deflate, br)', async () => {
+      const a = await openTicketWithLink(tv, {}, { maxUses: 3 });
+      for (const [encoding, body] of [
+        ['gzip', zlib.gzipSync(submission)],
+        ['deflate', zlib.deflateSync(submission)],
+        ['br', zlib.brotliCompressSync(submission)],
+      ] as const) {
+        const res = await postEncoded(`/intake/${a.linkToken}/credentials`, encoding, body);
+        expect([encoding, res.status]).toEqual([encoding, 201]);
+      }
+    });
+
+    const undecodable: Array<[string, string, Buffer]> = [
+      ['gzip that is not gzip', 'gzip', Buffer.from(submission)],
+      ['gzip cut short', 'gzip', zlib.gzipSync(submission).subarray(0, 12)],
+      ['deflate that is not deflate', 'deflate', Buffer.from('garbage')],
+      ['br that is not br', 'br', Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff])],
+    ];
+
+    it.each(undecodable)('responds 400 malformed_body to %s on every JSON endpoint and webhook, and changes nothing', async (_name, encoding, body) => {
+      const a = await arrange(tv);
+      const before = snapshotVault(tv);
+      const paths = ['/tickets', `/intake/${a.linkToken}/credentials`, `/credentials/${a.credentialId}/reveal`, '/auth/login', '/hooks/helpdesk', '/hooks/zendesk'];
+      for (const path of paths) {
+        const res = await postEncoded(path, encoding, body).set(tv.auth());
+        expect([path, res.status]).toEqual([path, 400]);
+        expectProblem(res, 400, 'malformed_body');
+      }
+      expect(snapshotVault(tv)).toEqual(before);
+      expect(tv.logs.join('\n')).not.toContain('unhandled error');
+      await expectLinkUnused(tv, a.linkToken);
+    });
+
+    it('responds 413 payload_too_large when it inflates past 1 MiB, and changes nothing', async () => {
+      const a = await arrange(tv);
+      const before = snapshotVault(tv);
+      const bomb = zlib.gzipSync(JSON.stringify({ kind: 'other', fields: { notes: 'x'.repeat(3 * MiB) } }));
+      expect(bomb.length).toBeLessThan(64 * KiB);
+      for (const path of [`/intake/${a.linkToken}/credentials`, '/hooks/helpdesk']) {
+        expectProblem(await postEncoded(path, 'gzip', bomb), 413, 'payload_too_large');
+      }
       expect(snapshotVault(tv)).toEqual(before);
     });
   });

@@ -134,7 +134,8 @@ describe('customer pages', () => {
     });
 
     it('answers an unknown or malformed token with the friendly 404 page', async () => {
-      for (const path of ['/s/' + 'A'.repeat(43), '/s/not-a-token', '/s/', '/s/a/b']) {
+      // The last two cannot be percent-decoded: a link mangled by a mail client still gets the page.
+      for (const path of ['/s/' + 'A'.repeat(43), '/s/not-a-token', '/s/', '/s/a/b', '/s/%E0%A4%A', '/s/%']) {
         const res = await tv.http.get(path).expect(404);
         expectPageHeaders(res);
         expect(res.text).toContain('This link does not work');
@@ -236,6 +237,9 @@ describe('customer pages', () => {
       expectPageHeaders(res);
       expect(res.text).toContain('This receipt link does not work');
       await tv.http.get('/r/').expect(404);
+      const mangled = await tv.http.get('/r/%E0%A4%A').expect(404);
+      expectPageHeaders(mangled);
+      expect(mangled.text).toContain('This receipt link does not work');
     });
   });
 

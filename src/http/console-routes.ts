@@ -25,7 +25,7 @@ import {
 } from '../web/console/console-pages.js';
 import { consoleStringsFor } from '../web/console/console-strings.js';
 import { param } from './params.js';
-import { routeOf } from './problems.js';
+import { clientProblemOf, routeOf } from './problems.js';
 import { originOf } from './request-origin.js';
 import { clearSessionCookie, cookieOf, sessionCookieOf, setSessionCookie, type StaffAuthDeps } from './staff-auth.js';
 import { auditQuerySchema } from './staff-routes.js';
@@ -240,7 +240,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
   // anything else is logged and gets the friendly 500, never a stack or a JSON body.
   const problemPage: ErrorRequestHandler = (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    const status = err instanceof VaultError ? err.status : 500;
+    const status = clientProblemOf(err)?.status ?? 500;
     if (status >= 500) deps.log.error({ err, method: req.method, route: routeOf(req) }, 'console page failed');
     sendPage(res, status, renderConsoleProblemPage(res.locals.session ? viewerOf(res) : null, vendorName, status));
   };

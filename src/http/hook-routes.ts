@@ -1,9 +1,8 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
-import { VaultError } from '../errors.js';
 import type { Delivery, Webhooks, WebhookOutcome } from '../hooks/webhooks.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { JSON_LIMIT } from './json-body.js';
+import { JSON_LIMIT, requireJsonType } from './json-body.js';
 import { originOf } from './request-origin.js';
 
 export interface HookRouteDeps {
@@ -20,19 +19,12 @@ const AUTH_HEADERS = [
   'x-zendesk-webhook-signature-timestamp',
 ] as const;
 
-const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-
 /**
  * The body stays raw bytes: signatures are checked over exactly what was sent, before any
  * JSON is parsed. Mounted ahead of the API's JSON parser.
  */
 const rawJsonBody: RequestHandler[] = [
-  (req, _res, next) => {
-    if (hasBody(req) && !req.is('application/json')) {
-      throw new VaultError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as application/json.');
-    }
-    next();
-  },
+  requireJsonType,
   express.raw({ type: 'application/json', limit: JSON_LIMIT }),
 ];
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type ErrorRequestHandler, type Response } from 'express';
-import { VaultError } from '../errors.js';
+import { clientProblemOf } from './problems.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Logger } from '../logger.js';
 import type { Receipts } from '../receipts/receipts.js';
@@ -33,11 +33,12 @@ export function pageRoutes(deps: PageRouteDeps): Router {
   const router = Router();
 
   const problemPage = (kind: ProblemPageKind): ErrorRequestHandler => (err, _req, res, next) => {
-    if (!(err instanceof VaultError)) {
+    const problem = clientProblemOf(err);
+    if (!problem) {
       next(err);
       return;
     }
-    sendPage(res, err.status, renderProblemPage(kind, err.status, err.code, config.vendorName));
+    sendPage(res, problem.status, renderProblemPage(kind, problem.status, problem.code, config.vendorName));
   };
 
   // Full paths, not sub-routers, so the request log names the route template ("/s/:token").

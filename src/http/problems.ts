@@ -39,27 +39,42 @@ const BODY_ERRORS: Record<string, { status: number; code: string; title: string;
   'request.size.invalid': { status: 400, code: 'request_aborted', title: 'Bad request', detail: 'The body does not match its Content-Length.' },
 };
 
+/**
+ * What the client did wrong, as a problem; undefined when the fault is ours (a 500). The API's
+ * handler and both page handlers ask this one function, so a refusal reads the same everywhere.
+ */
+export function clientProblemOf(err: unknown): ProblemInput | undefined {
+  if (err instanceof VaultError) return { title: err.title, status: err.status, detail: err.message, code: err.code, ...err.extra };
+  const status = (err as { status?: unknown } | null)?.status;
+  // The router cannot percent-decode a path segment: it names nothing here (often a mangled link
+  // token), so it is a plain 404, and the URIError (which quotes the segment) is not logged.
+  if (err instanceof URIError && status === 400) return { title: 'Not found', status: 404, detail: 'Nothing here.', code: 'not_found' };
+  const type = (err as { type?: unknown } | null)?.type;
+  const bodyError = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
+  if (bodyError) return bodyError;
+  // body-parser's other refusals (a Content-Encoding that does not inflate) carry no `type`.
+  if (status === 400 && (err as { expose?: unknown }).expose === true) return UNREADABLE_BODY;
+  return undefined;
+}
+
+const UNREADABLE_BODY = {
+  status: 400,
+  code: 'malformed_body',
+  title: 'Bad request',
+  detail: 'The body could not be read: its Content-Encoding does not decode. Send it uncompressed, or as valid gzip, deflate or br.',
+};
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    if (err instanceof VaultError) {
+    const problem = clientProblemOf(err);
+    if (problem) {
       if (err instanceof TooManyRequests) res.set('Retry-After', String(err.retryAfterSeconds));
-      if (err.status === 401) res.set('WWW-Authenticate', 'Bearer realm="ticketvault"');
-      sendProblem(res, { title: err.title, status: err.status, detail: err.message, code: err.code, ...err.extra });
-      return;
-    }
-    // The router cannot percent-decode a path segment: it names nothing here (often a mangled link
-    // token), so it is a plain 404, and the URIError (which quotes the segment) is not logged.
-    if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
-      sendProblem(res, { title: 'Not found', status: 404, detail: 'Nothing here.', code: 'not_found' });
-      return;
-    }
-    const bodyError = typeof err?.type === 'string' ? BODY_ERRORS[err.type] : undefined;
-    if (bodyError) {
-      sendProblem(res, bodyError);
+      if (problem.status === 401) res.set('WWW-Authenticate', 'Bearer realm="ticketvault"');
+      sendProblem(res, problem);
       return;
     }
     // Never echo internals: the log gets the error (without request bodies), the client an id-free 500.
