@@ -45,10 +45,24 @@ export function makeTempDir(prefix = 'tv-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+const ROLES = ['engineer', 'admin', 'auditor'] as const;
+
 /** A real vault on a real SQLite file in a temp folder, real libsodium, a fixed clock, captured logs. */
 export async function createTestVault(env: Env = {}, options: { clock?: TestClock; sealedBoxThreads?: number } = {}): Promise<TestVault> {
   const dir = makeTempDir();
-  const clock = options.clock ?? new TestClock();
+  return startTestVault(dir, options.clock ?? new TestClock(), env, options.sealedBoxThreads, (vault, role) =>
+    vault.staff.addStaff({ email: `${role}@vendor.test`, role, name: `${role[0]!.toUpperCase()}${role.slice(1)} Person` }),
+  );
+}
+
+/** Composes a vault on `dir`'s database with `env` over the test defaults, and a token per role. */
+async function startTestVault(
+  dir: string,
+  clock: TestClock,
+  env: Env,
+  sealedBoxThreads: number | undefined,
+  staffFor: (vault: Vault, role: StaffRole) => { id: string; email: string },
+): Promise<TestVault> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -65,14 +79,14 @@ export async function createTestVault(env: Env = {}, options: { clock?: TestCloc
     VENDOR_NAME: 'Acme Software',
     ...env,
   });
-  const vault = await composeVault(config, { clock, log: createLogger('info', sink), warn: () => {}, sealedBoxThreads: options.sealedBoxThreads });
+  const vault = await composeVault(config, { clock, log: createLogger('info', sink), warn: () => {}, sealedBoxThreads });
   const app = buildApp(vault);
   const tokens = {} as Record<StaffRole, string>;
   const staffIds = {} as Record<StaffRole, string>;
-  for (const role of ['engineer', 'admin', 'auditor'] as const) {
-    const added = vault.staff.addStaff({ email: `${role}@vendor.test`, role, name: `${role[0]!.toUpperCase()}${role.slice(1)} Person` });
-    staffIds[role] = added.id;
-    tokens[role] = (await vault.staffTokens.issueStaffToken(vault.staff.findStaffByEmail(added.email), 8 * 3600)).token;
+  for (const role of ROLES) {
+    const member = staffFor(vault, role);
+    staffIds[role] = member.id;
+    tokens[role] = (await vault.staffTokens.issueStaffToken(vault.staff.findStaffByEmail(member.email), 8 * 3600)).token;
   }
   return {
     vault,
@@ -85,7 +99,7 @@ export async function createTestVault(env: Env = {}, options: { clock?: TestCloc
     staffIds,
     auth: (role = 'engineer') => ({ Authorization: `Bearer ${tokens[role]}` }),
     close: () => {
-      vault.close();
+      if (vault.db.open) vault.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -175,46 +189,7 @@ export async function advanceClock(tv: TestVault, ms: number): Promise<void> {
  */
 export async function reopenTestVault(previous: TestVault, env: Env = {}): Promise<TestVault> {
   if (previous.vault.db.open) previous.vault.close();
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
-  const config = parseConfig({
-    NODE_ENV: 'test',
-    DATABASE_PATH: previous.vault.config.databasePath,
-    PUBLIC_URL: 'https://vault.example.test',
-    MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
-    LOG_LEVEL: 'info',
-    VENDOR_NAME: 'Acme Software',
-    ...env,
-  });
-  const vault = await composeVault(config, { clock: previous.clock, log: createLogger('info', sink), warn: () => {} });
-  const app = buildApp(vault);
-  const tokens = {} as Record<StaffRole, string>;
-  const staffIds = {} as Record<StaffRole, string>;
-  for (const role of ['engineer', 'admin', 'auditor'] as const) {
-    const member = vault.staff.findStaffByEmail(`${role}@vendor.test`);
-    staffIds[role] = member.id;
-    tokens[role] = (await vault.staffTokens.issueStaffToken(member, 8 * 3600)).token;
-  }
-  return {
-    vault,
-    app,
-    http: request(app),
-    clock: previous.clock,
-    dir: previous.dir,
-    logs,
-    tokens,
-    staffIds,
-    auth: (role = 'engineer') => ({ Authorization: `Bearer ${tokens[role]}` }),
-    close: () => {
-      if (vault.db.open) vault.close();
-      fs.rmSync(previous.dir, { recursive: true, force: true });
-    },
-  };
+  return startTestVault(previous.dir, previous.clock, env, undefined, (vault, role) => vault.staff.findStaffByEmail(`${role}@vendor.test`));
 }
 
 /** The raw bytes on disk: the database file and its write-ahead log (empty when absent). */
