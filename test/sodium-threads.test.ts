@@ -15,7 +15,7 @@ const HANDLER = `(sodium, job, data) => {
 type Job = { text?: string; die?: boolean; fail?: string };
 type Result = { hash: string; thread: number };
 
-const hashOf = (text: string) => sodium().to_hex(sodium().crypto_generichash(32, `p:${text}`));
+const hashOf = (text: string) => sodium().to_hex(sodium().crypto_generichash(32, `p:${text}`, null));
 
 describe('sodium threads', () => {
   let pool: SodiumThreads<Job, Result>;
