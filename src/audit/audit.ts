@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { BadRequest } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../cursors.js';
 import { canonicalJson, checkStoredRange, combineRanges, GENESIS, rowHash, type VerifyResult } from './audit-chain.js';
 import type { AuditRow, AuditStore } from './audit-store.js';
 
@@ -154,10 +154,10 @@ export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array
 
   const listEvents = (filter: AuditFilter) => {
     const limit = filter.limit ?? 50;
-    const beforeSeq = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+    const beforeSeq = filter.cursor === undefined ? undefined : decodeSeqCursor(filter.cursor);
     const rows = store.query({ ...filter, beforeSeq, limit: limit + 1 });
     const page = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? Buffer.from(String(page[page.length - 1]!.seq)).toString('base64url') : null;
+    const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null;
     return { items: page.map(toAuditEvent), nextCursor };
   };
 
@@ -174,8 +174,9 @@ export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array
   return { record, recordMany, listEvents, revealsOf: (ids) => store.revealsOf(ids), countReveals: (ids) => store.countReveals(ids), verifyChain, exportEvents };
 }
 
-function decodeCursor(cursor: string): number {
-  const seq = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(seq) || seq < 1) throw new BadRequest('invalid_cursor', 'cursor is not one this API gave out');
-  return seq;
+function decodeSeqCursor(cursor: string): number {
+  return decodeCursor(cursor, ([at, ...rest]) => {
+    const seq = Number(at);
+    return Number.isSafeInteger(seq) && seq >= 1 && rest.length === 0 ? seq : undefined;
+  });
 }

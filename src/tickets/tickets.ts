@@ -3,6 +3,7 @@ import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { applySupportPeriod, credentialView, endCredential, type CredentialView } from '../credentials/credential-lifecycle.js';
 import type { CredentialStore } from '../credentials/credentials-store.js';
+import { decodeCursor, encodeCursor } from '../cursors.js';
 import { BadRequest, Conflict, NotFound } from '../errors.js';
 import { intakeLinkView, type IntakeLinkView } from '../intake-links/intake-link-view.js';
 import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
@@ -117,7 +118,7 @@ export function createTickets(deps: TicketDeps) {
     const last = page[page.length - 1];
     return {
       items: page.map((r) => ({ ...ticketView(r), liveCredentials: r.liveCredentials })),
-      nextCursor: rows.length > q.limit && last ? encodeTicketCursor(last.createdAt, last.id) : null,
+      nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
     };
   }
 
@@ -197,13 +198,9 @@ export function createTickets(deps: TicketDeps) {
 
 export type Tickets = ReturnType<typeof createTickets>;
 
-function encodeTicketCursor(createdAt: number, id: string): string {
-  return Buffer.from(`${createdAt}.${id}`).toString('base64url');
-}
-
 function decodeTicketCursor(cursor: string): { createdAt: number; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
-  const createdAt = Number(at);
-  if (!Number.isSafeInteger(createdAt) || !isUuid(id)) throw new BadRequest('invalid_cursor', 'cursor is not one this API gave out');
-  return { createdAt, id };
+  return decodeCursor(cursor, ([at, id, ...rest]) => {
+    const createdAt = Number(at);
+    return Number.isSafeInteger(createdAt) && isUuid(id) && rest.length === 0 ? { createdAt, id } : undefined;
+  });
 }
