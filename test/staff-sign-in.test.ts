@@ -121,6 +121,10 @@ describe('staff sign-in', () => {
       expectProblem(await login(tv, emailOf('engineer'), '').send({ email: emailOf('engineer') }), 400, 'validation_failed');
       expectProblem(await tv.http.post(`${API}/auth/login`).send({ email: 'a@b.test', password: 'x', remember: true }), 400, 'unknown_field');
       expect(auditEvents(tv, { action: 'staff.login_failed' })).toEqual([]);
+      // Refused before the attempt limit: no throttle row for the account or the address ...
+      expect(tv.vault.db.prepare('SELECT * FROM login_throttles').all()).toEqual([]);
+      // ... so the account still has all its attempts.
+      for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) await login(tv, emailOf('engineer'), `wrong password number ${i}`).expect(401);
     });
 
     it('refuses a sign-in posted from another site (login CSRF) but lets a script without browser headers sign in', async () => {
