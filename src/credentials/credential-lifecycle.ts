@@ -99,11 +99,24 @@ export interface EffectiveState {
   endedBecause: EndReason | null;
 }
 
+/** What of its ticket decides whether a credential may still be revealed. */
+export interface TicketState {
+  status: TicketStatus;
+  supportUntil: number;
+}
+
+/**
+ * When a live credential falls due: its expiresAt, which every writer keeps within the support
+ * period; the period is checked again here so that no write race can leave a secret revealable
+ * after it.
+ */
+const dueAt = (credential: CredentialRecord, ticket: TicketState) => Math.min(credential.expiresAt, ticket.supportUntil);
+
 /** What a credential is now, whatever the purge timer has or has not written yet. */
-export function effectiveState(credential: CredentialRecord, ticketStatus: TicketStatus, now: number): EffectiveState {
+export function effectiveState(credential: CredentialRecord, ticket: TicketState, now: number): EffectiveState {
   if (!isLive(credential.status)) return { status: credential.status, endedBecause: credential.endedBecause };
-  if (ticketStatus === 'closed') return { status: 'expired', endedBecause: 'ticket_closed' };
-  if (now >= credential.expiresAt) return { status: 'expired', endedBecause: 'expired' };
+  if (ticket.status === 'closed') return { status: 'expired', endedBecause: 'ticket_closed' };
+  if (now >= dueAt(credential, ticket)) return { status: 'expired', endedBecause: 'expired' };
   return { status: credential.status, endedBecause: null };
 }
 
@@ -116,10 +129,10 @@ export function endedError(because: EndReason | null): Gone {
  * DESIGN.md "Reveal answers", in order: ended (why it ended) → ticket closed → past
  * expiresAt → restricted. Null when the credential may be revealed.
  */
-export function revealDenial(credential: CredentialRecord, ticketStatus: TicketStatus, now: number): VaultError | null {
+export function revealDenial(credential: CredentialRecord, ticket: TicketState, now: number): VaultError | null {
   if (!isLive(credential.status)) return endedError(credential.endedBecause);
-  if (ticketStatus === 'closed') return endedError('ticket_closed');
-  if (now >= credential.expiresAt) return endedError('expired');
+  if (ticket.status === 'closed') return endedError('ticket_closed');
+  if (now >= dueAt(credential, ticket)) return endedError('expired');
   if (credential.status === 'restricted') {
     return new Locked('credential_restricted', 'The customer has frozen reveals of this credential.');
   }
@@ -143,8 +156,8 @@ export interface CredentialView {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function credentialView(credential: CredentialRecord, ticketStatus: TicketStatus, now: number): CredentialView {
-  const state = effectiveState(credential, ticketStatus, now);
+export function credentialView(credential: CredentialRecord, ticket: TicketState, now: number): CredentialView {
+  const state = effectiveState(credential, ticket, now);
   return {
     id: credential.id,
     ticketId: credential.ticketId,
@@ -155,7 +168,7 @@ export function credentialView(credential: CredentialRecord, ticketStatus: Ticke
     submittedAt: new Date(credential.submittedAt).toISOString(),
     expiresAt: new Date(credential.expiresAt).toISOString(),
     rectifiedAt: iso(credential.rectifiedAt),
-    endedAt: iso(credential.endedAt ?? (state.status === 'expired' && isLive(credential.status) ? credential.expiresAt : null)),
+    endedAt: iso(credential.endedAt ?? (state.status === 'expired' && isLive(credential.status) ? dueAt(credential, ticket) : null)),
     purgedAt: iso(credential.purgedAt),
   };
 }

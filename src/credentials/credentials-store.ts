@@ -1,6 +1,7 @@
 import type { EncryptedSecret } from '../crypto/credential-cipher.js';
 import type { Database } from '../storage/database.js';
 import type { TicketStatus } from '../tickets/tickets-store.js';
+import type { TicketState } from './credential-lifecycle.js';
 import type { CredentialKind } from './credential-kinds.js';
 
 export type CredentialStatus = 'active' | 'restricted' | 'expired' | 'revoked' | 'withdrawn' | 'purged';
@@ -32,7 +33,7 @@ export interface CredentialRef {
 
 /** A credential with what a reveal needs in one read: its ticket's state and its secret. */
 export interface RevealRow extends CredentialRecord {
-  ticketStatus: TicketStatus;
+  ticket: TicketState;
   externalRef: string;
   secret: EncryptedSecret | null;
 }
@@ -88,6 +89,7 @@ interface Raw {
 
 interface RawReveal extends Raw {
   ticket_status: TicketStatus;
+  ticket_support_until: number;
   external_ref: string;
   kek_id: string | null;
   wrapped_dek: Buffer | null;
@@ -123,7 +125,7 @@ export function createCredentialStore(db: Database): CredentialStore {
   );
   const get = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE id = ?');
   const getForReveal = db.prepare<[string], RawReveal>(
-    `SELECT c.*, t.status AS ticket_status, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext
+    `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext
      FROM credentials c JOIN tickets t ON t.id = c.ticket_id
      LEFT JOIN credential_secrets s ON s.credential_id = c.id
      WHERE c.id = ?`,
@@ -189,7 +191,7 @@ export function createCredentialStore(db: Database): CredentialStore {
       if (!r) return undefined;
       return {
         ...fromRaw(r),
-        ticketStatus: r.ticket_status,
+        ticket: { status: r.ticket_status, supportUntil: r.ticket_support_until },
         externalRef: r.external_ref,
         secret:
           r.kek_id && r.wrapped_dek && r.ciphertext

@@ -60,7 +60,7 @@ export function createCredentials(deps: CredentialDeps) {
     submission: Submission,
     open: (sealed: string) => Uint8Array,
     origin?: Origin,
-  ): { store: () => void; result: SubmittedCredential } {
+  ): { store: () => void; result: () => SubmittedCredential } {
     const fields = readSecretFields(submission.kind, submission, open);
 
     const now = clock.now();
@@ -103,6 +103,9 @@ export function createCredentials(deps: CredentialDeps) {
         deps.intakeLinks.findUsableLink(token);
         throw new Gone('intake_link_used_up', 'This link has been used as many times as allowed.');
       }
+      // The support period may have been shortened since the ticket was read (a helpdesk update
+      // while the box was opened): the credential never outlives the period as it is now.
+      credential.expiresAt = Math.min(credential.expiresAt, ticketStore.get(ticket.id)!.supportUntil);
       receiptStore.insert(receipt);
       credentialStore.insert(credential, secret);
       audit.record({ action: 'credential.submitted', actor: customer, origin, ticketId: ticket.id, credentialId, detail: credential.kind });
@@ -111,7 +114,8 @@ export function createCredentials(deps: CredentialDeps) {
     };
     return {
       store,
-      result: { credentialId, expiresAt: new Date(credential.expiresAt).toISOString(), receiptUrl: `${deps.publicUrl}/r/${receiptToken.token}` },
+      // Read after store() ran: it may have moved expiresAt.
+      result: () => ({ credentialId, expiresAt: new Date(credential.expiresAt).toISOString(), receiptUrl: `${deps.publicUrl}/r/${receiptToken.token}` }),
     };
   }
 
@@ -120,7 +124,7 @@ export function createCredentials(deps: CredentialDeps) {
     const usable = deps.intakeLinks.findUsableLink(token);
     const { store, result } = prepareSubmission(token, usable, parseSubmission(body), openWith(keys.intakeKeyPairs), origin);
     writeTransaction(db, store);
-    return result;
+    return result();
   }
 
   /** Submits sharing a durable commit with whatever else arrives at the same time (the HTTP path). */
@@ -138,7 +142,7 @@ export function createCredentials(deps: CredentialDeps) {
     }
     const { store, result } = prepareSubmission(token, usable, submission, () => opened!, origin);
     await deps.groupCommit.run(store);
-    return result;
+    return result();
   }
 
   function requireCredential(id: string): CredentialRecord {
@@ -150,7 +154,7 @@ export function createCredentials(deps: CredentialDeps) {
   function getCredential(id: string): CredentialView {
     const credential = requireCredential(id);
     const ticket = ticketStore.get(credential.ticketId)!;
-    const view = credentialView(credential, ticket.status, clock.now());
+    const view = credentialView(credential, ticket, clock.now());
     return { ...view, revealCount: audit.countReveals([credential.id]).get(credential.id) ?? 0 };
   }
 
@@ -162,7 +166,7 @@ export function createCredentials(deps: CredentialDeps) {
       const now = clock.now();
       const ticket = ticketStore.get(credential.ticketId)!;
       // Already ended (or due to end): keep why it ended; the purge job records the expiry.
-      if (!isLive(effectiveState(credential, ticket.status, now).status)) return;
+      if (!isLive(effectiveState(credential, ticket, now).status)) return;
       endCredential({ credentialStore, audit }, credential, 'revoked', now, actor, origin);
     });
   }

@@ -103,7 +103,7 @@ export function createReceipts(deps: ReceiptDeps) {
     writeTransaction(db, () => {
       const credential = credentialStore.get(found.id)!;
       const now = clock.now();
-      const state = effectiveState(credential, ticketStore.get(credential.ticketId)!.status, now);
+      const state = effectiveState(credential, ticketStore.get(credential.ticketId)!, now);
       if (!isLive(state.status)) throw endedError(state.endedBecause);
       const target = restricted ? 'restricted' : 'active';
       if (credential.status === target) return;
@@ -123,7 +123,7 @@ export function createReceipts(deps: ReceiptDeps) {
   function rectifyCredential(token: string, credentialId: string, body: unknown, origin?: Origin): ReceiptCredential {
     const held = openReceipt(token);
     const found = heldCredential(held, credentialId);
-    const state = effectiveState(found, held.ticket.status, clock.now());
+    const state = effectiveState(found, held.ticket, clock.now());
     if (!isLive(state.status)) throw endedError(state.endedBecause);
     const payload = parseRectification(body);
     const fields = readSecretFields(found.kind, payload, openWith(keys.intakeKeyPairs));
@@ -131,7 +131,7 @@ export function createReceipts(deps: ReceiptDeps) {
     writeTransaction(db, () => {
       const credential = credentialStore.get(found.id)!;
       const now = clock.now();
-      const current = effectiveState(credential, ticketStore.get(credential.ticketId)!.status, now);
+      const current = effectiveState(credential, ticketStore.get(credential.ticketId)!, now);
       if (!isLive(current.status)) throw endedError(current.endedBecause);
       credentialStore.replaceSecret(credential.id, secret, now);
       audit.record({ action: 'credential.rectified', actor: held.customer, origin, ticketId: credential.ticketId, credentialId: credential.id });
@@ -148,7 +148,7 @@ export function createReceipts(deps: ReceiptDeps) {
       const credential = credentialStore.get(found.id)!;
       const now = clock.now();
       if (isLive(credential.status)) {
-        const state = effectiveState(credential, ticketStore.get(credential.ticketId)!.status, now);
+        const state = effectiveState(credential, ticketStore.get(credential.ticketId)!, now);
         // A credential already due to expire keeps that reason; a live one is withdrawn.
         endCredential(lifecycle, credential, isLive(state.status) ? 'withdrawn' : state.endedBecause!, now, held.customer, origin);
       }
@@ -206,6 +206,6 @@ export function createReceipts(deps: ReceiptDeps) {
 export type Receipts = ReturnType<typeof createReceipts>;
 
 function toReceiptCredential(c: CredentialRecord, ticket: TicketRecord, now: number, reveals: Reveal[]): ReceiptCredential {
-  const { ticketId: _ticketId, ...view } = credentialView(c, ticket.status, now);
+  const { ticketId: _ticketId, ...view } = credentialView(c, ticket, now);
   return { ...view, reveals };
 }

@@ -62,7 +62,7 @@ export function createReveal(deps: RevealDeps) {
   /** Decides and audits one reveal; runs inside the group's write transaction. */
   function decideAndAudit(credentialId: string | null, reason: string, actor: Actor, origin?: Origin): Outcome {
     const row = credentialId ? credentialStore.getForReveal(credentialId) : undefined;
-    const denied = row ? revealDenial(row, row.ticketStatus, clock.now()) : new NotFound('credential_not_found', 'No credential with that id.');
+    const denied = row ? revealDenial(row, row.ticket, clock.now()) : new NotFound('credential_not_found', 'No credential with that id.');
     const recorded = audit.record({
       action: denied ? 'credential.reveal_denied' : 'credential.revealed',
       actor,

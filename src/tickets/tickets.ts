@@ -129,7 +129,7 @@ export function createTickets(deps: TicketDeps) {
     const counts = audit.countReveals(credentials.map((c) => c.id));
     return {
       ...ticketView(ticket),
-      credentials: credentials.map((c) => ({ ...credentialView(c, ticket.status, now), revealCount: counts.get(c.id) ?? 0 })),
+      credentials: credentials.map((c) => ({ ...credentialView(c, ticket, now), revealCount: counts.get(c.id) ?? 0 })),
       intakeLinks: intakeLinkStore.listByTicket(ticket.id).map((l) => intakeLinkView(l, ticket, now)),
     };
   }
@@ -143,8 +143,11 @@ export function createTickets(deps: TicketDeps) {
       const now = clock.now();
       ticketStore.setStatus(ticket.id, 'closed', now);
       audit.record({ action: 'ticket.closed', actor, origin, ticketId: ticket.id });
+      // One already past its expiresAt (the purge timer had not written it yet) expired before the
+      // close, and keeps that as why it ended.
       for (const credential of credentialStore.listLiveByTicket(ticket.id)) {
-        endCredential({ credentialStore, audit }, credential, 'ticket_closed', now, actor, origin);
+        const because = now >= credential.expiresAt ? 'expired' : 'ticket_closed';
+        endCredential({ credentialStore, audit }, credential, because, now, actor, origin);
       }
       return ticketView(ticketStore.get(ticket.id)!);
     });

@@ -1,0 +1,75 @@
+import { sealForPublicKey } from '../src/crypto/sealed-box.js';
+import {
+  advanceClock,
+  auditEvents,
+  createTestVault,
+  DAY,
+  expectProblem,
+  FTP_FIELDS,
+  openTicketWithLink,
+  revealAs,
+  staffActorOf,
+  submitCredential,
+  type TestVault,
+} from './helpers/test-vault.js';
+
+// DESIGN.md "Lifetime rule": expiresAt = min(submittedAt + max age, supportUntil), and a credential
+// that has ended keeps why it ended. These are the orders of events that could break that.
+
+describe('expiry when events cross', () => {
+  let tv: TestVault;
+  afterEach(() => tv.close());
+
+  it('a submission whose ticket had its support period shortened while the box was being opened expires with the new period', async () => {
+    tv = await createTestVault({}, { sealedBoxThreads: 1 });
+    const { linkToken, ticketId } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString() });
+    const intake = await tv.http.get(`/api/v1/intake/${linkToken}`).expect(200);
+    const sealed = sealForPublicKey(JSON.stringify(FTP_FIELDS), new Uint8Array(Buffer.from(intake.body.publicKey, 'base64url')));
+
+    // The box is opened on a worker thread: the support period moves before the submission is stored.
+    const submitting = tv.vault.credentials.submitCredentialGrouped(linkToken, { kind: 'ftp', sealed });
+    const shortened = tv.clock.now() + 2 * DAY;
+    tv.vault.tickets.updateTicket(ticketId, { supportUntil: new Date(shortened).toISOString() }, staffActorOf(tv));
+    const submitted = await submitting;
+
+    expect(submitted.expiresAt).toBe(new Date(shortened).toISOString());
+    expect(tv.vault.stores.credentialStore.get(submitted.credentialId)!.expiresAt).toBe(shortened);
+    await revealAs(tv, submitted.credentialId).expect(200);
+    await advanceClock(tv, 2 * DAY);
+    expectProblem(await revealAs(tv, submitted.credentialId), 410, 'credential_expired');
+  });
+
+  it('a credential stored with an expiresAt past its support period is still refused once the period is over', async () => {
+    tv = await createTestVault();
+    const { linkToken, ticketId } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 3 * DAY).toISOString() });
+    const { credentialId } = await submitCredential(tv, linkToken);
+    // A writer that broke the rule (a bug, or an old row): the ticket's period still bounds the reveal.
+    tv.vault.db.prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run(tv.clock.now() + 30 * DAY, credentialId);
+    await revealAs(tv, credentialId).expect(200);
+    await advanceClock(tv, 3 * DAY);
+    expectProblem(await revealAs(tv, credentialId), 410, 'credential_expired');
+    const detail = await tv.http.get(`/api/v1/tickets/${ticketId}`).set(tv.auth()).expect(200);
+    expect(detail.body.credentials[0]).toMatchObject({ status: 'expired', endedBecause: 'expired' });
+  });
+
+  it('closing a ticket keeps "expired" as why a credential ended when it was already due and the purge job had not run', async () => {
+    tv = await createTestVault({ CREDENTIAL_MAX_AGE_SECONDS: String(2 * 24 * 3600) });
+    const { linkToken, ticketId } = await openTicketWithLink(tv);
+    const due = await submitCredential(tv, linkToken);
+    await advanceClock(tv, DAY);
+    const live = await submitCredential(tv, linkToken);
+    await advanceClock(tv, 1.5 * DAY);
+    expectProblem(await revealAs(tv, due.credentialId), 410, 'credential_expired');
+
+    await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+
+    expectProblem(await revealAs(tv, due.credentialId), 410, 'credential_expired');
+    expectProblem(await revealAs(tv, live.credentialId), 410, 'ticket_closed');
+    const byId = new Map(tv.vault.stores.credentialStore.listByTicket(ticketId).map((c) => [c.id, c]));
+    expect(byId.get(due.credentialId)).toMatchObject({ status: 'expired', endedBecause: 'expired' });
+    expect(byId.get(live.credentialId)).toMatchObject({ status: 'expired', endedBecause: 'ticket_closed' });
+    const ended = (credentialId: string) => auditEvents(tv, { credentialId, action: 'credential.expired' }).map((e) => e.detail);
+    expect(ended(due.credentialId)).toEqual(['expired']);
+    expect(ended(live.credentialId)).toEqual(['ticket_closed']);
+  });
+});
