@@ -185,7 +185,11 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const staffSessionStore = createStaffSessionStore(db);
   const passwords = createPasswords();
   const staffSessions = createStaffSessions({ sessionStore: staffSessionStore, staffStore, clock });
-  const loginThrottle = createLoginThrottle({ throttleStore: createLoginThrottleStore(db), clock });
+  const loginThrottle = createLoginThrottle({
+    throttleStore: createLoginThrottleStore(db),
+    clock,
+    accountHashKey: keyring.deriveKey(1, 'tvthrotl'),
+  });
   const staff = createStaff({ db, staffStore, sessionStore: staffSessionStore, passwords, clock });
   const staffTokens = createStaffTokens({ staffStore, signing: keys.signing, issuer: config.publicUrl, clock });
   const passwordSignIn = createPasswordSignIn({ db, staffStore, sessions: staffSessions, throttle: loginThrottle, passwords, audit, clock });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { ACCOUNT_ATTEMPTS, IP_ATTEMPTS, LOGIN_WINDOW_MS } from '../src/staff-auth/login-throttle.js';
 import { SESSION_IDLE_MS, SESSION_MAX_MS, STEP_UP_AFTER_MS } from '../src/staff-auth/staff-sessions.js';
@@ -8,6 +9,8 @@ import {
   expectProblem,
   FTP_FIELDS,
   openTicketWithLink,
+  placesHolding,
+  reopenTestVault,
   submitCredential,
   type TestVault,
 } from './helpers/test-vault.js';
@@ -173,6 +176,41 @@ describe('staff sign-in', () => {
       const limited = await login(tv, emailOf('admin'));
       expectProblem(limited, 429, 'rate_limited');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
+    it('keys the account count with a vault secret, so a password typed into the e-mail field is not on disk as its plain SHA-256', async () => {
+      const typed = 'Tr0ub4dor&3 Summer'; // a password pasted into the e-mail field
+      for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) await login(tv, typed, `the password field ${i}`).expect(401);
+      expectProblem(await login(tv, typed, 'the password field again'), 429, 'rate_limited');
+
+      const keys = (tv.vault.db.prepare('SELECT key FROM login_throttles').all() as { key: string }[]).map((r) => r.key);
+      expect(keys.filter((k) => k.startsWith('account:'))).toEqual([expect.stringMatching(/^account:[0-9a-f]{64}$/)]);
+      tv.vault.db.pragma('wal_checkpoint(PASSIVE)'); // the row is in the database file as well as the WAL
+      for (const text of [typed, typed.toLowerCase()]) {
+        const sha256 = createHash('sha256').update(text, 'utf8').digest();
+        for (const needle of [text, sha256, sha256.toString('hex'), sha256.toString('base64'), sha256.toString('base64url')]) {
+          expect({ needle, places: placesHolding(tv, needle) }).toEqual({ needle, places: [] });
+        }
+      }
+    });
+
+    it('the keyed count survives a restart, so restarting does not lift a lockout', async () => {
+      for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) await login(tv, emailOf('engineer'), `wrong password number ${i}`).expect(401);
+      tv = await reopenTestVault(tv);
+      expectProblem(await login(tv, emailOf('engineer'), 'one more guess'), 429, 'rate_limited');
+    });
+
+    it('drops ended windows on every attempt, not only after a successful sign-in', async () => {
+      await login(tv, 'Winter2023? typed as the e-mail', 'whatever').expect(401);
+      const first = tv.vault.db.prepare('SELECT key FROM login_throttles').all();
+      expect(first).toHaveLength(2); // the account and the address
+      tv.clock.advance(LOGIN_WINDOW_MS + 1);
+      await login(tv, 'someone-else@vendor.test', 'whatever').expect(401);
+      const rows = tv.vault.db.prepare('SELECT key, window_started_at FROM login_throttles').all() as { key: string; window_started_at: number }[];
+      expect(rows).toHaveLength(2);
+      expect(rows.every((r) => r.window_started_at === tv.clock.now())).toBe(true);
+      const accountBefore = (first as { key: string }[]).find((r) => r.key.startsWith('account:'))!.key;
+      expect(rows.map((r) => r.key)).not.toContain(accountBefore);
     });
 
     it('counts parallel attempts before their passwords are checked, so a burst cannot slip past the limit', async () => {

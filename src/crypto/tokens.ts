@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { randomBytes } from './random.js';
 
 // Link and receipt tokens: 32 bytes from the OS CSPRNG, base64url without padding (43 chars).
@@ -17,6 +17,15 @@ export function issueToken(): IssuedToken {
 
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/**
+ * Keyed SHA-256 (HMAC) of text that may itself be a secret, such as whatever was typed into the
+ * sign-in e-mail field (people paste passwords there): unlike `hashToken`, a database copy without
+ * the key gives nothing to test guesses against.
+ */
+export function hashTypedText(key: Uint8Array, text: string): Buffer {
+  return createHmac('sha256', key).update(text, 'utf8').digest();
 }
 
 /** False for anything that cannot be one of our tokens: callers answer a plain 404. */

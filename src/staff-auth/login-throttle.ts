@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { hashToken } from '../crypto/tokens.js';
+import { hashTypedText } from '../crypto/tokens.js';
 import { TooManyRequests } from '../errors.js';
 import type { LoginThrottleStore } from './login-throttles-store.js';
 
@@ -10,26 +10,39 @@ export const ACCOUNT_ATTEMPTS = 5;
 export const IP_ATTEMPTS = 30;
 
 export interface LoginAttempt {
-  /** The e-mail as typed (only its hash is kept); null for a single sign-on callback, which names no account. */
+  /** The e-mail as typed (only its keyed hash is kept); null for a single sign-on callback, which names no account. */
   email: string | null;
   ip: string | null;
 }
 
-const keysOf = (attempt: LoginAttempt) => ({
-  account: attempt.email === null ? null : `account:${hashToken(attempt.email.trim().toLowerCase()).toString('hex')}`,
-  ip: attempt.ip ? `ip:${attempt.ip}` : null,
-});
+export interface LoginThrottleDeps {
+  throttleStore: LoginThrottleStore;
+  clock: Clock;
+  /**
+   * Keys the hash of the typed e-mail (a subkey of the KEK). People paste passwords into the e-mail
+   * field, so a plain hash in a database copy or backup could be tested against guesses offline.
+   */
+  accountHashKey: Uint8Array;
+}
 
 /**
  * Sign-in attempts are counted *before* the password is checked, so a burst of parallel guesses
  * cannot all slip in while the first ones are still being hashed; a success takes its count back.
  */
-export function createLoginThrottle(deps: { throttleStore: LoginThrottleStore; clock: Clock }) {
-  const { throttleStore, clock } = deps;
+export function createLoginThrottle(deps: LoginThrottleDeps) {
+  const { throttleStore, clock, accountHashKey } = deps;
+
+  const keysOf = (attempt: LoginAttempt) => ({
+    account: attempt.email === null ? null : `account:${hashTypedText(accountHashKey, attempt.email.trim().toLowerCase()).toString('hex')}`,
+    ip: attempt.ip ? `ip:${attempt.ip}` : null,
+  });
 
   /** Counts the attempt; throws 429 (with the seconds until the window ends) when over either limit. */
   function reserveLoginAttempt(attempt: LoginAttempt): void {
     const now = clock.now();
+    // Every attempt drops the windows that have ended (one indexed DELETE, zeroed by secure_delete),
+    // so rows for whatever was typed do not pile up waiting for someone's successful sign-in.
+    throttleStore.deleteStale(now - LOGIN_WINDOW_MS);
     const keys = keysOf(attempt);
     const limits: [string | null, number][] = [
       [keys.account, ACCOUNT_ATTEMPTS],
@@ -51,7 +64,6 @@ export function createLoginThrottle(deps: { throttleStore: LoginThrottleStore; c
     const keys = keysOf(attempt);
     if (keys.account) throttleStore.clear(keys.account);
     if (keys.ip) throttleStore.release(keys.ip);
-    throttleStore.deleteStale(clock.now() - LOGIN_WINDOW_MS);
   }
 
   return { reserveLoginAttempt, forgiveLoginAttempt };
