@@ -47,8 +47,6 @@ export interface CredentialStore {
   listByReceipt(receiptId: string): CredentialRecord[];
   /** Live (active/restricted) credentials of a ticket. */
   listLiveByTicket(ticketId: string): CredentialRecord[];
-  /** Ends up to `limit` live credentials whose expiresAt has passed (status expired); returns them. */
-  expireDue(now: number, limit: number): CredentialRef[];
   /**
    * Expires and destroys, in one statement each, up to `limit` live credentials whose expiresAt
    * has passed: they end as `expired` and are `purged` at once (the purge job's common case).
@@ -139,11 +137,6 @@ export function createCredentialStore(db: Database): CredentialStore {
   );
   const byReceipt = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE receipt_id = ? ORDER BY submitted_at, id');
   // Batches pick any matching rows (no ORDER BY: sorting every candidate per batch made a purge quadratic).
-  const expireDue = db.prepare<{ now: number; limit: number }, { id: string; ticket_id: string; receipt_id: string }>(
-    `UPDATE credentials SET status = 'expired', ended_because = 'expired', ended_at = @now, updated_at = @now
-     WHERE rowid IN (SELECT rowid FROM credentials WHERE status IN ('active', 'restricted') AND expires_at <= @now LIMIT @limit)
-     RETURNING id, ticket_id, receipt_id`,
-  );
   const markEndedPurged = db.prepare<{ now: number; limit: number }, { id: string; ticket_id: string; receipt_id: string; ended_because: EndReason | null }>(
     `UPDATE credentials SET status = 'purged', purged_at = @now, updated_at = @now
      WHERE rowid IN (SELECT rowid FROM credentials WHERE status IN ('expired', 'revoked', 'withdrawn') LIMIT @limit)
@@ -206,7 +199,6 @@ export function createCredentialStore(db: Database): CredentialStore {
     listByTicket: (ticketId) => byTicket.all(ticketId).map(fromRaw),
     listByReceipt: (receiptId) => byReceipt.all(receiptId).map(fromRaw),
     listLiveByTicket: (ticketId) => liveByTicket.all(ticketId).map(fromRaw),
-    expireDue: (now, limit) => expireDue.all({ now, limit }).map((r) => ({ id: r.id, ticketId: r.ticket_id, receiptId: r.receipt_id })),
     expireAndPurgeDue: (now, limit) => {
       const rows = expireAndPurgeDue.all({ now, limit });
       if (rows.length) deleteSecrets.run(JSON.stringify(rows.map((r) => r.id)));

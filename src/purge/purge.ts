@@ -34,13 +34,6 @@ export function createPurge(deps: PurgeDeps) {
   const { db, credentialStore, audit, clock, log, notices } = deps;
   const batchSize = deps.batchSize ?? 100;
 
-  /** One batch of expiry: live credentials past their expiresAt become expired. Inside a write transaction. */
-  function expireBatch(now: number): number {
-    const expired = credentialStore.expireDue(now, batchSize);
-    audit.recordMany(expired.map((c) => ({ action: 'credential.expired', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' }) as const));
-    return expired.length;
-  }
-
   /** One batch of destruction: ended credentials lose ciphertext and data key. Inside a write transaction. */
   function purgeBatch(now: number): number {
     const purged = credentialStore.purgeEnded(now, batchSize);
@@ -73,24 +66,6 @@ export function createPurge(deps: PurgeDeps) {
     }
   }
 
-  /** Marks live credentials past their expiresAt as expired. Returns how many. */
-  async function expireDueCredentials(): Promise<number> {
-    return inBatches((now) => {
-      const n = expireBatch(now);
-      return { done: n, full: n === batchSize };
-    });
-  }
-
-  /** Destroys the secrets of expired, revoked and withdrawn credentials, then truncates the WAL. Returns how many. */
-  async function purgeExpiredCredentials(): Promise<number> {
-    const total = await inBatches((now) => {
-      const n = purgeBatch(now);
-      return { done: n, full: n === batchSize };
-    });
-    if (total > 0) checkpointWal(db);
-    return total;
-  }
-
   let running: Promise<PurgeSummary> | null = null;
 
   /** One full pass. Overlapping calls in one process share the pass under way. */
@@ -118,7 +93,7 @@ export function createPurge(deps: PurgeDeps) {
     return running;
   }
 
-  return { expireDueCredentials, purgeExpiredCredentials, runPurge };
+  return { runPurge };
 }
 
 export type Purge = ReturnType<typeof createPurge>;
