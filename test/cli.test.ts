@@ -314,15 +314,42 @@ describe('ticketvault CLI', () => {
       }
     });
 
-    it('backup <file> writes a mode-0600 copy that opens, and refuses to overwrite', async () => {
+    it('backup <file> writes a copy that opens and is never readable by others, even under umask 022, and refuses to overwrite', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      const file = path.join(tv.dir, 'backup.db');
+      const dir = path.join(tv.dir, 'backups');
+      fs.mkdirSync(dir);
+      fs.chmodSync(dir, 0o755); // an ordinary folder others may list
+      const file = path.join(dir, 'backup.db');
 
-      const r = await runCli(['backup', file], env);
+      // Watch every file that appears in the folder while the CLI runs, and the mode each has.
+      const modes = new Set<string>();
+      let watching = true;
+      const watch = () => {
+        for (const name of fs.readdirSync(dir)) {
+          try {
+            modes.add(`${name} ${(fs.lstatSync(path.join(dir, name)).mode & 0o777).toString(8)}`);
+          } catch {
+            // gone between readdir and stat
+          }
+        }
+        if (watching) setImmediate(watch);
+      };
+      const umask = process.umask(0o022); // the child inherits it: new files would be 0644
+      let r: CliResult;
+      try {
+        watch();
+        r = await runCli(['backup', file], env);
+      } finally {
+        watching = false;
+        process.umask(umask);
+      }
       expect(r.code).toBe(0);
       expect(JSON.parse(lines(r.stdout).at(-1)!)).toMatchObject({ backup: file, bytes: fs.statSync(file).size });
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      expect([...modes].filter((m) => !m.endsWith(' 600'))).toEqual([]);
+      expect(modes).toContain('backup.db 600');
+      expect(fs.readdirSync(dir)).toEqual(['backup.db']); // nothing left beside it
       const copy = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
       try {
         expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -331,9 +358,18 @@ describe('ticketvault CLI', () => {
         copy.close();
       }
 
+      const before = fs.readFileSync(file);
       const again = await runCli(['backup', file], env);
       expect(again.code).not.toBe(0);
       expect(again.stderr).toContain('already exists');
+      expect(fs.readFileSync(file).equals(before)).toBe(true);
+      // A dangling symbolic link is refused too, not followed to create a file elsewhere.
+      const link = path.join(dir, 'link.db');
+      fs.symlinkSync(path.join(dir, 'elsewhere.db'), link);
+      const throughLink = await runCli(['backup', link], env);
+      expect(throughLink.code).not.toBe(0);
+      expect(throughLink.stderr).toContain('already exists');
+      expect(fs.existsSync(path.join(dir, 'elsewhere.db'))).toBe(false);
     });
 
     it('keys rotate prints JSON and leaves every credential revealable under the new master key alone', async () => {

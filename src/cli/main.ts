@@ -262,9 +262,27 @@ export function buildCli(io: CliIo = processIo): Command {
     .argument('<file>')
     .action((file: string) =>
       withVault(async (vault) => {
-        if (fs.existsSync(file)) throw new VaultError(409, 'backup_exists', 'Conflict', `${file} already exists; choose a new file name.`);
-        await vault.db.backup(file);
-        fs.chmodSync(file, 0o600);
+        // better-sqlite3 trims the name: refuse one it would change, so the copy lands in the file made here.
+        if (file.trim() !== file) throw new VaultError(400, 'invalid_file', 'Bad request', 'the backup file name must not begin or end with a space');
+        // The copy holds ciphertexts, wrapped keys and password hashes: create it 0600 before a byte is
+        // written (O_EXCL: never an existing file or a symbolic link), then let SQLite fill it in.
+        // Its journal beside it takes the same mode.
+        let fd: number;
+        try {
+          fd = fs.openSync(file, 'wx', 0o600);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+            throw new VaultError(409, 'backup_exists', 'Conflict', `${file} already exists; choose a new file name.`);
+          }
+          throw error;
+        }
+        fs.closeSync(fd);
+        try {
+          await vault.db.backup(file);
+        } catch (error) {
+          fs.rmSync(file, { force: true });
+          throw error;
+        }
         io.stdout(JSON.stringify({ backup: file, bytes: fs.statSync(file).size }));
       }),
     );
