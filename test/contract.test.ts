@@ -878,51 +878,66 @@ describe('HTTP contract', () => {
     });
   });
 
+  /** Real targets for the staff routes, so a request that skipped its auth check would change something or not answer 401/403. */
+  interface StaffTargets {
+    ticketId: string;
+    linkId: string;
+    credentialId: string;
+  }
+  async function arrangeStaffTargets(t: TestVault): Promise<StaffTargets> {
+    const { ticketId, linkId, linkToken } = await openTicketWithLink(t);
+    const { credentialId } = await submitCredential(t, linkToken);
+    return { ticketId, linkId, credentialId };
+  }
+  const staffRequests: Array<[string, (t: TestVault, at: StaffTargets) => Test]> = [
+    ['POST /tickets', (t) => t.http.post(`${API}/tickets`).send(newTicket(t))],
+    ['GET /tickets', (t) => t.http.get(`${API}/tickets`)],
+    ['GET /tickets/:id', (t, at) => t.http.get(`${API}/tickets/${at.ticketId}`)],
+    ['POST /tickets/:id/close', (t, at) => t.http.post(`${API}/tickets/${at.ticketId}/close`)],
+    ['POST /tickets/:id/intake-links', (t, at) => t.http.post(`${API}/tickets/${at.ticketId}/intake-links`).send({})],
+    ['DELETE /intake-links/:id', (t, at) => t.http.delete(`${API}/intake-links/${at.linkId}`)],
+    ['GET /credentials/:id', (t, at) => t.http.get(`${API}/credentials/${at.credentialId}`)],
+    ['POST /credentials/:id/reveal', (t, at) => t.http.post(`${API}/credentials/${at.credentialId}/reveal`).send({ reason: 'x' })],
+    ['DELETE /credentials/:id', (t, at) => t.http.delete(`${API}/credentials/${at.credentialId}`)],
+    ['GET /audit', (t) => t.http.get(`${API}/audit`)],
+  ];
+
   describe('staff authentication', () => {
-    const staffRequests: Array<[string, (tv: TestVault) => Test]> = [
-      ['POST /tickets', (t) => t.http.post(`${API}/tickets`).send(newTicket(t))],
-      ['GET /tickets', (t) => t.http.get(`${API}/tickets`)],
-      ['GET /tickets/:id', (t) => t.http.get(`${API}/tickets/${randomUUID()}`)],
-      ['POST /tickets/:id/close', (t) => t.http.post(`${API}/tickets/${randomUUID()}/close`)],
-      ['POST /tickets/:id/intake-links', (t) => t.http.post(`${API}/tickets/${randomUUID()}/intake-links`).send({})],
-      ['DELETE /intake-links/:id', (t) => t.http.delete(`${API}/intake-links/${randomUUID()}`)],
-      ['GET /credentials/:id', (t) => t.http.get(`${API}/credentials/${randomUUID()}`)],
-      ['POST /credentials/:id/reveal', (t) => t.http.post(`${API}/credentials/${randomUUID()}/reveal`).send({ reason: 'x' })],
-      ['DELETE /credentials/:id', (t) => t.http.delete(`${API}/credentials/${randomUUID()}`)],
-      ['GET /audit', (t) => t.http.get(`${API}/audit`)],
-    ];
+    let at: StaffTargets;
+    beforeEach(async () => {
+      at = await arrangeStaffTargets(tv);
+    });
 
     describe.each(staffRequests)('%s', (_route, send) => {
+      it('succeeds for an admin against the same real targets (so the refusals below are the auth check)', async () => {
+        expect((await send(tv, at).set(tv.auth('admin'))).status).toBeLessThan(300);
+      });
+
       it('responds 401 unauthorized without a bearer token, and changes nothing', async () => {
         const before = snapshotVault(tv);
-        expectProblem(await send(tv), 401, 'unauthorized');
+        expectProblem(await send(tv, at), 401, 'unauthorized');
         expect(snapshotVault(tv)).toEqual(before);
       });
 
       it('responds 401 invalid_token with a bad token, and changes nothing', async () => {
         const before = snapshotVault(tv);
-        expectProblem(await send(tv).set('Authorization', 'Bearer not.a.jwt'), 401, 'invalid_token');
+        expectProblem(await send(tv, at).set('Authorization', 'Bearer not.a.jwt'), 401, 'invalid_token');
         expect(snapshotVault(tv)).toEqual(before);
       });
     });
   });
 
   describe('staff roles', () => {
-    const engineerRequests: Array<[string, (tv: TestVault) => Test]> = [
-      ['POST /tickets', (t) => t.http.post(`${API}/tickets`).send(newTicket(t))],
-      ['GET /tickets', (t) => t.http.get(`${API}/tickets`)],
-      ['GET /tickets/:id', (t) => t.http.get(`${API}/tickets/${randomUUID()}`)],
-      ['POST /tickets/:id/close', (t) => t.http.post(`${API}/tickets/${randomUUID()}/close`)],
-      ['POST /tickets/:id/intake-links', (t) => t.http.post(`${API}/tickets/${randomUUID()}/intake-links`).send({})],
-      ['DELETE /intake-links/:id', (t) => t.http.delete(`${API}/intake-links/${randomUUID()}`)],
-      ['GET /credentials/:id', (t) => t.http.get(`${API}/credentials/${randomUUID()}`)],
-      ['POST /credentials/:id/reveal', (t) => t.http.post(`${API}/credentials/${randomUUID()}/reveal`).send({ reason: 'x' })],
-      ['DELETE /credentials/:id', (t) => t.http.delete(`${API}/credentials/${randomUUID()}`)],
-    ];
+    const engineerRequests = staffRequests.filter(([route]) => route !== 'GET /audit');
 
-    it.each(engineerRequests)('an auditor gets 403 forbidden on %s, and nothing changes', async (_route, send) => {
+    // DESIGN.md "Bad input ... changes nothing: ... wrong role 403": no row anywhere, audit_events
+    // included. (An uncommitted src change seen while this was written, reveal.refuseReveal called
+    // from the reveal route, audits an auditor's 403 reveal as credential.reveal_denied and fails
+    // the POST /credentials/:id/reveal case here; DESIGN.md would have to change first.)
+    it.each(engineerRequests)('an auditor gets 403 forbidden on %s against real targets, and nothing changes', async (_route, send) => {
+      const at = await arrangeStaffTargets(tv);
       const before = snapshotVault(tv);
-      expectProblem(await send(tv).set(tv.auth('auditor')), 403, 'forbidden');
+      expectProblem(await send(tv, at).set(tv.auth('auditor')), 403, 'forbidden');
       expect(snapshotVault(tv)).toEqual(before);
     });
 

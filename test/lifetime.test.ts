@@ -25,14 +25,21 @@ describe('credential lifetime', () => {
 
   const supportIn = (ms: number) => ({ supportUntil: new Date(tv.clock.now() + ms).toISOString() });
 
+  /** A reveal is refused with `status`/`code`, gives no secret, and adds exactly one reveal_denied row (and no revealed row). */
   async function expectDenied(credentialId: string, status: number, code: string) {
+    const deniedBefore = auditEvents(tv, { credentialId, action: 'credential.reveal_denied' });
+    const revealedBefore = auditEvents(tv, { credentialId, action: 'credential.revealed' }).length;
     const res = await revealAs(tv, credentialId).expect(status);
     expect(res.body.code).toBe(code);
     expect(res.body.fields).toBeUndefined();
     expect(JSON.stringify(res.body)).not.toContain(FTP_FIELDS.password);
-    const [last] = auditEvents(tv, { credentialId, action: 'credential.reveal_denied' });
-    expect(last).toMatchObject({ detail: code, credentialId, actor: { type: 'staff', name: 'Engineer Person' } });
+    const deniedAfter = auditEvents(tv, { credentialId, action: 'credential.reveal_denied' });
+    expect(deniedAfter).toHaveLength(deniedBefore.length + 1);
+    const [last] = deniedAfter;
+    expect(last!.seq).toBeGreaterThan(deniedBefore[0]?.seq ?? 0);
+    expect(last).toMatchObject({ detail: code, credentialId, actor: { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' } });
     expect(last!.reason).toBe('Customer asked us to fix the upload');
+    expect(auditEvents(tv, { credentialId, action: 'credential.revealed' })).toHaveLength(revealedBefore);
   }
 
   /** The three places staff and customer read a credential's metadata. */

@@ -12,11 +12,17 @@ import {
 describe('POST /credentials/:id/reveal › when many reveals arrive together', () => {
   let tv: TestVault;
   let ids: string[];
+  let receipts: string[];
   beforeEach(async () => {
     tv = await createTestVault();
     const { linkToken } = await openTicketWithLink(tv);
     ids = [];
-    for (let i = 0; i < 12; i++) ids.push((await submitCredential(tv, linkToken)).credentialId);
+    receipts = [];
+    for (let i = 0; i < 12; i++) {
+      const submitted = await submitCredential(tv, linkToken);
+      ids.push(submitted.credentialId);
+      receipts.push(submitted.receiptToken);
+    }
   });
   afterEach(() => tv.close());
 
@@ -58,10 +64,21 @@ describe('POST /credentials/:id/reveal › when many reveals arrive together', (
 
   it('keeps the denials of a mixed group: restricted and revoked answer their codes, the rest reveal', async () => {
     tv.vault.credentials.revokeCredential(ids[0]!, { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' });
+    await tv.http.post(`/api/v1/receipts/${receipts[1]}/credentials/${ids[1]}/restrict`).expect(200);
     const results = await revealAll('mixed');
     expect(results[0]).toEqual({ ok: false, status: 410, code: 'credential_revoked' });
-    expect(results.slice(1).every((r) => r.ok)).toBe(true);
-    expect(auditEvents(tv, { credentialId: ids[0]!, action: 'credential.reveal_denied' })).toHaveLength(1);
+    expect(results[1]).toEqual({ ok: false, status: 423, code: 'credential_restricted' });
+    expect(results.slice(2)).toEqual(ids.slice(2).map(() => ({ ok: true, fields: { ...FTP_FIELDS, protocol: 'sftp' } })));
+    const actor = { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' };
+    expect(auditEvents(tv, { credentialId: ids[0]!, action: 'credential.reveal_denied' })).toEqual([
+      expect.objectContaining({ credentialId: ids[0], detail: 'credential_revoked', reason: 'mixed', actor }),
+    ]);
+    expect(auditEvents(tv, { credentialId: ids[1]!, action: 'credential.reveal_denied' })).toEqual([
+      expect.objectContaining({ credentialId: ids[1], detail: 'credential_restricted', reason: 'mixed', actor }),
+    ]);
+    for (const id of ids.slice(0, 2)) expect(auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(0);
+    for (const id of ids.slice(2)) expect(auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(1);
+    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
   });
 });
 
