@@ -931,9 +931,7 @@ describe('HTTP contract', () => {
     const engineerRequests = staffRequests.filter(([route]) => route !== 'GET /audit');
 
     // DESIGN.md "Bad input ... changes nothing: ... wrong role 403": no row anywhere, audit_events
-    // included. (An uncommitted src change seen while this was written, reveal.refuseReveal called
-    // from the reveal route, audits an auditor's 403 reveal as credential.reveal_denied and fails
-    // the POST /credentials/:id/reveal case here; DESIGN.md would have to change first.)
+    // included, the reveal route too (docs/decisions/012).
     it.each(engineerRequests)('an auditor gets 403 forbidden on %s against real targets, and nothing changes', async (_route, send) => {
       const at = await arrangeStaffTargets(tv);
       const before = snapshotVault(tv);
