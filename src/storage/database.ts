@@ -3,6 +3,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 
 export type Database = BetterSqlite3.Database;
+export type Statement<Params extends unknown[] | {} = unknown[], Row = unknown> = BetterSqlite3.Statement<Params, Row>;
 
 export interface OpenDatabaseOptions {
   readonly?: boolean;

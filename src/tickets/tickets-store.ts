@@ -1,4 +1,4 @@
-import type { Database } from '../storage/database.js';
+import type { Database, Statement } from '../storage/database.js';
 
 export type TicketStatus = 'open' | 'closed';
 
@@ -65,6 +65,12 @@ const fromRaw = (r: Raw): TicketRecord => ({
   closedAt: r.closed_at,
 });
 
+/**
+ * Above this many index candidates a search is broad: scanning tickets in list order finds a page
+ * of matches sooner than sorting every candidate.
+ */
+const SEARCH_CAP = 1000;
+
 export function createTicketStore(db: Database): TicketStore {
   const insert = db.prepare(
     `INSERT INTO tickets (id, external_ref, subject, customer_email, customer_name, support_until, status,
@@ -76,6 +82,12 @@ export function createTicketStore(db: Database): TicketStore {
   const getByRef = db.prepare<[string], Raw>('SELECT * FROM tickets WHERE external_ref = ?');
   const close = db.prepare(`UPDATE tickets SET status = 'closed', closed_at = @at, updated_at = @at WHERE id = @id`);
   const reopen = db.prepare(`UPDATE tickets SET status = 'open', closed_at = NULL, updated_at = @at WHERE id = @id`);
+  // Candidates for `q` from the trigram index (migration 016), up to SEARCH_CAP of them.
+  const searchCandidates = db
+    .prepare<{ match: string; cap: number }, number>('SELECT rowid FROM tickets_search WHERE tickets_search MATCH @match LIMIT @cap')
+    .pluck();
+  // A list query is one of a few shapes (which filters are present): each is prepared once.
+  const listStatements = new Map<string, Statement<Record<string, string | number>, Raw>>();
 
   return {
     insert: (t) => {
@@ -101,6 +113,16 @@ export function createTicketStore(db: Database): TicketStore {
           `(t.external_ref LIKE @q ESCAPE '\\' OR t.subject LIKE @q ESCAPE '\\' OR t.customer_email LIKE @q ESCAPE '\\' OR t.customer_name LIKE @q ESCAPE '\\')`,
         );
         args.q = `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+        // A selective search reads only the index's candidates (the LIKE above still decides, so
+        // the answer is the same as a scan's); a broad one scans in list order, which reaches a
+        // page of matches quickly. Under 3 characters the trigram index cannot help.
+        if ([...q.q].length >= 3) {
+          const candidates = searchCandidates.all({ match: `"${q.q.replace(/"/g, '""')}"`, cap: SEARCH_CAP });
+          if (candidates.length < SEARCH_CAP) {
+            where.push('t.rowid IN (SELECT value FROM json_each(@candidates))');
+            args.candidates = JSON.stringify(candidates);
+          }
+        }
       }
       if (q.after) {
         where.push('(t.created_at < @afterAt OR (t.created_at = @afterAt AND t.id < @afterId))');
@@ -110,8 +132,9 @@ export function createTicketStore(db: Database): TicketStore {
       const sql = `SELECT t.*, (SELECT COUNT(*) FROM credentials c WHERE c.ticket_id = t.id AND c.status IN ('active', 'restricted')) AS live_credentials
         FROM tickets t ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
         ORDER BY t.created_at DESC, t.id DESC LIMIT @limit`;
-      return db
-        .prepare<Record<string, string | number>, Raw>(sql)
+      let statement = listStatements.get(sql);
+      if (!statement) listStatements.set(sql, (statement = db.prepare<Record<string, string | number>, Raw>(sql)));
+      return statement
         .all(args)
         .map((r) => ({ ...fromRaw(r), liveCredentials: r.live_credentials ?? 0 }));
     },
