@@ -238,4 +238,60 @@ describe('ticketvault staff passwd', () => {
     expect(noTty.stderr).toMatch(/--password-stdin/);
     expect(tv.vault.staff.findStaffByEmail(emailOf('engineer')).passwordHash).toBeNull();
   });
+
+  describe('asked at a real terminal', () => {
+    // util-linux `script` gives the CLI a pseudo-terminal, as an admin's shell would; the test
+    // types each answer only once its prompt has appeared (raw mode is on by then).
+    function runInTerminal(args: string[], answers: string[]): Promise<{ code: number | null; screen: string }> {
+      return new Promise((resolve, reject) => {
+        const env = {
+          PATH: process.env.PATH ?? '',
+          TERM: 'dumb',
+          NODE_ENV: 'test',
+          LOG_LEVEL: 'warn',
+          MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+          PUBLIC_URL: tv.vault.config.publicUrl,
+          DATABASE_PATH: tv.vault.config.databasePath,
+        };
+        const command = [process.execPath, path.join(ROOT, 'bin', 'ticketvault.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+        const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd: ROOT, env });
+        let screen = '';
+        const promptsSeen = () => screen.split('New password: ').length - 1 + (screen.split('Repeat it: ').length - 1);
+        let answered = 0;
+        child.stdout.on('data', (d) => {
+          screen += d;
+          while (answered < answers.length && promptsSeen() > answered) child.stdin.write(answers[answered++]!);
+        });
+        child.stderr.on('data', (d) => (screen += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, screen });
+        });
+      });
+    }
+
+    it('asks twice without echoing, sets the password, and the member can sign in', async () => {
+      const password = 'typed at a terminal 42';
+      const res = await runInTerminal(['staff', 'passwd', emailOf('engineer')], [`${password}\r`, `${password}\r`]);
+      expect(res.screen).toContain('New password: ');
+      expect(res.screen).toContain('Repeat it: ');
+      expect(res.screen).toContain('password set for engineer@vendor.test');
+      expect(res.screen).not.toContain(password);
+      expect(res.code).toBe(0);
+      await login(tv, emailOf('engineer'), password).expect(200);
+    });
+
+    it('refuses two different answers, and stops on Ctrl-C, changing nothing', async () => {
+      const mismatch = await runInTerminal(['staff', 'passwd', emailOf('engineer')], ['first answer long\r', 'second answer long\r']);
+      expect(mismatch.code).not.toBe(0);
+      expect(mismatch.screen).toMatch(/the two passwords differ/);
+      const cancelled = await runInTerminal(['staff', 'passwd', emailOf('engineer')], ['half typed\u0003']);
+      expect(cancelled.code).not.toBe(0);
+      expect(cancelled.screen).toMatch(/cancelled/);
+      expect(cancelled.screen).not.toContain('half typed');
+      expect(tv.vault.staff.findStaffByEmail(emailOf('engineer')).passwordHash).toBeNull();
+    });
+  });
 });
