@@ -72,6 +72,8 @@ export function buildApp(deps: AppDeps): Express {
         },
       },
       referrerPolicy: { policy: 'no-referrer' },
+      // The same as frame-ancestors 'none', for browsers that read only the older header.
+      xFrameOptions: { action: 'deny' },
       crossOriginResourcePolicy: { policy: 'same-origin' },
       strictTransportSecurity: deps.config.publicUrl.startsWith('https:'),
     }),

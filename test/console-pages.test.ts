@@ -37,6 +37,16 @@ describe('console pages', () => {
       expect(res.text).toContain('data-next="/console/tickets"');
       expect(res.text).not.toContain('single sign-on');
       expect(res.text).not.toMatch(/<script>|style="/);
+      expect(res.headers['x-frame-options']).toBe('DENY');
+    });
+
+    it('renders a sign-in form that cannot put the password in a URL before its script runs', async () => {
+      const res = await tv.http.get('/console/sign-in').expect(200);
+      const form = /<form id="sign-in-form"[^>]*>([\s\S]*?)<\/form>/.exec(res.text);
+      expect(form?.[0]).toMatch(/^<form id="sign-in-form" method="post"/);
+      // Nameless fields send nothing, and the button stays disabled until the script enables it.
+      expect(form![1]).not.toMatch(/\bname="/);
+      expect(form![1]).toMatch(/<button type="submit"[^>]*\bdisabled\b/);
     });
 
     it('never sends anyone to another site after sign-in', async () => {

@@ -84,6 +84,8 @@ describe('single sign-on (OIDC)', () => {
 
       expect(callback.status).toBe(200);
       expect(callback.text).toContain('<meta http-equiv="refresh" content="0;url=/console/tickets">');
+      // The callback URL holds the one-time code: no Referer carries it to the next page or assets.
+      expect(callback.headers['referrer-policy']).toBe('no-referrer');
       expect(String(callback.headers['set-cookie'])).toMatch(/tv_oidc=;/);
       expect(session).toMatch(/^tv_session=[A-Za-z0-9_-]{43}$/);
       expect(String(callback.headers['set-cookie'])).toMatch(/tv_session=[^;]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict/);
@@ -238,6 +240,8 @@ describe('single sign-on (OIDC)', () => {
       const callback = await tv.http.get(`${CALLBACK}?error=access_denied&state=${state}`).set('Cookie', cookiePair(start, 'tv_oidc')!);
       expect(callback.status).toBe(401);
       expect(callback.text).toContain('Sign in with single sign-on');
+      // Its sign-in form posts with an Origin the CSRF check accepts.
+      expect(callback.headers['referrer-policy']).toBe('same-origin');
     });
 
     it('a discovery document naming another issuer makes sign-in unavailable (503), not unsafe', async () => {

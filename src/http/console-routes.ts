@@ -47,14 +47,14 @@ const FLOW_MAX_AGE_MS = 600_000;
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
-function sendPage(res: Response, status: number, html: string): void {
+/** `referrer`: the console's own fetches must carry Origin/Referer for the CSRF check. */
+function sendPage(res: Response, status: number, html: string, referrer: 'same-origin' | 'no-referrer' = 'same-origin'): void {
   res
     .status(status)
     .type('html')
     .set('Cache-Control', 'no-store')
     .set('X-Robots-Tag', 'noindex, nofollow')
-    // The console's own fetches must carry Origin/Referer for the CSRF check.
-    .set('Referrer-Policy', 'same-origin')
+    .set('Referrer-Policy', referrer)
     .send(html);
 }
 
@@ -212,6 +212,8 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     }
   });
 
+  // This page's URL holds the provider's one-time code and state: once signed in, no Referer may
+  // carry them on (to its stylesheet and script, or to the page it continues to).
   router.get('/console/oidc/callback', async (req: Request, res) => {
     if (!oidcSignIn) return sendPage(res, 404, renderConsoleProblemPage(null, vendorName, 404));
     const flow = cookieOf(req, FLOW_COOKIE);
@@ -224,10 +226,12 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
       );
       setSessionCookie(res, config, signedIn.token, signedIn.session.expiresInMs);
       const next = signedIn.next === '/console' ? consoleHome(signedIn.session.staff) : signedIn.next;
-      sendPage(res, 200, renderContinuePage({ vendorName, next }));
+      sendPage(res, 200, renderContinuePage({ vendorName, next }), 'no-referrer');
     } catch (error) {
       if (!(error instanceof VaultError)) throw error;
       if (error instanceof TooManyRequests) res.set('Retry-After', String(error.retryAfterSeconds));
+      // Same-origin here: this page's own sign-in form must pass the CSRF check (a no-referrer
+      // page's POST carries Origin: null); the code in its URL has been spent or refused.
       sendPage(res, error.status, renderSignInPage({ vendorName, next: '/console', sso: true, error: error.code }));
     }
   });

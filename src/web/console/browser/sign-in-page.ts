@@ -8,6 +8,8 @@ export function startSignInPage(t: ConsoleStrings): void {
   if (!form || !alert) return;
   const email = form.querySelector<HTMLInputElement>('#sign-in-email')!;
   const password = form.querySelector<HTMLInputElement>('#sign-in-password')!;
+  // Rendered disabled, so that Enter before this script ran cannot submit the form natively.
+  form.querySelector<HTMLButtonElement>('[data-submit]')!.disabled = false;
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
