@@ -14,3 +14,20 @@ describe('vault smoke', () => {
     expect(res.body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
   });
 });
+
+describe('health and readiness', () => {
+  it('/healthz and /readyz answer while the database is open; /readyz answers 503 not_ready once it is not', async () => {
+    const tv = await createTestVault();
+    try {
+      expect((await tv.http.get('/healthz').expect(200)).body).toEqual({ status: 'ok' });
+      expect((await tv.http.get('/readyz').expect(200)).body).toEqual({ status: 'ready' });
+      tv.vault.db.close();
+      const res = await tv.http.get('/readyz').expect(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 503, code: 'not_ready', detail: 'The database is not answering.' });
+      await tv.http.get('/healthz').expect(200);
+    } finally {
+      tv.close();
+    }
+  });
+});

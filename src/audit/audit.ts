@@ -59,7 +59,7 @@ export interface AuditEntry {
 export interface AuditEvent {
   seq: number;
   at: string;
-  action: string;
+  action: AuditAction;
   actor: Actor;
   ticketId: string | null;
   credentialId: string | null;
@@ -92,7 +92,7 @@ export function toAuditEvent(row: AuditRow): AuditEvent {
   return {
     seq: row.seq,
     at: new Date(row.at).toISOString(),
-    action: row.action,
+    action: row.action as AuditAction, // written only from the closed set; a forged row fails `audit verify`
     actor: { type: row.actor_type as ActorType, id: row.actor_id, name: row.actor_name },
     ticketId: row.ticket_id,
     credentialId: row.credential_id,

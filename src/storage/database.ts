@@ -42,3 +42,13 @@ export function writeTransaction<T>(db: Database, fn: () => T): T {
 export function checkpointWal(db: Database): void {
   db.pragma('wal_checkpoint(TRUNCATE)');
 }
+
+/** Whether the database answers a trivial query (readiness probes). */
+export function databaseAnswers(db: Database): boolean {
+  try {
+    db.prepare('SELECT 1').get();
+    return true;
+  } catch {
+    return false;
+  }
+}
