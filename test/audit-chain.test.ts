@@ -16,7 +16,7 @@ import {
   snapshotVault,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 /** DESIGN.md "Audit log", copied rather than imported so that a drift in the code shows here. */
 const DESIGN_ACTIONS = [

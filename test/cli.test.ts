@@ -18,7 +18,7 @@ import {
   submitCredential,
   TestClock,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // DESIGN.md "CLI": the real `bin/ticketvault.js` in a child process, against a real database file.
 

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { SESSION_IDLE_MS } from '../src/staff-auth/staff-sessions.js';
-import { signIn } from './helpers/staff-sessions.js';
-import { createTestVault, FTP_FIELDS, openTicketWithLink, revealAs, submitCredential, type TestVault } from './helpers/test-vault.js';
+import { signIn } from './harness/staff-sessions.js';
+import { createTestVault, FTP_FIELDS, openTicketWithLink, revealAs, submitCredential, type TestVault } from './harness/test-vault.js';
 
 // The console's server-rendered pages (/console/...): who may open which, what they show, and
 // that no page ever carries a secret or a link token.

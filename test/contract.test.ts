@@ -14,7 +14,7 @@ import {
   submitCredential,
   tokenOf,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // The wire format of DESIGN.md's "HTTP contract" table: paths, statuses, body shapes, error codes.
 // A refactor that changes any of these breaks other clients, so it must break this file first.

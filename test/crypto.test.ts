@@ -19,7 +19,7 @@ import {
   revealBody,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 const OLD_KEY = Buffer.alloc(32, 0x11).toString('base64');
 const NEW_KEY = Buffer.alloc(32, 0x22).toString('base64');

@@ -11,7 +11,7 @@ import {
   staffActorOf,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // DESIGN.md "Lifetime rule": expiresAt = min(submittedAt + max age, supportUntil), and a credential
 // that has ended keeps why it ended. These are the orders of events that could break that.

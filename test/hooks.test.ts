@@ -11,7 +11,7 @@ import {
   submitCredential,
   tokenOf,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // Issue 6: helpdesks follow tickets through signed webhooks. Signatures are made here, with
 // node:crypto, exactly as a helpdesk (or Zendesk) makes them, and sent as raw bytes.

@@ -16,7 +16,7 @@ import {
   snapshotVault,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // DESIGN.md: "Bad input always gets a clear 4xx problem body and changes nothing", and
 // "Nothing in a 5xx body reveals internals". Every refusal here is checked against a snapshot of

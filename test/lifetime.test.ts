@@ -9,7 +9,7 @@ import {
   staffActorOf,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // DESIGN.md "Lifetime rule" and "Reveal answers": a credential ends the moment it is due,
 // whatever the purge job has or has not done yet.

@@ -14,8 +14,8 @@ import {
   submitCredential,
   waitFor,
   type TestVault,
-} from './helpers/test-vault.js';
-import { freePort, parseMail, startSmtpSink, type ReceivedMail, type SmtpSink } from './helpers/smtp-sink.js';
+} from './harness/test-vault.js';
+import { freePort, parseMail, startSmtpSink, type ReceivedMail, type SmtpSink } from './harness/smtp-sink.js';
 
 // Issue 6: notices go through an outbox written in the event's own transaction, and a sender
 // that hands them to a real SMTP server (started here on 127.0.0.1), retrying until it can.

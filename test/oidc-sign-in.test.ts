@@ -3,11 +3,11 @@ import { exportSPKI, SignJWT, UnsecuredJWT } from 'jose';
 import { createLogger } from '../src/logger.js';
 import { createOidcSignIn, roleFromClaims } from '../src/staff-auth/oidc-sign-in.js';
 import { STEP_UP_AFTER_MS } from '../src/staff-auth/staff-sessions.js';
-import { CLIENT_ID, makeProviderKey, startOidcProvider, type TestProvider } from './helpers/oidc-provider.js';
-import { sameOrigin, sessionCookieFrom } from './helpers/staff-sessions.js';
-import { auditEvents, createTestVault, expectProblem, openTicketWithLink, submitCredential, TestClock, type TestVault } from './helpers/test-vault.js';
+import { CLIENT_ID, makeProviderKey, startOidcProvider, type TestProvider } from './harness/oidc-provider.js';
+import { sameOrigin, sessionCookieFrom } from './harness/staff-sessions.js';
+import { auditEvents, createTestVault, expectProblem, openTicketWithLink, submitCredential, TestClock, type TestVault } from './harness/test-vault.js';
 
-// Single sign-on against a real OpenID Connect provider on 127.0.0.1 (test/helpers/oidc-provider.ts):
+// Single sign-on against a real OpenID Connect provider on 127.0.0.1 (test/harness/oidc-provider.ts):
 // the authorization code flow with PKCE through the console's routes, and the ID token checks —
 // issuer, audience, expiry, nonce, pinned algorithms (no HS256 with the public key, no "none"),
 // and the provider's key rotation — with real jose, real HTTP and real signatures.

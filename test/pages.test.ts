@@ -9,7 +9,7 @@ import {
   revealAs,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // The customer pages /s/<token> and /r/<token>, through real HTTP (supertest), SQLite and libsodium.
 

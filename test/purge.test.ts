@@ -13,7 +13,7 @@ import {
   openTicketWithLink,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // DESIGN.md: the purge job expires what is due, then destroys the ciphertext and wrapped data
 // key of every ended credential, keeps the metadata and audit trail, and checkpoints the WAL.

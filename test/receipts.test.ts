@@ -9,7 +9,7 @@ import {
   revealAs,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // DESIGN.md "receipt": the customer's access, restriction, rectification, erasure,
 // portability and preferences, each through the token of one submission.

@@ -1,4 +1,4 @@
-import { createTestVault, openTicketWithLink, type TestVault } from './helpers/test-vault.js';
+import { createTestVault, openTicketWithLink, type TestVault } from './harness/test-vault.js';
 
 describe('request log', () => {
   let tv: TestVault;

@@ -5,7 +5,7 @@ import {
   openTicketWithLink,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // Concurrent reveals share one durable commit; each must still be audited before its secret
 // leaves, and a reveal whose audit row cannot be written must not take the others down with it.

@@ -1,5 +1,5 @@
 import { sealForPublicKey } from '../src/crypto/sealed-box.js';
-import { createTestVault, expectProblem, openTicketWithLink, revealAs, type TestVault } from './helpers/test-vault.js';
+import { createTestVault, expectProblem, openTicketWithLink, revealAs, type TestVault } from './harness/test-vault.js';
 
 // In production sealed intake boxes are opened on a worker thread; the answers must be the same.
 describe('POST /intake/:token/credentials with sealed boxes opened on a worker thread', () => {

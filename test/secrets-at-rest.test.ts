@@ -9,7 +9,7 @@ import {
   submitCredential,
   type Submitted,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 interface SecretColumns {
   wrapped_dek: Buffer;

@@ -1,4 +1,4 @@
-import { createTestVault, openTicketWithLink, submitCredential, FTP_FIELDS, type TestVault } from './helpers/test-vault.js';
+import { createTestVault, openTicketWithLink, submitCredential, FTP_FIELDS, type TestVault } from './harness/test-vault.js';
 
 describe('vault smoke', () => {
   let tv: TestVault;

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import type { StaffRole } from '../src/staff-auth/staff-store.js';
-import { emailOf, login, sameOrigin, signIn } from './helpers/staff-sessions.js';
-import { auditEvents, createTestVault, expectProblem, openTicketWithLink, revealAs, submitCredential, type TestVault } from './helpers/test-vault.js';
+import { emailOf, login, sameOrigin, signIn } from './harness/staff-sessions.js';
+import { auditEvents, createTestVault, expectProblem, openTicketWithLink, revealAs, submitCredential, type TestVault } from './harness/test-vault.js';
 
 // The staff endpoints added for the console: staff administration (admin), the audit export and
 // chain verification (admin, auditor), and `ticketvault staff passwd`.

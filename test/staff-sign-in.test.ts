@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { ACCOUNT_ATTEMPTS, IP_ATTEMPTS, LOGIN_WINDOW_MS } from '../src/staff-auth/login-throttle.js';
 import { SESSION_IDLE_MS, SESSION_MAX_MS, STEP_UP_AFTER_MS } from '../src/staff-auth/staff-sessions.js';
-import { emailOf, givePassword, login, PASSWORD, sameOrigin, sessionCookieFrom, signIn } from './helpers/staff-sessions.js';
+import { emailOf, givePassword, login, PASSWORD, sameOrigin, sessionCookieFrom, signIn } from './harness/staff-sessions.js';
 import {
   auditEvents,
   createTestVault,
@@ -13,7 +13,7 @@ import {
   reopenTestVault,
   submitCredential,
   type TestVault,
-} from './helpers/test-vault.js';
+} from './harness/test-vault.js';
 
 // Console sign-in (DESIGN.md "HTTP contract": POST /auth/login, POST /auth/logout), its session
 // cookie, sliding expiry, CSRF rules, attempt limits and step-up, against a real vault.

@@ -1,4 +1,4 @@
-import { createTestVault, expectProblem, type TestVault } from './helpers/test-vault.js';
+import { createTestVault, expectProblem, type TestVault } from './harness/test-vault.js';
 
 // Verified tokens are cached until they expire; these pin that the cache never outlives what
 // the token and the staff row allow.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestVault, DAY, staffActorOf, type TestVault } from './helpers/test-vault.js';
+import { createTestVault, DAY, staffActorOf, type TestVault } from './harness/test-vault.js';
 
 // GET /tickets?q= reads candidates from a trigram index (migration 016) when they are few, and
 // scans in list order when they are many. Either way the answer must be exactly a full scan's:

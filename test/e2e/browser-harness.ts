@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import type { AxeResults } from 'axe-core';
 import type { Env } from '../../src/config.js';
-import { createTestVault, type TestVault } from '../helpers/test-vault.js';
+import { createTestVault, type TestVault } from '../harness/test-vault.js';
 
 // What the e2e tests share: a real vault listening on loopback, Debian's Chromium, the network log,
 // the axe scan and screenshots under test-results/screenshots/.

@@ -2,8 +2,8 @@ import { jest } from '@jest/globals';
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { STEP_UP_AFTER_MS } from '../../src/staff-auth/staff-sessions.js';
-import { givePassword, PASSWORD } from '../helpers/staff-sessions.js';
-import { openTicketWithLink, submitCredential } from '../helpers/test-vault.js';
+import { givePassword, PASSWORD } from '../harness/staff-sessions.js';
+import { openTicketWithLink, submitCredential } from '../harness/test-vault.js';
 import { launchChromium, screenshot, seriousAxeViolations, startVault, watchPage, type RunningVault } from './browser-harness.js';
 
 // An engineer's day in the staff console, in real Chromium against a real vault on loopback:

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { openTicketWithLink, revealAs, tokenOf } from '../helpers/test-vault.js';
+import { openTicketWithLink, revealAs, tokenOf } from '../harness/test-vault.js';
 import { launchChromium, screenshot, startVault, watchPage, type LoggedRequest, type RunningVault } from './browser-harness.js';
 
 // A customer's whole journey in real Chromium against a real vault on loopback: intake, sealing

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { openTicketWithLink, revealAs, submitCredential, tokenOf } from '../helpers/test-vault.js';
+import { openTicketWithLink, revealAs, submitCredential, tokenOf } from '../harness/test-vault.js';
 import { launchChromium, screenshot, seriousAxeViolations, startVault, watchPage, type RunningVault } from './browser-harness.js';
 
 // The pages for everyone: keyboard only, visible focus, 360 px wide, axe-core clean, and the
