@@ -99,13 +99,14 @@ export function createCredentials(deps: CredentialDeps) {
 
     const store = () => {
       // Re-checked inside the transaction: the ticket may have closed, the link been revoked or used up.
-      if (!intakeLinkStore.useIfUsable(link.id, clock.now())) {
+      const supportUntil = intakeLinkStore.useIfUsable(link.id, clock.now());
+      if (supportUntil === null) {
         deps.intakeLinks.findUsableLink(token);
         throw new Gone('intake_link_used_up', 'This link has been used as many times as allowed.');
       }
       // The support period may have been shortened since the ticket was read (a helpdesk update
       // while the box was opened): the credential never outlives the period as it is now.
-      credential.expiresAt = Math.min(credential.expiresAt, ticketStore.get(ticket.id)!.supportUntil);
+      credential.expiresAt = Math.min(credential.expiresAt, supportUntil);
       receiptStore.insert(receipt);
       credentialStore.insert(credential, secret);
       audit.record({ action: 'credential.submitted', actor: customer, origin, ticketId: ticket.id, credentialId, detail: credential.kind });

@@ -21,9 +21,10 @@ export interface IntakeLinkStore {
   /**
    * Counts one use only if the link can take a submission at `now` (not revoked, not expired,
    * not used up, its ticket open and in its support period): one statement for the submission's
-   * transaction; false tells the caller to find out why.
+   * transaction. Returns the ticket's supportUntil as it is now (what bounds the submission's
+   * expiry), or null when the link was not usable: the caller finds out why.
    */
-  useIfUsable(id: string, now: number): boolean;
+  useIfUsable(id: string, now: number): number | null;
 }
 
 interface Raw {
@@ -59,11 +60,14 @@ export function createIntakeLinkStore(db: Database): IntakeLinkStore {
   const byHash = db.prepare<[Buffer], Raw>('SELECT * FROM intake_links WHERE token_hash = ?');
   const byTicket = db.prepare<[string], Raw>('SELECT * FROM intake_links WHERE ticket_id = ? ORDER BY created_at, id');
   const revoke = db.prepare('UPDATE intake_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-  const useIfUsable = db.prepare(
-    `UPDATE intake_links SET uses = uses + 1
-     WHERE id = @id AND revoked_at IS NULL AND expires_at > @now AND (max_uses IS NULL OR uses < max_uses)
-       AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = intake_links.ticket_id AND t.status = 'open' AND t.support_until > @now)`,
-  );
+  const useIfUsable = db
+    .prepare<{ id: string; now: number }, number>(
+      `UPDATE intake_links SET uses = uses + 1
+       WHERE id = @id AND revoked_at IS NULL AND expires_at > @now AND (max_uses IS NULL OR uses < max_uses)
+         AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = intake_links.ticket_id AND t.status = 'open' AND t.support_until > @now)
+       RETURNING (SELECT support_until FROM tickets t WHERE t.id = intake_links.ticket_id)`,
+    )
+    .pluck();
   return {
     insert: (l) => {
       insert.run(l);
@@ -78,6 +82,6 @@ export function createIntakeLinkStore(db: Database): IntakeLinkStore {
     },
     listByTicket: (ticketId) => byTicket.all(ticketId).map(fromRaw),
     revoke: (id, at) => revoke.run(at, id).changes === 1,
-    useIfUsable: (id, now) => useIfUsable.run({ id, now }).changes === 1,
+    useIfUsable: (id, now) => useIfUsable.get({ id, now }) ?? null,
   };
 }
