@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
 import type { NoticeMail } from './notice-messages.js';
 
@@ -36,6 +36,19 @@ const messageOf = (mail: NoticeMail, from: string) => ({
 
 export const OUTBOX_MAIL_FOLDER = 'outbox-mail';
 
+/**
+ * nodemailer is loaded and its transporter made on the first notice, not at start-up: it is about
+ * 90 ms of a ~1 s cold start, and most passes of the sender find nothing to send.
+ */
+function lazyTransporter(options: Parameters<typeof import('nodemailer').createTransport>[0]) {
+  let made: Promise<Transporter> | undefined;
+  let transporter: Transporter | undefined;
+  return {
+    get: () => (made ??= import('nodemailer').then((m) => (transporter = m.default.createTransport(options)))),
+    close: () => transporter?.close(),
+  };
+}
+
 export function createMailTransport(config: Config): MailTransport {
   if (config.smtpUrl) return smtpTransport(config.smtpUrl, config.mailFrom);
   if (!config.isProduction) return emlTransport(path.join(config.dataDir, OUTBOX_MAIL_FOLDER), config.mailFrom);
@@ -43,14 +56,14 @@ export function createMailTransport(config: Config): MailTransport {
 }
 
 function smtpTransport(url: string, from: string): MailTransport {
-  const transporter = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+  const transporter = lazyTransporter({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
   const target = new URL(url);
   return {
     kind: 'smtp',
     description: `smtp ${target.hostname}:${target.port || (target.protocol === 'smtps:' ? 465 : 587)}`,
     send: async (mail) => {
       try {
-        await transporter.sendMail(messageOf(mail, from));
+        await (await transporter.get()).sendMail(messageOf(mail, from));
       } catch (error) {
         const code = (error as { responseCode?: unknown }).responseCode;
         if (typeof code === 'number' && code >= 500 && code < 600) throw new PermanentMailError((error as Error).message);
@@ -62,12 +75,12 @@ function smtpTransport(url: string, from: string): MailTransport {
 }
 
 function emlTransport(folder: string, from: string): MailTransport {
-  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const transporter = lazyTransporter({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     kind: 'eml',
     description: `.eml files in ${folder}`,
     send: async (mail) => {
-      const info = await transporter.sendMail(messageOf(mail, from));
+      const info = await (await transporter.get()).sendMail(messageOf(mail, from));
       fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
       // Named for the outbox row(s), so writing a notice twice after a crash overwrites, not duplicates.
       const name = mail.messageId.replace(/^<ticketvault-notice-|@.*$/g, '');
