@@ -37,10 +37,12 @@ function readHiddenFromTerminal(question: string): Promise<string> {
   if (!stdin.isTTY) {
     return Promise.reject(new VaultError(400, 'no_terminal', 'Bad request', 'There is no terminal to ask for a password: pipe it in with --password-stdin.'));
   }
-  process.stderr.write(question);
+  // Raw mode first, then the prompt: whatever is typed once the prompt shows is neither echoed
+  // nor turned into a signal by the terminal (Ctrl-C reaches the handler below).
   stdin.setRawMode(true);
   stdin.setEncoding('utf8');
   stdin.resume();
+  process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
     const finish = () => {
