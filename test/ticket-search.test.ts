@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestVault, DAY, staffActorOf, type TestVault } from './harness/test-vault.js';
+import { createTestVault, DAY, expectProblem, staffActorOf, type TestVault } from './harness/test-vault.js';
 
 // GET /tickets?q= reads candidates from a trigram index (migration 016) when they are few, and
 // scans in list order when they are many. Either way the answer must be exactly a full scan's:
@@ -76,6 +76,12 @@ describe('ticket search', () => {
   ])('%s gives exactly the tickets a full scan would, in list order', (_name, q) => {
     const found = listAll({ q }).map((t) => t.id);
     expect(found).toEqual(scan(q));
+  });
+
+  it('refuses a term with a NUL character with 400 validation_failed (it would cut the LIKE short and is no full-text query)', async () => {
+    for (const q of ['ZD-1\u0000', '\u0000\u0000\u0000', 'a\u0000bc']) {
+      expectProblem(await tv.http.get('/api/v1/tickets').query({ q }).set(tv.auth()), 400, 'validation_failed');
+    }
   });
 
   it('combines with the status filter and pages without gaps or repeats', async () => {

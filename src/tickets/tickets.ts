@@ -60,7 +60,9 @@ const ticketChangesSchema = newTicketSchema.omit({ externalRef: true }).partial(
 
 const listQuerySchema = z.strictObject({
   status: z.enum(['open', 'closed']).optional(),
-  q: z.string().trim().max(200).optional(),
+  // A NUL ends the text SQLite matches (LIKE would search for less than was typed) and is not a
+  // valid full-text query: refused as bad input.
+  q: z.string().trim().max(200).refine((q) => !q.includes('\u0000'), 'must not contain a NUL character').optional(),
   limit: pageLimit,
   cursor: z.string().max(200).optional(),
 });
