@@ -7,6 +7,7 @@ import {
   expectProblem,
   FTP_FIELDS,
   openTicketWithLink,
+  reopenTestVault,
   revealAs,
   staffActorOf,
   submitCredential,
@@ -50,6 +51,22 @@ describe('expiry when events cross', () => {
     expectProblem(await revealAs(tv, credentialId), 410, 'credential_expired');
     const detail = await tv.http.get(`/api/v1/tickets/${ticketId}`).set(tv.auth()).expect(200);
     expect(detail.body.credentials[0]).toMatchObject({ status: 'expired', endedBecause: 'expired' });
+  });
+
+  it('a stored expiresAt past the support period (written before the fix) is brought in line by migration 017, and purged when the period ends', async () => {
+    tv = await createTestVault();
+    const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 3 * DAY).toISOString() });
+    const { credentialId } = await submitCredential(tv, linkToken);
+    const supportUntil = tv.vault.stores.credentialStore.get(credentialId)!.expiresAt;
+    tv.vault.db.prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run(supportUntil + 27 * DAY, credentialId);
+    // As if the database predated migration 017: it runs at the next start.
+    tv.vault.db.prepare('DELETE FROM schema_migrations WHERE version = 17').run();
+    tv = await reopenTestVault(tv);
+    expect(tv.vault.stores.credentialStore.get(credentialId)!.expiresAt).toBe(supportUntil);
+    await advanceClock(tv, 3 * DAY);
+    await tv.vault.purge.runPurge();
+    expect(tv.vault.stores.credentialStore.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'expired' });
+    expect(tv.vault.stores.credentialStore.getSecret(credentialId)).toBeUndefined();
   });
 
   it('closing a ticket keeps "expired" as why a credential ended when it was already due and the purge job had not run', async () => {
