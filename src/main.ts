@@ -188,7 +188,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const loginThrottle = createLoginThrottle({
     throttleStore: createLoginThrottleStore(db),
     clock,
-    accountHashKey: keyring.deriveKey(1, 'tvthrotl'),
+    accountHashKey: keys.throttleKey,
   });
   const staff = createStaff({ db, staffStore, sessionStore: staffSessionStore, passwords, clock });
   const staffTokens = createStaffTokens({ staffStore, signing: keys.signing, issuer: config.publicUrl, clock });

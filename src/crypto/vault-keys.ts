@@ -16,6 +16,12 @@ export interface VaultKeys {
   intakePublicKey: string;
   signing: SigningKeyPair;
   auditKey: Uint8Array;
+  /**
+   * Keys the sign-in throttle's hash of what was typed as an e-mail. Derived from the current KEK
+   * on every start, not stored: throttle windows are short-lived, and a KEK rotation only restarts
+   * the counts in progress.
+   */
+  throttleKey: Uint8Array;
 }
 
 export const wrapContext = (purpose: VaultKeyPurpose, id: string) => `ticketvault/vault-key/v1|${purpose}|${id}`;
@@ -45,6 +51,7 @@ export function loadVaultKeys(deps: { db: Database; vaultKeyStore: VaultKeyStore
     intakePublicKey: Buffer.from(intakeKeyPairs[0]!.publicKey).toString('base64url'),
     signing: signingKeyPair(signingRow.id, open(signingRow), signingRow.publicKey!),
     auditKey: open(auditRow),
+    throttleKey: keyring.deriveKey(1, 'tvthrotl'),
   };
 }
 
