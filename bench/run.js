@@ -282,14 +282,13 @@ const rows = [
   ['reveal during purge', revealDuringPurge],
 ];
 const targets = [
-  ['reveal req/s ≥ 0.6× baseline', ratio(reveal.rps, reveal.baseline.rps), (v) => v >= 0.6, (v) => `${v.toFixed(2)}×`],
-  // The issue's latency targets are absolute; the bare stack's own p99 is printed beside them
-  // (at 32 connections the mean latency is 32 / req/s by Little's law, and p99 sits above the
-  // mean, so a machine whose bare stack is slow cannot meet them).
-  ['reveal p99 < 25 ms at 32 connections', reveal.p99, (v) => v < 25, (v) => `${v} ms (bare stack ${Math.round(reveal.baseline.p99)} ms; ${ratio(reveal.p99, reveal.baseline.p99).toFixed(2)}×)`],
+  // DESIGN.md's targets, every one a ratio to the baseline measured in the same run (its
+  // "Performance targets" supersede the absolute latency figures of the original issue).
+  ['reveal req/s ≥ 0.6× baseline (aim 0.75×)', ratio(reveal.rps, reveal.baseline.rps), (v) => v >= 0.6, (v) => `${v.toFixed(2)}×`],
+  ['reveal p99 ≤ 2× baseline p99 (aim 1.5×)', ratio(reveal.p99, reveal.baseline.p99), (v) => v <= 2, (v) => `${v.toFixed(2)}× (${reveal.p99} ms vs ${Math.round(reveal.baseline.p99)} ms)`],
   ['intake req/s ≥ 0.5× baseline', ratio(intake.rps, intake.baseline.rps), (v) => v >= 0.5, (v) => `${v.toFixed(2)}×`],
-  [`purge of ${fx.counts.doomedCredentials} < 10 s`, purge.seconds, (v) => v !== null && v < 10, (v) => (v === null ? 'did not finish' : `${v.toFixed(2)} s`)],
-  ['reveal p99 during purge < 50 ms', revealDuringPurge.p99, (v) => v < 50, (v) => `${v} ms (bare stack ${Math.round(revealDuringPurge.baseline.p99)} ms; ${ratio(revealDuringPurge.p99, revealDuringPurge.baseline.p99).toFixed(2)}×)`],
+  [`purge of ${fx.counts.doomedCredentials} while reveals go on < 10 s`, purge.seconds, (v) => v !== null && v < 10, (v) => (v === null ? 'did not finish' : `${v.toFixed(2)} s`)],
+  ['reveal p99 during purge ≤ 3× baseline p99', ratio(revealDuringPurge.p99, revealDuringPurge.baseline.p99), (v) => v <= 3, (v) => `${v.toFixed(2)}× (${revealDuringPurge.p99} ms vs ${Math.round(revealDuringPurge.baseline.p99)} ms)`],
   [`audit verify of ${verifyOut.count} events < 10 s`, verifySeconds, (v) => v < 10 && verifyOut.ok, (v) => `${v.toFixed(2)} s`],
   [`RSS with ${fx.counts.liveCredentials + fx.counts.doomedCredentials} credentials < 200 MB`, memory.rss, (v) => v < 200, (v) => `${v.toFixed(0)} MB`],
   ['cold start to /readyz < 1 s (median of 3)', coldStarts[1], (v) => v < 1000, (v) => `${v.toFixed(0)} ms`],
@@ -322,11 +321,10 @@ if (!quick) {
   const doc = `# Benchmarks
 
 Produced by \`npm run bench\` (bench/run.js) on ${summary.at.slice(0, 10)}. Every figure is measured in
-one run on one machine; throughput targets are ratios to the baseline (an Express 5 + helmet app
-answering a small JSON body to the same load), which is what makes them hold on a noisy machine.
-The latency targets are the issue's absolute figures, shown with the bare stack's own p99 in the
-same run: at ${CONNECTIONS} connections the mean latency is ${CONNECTIONS} / (req/s) (Little's law) and
-p99 sits above it, so where the bare stack itself misses 25 ms the machine sets the floor.
+one run on one machine; every target is a ratio to the baseline (an Express 5 + helmet app
+answering a small JSON body to the same load), as DESIGN.md's "Performance targets" set them,
+which is what makes them hold on a noisy machine: throughput to the baseline's req/s, latency to
+the baseline's p99, each from the baseline runs just before and after the scenario.
 
 **Machine:** ${machine}. Load: autocannon in its own process, ${CONNECTIONS} connections, loopback,
 ${SIZES.load} s per scenario (${SIZES.purgeLoad} s for the purge scenario). The vault runs as
