@@ -8,9 +8,10 @@ export interface SealedBoxOpener {
   close(): Promise<void>;
 }
 
-// The X25519 in crypto_box_seal_open (~150–190 µs in WebAssembly) is the largest single cost of
-// an intake submission: on its own thread it no longer holds the loop. The key pairs go to each
-// thread once, as workerData.
+// Opening an intake box is the largest single cost of a submission (in the loop it is
+// openSealedBox, with node:crypto's X25519; on a thread, libsodium's own crypto_box_seal_open,
+// which sealed-box.test.ts holds the other to): on its own thread it no longer holds the loop.
+// The key pairs go to each thread once, as workerData.
 const HANDLER = `(sodium, sealed, { pairs }) => {
   const box = Buffer.from(sealed, 'base64url');
   if (box.length < sodium.crypto_box_SEALBYTES) return null;
