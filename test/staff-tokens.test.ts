@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { createTestVault, expectProblem, type TestVault } from './harness/test-vault.js';
 
 // Verified tokens are cached until they expire; these pin that the cache never outlives what
@@ -8,6 +9,14 @@ describe('staff bearer tokens', () => {
     tv = await createTestVault();
   });
   afterEach(() => tv.close());
+
+  /** The engineer's token works as an engineer's, `makeAuditor` runs, and the same token is an auditor's at once. */
+  async function expectNewRoleAtOnce(makeAuditor: () => unknown) {
+    await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')).expect(200);
+    makeAuditor();
+    expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')), 403, 'forbidden');
+    await tv.http.get('/api/v1/audit').set(tv.auth('engineer')).expect(200);
+  }
 
   describe('when a token that has been used is later disabled', () => {
     it('is refused on the next request', async () => {
@@ -36,10 +45,46 @@ describe('staff bearer tokens', () => {
 
   describe('when a role changes after the token was used', () => {
     it('takes the new role at once', async () => {
+      await expectNewRoleAtOnce(() => tv.vault.stores.staffStore.update(tv.staffIds.engineer, { role: 'auditor' }, tv.clock.now()));
+    });
+  });
+
+  // The staff row read on every request is kept in memory between requests; these pin that
+  // nothing changed elsewhere is ever answered from it.
+  describe('when another process (the CLI) changes the staff row after the token was used', () => {
+    let cli: Database.Database;
+    beforeEach(() => {
+      cli = new Database(tv.vault.config.databasePath);
+      cli.pragma('busy_timeout = 5000');
+    });
+    afterEach(() => cli.close());
+
+    it('refuses a member disabled there on the next request', async () => {
       await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')).expect(200);
-      tv.vault.stores.staffStore.update(tv.staffIds.engineer, { role: 'auditor' }, tv.clock.now());
-      expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')), 403, 'forbidden');
-      await tv.http.get('/api/v1/audit').set(tv.auth('engineer')).expect(200);
+      await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')).expect(200);
+      cli.prepare('UPDATE staff SET disabled_at = ? WHERE id = ?').run(tv.clock.now(), tv.staffIds.engineer);
+      expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')), 401, 'invalid_token');
+    });
+
+    it('takes a role changed there at once', async () => {
+      await expectNewRoleAtOnce(() => cli.prepare("UPDATE staff SET role = 'auditor' WHERE id = ?").run(tv.staffIds.engineer));
+    });
+  });
+
+  describe('when a change to the staff row is rolled back', () => {
+    it('answers from what was committed, not from what the transaction had read', async () => {
+      await tv.http.get('/api/v1/tickets').set(tv.auth('admin')).expect(200);
+      tv.vault.stores.staffStore.update(tv.staffIds.admin, { role: 'auditor' }, tv.clock.now());
+      expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('admin')), 403, 'forbidden');
+      // Made admin again, and the row read, inside a transaction that then fails.
+      expect(() =>
+        tv.vault.db.transaction(() => {
+          tv.vault.stores.staffStore.update(tv.staffIds.admin, { role: 'admin' }, tv.clock.now());
+          expect(tv.vault.stores.staffStore.get(tv.staffIds.admin)!.role).toBe('admin');
+          throw new Error('rolled back');
+        })(),
+      ).toThrow('rolled back');
+      expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('admin')), 403, 'forbidden');
     });
   });
 

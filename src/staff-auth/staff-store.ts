@@ -73,13 +73,37 @@ export function createStaffStore(db: Database): StaffStore {
   const activeAdmins = db.prepare<[], { n: number }>(
     "SELECT COUNT(*) AS n FROM staff WHERE role = 'admin' AND disabled_at IS NULL",
   );
+
+  // Every staff request reads its member's row by id, so that a disabled member or a new role
+  // acts at once. Rows read outside a transaction are kept while nothing can have changed them:
+  // this process writes staff rows only through this store, which forgets them all, and another
+  // process (the CLI's `staff` commands) moves PRAGMA data_version when it commits. Rows read
+  // inside a transaction are not kept: it may still roll back.
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  const byId = new Map<string, StaffRecord | undefined>();
+  let seenVersion: number | undefined;
+  const forget = () => byId.clear();
+  const MAX_KEPT = 1000;
+
   return {
     insert: (s) => {
+      forget();
       insert.run(s);
     },
     get: (id) => {
+      const version = dataVersion.get();
+      if (version !== seenVersion) {
+        forget();
+        seenVersion = version;
+      }
+      if (byId.has(id)) return byId.get(id);
       const r = get.get(id);
-      return r && fromRaw(r);
+      const record = r && Object.freeze(fromRaw(r));
+      if (!db.inTransaction) {
+        if (byId.size >= MAX_KEPT) forget();
+        byId.set(id, record);
+      }
+      return record;
     },
     getByEmail: (email) => {
       const r = byEmail.get(email);
@@ -92,6 +116,7 @@ export function createStaffStore(db: Database): StaffStore {
     list: () => list.all().map(fromRaw),
     countActiveAdmins: () => activeAdmins.get()!.n,
     update: (id, changes, at) => {
+      forget();
       const keys = Object.keys(changes) as (keyof StaffChanges)[];
       const sets = ['updated_at = @at', ...keys.map((k) => `${COLUMNS[k]} = @${k}`)];
       db.prepare(`UPDATE staff SET ${sets.join(', ')} WHERE id = @id`).run({ ...changes, id, at });
