@@ -176,9 +176,10 @@ const revealPool = fx.liveCredentials.map((id, i) => ({
   headers: { authorization: `Bearer ${fx.tokens[i % fx.tokens.length]}` },
   body: reason,
 }));
-const skipReveal = profile && profile !== 'reveal';
-if (!skipReveal) await loadVault('reveal-warm', { url: base, connections: CONNECTIONS, duration: 2, pool: revealPool });
-const reveal = skipReveal ? null : await bracketed('reveal', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: revealPool });
+// Profiling runs only the scenario it profiles (reveal, intake, ticket-list or ticket-detail).
+const runs = (name) => !profile || profile === name;
+if (runs('reveal')) await loadVault('reveal-warm', { url: base, connections: CONNECTIONS, duration: 2, pool: revealPool });
+const reveal = runs('reveal') ? await bracketed('reveal', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: revealPool }) : null;
 function threadCpu(pid) {
   const out = {};
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -215,14 +216,16 @@ const intakePool = Array.from({ length: 2000 }, (_, i) => ({
     sealed: Buffer.from(sodium.crypto_box_seal(JSON.stringify({ partnerId: String(100000000 + i), password: `tv-${i}-secret` }), publicKey)).toString('base64url'),
   },
 }));
-const intake = await bracketed('intake', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: intakePool });
+const intake = runs('intake') ? await bracketed('intake', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: intakePool }) : null;
 if (profile === 'intake') await stopForProfile('intake', intake);
 
 const staffHeaders = { authorization: `Bearer ${fx.tokens[0]}` };
 const listPool = ['', '?status=open', '?q=upload', '?q=customer12'].map((q) => ({ path: `/api/v1/tickets${q}`, headers: staffHeaders }));
-const ticketList = await bracketed('ticket-list', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: listPool });
+const ticketList = runs('ticket-list') ? await bracketed('ticket-list', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: listPool }) : null;
+if (profile === 'ticket-list') await stopForProfile('ticket-list', ticketList);
 const detailPool = fx.ticketIds.slice(0, 2000).map((id) => ({ path: `/api/v1/tickets/${id}`, headers: staffHeaders }));
 const ticketDetail = await bracketed('ticket-detail', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: detailPool });
+if (profile === 'ticket-detail') await stopForProfile('ticket-detail', ticketDetail);
 const memory = rssMb(server.pid);
 
 log('purge under reveal load…');
