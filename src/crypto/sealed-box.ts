@@ -25,12 +25,7 @@ const x25519Jwk = (publicKey: Uint8Array, secretKey?: Uint8Array) => ({
   ...(secretKey ? { d: Buffer.from(secretKey).toString('base64url') } : {}),
 });
 
-/**
- * X25519 (RFC 7748) through node:crypto, which is OpenSSL's native code: about half the time of
- * libsodium's WebAssembly here, and the same function (both clamp the scalar and ignore the top
- * bit of the point). A low-order point gives an all-zero secret, which OpenSSL refuses as
- * libsodium does; null then.
- */
+/** X25519 in OpenSSL's native code, half the time of libsodium's WebAssembly; null for a low-order point (all-zero secret), as libsodium refuses it. */
 function x25519(pair: BoxKeyPair, theirPublicKey: Uint8Array): Buffer | null {
   let privateKey = privateKeyObjects.get(pair.secretKey);
   if (!privateKey) {
@@ -44,12 +39,7 @@ function x25519(pair: BoxKeyPair, theirPublicKey: Uint8Array): Buffer | null {
   }
 }
 
-/**
- * libsodium's crypto_box_seal_open, step for step, with the X25519 above: the box is the
- * ephemeral public key followed by crypto_box(message, nonce, recipient, ephemeral secret) where
- * nonce = BLAKE2b-192(ephemeral public key ‖ recipient public key); the box key is
- * HSalsa20(shared secret, 0), as crypto_box_beforenm makes it. null when it does not open.
- */
+/** libsodium's crypto_box_seal_open step for step (key = HSalsa20(X25519), nonce = BLAKE2b-192(epk ‖ pk)) with the X25519 above; null when it does not open. */
 function sealOpen(box: Uint8Array, pair: BoxKeyPair): Uint8Array | null {
   const ephemeral = box.subarray(0, PUBLIC_KEY_BYTES);
   const shared = x25519(pair, ephemeral);

@@ -74,11 +74,9 @@ export function createStaffStore(db: Database): StaffStore {
     "SELECT COUNT(*) AS n FROM staff WHERE role = 'admin' AND disabled_at IS NULL",
   );
 
-  // Every staff request reads its member's row by id, so that a disabled member or a new role
-  // acts at once. Rows read outside a transaction are kept while nothing can have changed them:
-  // this process writes staff rows only through this store, which forgets them all, and another
-  // process (the CLI's `staff` commands) moves PRAGMA data_version when it commits. Rows read
-  // inside a transaction are not kept: it may still roll back.
+  // Rows read by id (every staff request) are kept only while nothing can have changed them: this
+  // store's writes forget them, another process's commit moves data_version, and rows read inside
+  // a transaction are not kept (it may roll back).
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   const byId = new Map<string, StaffRecord | undefined>();
   let seenVersion: number | undefined;
