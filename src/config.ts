@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -81,6 +82,13 @@ const schema = z.object({
   MAIL_FROM: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().optional()),
+  METRICS_TOKEN: z
+    .string()
+    .trim()
+    .min(32, { message: 'must be at least 32 characters, e.g. from: openssl rand -hex 32' })
+    .regex(/^\S+$/, { message: 'must not contain spaces (it travels in an Authorization header)' })
+    .optional(),
+  CUSTOMER_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -108,8 +116,12 @@ export interface Config {
   smtpUrl?: string;
   mailFrom: string;
   logLevel: string;
-  /** Express "trust proxy" value: false, a hop count, or a list of addresses/subnets. */
-  trustProxy: boolean | number | string;
+  /** Express "trust proxy": false, a hop count, or proxy addresses/subnets (never `true`: any client could pick its address). */
+  trustProxy: false | number | string[];
+  /** The bearer token /metrics asks for; without one /metrics answers 404. */
+  metricsToken?: string;
+  /** Requests per client address and minute to the customer endpoints; 0 turns the limit off. */
+  customerRateLimitPerMinute: number;
 }
 
 /** One integration's shared secret, sent as-is in a header: weaker than a signature (see README). */
@@ -151,7 +163,7 @@ export function parseConfig(env: Env): Config {
     throw new ConfigError(missing, 'OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL are set together or not at all');
   }
 
-  const displayHost = v.HOST === '0.0.0.0' || v.HOST === '::' ? 'localhost' : v.HOST;
+  const displayHost = v.HOST === '0.0.0.0' || v.HOST === '::' ? 'localhost' : isIP(v.HOST) === 6 ? `[${v.HOST}]` : v.HOST;
   const publicUrl = (v.PUBLIC_URL ?? `http://${displayHost}:${v.PORT}`).replace(/\/+$/, '');
   const databasePath = path.resolve(v.DATABASE_PATH);
 
@@ -180,6 +192,8 @@ export function parseConfig(env: Env): Config {
     mailFrom: v.MAIL_FROM ?? `${v.VENDOR_NAME} <no-reply@${new URL(publicUrl).hostname}>`,
     logLevel: v.LOG_LEVEL,
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    metricsToken: v.METRICS_TOKEN,
+    customerRateLimitPerMinute: v.CUSTOMER_RATE_LIMIT_PER_MINUTE,
   };
 }
 
@@ -194,14 +208,85 @@ function parseHelpdeskSecrets(parts: string[]): Config['helpdeskWebhook'] {
   return { signingSecrets, bearerSecrets };
 }
 
-function parseTrustProxy(value: string | undefined): boolean | number | string {
-  if (value === undefined || value === 'false' || value === '0') return false;
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value;
+/**
+ * Development mode keeps its master key in the data folder and writes notices to files, so it
+ * listens on loopback only. Checked where the vault starts listening: tests compose vaults with
+ * NODE_ENV=test and an https PUBLIC_URL without ever listening.
+ */
+export function checkDevelopmentListensOnLoopback(config: Config): void {
+  if (config.isProduction) return;
+  if (!isLoopbackHost(config.host)) {
+    throw new ConfigError('NODE_ENV', `is "${config.env}", which listens on loopback only, but HOST is ${config.host}: set NODE_ENV=production on a host others can reach`);
+  }
+  if (config.publicUrl.startsWith('https:')) {
+    throw new ConfigError('NODE_ENV', `is "${config.env}", but PUBLIC_URL ${config.publicUrl} is https, so customers would reach it: set NODE_ENV=production`);
+  }
 }
 
-/** Reads the process environment once; call only from the composition root and the CLI. */
+function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1' || /^::ffff:127\./i.test(bare);
+}
+
+const MAX_PROXY_HOPS = 10;
+/** Express's names for address ranges (proxy-addr); anything else must be an address or a CIDR. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value.toLowerCase() === 'true') {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'true would take any client\'s X-Forwarded-For as its address (into audit rows and past the sign-in limits); ' +
+        'give the number of proxies in front of the vault (e.g. 1) or their addresses/CIDRs (e.g. loopback or 10.0.0.5)',
+    );
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > MAX_PROXY_HOPS) throw new ConfigError('TRUST_PROXY', `a hop count is the number of proxies in front of the vault, 1 to ${MAX_PROXY_HOPS}`);
+    return hops;
+  }
+  const entries = value.split(',').map((part) => part.trim());
+  for (const entry of entries) {
+    if (!PROXY_RANGE_NAMES.has(entry) && !isAddressOrSubnet(entry)) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `"${entry}" is not a proxy address, a CIDR (10.0.0.0/8, fd00::/8) or one of ${[...PROXY_RANGE_NAMES].join(', ')}`,
+      );
+    }
+  }
+  return entries;
+}
+
+function isAddressOrSubnet(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  try {
+    // BlockList refuses a prefix longer than the family allows.
+    new BlockList().addSubnet(address, Number(prefix), family === 4 ? 'ipv4' : 'ipv6');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let readOnce: Config | undefined;
+
+/**
+ * Reads the process environment once; call only from the composition root and the CLI. MASTER_KEY
+ * then leaves process.env, so no child process, worker or later reader inherits the key.
+ */
 export function readConfig(): Config {
-  return parseConfig(process.env);
+  if (readOnce) return readOnce;
+  try {
+    readOnce = parseConfig(process.env);
+  } finally {
+    delete process.env.MASTER_KEY;
+  }
+  return readOnce;
 }

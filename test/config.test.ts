@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, parseConfig, type Env } from '../src/config.js';
+import { checkDevelopmentListensOnLoopback, ConfigError, parseConfig, readConfig, type Config, type Env } from '../src/config.js';
 
 // DESIGN.md "Configuration": read and validated once; a bad value stops start-up naming the key.
 
@@ -36,7 +36,9 @@ describe('parseConfig', () => {
         logLevel: 'info',
         trustProxy: false,
         mailFrom: 'Support <no-reply@127.0.0.1>',
+        customerRateLimitPerMinute: 120,
       });
+      expect(config.metricsToken).toBeUndefined();
       expect(config.masterKey).toBeUndefined();
       expect(config.oidc).toBeUndefined();
       expect(config.smtpUrl).toBeUndefined();
@@ -68,6 +70,8 @@ describe('parseConfig', () => {
       MAIL_FROM: 'Acme Support <support@example.com>',
       LOG_LEVEL: 'debug',
       TRUST_PROXY: '1',
+      METRICS_TOKEN: 'm'.repeat(32),
+      CUSTOMER_RATE_LIMIT_PER_MINUTE: '30',
     });
     expect(config).toMatchObject({
       env: 'test',
@@ -87,6 +91,8 @@ describe('parseConfig', () => {
       mailFrom: 'Acme Support <support@example.com>',
       logLevel: 'debug',
       trustProxy: 1,
+      metricsToken: 'm'.repeat(32),
+      customerRateLimitPerMinute: 30,
     });
   });
 
@@ -94,13 +100,46 @@ describe('parseConfig', () => {
     expect(parseConfig({ HOST: '0.0.0.0', PORT: '8443' }).publicUrl).toBe('http://localhost:8443');
   });
 
-  it.each([
+  it.each<[string, Config['trustProxy']]>([
     ['false', false],
-    ['true', true],
+    ['0', false],
     ['2', 2],
-    ['10.0.0.0/8, 192.168.1.1', '10.0.0.0/8, 192.168.1.1'],
+    ['loopback', ['loopback']],
+    ['loopback, linklocal, uniquelocal', ['loopback', 'linklocal', 'uniquelocal']],
+    ['10.0.0.0/8, 192.168.1.1', ['10.0.0.0/8', '192.168.1.1']],
+    ['fd00::/8,::1', ['fd00::/8', '::1']],
   ])('reads TRUST_PROXY=%s', (value, expected) => {
     expect(parseConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  describe('TRUST_PROXY=true (any client could name its own address) and typos stop start-up naming TRUST_PROXY', () => {
+    it.each(['true', 'TRUE', 'True'])('%s', (value) => {
+      const error = configErrorOf({ TRUST_PROXY: value });
+      expect(error.key).toBe('TRUST_PROXY');
+      expect(error.message).toMatch(/^TRUST_PROXY: true would take any client's X-Forwarded-For/);
+    });
+
+    it.each(['10.0.0.300', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/8/1', '10.0.0.0/', '10.0.0.0/x', 'loopbak', '10.0.0.1,', 'yes', '11', '1.5'])(
+      '%s',
+      (value) => {
+        expect(configErrorOf({ TRUST_PROXY: value }).key).toBe('TRUST_PROXY');
+      },
+    );
+  });
+
+  it.each<[string, Env]>([
+    ['METRICS_TOKEN of 31 characters', { METRICS_TOKEN: 'm'.repeat(31) }],
+    ['METRICS_TOKEN with a space', { METRICS_TOKEN: `${'m'.repeat(20)} ${'m'.repeat(20)}` }],
+  ])('refuses %s, naming it', (_case, env) => {
+    expect(configErrorOf(env).key).toBe('METRICS_TOKEN');
+  });
+
+  it.each(['-1', '2.5', 'many'])('refuses CUSTOMER_RATE_LIMIT_PER_MINUTE=%s, naming it', (value) => {
+    expect(configErrorOf({ CUSTOMER_RATE_LIMIT_PER_MINUTE: value }).key).toBe('CUSTOMER_RATE_LIMIT_PER_MINUTE');
+  });
+
+  it('takes CUSTOMER_RATE_LIMIT_PER_MINUTE=0 as "no limit" (benchmarks)', () => {
+    expect(parseConfig({ CUSTOMER_RATE_LIMIT_PER_MINUTE: '0' }).customerRateLimitPerMinute).toBe(0);
   });
 
   describe('a bad value names its key', () => {
@@ -148,5 +187,50 @@ describe('parseConfig', () => {
       const config = parseConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://vault.example.com', ...keyEnv });
       expect(config).toMatchObject({ isProduction: true, env: 'production', publicUrl: 'https://vault.example.com' });
     });
+  });
+});
+
+describe('development mode listens on loopback only (checked where the vault starts listening)', () => {
+  const refusalOf = (env: Env) => {
+    try {
+      checkDevelopmentListensOnLoopback(parseConfig(env));
+    } catch (error) {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    }
+    return undefined;
+  };
+
+  it.each<[string, Env]>([
+    ['HOST=0.0.0.0', { HOST: '0.0.0.0' }],
+    ['HOST=::', { HOST: '::' }],
+    ['HOST=192.0.2.10', { HOST: '192.0.2.10' }],
+    ['HOST=vault.example.com', { HOST: 'vault.example.com' }],
+    ['an https PUBLIC_URL', { PUBLIC_URL: 'https://vault.example.com' }],
+    ['NODE_ENV=test and HOST=0.0.0.0', { NODE_ENV: 'test', HOST: '0.0.0.0' }],
+  ])('refuses %s, naming NODE_ENV', (_case, env) => {
+    const error = refusalOf(env);
+    expect(error?.key).toBe('NODE_ENV');
+    expect(error?.message).toContain('NODE_ENV=production');
+  });
+
+  it.each<[string, Env]>([
+    ['the defaults', {}],
+    ['HOST=localhost', { HOST: 'localhost' }],
+    ['HOST=::1', { HOST: '::1' }],
+    ['HOST=127.0.0.2 and an http PUBLIC_URL', { HOST: '127.0.0.2', PUBLIC_URL: 'http://vault.internal.test' }],
+    ['production on 0.0.0.0 behind https', { NODE_ENV: 'production', MASTER_KEY: KEY, HOST: '0.0.0.0', PUBLIC_URL: 'https://vault.example.com' }],
+  ])('lets %s start', (_case, env) => {
+    expect(refusalOf(env)).toBeUndefined();
+  });
+});
+
+describe('readConfig', () => {
+  it('takes MASTER_KEY out of process.env once read, and answers later calls with the same config', () => {
+    process.env.MASTER_KEY = KEY;
+    const config = readConfig();
+    expect(config.masterKey).toBe(KEY);
+    expect('MASTER_KEY' in process.env).toBe(false);
+    expect(readConfig()).toBe(config);
   });
 });

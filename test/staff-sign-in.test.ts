@@ -141,7 +141,7 @@ describe('staff sign-in', () => {
 
   describe('attempt limits', () => {
     it(`after ${ACCOUNT_ATTEMPTS} attempts on one account answers 429 with Retry-After, even from other addresses and with the right password`, async () => {
-      const spread = await createTestVault({ TRUST_PROXY: 'true' });
+      const spread = await createTestVault({ TRUST_PROXY: 'loopback' });
       try {
         await givePassword(spread, 'engineer');
         for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) {
