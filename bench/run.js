@@ -92,7 +92,9 @@ function rssMb(pid) {
 }
 
 async function metric(url, name) {
-  const text = await (await fetch(url)).text();
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${vaultEnv.METRICS_TOKEN}` } });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  const text = await res.text();
   const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
   return line ? Number(line.split(' ').pop()) : 0;
 }
@@ -114,6 +116,7 @@ const vaultEnv = {
   PURGE_INTERVAL_SECONDS: '1',
   CREDENTIAL_MAX_AGE_SECONDS: String(90 * 86400),
   VENDOR_NAME: 'Bench Software',
+  METRICS_TOKEN: crypto.randomBytes(32).toString('hex'),
 };
 const base = `http://127.0.0.1:${port}`;
 

@@ -96,7 +96,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/api/v1', api);
 
   app.use(healthRoutes(deps));
-  app.use(metricsRoutes(deps));
+  app.use(metricsRoutes({ metrics: deps.metrics, metricsToken: deps.config.metricsToken }));
   app.use('/assets', webAssets(deps.log));
   app.use(pageRoutes(deps));
   app.use(consoleRoutes(deps));

@@ -1,23 +1,21 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
+import { constantTimeEqual, hashToken } from '../crypto/tokens.js';
+import { NotFound, Unauthorized } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import type { StaffTokens } from '../staff-auth/staff-tokens.js';
-import { Forbidden } from '../errors.js';
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
-/** A scraper on the same host, connecting directly (not through a proxy). */
-const isLocalScrape = (req: Request) =>
-  LOOPBACK.has(req.socket.remoteAddress ?? '') && req.get('x-forwarded-for') === undefined && req.get('forwarded') === undefined;
-
-/** GET /metrics: open to a direct loopback scraper, otherwise an admin or auditor bearer token. */
-export function metricsRoutes(deps: { metrics: Metrics; staffTokens: StaffTokens }): Router {
+/**
+ * GET /metrics: only for `Authorization: Bearer <METRICS_TOKEN>`, never for an address (a proxy on
+ * the same host makes every client look local). Without METRICS_TOKEN there is no such endpoint.
+ */
+export function metricsRoutes(deps: { metrics: Metrics; metricsToken?: string }): Router {
   const router = Router();
+  // Digests of equal length, so the comparison's time says nothing about the token's length either.
+  const expected = deps.metricsToken === undefined ? null : hashToken(deps.metricsToken);
   router.get('/metrics', async (req, res) => {
-    if (!isLocalScrape(req)) {
-      const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-      if (!match) throw new Forbidden('forbidden', 'Metrics are served to loopback scrapers or to admin/auditor tokens.');
-      const staff = await deps.staffTokens.authenticateStaffToken(match[1]!);
-      if (staff.role === 'engineer') throw new Forbidden('forbidden', 'Metrics need the admin or auditor role.');
+    if (!expected) throw new NotFound('not_found', 'There is no such endpoint.');
+    const presented = /^Bearer +(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (presented === undefined || !constantTimeEqual(hashToken(presented), expected)) {
+      throw new Unauthorized('unauthorized', 'Metrics need Authorization: Bearer <METRICS_TOKEN>.');
     }
     res.set('Cache-Control', 'no-store').type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
