@@ -1,9 +1,11 @@
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { auditRoutes, type AuditRouteDeps } from './http/audit-routes.js';
 import { authRoutes, type AuthRouteDeps } from './http/auth-routes.js';
 import { consoleRoutes, type ConsoleRouteDeps } from './http/console-routes.js';
+import { customerRateLimit } from './http/customer-rate-limit.js';
 import { customerRoutes, type CustomerRouteDeps } from './http/customer-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { hookRoutes, type HookRouteDeps } from './http/hook-routes.js';
@@ -28,6 +30,7 @@ export interface AppDeps
     StaffAdminRouteDeps,
     ConsoleRouteDeps {
   config: Config;
+  clock: Clock;
   log: Logger;
   db: Database;
   metrics: Metrics;
@@ -79,6 +82,8 @@ export function buildApp(deps: AppDeps): Express {
     }),
   );
 
+  const customerLimit = customerRateLimit({ perMinute: deps.config.customerRateLimitPerMinute, clock: deps.clock });
+
   const api = express.Router();
   api.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -86,6 +91,8 @@ export function buildApp(deps: AppDeps): Express {
   });
   // Webhooks read their raw bytes (signatures cover exactly what was sent), so they come before the JSON parser.
   api.use(under(['/hooks'], hookRoutes(deps)));
+  // Counted before the body is parsed: a flood should cost as little as possible.
+  api.use(under(['/intake', '/receipts'], customerLimit));
   api.use(jsonBody());
   api.use(under(['/intake', '/receipts'], customerRoutes(deps)));
   api.use(under(['/tickets', '/intake-links', '/credentials', '/audit'], staffRoutes(deps)));
@@ -98,7 +105,9 @@ export function buildApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps));
   app.use(metricsRoutes({ metrics: deps.metrics, metricsToken: deps.config.metricsToken }));
   app.use('/assets', webAssets(deps.log));
-  app.use(pageRoutes(deps));
+  app.use(pageRoutes(deps, customerLimit));
+  // The customer portal's prefix is limited ahead of the portal itself.
+  app.use('/portal', customerLimit);
   app.use(consoleRoutes(deps));
 
   app.use(unknownEndpoint);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { Router, type ErrorRequestHandler, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { clientProblemOf } from './problems.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Logger } from '../logger.js';
@@ -28,9 +28,10 @@ function sendPage(res: Response, status: number, html: string): void {
  * The customer pages. They read through the same domain functions as the JSON API (so the same
  * 404/410 checks apply) and opening one never uses a link up.
  */
-export function pageRoutes(deps: PageRouteDeps): Router {
+export function pageRoutes(deps: PageRouteDeps, customerLimit: RequestHandler): Router {
   const { intakeLinks, receipts, keys, config } = deps;
   const router = Router();
+  router.use(['/s', '/r'], customerLimit);
 
   const problemPage = (kind: ProblemPageKind): ErrorRequestHandler => (err, _req, res, next) => {
     const problem = clientProblemOf(err);

@@ -86,7 +86,7 @@ export function renderReceiptPage(view: ReceiptDescription, publicKey: string): 
 
 export type ProblemPageKind = 'intake' | 'receipt';
 
-/** The friendly page for a link that does not exist (404) or no longer works (410, by code). */
+/** The friendly page for a link that does not exist (404), no longer works (410, by code) or was asked for too often (429). */
 export function renderProblemPage(kind: ProblemPageKind, status: number, code: string, vendorName: string): string {
   const t = stringsFor();
   const problem =
@@ -96,6 +96,8 @@ export function renderProblemPage(kind: ProblemPageKind, status: number, code: s
         : t.problems.receiptNotFound
       : status === 410
         ? { ...(t.problems.gone[code] ?? t.problems.goneDefault), text: t.problems.goneText(vendorName) }
-        : t.problems.error;
+        : status === 429
+          ? t.problems.tooManyRequests
+          : t.problems.error;
   return eta.render('./problem', { t, page: 'problem', title: problem.title, vendorName, tag: kind === 'intake' ? t.secureRequest : t.receiptTag, problem });
 }

@@ -162,6 +162,7 @@ export const en = {
     ended: 'This credential has ended and can no longer be changed.',
     notFound: 'This receipt link no longer works.',
     invalid: 'Some details were not accepted. Check them and try again.',
+    tooMany: 'Too many requests came from your network in the last minute. Wait a minute, then try again; nothing was changed.',
   },
 
   problems: {
@@ -186,6 +187,11 @@ export const en = {
     goneText: (vendor: string) =>
       `For your safety, it no longer accepts any details. If ${vendor} support still needs access, ask them for a new link.`,
     error: { title: 'Something went wrong', heading: 'Something went wrong', text: 'Please try again in a moment.' },
+    tooManyRequests: {
+      title: 'Too many requests',
+      heading: 'Please wait a minute',
+      text: 'This page was asked for too often from your network in the last minute. Wait a minute, then reload the page.',
+    },
   },
 };
 

@@ -43,6 +43,7 @@ export async function callApi(method: string, path: string, body?: unknown): Pro
 export function failureMessage(result: ApiResult, t: Strings, page: 'intake' | 'receipt'): string {
   if (result.status === 0) return t.errors.network;
   if (result.code === 'sealed_invalid') return t.errors.sealedInvalid;
+  if (result.status === 429) return t.errors.tooMany;
   if (page === 'intake' && (result.status === 404 || result.status === 410)) return t.errors.linkGone;
   if (result.status === 410) return t.errors.ended;
   if (result.status === 404) return t.errors.notFound;
