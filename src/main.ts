@@ -4,7 +4,7 @@ import { createAudit } from './audit/audit.js';
 import { createAuditStore } from './audit/audit-store.js';
 import { createChainVerifier } from './audit/audit-verify.js';
 import { systemClock, type Clock } from './clock.js';
-import { ConfigError, type Config } from './config.js';
+import { checkDevelopmentListensOnLoopback, ConfigError, type Config } from './config.js';
 import { createCredentials } from './credentials/credentials.js';
 import { createCredentialStore } from './credentials/credentials-store.js';
 import { Keyring, KeyringError } from './crypto/keyring.js';
@@ -251,6 +251,8 @@ export interface RunningServer {
 
 /** `ticketvault serve`: compose, listen, run the purge timer, stop gracefully on SIGTERM/SIGINT. */
 export async function startServer(config: Config, options: ComposeOptions = {}): Promise<RunningServer> {
+  // Before composing: a refused start must not have created the data folder or a development key.
+  checkDevelopmentListensOnLoopback(config);
   const vault = await composeVault(config, options);
   const { log } = vault;
   const app = buildApp(vault);

@@ -437,7 +437,8 @@ describe('ticketvault CLI', () => {
       const dir = makeTempDir();
       const child = spawn(process.execPath, [BIN, 'serve'], {
         cwd: ROOT,
-        env: cliEnv({ DATABASE_PATH: path.join(dir, 'tv.db'), PORT: '0', HOST: '127.0.0.1', PURGE_INTERVAL_SECONDS: '3600' }),
+        // Outside production `serve` refuses an https PUBLIC_URL (test/development-mode.test.ts).
+        env: cliEnv({ DATABASE_PATH: path.join(dir, 'tv.db'), PORT: '0', HOST: '127.0.0.1', PURGE_INTERVAL_SECONDS: '3600', PUBLIC_URL: 'http://vault.example.test' }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       try {

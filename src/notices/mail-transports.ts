@@ -12,6 +12,11 @@ export interface MailTransport {
   readonly kind: 'smtp' | 'eml' | 'none';
   /** For logs: never the SMTP URL, which may hold a password. */
   readonly description: string;
+  /**
+   * False for `.eml` files: a receipt link lets its holder manage the customer's credentials, and a
+   * development data folder is copied and shared far more loosely than a mailbox.
+   */
+  readonly carriesReceiptLinks: boolean;
   send(mail: NoticeMail): Promise<void>;
   close(): void;
 }
@@ -52,7 +57,7 @@ function lazyTransporter(options: Parameters<typeof import('nodemailer').createT
 export function createMailTransport(config: Config): MailTransport {
   if (config.smtpUrl) return smtpTransport(config.smtpUrl, config.mailFrom);
   if (!config.isProduction) return emlTransport(path.join(config.dataDir, OUTBOX_MAIL_FOLDER), config.mailFrom);
-  return { kind: 'none', description: 'nowhere (SMTP_URL is not set)', send: async () => {}, close: () => {} };
+  return { kind: 'none', description: 'nowhere (SMTP_URL is not set)', carriesReceiptLinks: false, send: async () => {}, close: () => {} };
 }
 
 function smtpTransport(url: string, from: string): MailTransport {
@@ -61,6 +66,7 @@ function smtpTransport(url: string, from: string): MailTransport {
   return {
     kind: 'smtp',
     description: `smtp ${target.hostname}:${target.port || (target.protocol === 'smtps:' ? 465 : 587)}`,
+    carriesReceiptLinks: true,
     send: async (mail) => {
       try {
         await (await transporter.get()).sendMail(messageOf(mail, from));
@@ -79,6 +85,7 @@ function emlTransport(folder: string, from: string): MailTransport {
   return {
     kind: 'eml',
     description: `.eml files in ${folder}`,
+    carriesReceiptLinks: false,
     send: async (mail) => {
       const info = await (await transporter.get()).sendMail(messageOf(mail, from));
       fs.mkdirSync(folder, { recursive: true, mode: 0o700 });

@@ -78,7 +78,8 @@ export function createNotices(deps: NoticeDeps) {
   /** The e-mail for a group of rows, or null when nobody can be told (an engineer since disabled, a link made by a helpdesk). */
   function composeMail(group: PendingNotice[]): NoticeMail | null {
     const first = group[0]!;
-    const ctx = { vendorName: deps.vendorName, publicUrl: deps.publicUrl, receiptUrl: first.kind === 'submission' ? null : receiptUrlOf(first) };
+    const withLink = first.kind !== 'submission' && transport.carriesReceiptLinks;
+    const ctx = { vendorName: deps.vendorName, publicUrl: deps.publicUrl, receiptUrl: withLink ? receiptUrlOf(first) : null };
     if (first.kind === 'reveal') return revealNoticeMail(first, ctx);
     if (first.kind === 'destruction') return destructionNoticeMail(group, ctx);
     return first.engineer ? submissionNoticeMail(first, first.engineer, ctx) : null;
