@@ -23,7 +23,9 @@ const stale = !fs.existsSync(entry) || (fs.existsSync(src) && newestMtime(src) >
 if (stale) {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   process.stderr.write('ticketvault: building (tsc)…\n');
-  const built = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  // The compiler needs no secret: it does not inherit the master key.
+  const { MASTER_KEY: _key, ...buildEnv } = process.env;
+  const built = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', env: buildEnv });
   if (built.status !== 0) process.exit(built.status ?? 1);
   fs.utimesSync(entry, new Date(), new Date());
 }
