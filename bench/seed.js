@@ -35,7 +35,7 @@ if (spec.mode === 'topup-audit') {
 }
 
 for (let i = 0; i < spec.engineers; i++) {
-  vault.staff.addStaff({ email: `engineer${i}@bench.test`, role: 'engineer', name: `Bench Engineer ${i}` });
+  vault.staff.addStaff({ email: `engineer${i}@bench.test`, role: 'engineer', name: `Bench Engineer ${i}` }, { actor: { type: 'system', id: null, name: 'bench seed' } });
   const member = vault.staff.findStaffByEmail(`engineer${i}@bench.test`);
   fixtures.tokens.push((await vault.staffTokens.issueStaffToken(member, 4 * 3600)).token);
 }

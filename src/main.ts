@@ -190,7 +190,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     clock,
     accountHashKey: keys.throttleKey,
   });
-  const staff = createStaff({ db, staffStore, sessionStore: staffSessionStore, passwords, clock });
+  const staff = createStaff({ db, staffStore, sessionStore: staffSessionStore, passwords, audit, clock, oidcIssuer: config.oidc?.issuer ?? null });
   const staffTokens = createStaffTokens({ staffStore, signing: keys.signing, issuer: config.publicUrl, clock });
   const passwordSignIn = createPasswordSignIn({ db, staffStore, sessions: staffSessions, throttle: loginThrottle, passwords, audit, clock });
   const signIn = { db, staffStore, sessions: staffSessions, throttle: loginThrottle, audit, clock, log, signing: keys.signing };

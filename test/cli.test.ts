@@ -8,6 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
 import {
   advanceClock,
+  BY_OPERATOR,
   createTestVault,
   DAY,
   FTP_FIELDS,
@@ -90,7 +91,7 @@ beforeAll(buildIfStale, 130_000);
 
 describe('ticketvault CLI', () => {
   describe('--help', () => {
-    const commands = [[], ['serve'], ['migrate'], ['purge'], ['staff'], ['staff', 'add'], ['staff', 'token'], ['staff', 'list'], ['staff', 'disable'], ['audit'], ['audit', 'verify'], ['audit', 'export'], ['keys'], ['keys', 'rotate'], ['backup']];
+    const commands = [[], ['serve'], ['migrate'], ['purge'], ['staff'], ['staff', 'add'], ['staff', 'token'], ['staff', 'list'], ['staff', 'disable'], ['staff', 'enable'], ['staff', 'revoke-tokens'], ['staff', 'link-sso'], ['audit'], ['audit', 'verify'], ['audit', 'export'], ['keys'], ['keys', 'rotate'], ['backup']];
 
     it('exits 0 and prints usage for every command', async () => {
       buildIfStale();
@@ -148,6 +149,79 @@ describe('ticketvault CLI', () => {
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/nobody@vendor\.test|not found/i);
       expect(r.stdout.trim()).toBe('');
+    });
+
+    describe('staff administration', () => {
+      const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+      const tokenFromCli = async (email: string) => lines((await runCli(['staff', 'token', email, '--ttl', '1h'], env)).stdout).at(-1)!;
+      const lastEvent = () => tv.vault.audit.listEvents({ limit: 1 }).items[0]!;
+
+      it('staff revoke-tokens: the running server refuses every token issued before at once; one issued after works', async () => {
+        const before = tv.tokens.engineer;
+        await tv.http.get('/api/v1/tickets').set(bearer(before)).expect(200);
+        const r = await runCli(['staff', 'revoke-tokens', 'Engineer@vendor.test'], env);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(/^revoked the tokens of engineer@vendor\.test issued up to \d{4}-\d{2}-\d{2}T[\d:.]+Z; their console sessions have ended\n$/);
+        const refused = await tv.http.get('/api/v1/tickets').set(bearer(before)).expect(401);
+        expect(refused.body.code).toBe('token_revoked');
+        await tv.http.get('/api/v1/tickets').set(bearer(await tokenFromCli('engineer@vendor.test'))).expect(200);
+
+        const event = lastEvent();
+        expect(event).toMatchObject({ action: 'staff.tokens_revoked', actor: { type: 'system', id: null, name: expect.stringMatching(/^ticketvault cli \(.+\)$/) } });
+        expect(JSON.parse(event.detail!)).toEqual({ staffId: tv.staffIds.engineer, email: 'engineer@vendor.test' });
+      });
+
+      it('staff disable then staff enable: the member is back, their old tokens are not', async () => {
+        const before = tv.tokens.engineer;
+        expect((await runCli(['staff', 'disable', 'engineer@vendor.test'], env)).stdout).toBe('disabled engineer@vendor.test\n');
+        const enabled = await runCli(['staff', 'enable', 'engineer@vendor.test'], env);
+        expect(enabled).toMatchObject({ code: 0, stdout: 'enabled engineer@vendor.test\n' });
+        expect((await tv.http.get('/api/v1/tickets').set(bearer(before)).expect(401)).body.code).toBe('token_revoked');
+        await tv.http.get('/api/v1/tickets').set(bearer(await tokenFromCli('engineer@vendor.test'))).expect(200);
+        expect(tv.vault.audit.listEvents({ limit: 2 }).items.map((e) => e.action)).toEqual(['staff.enabled', 'staff.disabled']);
+      });
+
+      it('staff link-sso stores the subject with the configured issuer, audited; refused without OIDC, for an unknown member, or a taken subject', async () => {
+        const oidc = { ...env, OIDC_ISSUER: 'https://idp.example.test', OIDC_AUDIENCE: 'ticketvault', OIDC_JWKS_URL: 'https://idp.example.test/jwks' };
+        const linked = await runCli(['staff', 'link-sso', 'admin@vendor.test', 'idp|ada-42'], oidc);
+        expect(linked).toMatchObject({ code: 0, stdout: 'linked admin@vendor.test to single sign-on subject "idp|ada-42" at https://idp.example.test\n' });
+        expect(tv.vault.staff.findStaffByEmail('admin@vendor.test').oidcSubject).toBe('https://idp.example.test idp|ada-42');
+        expect(lastEvent()).toMatchObject({ action: 'staff.sso_linked', actor: { type: 'system' } });
+
+        const taken = await runCli(['staff', 'link-sso', 'engineer@vendor.test', 'idp|ada-42'], oidc);
+        expect(taken.code).not.toBe(0);
+        expect(taken.stderr).toContain('sso_subject_taken');
+        const unknown = await runCli(['staff', 'link-sso', 'nobody@vendor.test', 'idp|x'], oidc);
+        expect(unknown.stderr).toContain('staff_not_found');
+        const noOidc = await runCli(['staff', 'link-sso', 'engineer@vendor.test', 'idp|x'], env);
+        expect(noOidc.code).not.toBe(0);
+        expect(noOidc.stderr).toContain('oidc_not_configured');
+        expect(tv.vault.staff.findStaffByEmail('engineer@vendor.test').oidcSubject).toBeNull();
+      });
+
+      it('staff list prints a table by default and one JSON object per line with --json', async () => {
+        tv.vault.staff.disableStaff('auditor@vendor.test', BY_OPERATOR);
+        const table = await runCli(['staff', 'list'], env);
+        expect(table.code).toBe(0);
+        const rows = lines(table.stdout);
+        expect(rows[0]).toMatch(/^EMAIL +NAME +ROLE +STATUS +SIGN-IN +TOKENS VALID AFTER$/);
+        expect(rows.slice(1).map((r) => r.split(/ {2,}/))).toEqual([
+          ['admin@vendor.test', 'Admin Person', 'admin', 'active', 'token only', '-'],
+          ['auditor@vendor.test', 'Auditor Person', 'auditor', 'disabled', 'token only', expect.stringMatching(/^\d{4}-/)],
+          ['engineer@vendor.test', 'Engineer Person', 'engineer', 'active', 'token only', '-'],
+        ]);
+        // Columns line up: each value starts under its header.
+        const roleAt = rows[0]!.indexOf('ROLE');
+        expect(rows.slice(1).map((r) => r.slice(roleAt).split(' ')[0])).toEqual(['admin', 'auditor', 'engineer']);
+
+        const json = await runCli(['staff', 'list', '--json'], env);
+        const members = lines(json.stdout).map((l) => JSON.parse(l) as { email: string; disabled: boolean });
+        expect(members.map((m) => [m.email, m.disabled])).toEqual([
+          ['admin@vendor.test', false],
+          ['auditor@vendor.test', true],
+          ['engineer@vendor.test', false],
+        ]);
+      });
     });
 
     it('purge prints one JSON line and exits 0, having destroyed what ended', async () => {
@@ -370,6 +444,20 @@ describe('ticketvault CLI', () => {
       expect(throughLink.code).not.toBe(0);
       expect(throughLink.stderr).toContain('already exists');
       expect(fs.existsSync(path.join(dir, 'elsewhere.db'))).toBe(false);
+    });
+
+    it('keys rotate replaces the token-signing key: the running server refuses every token signed before, and takes new ones', async () => {
+      const before = tv.tokens.engineer;
+      await tv.http.get('/api/v1/tickets').set('Authorization', `Bearer ${before}`).expect(200);
+      const r = await runCli(['keys', 'rotate'], env);
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(lines(r.stdout).at(-1)!);
+      expect(summary).toMatchObject({ signingKeyId: expect.stringMatching(/^signing_/), signingKeysDeleted: 1 });
+      expect(r.stderr).toContain('every bearer token issued so far has stopped working');
+
+      expect((await tv.http.get('/api/v1/tickets').set('Authorization', `Bearer ${before}`).expect(401)).body.code).toBe('invalid_token');
+      const issued = await runCli(['staff', 'token', 'engineer@vendor.test'], env);
+      await tv.http.get('/api/v1/tickets').set('Authorization', `Bearer ${lines(issued.stdout).at(-1)!}`).expect(200);
     });
 
     it('keys rotate prints JSON and leaves every credential revealable under the new master key alone', async () => {

@@ -3,6 +3,7 @@ import type { Response, Test } from 'supertest';
 import { sealForPublicKey } from '../src/crypto/sealed-box.js';
 import {
   advanceClock,
+  BY_OPERATOR,
   createTestVault,
   DAY,
   expectProblem,
@@ -517,10 +518,11 @@ describe('HTTP contract', () => {
       expect(res.status).toBe(200);
       expect(Object.keys(res.body).sort()).toEqual(['items', 'nextCursor']);
       expect(res.body.nextCursor).toBeNull();
-      expect(res.body.items.map((e: { action: string }) => e.action)).toEqual(['intake_link.created', 'ticket.created']);
+      // After the test vault's three members, each added (audited) when it was made.
+      expect(res.body.items.map((e: { action: string }) => e.action)).toEqual(['intake_link.created', 'ticket.created', 'staff.added', 'staff.added', 'staff.added']);
       expect(res.body.items[1]).toEqual(
         expect.objectContaining({
-          seq: 1,
+          seq: 4,
           at: expect.stringMatching(ISO),
           action: 'ticket.created',
           actor: { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' },
@@ -560,9 +562,9 @@ describe('HTTP contract', () => {
         await submitCredential(tv, linkToken);
       }
       const total = countRows(tv, 'audit_events');
-      expect(total).toBe(12);
+      expect(total).toBe(3 + 12); // the test vault's three members were added first
       const pages = await walkPages(tv, '/audit', 'auditor', { limit: '5' });
-      expect(pages.map((p) => p.items.length)).toEqual([5, 5, 2]);
+      expect(pages.map((p) => p.items.length)).toEqual([5, 5, 5]);
       const seqs = pages.flatMap((p) => p.items.map((e) => e.seq as number));
       expect(seqs).toEqual(Array.from({ length: total }, (_, i) => total - i));
     });
@@ -922,6 +924,14 @@ describe('HTTP contract', () => {
       it('responds 401 invalid_token with a bad token, and changes nothing', async () => {
         const before = snapshotVault(tv);
         expectProblem(await send(tv, at).set('Authorization', 'Bearer not.a.jwt'), 401, 'invalid_token');
+        expect(snapshotVault(tv)).toEqual(before);
+      });
+
+      it('responds 401 token_revoked with a token issued before its holder’s tokens were revoked, and changes nothing', async () => {
+        const revoked = tv.auth('admin');
+        tv.vault.staff.revokeStaffTokens(tv.staffIds.admin, BY_OPERATOR);
+        const before = snapshotVault(tv);
+        expectProblem(await send(tv, at).set(revoked), 401, 'token_revoked');
         expect(snapshotVault(tv)).toEqual(before);
       });
     });

@@ -11,6 +11,7 @@ import { initSodium } from '../src/crypto/sodium.js';
 import { receiptTokenContext } from '../src/receipts/receipt-tokens.js';
 import {
   createTestVault,
+  expectProblem,
   FTP_FIELDS,
   makeTempDir,
   openTicketWithLink,
@@ -541,8 +542,9 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
       expect(chain.ok).toBe(true);
       expect(chain.count).toBeGreaterThan(5);
 
-      // The JWT signing key was re-wrapped, not replaced: a token issued before rotation still works.
-      await rotated.http.get(`/api/v1/credentials/${ftp.credentialId}`).set({ Authorization: `Bearer ${staffTokenFromBefore}` }).expect(200);
+      // The token-signing key was replaced, not re-wrapped: a token issued before rotation fails, a new one works.
+      expectProblem(await rotated.http.get(`/api/v1/credentials/${ftp.credentialId}`).set({ Authorization: `Bearer ${staffTokenFromBefore}` }), 401, 'invalid_token');
+      await rotated.http.get(`/api/v1/credentials/${ftp.credentialId}`).set(rotated.auth('engineer')).expect(200);
     } finally {
       rotated.close();
     }

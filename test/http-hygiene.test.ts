@@ -5,6 +5,7 @@ import type { Test } from 'supertest';
 import { sealForPublicKey } from '../src/crypto/sealed-box.js';
 import { TOKEN_AUDIENCE } from '../src/staff-auth/staff-tokens.js';
 import {
+  BY_OPERATOR,
   canary,
   createTestVault,
   DAY,
@@ -633,10 +634,10 @@ describe('HTTP hygiene', () => {
       else if (overrides.exp !== undefined) claims.exp = overrides.exp;
       if (overrides.nbf !== undefined) claims.nbf = overrides.nbf;
       return new SignJWT(claims)
-        .setProtectedHeader({ alg: 'EdDSA', kid: tv.vault.keys.signing.id, typ: 'JWT' })
+        .setProtectedHeader({ alg: 'EdDSA', kid: tv.vault.keys.signing.current().id, typ: 'JWT' })
         .setIssuer(overrides.iss ?? tv.vault.config.publicUrl)
         .setAudience(overrides.aud ?? TOKEN_AUDIENCE)
-        .sign(overrides.key ?? tv.vault.keys.signing.privateKey);
+        .sign(overrides.key ?? tv.vault.keys.signing.current().privateKey);
     }
 
     /** POST /tickets with this Authorization header: refused with 401 `code`, creating nothing. */
@@ -679,7 +680,7 @@ describe('HTTP hygiene', () => {
     });
 
     it('a token signed with HS256 using the public key as the secret gets 401 invalid_token', async () => {
-      const secret = new Uint8Array(tv.vault.keys.signing.publicKey.export({ format: 'der', type: 'spki' }));
+      const secret = new Uint8Array(tv.vault.keys.signing.current().publicKey.export({ format: 'der', type: 'spki' }));
       const now = nowSeconds();
       const token = await new SignJWT({ sub: tv.staffIds.admin, iat: now, exp: now + 3600 })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -731,10 +732,10 @@ describe('HTTP hygiene', () => {
     });
 
     it('a disabled staff member\'s token gets 401 invalid_token', async () => {
-      tv.vault.staff.addStaff({ email: 'leaver@vendor.test', role: 'engineer', name: 'Lee Leaver' });
+      tv.vault.staff.addStaff({ email: 'leaver@vendor.test', role: 'engineer', name: 'Lee Leaver' }, BY_OPERATOR);
       const { token } = await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.findStaffByEmail('leaver@vendor.test'), 3600);
       await tv.http.get(`${API}/tickets`).set('Authorization', `Bearer ${token}`).expect(200);
-      tv.vault.staff.disableStaff('leaver@vendor.test');
+      tv.vault.staff.disableStaff('leaver@vendor.test', BY_OPERATOR);
       await expectRefused(`Bearer ${token}`, 'invalid_token');
     });
 

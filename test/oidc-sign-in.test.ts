@@ -1,11 +1,13 @@
 import { jest } from '@jest/globals';
 import { exportSPKI, SignJWT, UnsecuredJWT } from 'jose';
+import { rotateKeys } from '../src/crypto/key-rotation.js';
 import { createLogger } from '../src/logger.js';
+import { composeVault } from '../src/main.js';
 import { createOidcSignIn, roleFromClaims } from '../src/staff-auth/oidc-sign-in.js';
 import { STEP_UP_AFTER_MS } from '../src/staff-auth/staff-sessions.js';
 import { CLIENT_ID, makeProviderKey, startOidcProvider, type TestProvider } from './harness/oidc-provider.js';
-import { sameOrigin, sessionCookieFrom } from './harness/staff-sessions.js';
-import { auditEvents, createTestVault, expectProblem, openTicketWithLink, submitCredential, TestClock, type TestVault } from './harness/test-vault.js';
+import { givePassword, sameOrigin, sessionCookieFrom } from './harness/staff-sessions.js';
+import { auditEvents, BY_OPERATOR, createTestVault, expectProblem, openTicketWithLink, submitCredential, TestClock, type TestVault } from './harness/test-vault.js';
 
 // Single sign-on against a real OpenID Connect provider on 127.0.0.1 (test/harness/oidc-provider.ts):
 // the authorization code flow with PKCE through the console's routes, and the ID token checks —
@@ -52,7 +54,7 @@ describe('single sign-on (OIDC)', () => {
   async function signInThroughProvider(options: { next?: string; reauth?: boolean; cookie?: string; flowCookie?: (c: string) => string } = {}): Promise<Flow> {
     const query = new URLSearchParams({ next: options.next ?? '/console/tickets', ...(options.reauth ? { reauth: '1' } : {}) });
     const start = await tv.http.get(`/console/oidc/start?${query}`).set(options.cookie ? { Cookie: options.cookie } : {}).expect(303);
-    const flowCookie = cookiePair(start, 'tv_oidc')!;
+    const flowCookie = cookiePair(start, '__Host-tv_oidc')!;
     const authorize = new URL(start.headers.location!);
     const answer = await fetch(authorize, { redirect: 'manual' });
     expect(answer.status).toBe(302);
@@ -86,18 +88,30 @@ describe('single sign-on (OIDC)', () => {
       expect(callback.text).toContain('<meta http-equiv="refresh" content="0;url=/console/tickets">');
       // The callback URL holds the one-time code: no Referer carries it to the next page or assets.
       expect(callback.headers['referrer-policy']).toBe('no-referrer');
-      expect(String(callback.headers['set-cookie'])).toMatch(/tv_oidc=;/);
-      expect(session).toMatch(/^tv_session=[A-Za-z0-9_-]{43}$/);
-      expect(String(callback.headers['set-cookie'])).toMatch(/tv_session=[^;]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict/);
+      expect(String(callback.headers['set-cookie'])).toMatch(/__Host-tv_oidc=;/);
+      expect(session).toMatch(/^__Host-tv_session=[A-Za-z0-9_-]{43}$/);
+      expect(String(callback.headers['set-cookie'])).toMatch(/__Host-tv_session=[^;]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict/);
 
+      // __Host-: Secure, Path=/ and no Domain, or a browser refuses it.
       const raw = (await tv.http.get('/console/oidc/start').expect(303)).headers['set-cookie'] as unknown as string[];
-      expect(raw.find((c) => c.startsWith('tv_oidc='))).toMatch(/Path=\/console\/oidc; .*HttpOnly; Secure; SameSite=Lax/);
-      expect(flowCookie).toMatch(/^tv_oidc=/);
+      expect(raw.find((c) => c.startsWith('__Host-tv_oidc='))).toMatch(/; Path=\/; .*HttpOnly; Secure; SameSite=Lax$/);
+      expect(String(raw)).not.toMatch(/Domain=/i);
+      expect(flowCookie).toMatch(/^__Host-tv_oidc=/);
 
       const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
       expect(me.body).toMatchObject({ staff: { email: 'riley@vendor.test', name: 'Riley Idp', role: 'engineer' }, session: { method: 'oidc' } });
       expect(tv.vault.staff.findStaffByEmail('riley@vendor.test')).toMatchObject({ oidcSubject: `${provider.issuer} idp-user-riley`, passwordHash: null });
       expect(auditEvents(tv, { action: 'staff.login' })[0]).toMatchObject({ actor: { name: 'Riley Idp' }, detail: 'oidc' });
+      // Provisioning is a staff-administration change of its own, by the provider's word.
+      const [added] = auditEvents(tv, { action: 'staff.added' });
+      expect(added).toMatchObject({ actor: { type: 'system', id: null, name: 'single sign-on' } });
+      expect(JSON.parse(added!.detail!)).toEqual({
+        staffId: me.body.staff.id,
+        email: 'riley@vendor.test',
+        role: 'engineer',
+        issuer: provider.issuer,
+        sub: 'idp-user-riley',
+      });
       await tv.http.get('/api/v1/tickets').set('Cookie', session!).expect(200);
     });
 
@@ -108,6 +122,9 @@ describe('single sign-on (OIDC)', () => {
       const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
       expect(me.body.staff).toMatchObject({ email: 'riley@vendor.test', role: 'admin' });
       expect(tv.vault.staff.listStaff().filter((s) => s.hasSso)).toHaveLength(1);
+      const [changed] = auditEvents(tv, { action: 'staff.changed' });
+      expect(changed).toMatchObject({ actor: { type: 'system', name: 'single sign-on' } });
+      expect(JSON.parse(changed!.detail!)).toMatchObject({ changed: ['role'], role: { from: 'engineer', to: 'admin' } });
     });
 
     it('links an existing local member by verified e-mail', async () => {
@@ -116,6 +133,9 @@ describe('single sign-on (OIDC)', () => {
       const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
       expect(me.body.staff.id).toBe(tv.staffIds.engineer);
       expect(tv.vault.staff.findStaffByEmail('engineer@vendor.test').oidcSubject).toBe(`${provider.issuer} idp-engineer`);
+      const [linked] = auditEvents(tv, { action: 'staff.sso_linked' });
+      expect(linked).toMatchObject({ actor: { type: 'system', name: 'single sign-on' } });
+      expect(JSON.parse(linked!.detail!)).toEqual({ staffId: tv.staffIds.engineer, email: 'engineer@vendor.test', issuer: provider.issuer, sub: 'idp-engineer', relinked: false });
     });
 
     it('never sends the browser to another site afterwards', async () => {
@@ -188,18 +208,11 @@ describe('single sign-on (OIDC)', () => {
     it('refuses a member disabled in ticketvault, whatever the provider says', async () => {
       await signInThroughProvider();
       const riley = tv.vault.staff.findStaffByEmail('riley@vendor.test');
-      tv.vault.staff.disableStaff('riley@vendor.test');
+      tv.vault.staff.disableStaff('riley@vendor.test', BY_OPERATOR);
       const { callback, session } = await signInThroughProvider();
       expect(callback.status).toBe(403);
       expect(session).toBeUndefined();
       expect(auditEvents(tv, { action: 'staff.login_failed' })[0]).toMatchObject({ actor: { id: riley.id }, detail: 'staff_disabled' });
-    });
-
-    it('does not link by an e-mail the provider has not verified', async () => {
-      provider.identity = { sub: 'idp-someone', email: 'admin@vendor.test', email_verified: false, ticketvault_role: 'admin' };
-      const { callback } = await signInThroughProvider();
-      expect(callback.status).toBe(403);
-      expect(tv.vault.staff.findStaffByEmail('admin@vendor.test').oidcSubject).toBeNull();
     });
 
     it('reads the role from a nested claim path or a namespaced claim name', () => {
@@ -210,13 +223,105 @@ describe('single sign-on (OIDC)', () => {
     });
   });
 
+  describe('linking to an existing local account (DESIGN "SSO linking")', () => {
+    const staffRows = () => tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all();
+    const refusedUntouched = async (identity: Record<string, unknown>, reason: string) => {
+      const before = staffRows();
+      provider.identity = identity;
+      const { callback, session } = await signInThroughProvider();
+      expect(callback.status).toBe(403);
+      expect(callback.text).toContain('only an admin can link');
+      expect(session).toBeUndefined();
+      expect(staffRows()).toEqual(before);
+      expect(failures()).toEqual([`sso_link_refused:${reason}`]);
+    };
+
+    it('refuses the reported takeover: ADMIN@ in upper case, no email_verified, role engineer — the admin stays admin and untouched', async () => {
+      await refusedUntouched({ sub: 'attacker', email: 'ADMIN@vendor.test', email_verified: null, ticketvault_role: 'engineer' }, 'email_not_verified');
+      expect(tv.vault.staff.listStaff().filter((s) => s.role === 'admin' && !s.disabled)).toHaveLength(1);
+      await tv.http.get('/api/v1/staff').set(tv.auth('admin')).expect(200);
+    });
+
+    it.each([
+      ['missing', null],
+      ['the string "true"', 'true'],
+      ['the string "false"', 'false'],
+      ['false', false],
+      ['1', 1],
+    ])('refuses to link when email_verified is %s', async (_name, emailVerified) => {
+      await refusedUntouched({ sub: 'idp-engineer', email: 'engineer@vendor.test', email_verified: emailVerified }, 'email_not_verified');
+    });
+
+    it('refuses to link an account that has a password, even with a verified e-mail', async () => {
+      await tv.vault.staff.setStaffPassword(tv.staffIds.engineer, { password: 'the engineer has a password' }, BY_OPERATOR);
+      await refusedUntouched({ sub: 'idp-engineer', email: 'engineer@vendor.test' }, 'account_has_password');
+    });
+
+    it('refuses to link an admin account, even with a verified e-mail and the admin role at the provider', async () => {
+      await refusedUntouched({ sub: 'idp-admin', email: 'admin@vendor.test', ticketvault_role: 'admin' }, 'account_is_admin');
+    });
+
+    it('refuses to re-link an account already linked to another identity', async () => {
+      tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'the-real-engineer' }, BY_OPERATOR);
+      await refusedUntouched({ sub: 'someone-else', email: 'engineer@vendor.test' }, 'linked_to_another_identity');
+    });
+
+    it('an account linked by an admin (PUT /staff/:id/sso) signs in by its subject, password and admin role kept', async () => {
+      await givePassword(tv, 'admin');
+      const res = await tv.http.put(`/api/v1/staff/${tv.staffIds.admin}/sso`).set(tv.auth('admin')).send({ sub: 'idp-admin' }).expect(200);
+      expect(res.body).toMatchObject({ id: tv.staffIds.admin, hasSso: true, hasPassword: true, role: 'admin' });
+      const [linked] = auditEvents(tv, { action: 'staff.sso_linked' });
+      expect(linked).toMatchObject({ actor: { type: 'staff', id: tv.staffIds.admin } });
+      expect(JSON.parse(linked!.detail!)).toMatchObject({ issuer: provider.issuer, sub: 'idp-admin', relinked: false });
+
+      provider.identity = { sub: 'idp-admin', email: 'ada@elsewhere.test', email_verified: null, ticketvault_role: 'admin' };
+      const { session } = await signInThroughProvider();
+      const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
+      expect(me.body.staff).toMatchObject({ id: tv.staffIds.admin, email: 'admin@vendor.test', role: 'admin' });
+      expect(tv.vault.staff.requireStaff(tv.staffIds.admin).passwordHash).not.toBeNull();
+    });
+
+    it('PUT /staff/:id/sso refuses a subject already linked to someone else (409) and a bad body (400), changing nothing', async () => {
+      tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'idp-engineer' }, BY_OPERATOR);
+      const before = tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all();
+      expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('admin')).send({ sub: 'idp-engineer' }), 409, 'sso_subject_taken');
+      expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('admin')).send({ sub: '' }), 400, 'validation_failed');
+      expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('admin')).send({ sub: 'x', issuer: 'y' }), 400, 'unknown_field');
+      expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('engineer')).send({ sub: 'x' }), 403, 'forbidden');
+      expect(tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all()).toEqual(before);
+    });
+  });
+
+  describe("the provider's role never removes the vault's last admin", () => {
+    it('refuses the sign-in (sso_link_refused) and leaves the admin untouched when the provider demotes the only admin', async () => {
+      tv.vault.staff.linkStaffSso(tv.staffIds.admin, { sub: 'idp-admin' }, BY_OPERATOR);
+      const before = tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all();
+      provider.identity = { sub: 'idp-admin', email: 'admin@vendor.test', ticketvault_role: 'engineer' };
+      const { callback, session } = await signInThroughProvider();
+      expect(callback.status).toBe(403);
+      expect(session).toBeUndefined();
+      expect(tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all()).toEqual(before);
+      expect(auditEvents(tv, { action: 'staff.login_failed' })[0]).toMatchObject({ actor: { id: tv.staffIds.admin }, detail: 'sso_link_refused:last_admin' });
+    });
+
+    it('takes the demotion once another admin is enabled, audited as staff.changed', async () => {
+      tv.vault.staff.linkStaffSso(tv.staffIds.admin, { sub: 'idp-admin' }, BY_OPERATOR);
+      tv.vault.staff.updateStaffMember(tv.staffIds.auditor, { role: 'admin' }, BY_OPERATOR);
+      provider.identity = { sub: 'idp-admin', email: 'admin@vendor.test', ticketvault_role: 'engineer' };
+      const { session } = await signInThroughProvider();
+      const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
+      expect(me.body.staff).toMatchObject({ id: tv.staffIds.admin, role: 'engineer' });
+      expect(JSON.parse(auditEvents(tv, { action: 'staff.changed' })[0]!.detail!)).toMatchObject({ staffId: tv.staffIds.admin, role: { from: 'admin', to: 'engineer' } });
+    });
+  });
+
   describe('the round trip itself', () => {
     it('without the flow cookie, or with another sign-in’s state, is refused before any code is redeemed', async () => {
       const before = provider.tokenRequests.length;
       const missing = await signInThroughProvider({ flowCookie: () => '' });
       expect(missing.callback.status).toBe(401);
       const start = await tv.http.get('/console/oidc/start').expect(303);
-      const other = await signInThroughProvider({ flowCookie: () => cookiePair(start, 'tv_oidc')! });
+      const other = await signInThroughProvider({ flowCookie: () => cookiePair(start, '__Host-tv_oidc')! });
       expect(other.callback.status).toBe(401);
       const tampered = await signInThroughProvider({ flowCookie: (c) => `${c.slice(0, -4)}AAAA` });
       expect(tampered.callback.status).toBe(401);
@@ -224,9 +329,36 @@ describe('single sign-on (OIDC)', () => {
       expect(failures()).toEqual([]);
     });
 
+    it('behind https ignores a flow cookie planted under the plain name tv_oidc (finding 11)', async () => {
+      const before = provider.tokenRequests.length;
+      const planted = await signInThroughProvider({ flowCookie: (c) => c.replace(/^__Host-/, '') });
+      expect(planted.callback.status).toBe(401);
+      expect(planted.session).toBeUndefined();
+      expect(provider.tokenRequests.length).toBe(before);
+    });
+
+    it('keeps working after `keys rotate` replaced the signing key on the running vault; a flow signed before it is refused', async () => {
+      const startedBefore = await tv.http.get('/console/oidc/start').expect(303);
+      const other = await composeVault(tv.vault.config, { log: createLogger('silent'), clock });
+      try {
+        const { stores } = other;
+        rotateKeys({ db: other.db, keyring: other.keys.keyring, vaultKeyStore: stores.vaultKeyStore, credentialStore: stores.credentialStore, receiptStore: stores.receiptStore, audit: other.audit, clock });
+      } finally {
+        other.close();
+      }
+      const { callback, session } = await signInThroughProvider();
+      expect(callback.status).toBe(200);
+      await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
+
+      const answer = await fetch(startedBefore.headers.location!, { redirect: 'manual' });
+      const back = new URL(answer.headers.get('location')!);
+      const stale = await tv.http.get(`${CALLBACK}${back.search}`).set('Cookie', cookiePair(startedBefore, '__Host-tv_oidc')!);
+      expect(stale.status).toBe(401);
+    });
+
     it('a flow older than 10 minutes is refused', async () => {
       const start = await tv.http.get('/console/oidc/start').expect(303);
-      const flowCookie = cookiePair(start, 'tv_oidc')!;
+      const flowCookie = cookiePair(start, '__Host-tv_oidc')!;
       const answer = await fetch(start.headers.location!, { redirect: 'manual' });
       const back = new URL(answer.headers.get('location')!);
       clock.advance(11 * 60_000);
@@ -237,7 +369,7 @@ describe('single sign-on (OIDC)', () => {
     it('the provider saying no (the person cancelled) lands on the sign-in page', async () => {
       const start = await tv.http.get('/console/oidc/start').expect(303);
       const state = new URL(start.headers.location!).searchParams.get('state')!;
-      const callback = await tv.http.get(`${CALLBACK}?error=access_denied&state=${state}`).set('Cookie', cookiePair(start, 'tv_oidc')!);
+      const callback = await tv.http.get(`${CALLBACK}?error=access_denied&state=${state}`).set('Cookie', cookiePair(start, '__Host-tv_oidc')!);
       expect(callback.status).toBe(401);
       expect(callback.text).toContain('Sign in with single sign-on');
       // Its sign-in form posts with an Origin the CSRF check accepts.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { jest } from '@jest/globals';
 import type { StaffRole } from '../src/staff-auth/staff-store.js';
 import { emailOf, login, sameOrigin, signIn } from './harness/staff-sessions.js';
-import { auditEvents, createTestVault, expectProblem, openTicketWithLink, revealAs, submitCredential, type TestVault } from './harness/test-vault.js';
+import { auditEvents, BY_OPERATOR, createTestVault, expectProblem, openTicketWithLink, revealAs, snapshotVault, submitCredential, type TestVault } from './harness/test-vault.js';
 
 // The staff endpoints added for the console: staff administration (admin), the audit export and
 // chain verification (admin, auditor), and `ticketvault staff passwd`.
@@ -11,6 +11,8 @@ import { auditEvents, createTestVault, expectProblem, openTicketWithLink, reveal
 jest.setTimeout(60_000);
 
 const API = '/api/v1';
+/** The test vault's three members, each audited as staff.added when it was made. */
+const SEEDED_EVENTS = 3;
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 describe('staff administration and audit endpoints', () => {
@@ -31,6 +33,7 @@ describe('staff administration and audit endpoints', () => {
       ['POST', '/staff/:id/disable', (t) => `/staff/${t.staffIds.engineer}/disable`, null],
       ['POST', '/staff/:id/enable', (t) => `/staff/${t.staffIds.engineer}/enable`, null],
       ['PUT', '/staff/:id/password', (t) => `/staff/${t.staffIds.engineer}/password`, { password: 'twelve chars or more' }],
+      ['POST', '/staff/:id/revoke-tokens', (t) => `/staff/${t.staffIds.engineer}/revoke-tokens`, null],
     ];
     const send = (method: string, url: string, body: Record<string, unknown> | null) => {
       const req = tv.http[method.toLowerCase() as 'get' | 'post' | 'patch' | 'put'](`${API}${url}`);
@@ -64,7 +67,7 @@ describe('staff administration and audit endpoints', () => {
     it('lists members without password hashes', async () => {
       const res = await tv.http.get(`${API}/staff`).set(as('admin')).expect(200);
       expect(res.body.items.map((s: { email: string }) => s.email)).toEqual([emailOf('admin'), emailOf('auditor'), emailOf('engineer')]);
-      expect(Object.keys(res.body.items[0]).sort()).toEqual(['createdAt', 'disabled', 'email', 'hasPassword', 'hasSso', 'id', 'name', 'role']);
+      expect(Object.keys(res.body.items[0]).sort()).toEqual(['createdAt', 'disabled', 'email', 'hasPassword', 'hasSso', 'id', 'name', 'role', 'tokensValidAfter']);
       expect(JSON.stringify(res.body)).not.toContain('argon2');
     });
 
@@ -93,7 +96,7 @@ describe('staff administration and audit endpoints', () => {
     it('never leaves the vault without an active admin, and an admin cannot disable themself', async () => {
       expectProblem(await tv.http.patch(`${API}/staff/${tv.staffIds.admin}`).set(as('admin')).send({ role: 'engineer' }), 409, 'last_admin');
       expectProblem(await tv.http.post(`${API}/staff/${tv.staffIds.admin}/disable`).set(as('admin')), 409, 'cannot_disable_self');
-      expect(() => tv.vault.staff.disableStaff(emailOf('admin'))).toThrow(expect.objectContaining({ code: 'last_admin' }));
+      expect(() => tv.vault.staff.disableStaff(emailOf('admin'), BY_OPERATOR)).toThrow(expect.objectContaining({ code: 'last_admin' }));
       await tv.http.patch(`${API}/staff/${tv.staffIds.engineer}`).set(as('admin')).send({ role: 'admin' }).expect(200);
       await tv.http.patch(`${API}/staff/${tv.staffIds.admin}`).set(as('admin')).send({ role: 'engineer' }).expect(200);
     });
@@ -116,6 +119,76 @@ describe('staff administration and audit endpoints', () => {
       const admin = await signIn(tv, 'admin');
       expectProblem(await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set('Cookie', admin), 403, 'csrf_rejected');
       await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set('Cookie', admin).set(sameOrigin(tv)).expect(200);
+    });
+  });
+
+  describe('auditing staff administration (DESIGN "Security rules")', () => {
+    /** The newest staff.* change, its detail parsed. */
+    const lastChange = () => {
+      const event = tv.vault.audit.listEvents({ limit: 1 }).items[0]!;
+      return { ...event, detail: JSON.parse(event.detail!) as Record<string, unknown> };
+    };
+    const ADMIN_ACTOR = () => ({ type: 'staff', id: tv.staffIds.admin, name: 'Admin Person' });
+
+    it('writes one row per change, naming the admin, their address and the member, never a password', async () => {
+      const password = 'a password nobody may log';
+      const added = await tv.http.post(`${API}/staff`).set(as('admin')).set('User-Agent', 'admin-script/1').send({ email: 'sam@vendor.test', role: 'engineer', password }).expect(201);
+      const sam = added.body.id as string;
+      expect(lastChange()).toMatchObject({
+        action: 'staff.added',
+        actor: ADMIN_ACTOR(),
+        ip: expect.stringMatching(/127\.0\.0\.1/),
+        userAgent: 'admin-script/1',
+        detail: { staffId: sam, email: 'sam@vendor.test', role: 'engineer', hasPassword: true },
+      });
+
+      await tv.http.patch(`${API}/staff/${sam}`).set(as('admin')).send({ role: 'auditor', name: 'Sam Renamed' }).expect(200);
+      expect(lastChange()).toMatchObject({ action: 'staff.changed', actor: ADMIN_ACTOR(), detail: { staffId: sam, changed: ['name', 'role'], role: { from: 'engineer', to: 'auditor' } } });
+      await tv.http.patch(`${API}/staff/${sam}`).set(as('admin')).send({ name: 'Sam Again' }).expect(200);
+      expect(lastChange().detail).toEqual({ staffId: sam, email: 'sam@vendor.test', changed: ['name'] });
+
+      await tv.http.post(`${API}/staff/${sam}/disable`).set(as('admin')).expect(200);
+      expect(lastChange()).toMatchObject({ action: 'staff.disabled', actor: ADMIN_ACTOR(), detail: { staffId: sam } });
+      await tv.http.post(`${API}/staff/${sam}/enable`).set(as('admin')).expect(200);
+      expect(lastChange()).toMatchObject({ action: 'staff.enabled', actor: ADMIN_ACTOR(), detail: { staffId: sam } });
+      const newPassword = 'another one nobody may log';
+      await tv.http.put(`${API}/staff/${sam}/password`).set(as('admin')).send({ password: newPassword }).expect(200);
+      expect(lastChange()).toMatchObject({ action: 'staff.password_set', actor: ADMIN_ACTOR(), detail: { staffId: sam, email: 'sam@vendor.test' } });
+      await tv.http.post(`${API}/staff/${sam}/revoke-tokens`).set(as('admin')).expect(200);
+      expect(lastChange()).toMatchObject({ action: 'staff.tokens_revoked', actor: ADMIN_ACTOR() });
+
+      const rows = JSON.stringify(tv.vault.db.prepare('SELECT * FROM audit_events').all());
+      for (const secret of [password, newPassword, tv.tokens.admin, '$argon2']) expect(rows).not.toContain(secret);
+      expect(tv.vault.audit.verifyChain().ok).toBe(true);
+    });
+
+    it('writes nothing for a change that changes nothing (disabling twice, the same role, a refused change)', async () => {
+      await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set(as('admin')).expect(200);
+      const before = snapshotVault(tv);
+      await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set(as('admin')).expect(200);
+      await tv.http.patch(`${API}/staff/${tv.staffIds.auditor}`).set(as('admin')).send({ role: 'auditor' }).expect(200);
+      expectProblem(await tv.http.patch(`${API}/staff/${tv.staffIds.admin}`).set(as('admin')).send({ role: 'engineer' }), 409, 'last_admin');
+      expect(snapshotVault(tv)).toEqual(before);
+    });
+
+    it('commits the change and its row together: when the row cannot be written, the change is not made', async () => {
+      const before = snapshotVault(tv);
+      tv.vault.db.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+      try {
+        expect((await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set(as('admin'))).status).toBeGreaterThanOrEqual(500);
+        expect((await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/revoke-tokens`).set(as('admin'))).status).toBeGreaterThanOrEqual(500);
+        expect((await tv.http.put(`${API}/staff/${tv.staffIds.engineer}/password`).set(as('admin')).send({ password: 'never stored at all' })).status).toBeGreaterThanOrEqual(500);
+        expect((await tv.http.post(`${API}/staff`).set(as('admin')).send({ email: 'nobody@vendor.test', role: 'engineer' })).status).toBeGreaterThanOrEqual(500);
+      } finally {
+        tv.vault.db.exec('DROP TRIGGER refuse_audit');
+      }
+      expect(snapshotVault(tv)).toEqual(before);
+      await tv.http.get(`${API}/tickets`).set(as('engineer')).expect(200);
+    });
+
+    it('names the CLI as a system actor for changes made there', async () => {
+      tv.vault.staff.disableStaff(emailOf('engineer'), BY_OPERATOR);
+      expect(lastChange()).toMatchObject({ action: 'staff.disabled', actor: { type: 'system', id: null, name: 'ticketvault cli (test)' }, ip: null });
     });
   });
 
@@ -165,7 +238,8 @@ describe('staff administration and audit endpoints', () => {
         r.on('end', () => done(null, text));
       });
       const seqs = (res.body as string).trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq);
-      expect(seqs).toEqual(Array.from({ length: 1010 }, (_, i) => 1010 - i));
+      const all = 1010 + SEEDED_EVENTS;
+      expect(seqs).toEqual(Array.from({ length: all }, (_, i) => all - i));
     });
 
     it('answers 400 for a bad filter', async () => {
@@ -178,7 +252,8 @@ describe('staff administration and audit endpoints', () => {
     it('reports an intact chain with its head, and names the first altered row', async () => {
       await openTicketWithLink(tv);
       const ok = await tv.http.get(`${API}/audit/verify`).set(as('auditor')).expect(200);
-      expect(ok.body).toMatchObject({ ok: true, count: 2, headSeq: 2, headHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      const count = 2 + SEEDED_EVENTS;
+      expect(ok.body).toMatchObject({ ok: true, count, headSeq: count, headHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
       await tv.http.get(`${API}/audit/verify`).query({ head: ok.body.headHash }).set(as('auditor')).expect(200);
 
       tv.vault.db.exec('DROP TRIGGER audit_events_no_update');

@@ -5,6 +5,7 @@ import { SESSION_IDLE_MS, SESSION_MAX_MS, STEP_UP_AFTER_MS } from '../src/staff-
 import { emailOf, givePassword, login, PASSWORD, sameOrigin, sessionCookieFrom, signIn } from './harness/staff-sessions.js';
 import {
   auditEvents,
+  BY_OPERATOR,
   createTestVault,
   expectProblem,
   FTP_FIELDS,
@@ -44,8 +45,8 @@ describe('staff sign-in', () => {
     it('with the right e-mail and password answers 200 with a HttpOnly, SameSite=Strict, Secure session cookie and audits staff.login', async () => {
       await givePassword(tv, 'engineer');
       const res = await login(tv, 'Engineer@Vendor.test').expect(200);
-      const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('tv_session='))!;
-      expect(cookie).toMatch(/^tv_session=[A-Za-z0-9_-]{43};/);
+      const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('__Host-tv_session='))!;
+      expect(cookie).toMatch(/^__Host-tv_session=[A-Za-z0-9_-]{43};/);
       expect(cookie).toMatch(/; HttpOnly/);
       expect(cookie).toMatch(/; SameSite=Strict/);
       expect(cookie).toMatch(/; Secure/);
@@ -58,7 +59,7 @@ describe('staff sign-in', () => {
       const [event] = auditEvents(tv, { action: 'staff.login' });
       expect(event).toMatchObject({ actor: { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' }, detail: 'password' });
       // Only the token's hash is stored.
-      const token = cookie.split(';')[0]!.slice('tv_session='.length);
+      const token = cookie.split(';')[0]!.slice('__Host-tv_session='.length);
       const raw = JSON.stringify(tv.vault.db.prepare('SELECT * FROM staff_sessions').all());
       expect(raw.includes(token)).toBe(false);
     });
@@ -77,7 +78,7 @@ describe('staff sign-in', () => {
     it('answers an unknown e-mail, a wrong password, a disabled member and a member without a password with the same 401 invalid_credentials', async () => {
       await givePassword(tv, 'engineer');
       await givePassword(tv, 'auditor');
-      tv.vault.staff.disableStaff(emailOf('auditor'));
+      tv.vault.staff.disableStaff(emailOf('auditor'), BY_OPERATOR);
       const answers = [
         await login(tv, 'nobody@vendor.test'),
         await login(tv, emailOf('engineer'), 'wrong password, long enough'),
@@ -140,25 +141,56 @@ describe('staff sign-in', () => {
   });
 
   describe('attempt limits', () => {
-    it(`after ${ACCOUNT_ATTEMPTS} attempts on one account answers 429 with Retry-After, even from other addresses and with the right password`, async () => {
-      const spread = await createTestVault({ TRUST_PROXY: 'loopback' });
+    // Addresses come from X-Forwarded-For through TRUST_PROXY=loopback (supertest connects from 127.0.0.1).
+    const from = (address: string) => ({ 'X-Forwarded-For': address });
+
+    it(`after ${ACCOUNT_ATTEMPTS} failures on one account from one address answers 429 with Retry-After there, with the right password too`, async () => {
+      const proxied = await createTestVault({ TRUST_PROXY: 'loopback' });
       try {
-        await givePassword(spread, 'engineer');
+        await givePassword(proxied, 'engineer');
         for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) {
-          await login(spread, emailOf('engineer'), `wrong password number ${i}`).set('X-Forwarded-For', `203.0.113.${i + 1}`).expect(401);
+          await login(proxied, emailOf('engineer'), `wrong password number ${i}`).set(from('203.0.113.9')).expect(401);
         }
-        spread.clock.advance(5 * MINUTE);
-        const limited = await login(spread, emailOf('engineer')).set('X-Forwarded-For', '198.51.100.7');
+        proxied.clock.advance(5 * MINUTE);
+        const limited = await login(proxied, emailOf('engineer')).set(from('203.0.113.9'));
         expectProblem(limited, 429, 'rate_limited');
         expect(limited.headers['retry-after']).toBe(String((LOGIN_WINDOW_MS - 5 * MINUTE) / 1000));
         // An unknown e-mail is limited the same way, so a 429 says nothing about who exists.
-        for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) await login(spread, 'ghost@vendor.test').set('X-Forwarded-For', `192.0.2.${i + 1}`).expect(401);
-        expectProblem(await login(spread, 'ghost@vendor.test').set('X-Forwarded-For', '192.0.2.99'), 429, 'rate_limited');
+        for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) await login(proxied, 'ghost@vendor.test').set(from('192.0.2.1')).expect(401);
+        expectProblem(await login(proxied, 'ghost@vendor.test').set(from('192.0.2.1')), 429, 'rate_limited');
 
-        spread.clock.advance(LOGIN_WINDOW_MS);
-        await login(spread, emailOf('engineer')).set('X-Forwarded-For', '198.51.100.7').expect(200);
+        proxied.clock.advance(LOGIN_WINDOW_MS);
+        await login(proxied, emailOf('engineer')).set(from('203.0.113.9')).expect(200);
       } finally {
-        spread.close();
+        proxied.close();
+      }
+    });
+
+    it('a failure streak from one address never locks the account for its owner at another address (finding 5)', async () => {
+      const proxied = await createTestVault({ TRUST_PROXY: 'loopback' });
+      try {
+        await givePassword(proxied, 'admin');
+        for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) {
+          await login(proxied, emailOf('admin'), `an attacker's guess ${i}`).set(from('203.0.113.66')).expect(401);
+        }
+        expectProblem(await login(proxied, emailOf('admin')).set(from('203.0.113.66')), 429, 'rate_limited');
+        // The owner, at the office, signs in at once; and again after the attacker tried more.
+        await login(proxied, emailOf('admin')).set(from('198.51.100.7')).expect(200);
+        await login(proxied, emailOf('admin'), 'another guess entirely').set(from('203.0.113.66')).expect(429);
+        await login(proxied, emailOf('admin')).set(from('198.51.100.7')).expect(200);
+      } finally {
+        proxied.close();
+      }
+    });
+
+    it(`a failure streak spread over many addresses locks none of them out for the owner (35 rotating addresses)`, async () => {
+      const proxied = await createTestVault({ TRUST_PROXY: 'loopback' });
+      try {
+        await givePassword(proxied, 'admin');
+        for (let i = 0; i < 35; i++) await login(proxied, emailOf('admin'), `rotating guess ${i}`).set(from(`203.0.113.${i + 1}`)).expect(401);
+        await login(proxied, emailOf('admin')).set(from('198.51.100.7')).expect(200);
+      } finally {
+        proxied.close();
       }
     });
 
@@ -239,7 +271,7 @@ describe('staff sign-in', () => {
       tv.clock.advance(SESSION_IDLE_MS);
       const res = await tv.http.get(`${API}/tickets`).set('Cookie', cookie);
       expectProblem(res, 401, 'session_expired');
-      expect(String(res.headers['set-cookie'])).toMatch(/tv_session=;.*Expires=Thu, 01 Jan 1970/);
+      expect(String(res.headers['set-cookie'])).toMatch(/__Host-tv_session=;.*Expires=Thu, 01 Jan 1970/);
     });
 
     it('slides forward while used (sending the cookie again) and ends at the absolute limit however busy', async () => {
@@ -269,9 +301,44 @@ describe('staff sign-in', () => {
       expect(row.expires_at).toBe(row.created_at + SESSION_MAX_MS);
     });
 
+    it('behind https is named __Host-tv_session, with Secure, Path=/ and no Domain (finding 11)', async () => {
+      await givePassword(tv, 'engineer');
+      const res = await login(tv, emailOf('engineer')).expect(200);
+      const cookie = String(res.headers['set-cookie']);
+      expect(cookie).toMatch(/^__Host-tv_session=[^;]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict$/);
+      expect(cookie).not.toMatch(/Domain=/i);
+    });
+
+    it('behind https ignores a session planted under the plain name tv_session (as a sibling subdomain could)', async () => {
+      const victim = await signIn(tv, 'engineer');
+      const attacker = (await signIn(tv, 'auditor')).replace(/^__Host-/, '');
+      expect(attacker).toMatch(/^tv_session=/);
+      expectProblem(await tv.http.get(`${API}/auth/session`).set('Cookie', attacker), 401, 'unauthorized');
+      // Planted first, beside the member's own cookie: the member stays themself.
+      const me = await tv.http.get(`${API}/auth/session`).set('Cookie', `${attacker}; ${victim}`).expect(200);
+      expect(me.body.staff.id).toBe(tv.staffIds.engineer);
+      const page = await tv.http.get('/console/audit').set('Cookie', attacker);
+      expect(page.status).toBe(303);
+      expect(page.headers.location).toMatch(/^\/console\/sign-in/);
+    });
+
+    it('on plain http is named tv_session without Secure, and a __Host- cookie there is ignored', async () => {
+      const local = await createTestVault({ PUBLIC_URL: 'http://127.0.0.1:8080' });
+      try {
+        await givePassword(local, 'engineer');
+        const res = await login(local, emailOf('engineer')).expect(200);
+        expect(String(res.headers['set-cookie'])).toMatch(/^tv_session=[^;]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+        const cookie = sessionCookieFrom(res)!;
+        await local.http.get(`${API}/auth/session`).set('Cookie', cookie).expect(200);
+        expectProblem(await local.http.get(`${API}/auth/session`).set('Cookie', `__Host-${cookie}`), 401, 'unauthorized');
+      } finally {
+        local.close();
+      }
+    });
+
     it('a cookie that is not one of ours gets 401 session_expired', async () => {
-      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', `tv_session=${'A'.repeat(43)}`), 401, 'session_expired');
-      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', 'tv_session=../../etc'), 401, 'session_expired');
+      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', `__Host-tv_session=${'A'.repeat(43)}`), 401, 'session_expired');
+      expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', '__Host-tv_session=../../etc'), 401, 'session_expired');
       expectProblem(await tv.http.get(`${API}/tickets`), 401, 'unauthorized');
     });
   });
@@ -280,7 +347,7 @@ describe('staff sign-in', () => {
     it('answers 204, ends the session on the server and clears the cookie', async () => {
       const cookie = await signIn(tv, 'engineer');
       const res = await tv.http.post(`${API}/auth/logout`).set('Cookie', cookie).set(sameOrigin(tv)).expect(204);
-      expect(String(res.headers['set-cookie'])).toMatch(/tv_session=;/);
+      expect(String(res.headers['set-cookie'])).toMatch(/__Host-tv_session=;/);
       expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', cookie), 401, 'session_expired');
       expect(countSessions(tv, "ended_because = 'logout'")).toBe(1);
     });
@@ -303,7 +370,7 @@ describe('staff sign-in', () => {
       const admin = await signIn(tv, 'admin');
       await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set('Cookie', admin).set(sameOrigin(tv)).expect(200);
       expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', engineer), 401, 'session_expired');
-      tv.vault.staff.disableStaff(emailOf('auditor'));
+      tv.vault.staff.disableStaff(emailOf('auditor'), BY_OPERATOR);
       expectProblem(await tv.http.get(`${API}/audit`).set('Cookie', auditor), 401, 'session_expired');
       expect(countSessions(tv, "ended_because = 'staff_disabled'")).toBe(2);
       // Enabling again does not bring the old sessions back.
@@ -314,7 +381,7 @@ describe('staff sign-in', () => {
 
     it('a new password ends the sessions that knew the old one', async () => {
       const cookie = await signIn(tv, 'engineer');
-      await tv.vault.staff.setStaffPassword(tv.staffIds.engineer, { password: 'a brand new password' });
+      await tv.vault.staff.setStaffPassword(tv.staffIds.engineer, { password: 'a brand new password' }, BY_OPERATOR);
       expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', cookie), 401, 'session_expired');
       expectProblem(await login(tv, emailOf('engineer')), 401, 'invalid_credentials');
       await login(tv, emailOf('engineer'), 'a brand new password').expect(200);

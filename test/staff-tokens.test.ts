@@ -1,5 +1,9 @@
 import Database from 'better-sqlite3';
-import { createTestVault, expectProblem, type TestVault } from './harness/test-vault.js';
+import { rotateKeys } from '../src/crypto/key-rotation.js';
+import { createLogger } from '../src/logger.js';
+import { composeVault } from '../src/main.js';
+import { signIn } from './harness/staff-sessions.js';
+import { auditEvents, BY_OPERATOR, createTestVault, expectProblem, snapshotVault, type TestVault } from './harness/test-vault.js';
 
 // Verified tokens are cached until they expire; these pin that the cache never outlives what
 // the token and the staff row allow.
@@ -21,7 +25,7 @@ describe('staff bearer tokens', () => {
   describe('when a token that has been used is later disabled', () => {
     it('is refused on the next request', async () => {
       await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')).expect(200);
-      tv.vault.staff.disableStaff('engineer@vendor.test');
+      tv.vault.staff.disableStaff('engineer@vendor.test', BY_OPERATOR);
       expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')), 401, 'invalid_token');
     });
   });
@@ -95,5 +99,138 @@ describe('staff bearer tokens', () => {
       const forged = `${h}.${p}.${sig!.slice(0, -2)}${sig!.endsWith('AA') ? 'BB' : 'AA'}`;
       expectProblem(await tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${forged}` }), 401, 'invalid_token');
     });
+  });
+});
+
+// DESIGN "Bearer tokens can be revoked": tokensValidAfter, moved to now by a new password,
+// disabling, enabling and `staff revoke-tokens`; and `keys rotate` replaces the signing key.
+describe('revoking staff bearer tokens', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  const tickets = (token: string) => tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${token}` });
+  const issue = async (role: 'engineer' | 'admin' = 'engineer') =>
+    (await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.requireStaff(tv.staffIds[role]), 3600)).token;
+  const revoke = (role: 'engineer' | 'admin' = 'engineer') => tv.vault.staff.revokeStaffTokens(tv.staffIds[role], BY_OPERATOR);
+
+  it('a token issued before a revocation gets 401 token_revoked, even when it was verified and cached before', async () => {
+    const token = await issue();
+    await tickets(token).expect(200);
+    tv.clock.advance(1000);
+    revoke();
+    expectProblem(await tickets(token), 401, 'token_revoked');
+    expectProblem(await tickets(token), 401, 'token_revoked');
+    await tickets(await issue()).expect(200);
+  });
+
+  it('within one second: a token issued just before the revocation is refused, one issued just after works', async () => {
+    tv.clock.set(Date.parse('2026-03-01T09:00:00.100Z'));
+    const before = await issue();
+    tv.clock.set(Date.parse('2026-03-01T09:00:00.400Z'));
+    revoke();
+    tv.clock.set(Date.parse('2026-03-01T09:00:00.700Z'));
+    const after = await issue();
+    // Both carry the same whole-second iat: only the millisecond claim tells them apart.
+    const iat = (t: string) => (JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as { iat: number }).iat;
+    expect(iat(before)).toBe(iat(after));
+    expectProblem(await tickets(before), 401, 'token_revoked');
+    await tickets(after).expect(200);
+  });
+
+  it('within one millisecond: what was issued before the revocation is refused, what after works', async () => {
+    const before = await issue();
+    revoke();
+    const after = await issue();
+    expectProblem(await tickets(before), 401, 'token_revoked');
+    await tickets(after).expect(200);
+  });
+
+  it('a new password revokes the tokens issued before it', async () => {
+    const token = await issue();
+    await tickets(token).expect(200);
+    await tv.vault.staff.setStaffPassword(tv.staffIds.engineer, { password: 'a fresh password, long' }, BY_OPERATOR);
+    expectProblem(await tickets(token), 401, 'token_revoked');
+  });
+
+  it('a member disabled and enabled again does not get their old tokens back (finding 2)', async () => {
+    const token = await issue();
+    await tickets(token).expect(200);
+    tv.vault.staff.disableStaff('engineer@vendor.test', BY_OPERATOR);
+    expectProblem(await tickets(token), 401, 'invalid_token');
+    tv.vault.staff.enableStaff('engineer@vendor.test', BY_OPERATOR);
+    expectProblem(await tickets(token), 401, 'token_revoked');
+    await tickets(await issue()).expect(200);
+  });
+
+  it('a revocation committed by another process (the CLI) applies to the running server at once', async () => {
+    const token = await issue();
+    await tickets(token).expect(200);
+    await tickets(token).expect(200);
+    const cli = new Database(tv.vault.config.databasePath);
+    try {
+      cli.pragma('busy_timeout = 5000');
+      cli.prepare('UPDATE staff SET tokens_valid_after = ? WHERE id = ?').run(tv.clock.now(), tv.staffIds.engineer);
+    } finally {
+      cli.close();
+    }
+    expectProblem(await tickets(token), 401, 'token_revoked');
+  });
+
+  describe('POST /staff/:id/revoke-tokens', () => {
+    it('revokes the member’s tokens and ends their console sessions, audited with the admin as actor', async () => {
+      const token = await issue();
+      const cookie = await signIn(tv, 'engineer');
+      const res = await tv.http.post(`/api/v1/staff/${tv.staffIds.engineer}/revoke-tokens`).set(tv.auth('admin')).expect(200);
+      expect(res.body).toMatchObject({ id: tv.staffIds.engineer, tokensValidAfter: new Date(tv.clock.now()).toISOString() });
+      expectProblem(await tickets(token), 401, 'token_revoked');
+      expectProblem(await tv.http.get('/api/v1/tickets').set('Cookie', cookie), 401, 'session_expired');
+      const [event] = auditEvents(tv, { action: 'staff.tokens_revoked' });
+      expect(event).toMatchObject({ actor: { type: 'staff', id: tv.staffIds.admin, name: 'Admin Person' } });
+      expect(JSON.parse(event!.detail!)).toEqual({ staffId: tv.staffIds.engineer, email: 'engineer@vendor.test' });
+    });
+
+    it('answers 404 staff_not_found for an unknown member and changes nothing', async () => {
+      const before = snapshotVault(tv);
+      expectProblem(await tv.http.post('/api/v1/staff/00000000-0000-4000-8000-000000000000/revoke-tokens').set(tv.auth('admin')), 404, 'staff_not_found');
+      expect(snapshotVault(tv)).toEqual(before);
+    });
+  });
+});
+
+describe('rotating the token-signing key (keys rotate)', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  /** `keys rotate` from another process's point of view: its own connection and stores on the same file. */
+  async function rotateElsewhere() {
+    const other = await composeVault(tv.vault.config, { log: createLogger('silent'), clock: tv.clock });
+    try {
+      const { stores } = other;
+      return rotateKeys({ db: other.db, keyring: other.keys.keyring, vaultKeyStore: stores.vaultKeyStore, credentialStore: stores.credentialStore, receiptStore: stores.receiptStore, audit: other.audit, clock: tv.clock });
+    } finally {
+      other.close();
+    }
+  }
+
+  it('makes every token signed before fail on the server that is already running, and signs new ones with the new key', async () => {
+    const old = tv.tokens.engineer;
+    await tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${old}` }).expect(200);
+    const oldKeyId = tv.vault.keys.signing.current().id;
+
+    const summary = await rotateElsewhere();
+    expect(summary).toMatchObject({ signingKeyId: expect.stringMatching(/^signing_/), signingKeysDeleted: 1 });
+    expect(summary.signingKeyId).not.toBe(oldKeyId);
+    expect(tv.vault.db.prepare("SELECT id FROM vault_keys WHERE purpose = 'signing'").pluck().all()).toEqual([summary.signingKeyId]);
+
+    expectProblem(await tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${old}` }), 401, 'invalid_token');
+    const fresh = (await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.requireStaff(tv.staffIds.engineer), 3600)).token;
+    expect(JSON.parse(Buffer.from(fresh.split('.')[0]!, 'base64url').toString())).toMatchObject({ kid: summary.signingKeyId });
+    await tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${fresh}` }).expect(200);
   });
 });

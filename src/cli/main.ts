@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import pino from 'pino';
 import { canVerifyInParallel, defaultVerifyWorkers, verifyChainInParallel } from '../audit/audit-verify.js';
@@ -7,6 +8,7 @@ import { rotateKeys } from '../crypto/key-rotation.js';
 import { VaultError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { composeVault, startServer, type Vault } from '../main.js';
+import type { ChangedBy, StaffView } from '../staff-auth/staff.js';
 import { STAFF_ROLES } from '../staff-auth/staff-store.js';
 import { parseTtl } from '../staff-auth/staff-tokens.js';
 import { openDatabase } from '../storage/database.js';
@@ -80,6 +82,31 @@ async function readNewPassword(io: CliIo, fromStdin: boolean): Promise<string> {
   return first;
 }
 
+/**
+ * Staff changes made here are audited as the system acting through the CLI, naming the
+ * operating-system account that ran it (whoever has shell access and the master key).
+ */
+function cliActor(): ChangedBy {
+  let user = 'unknown user';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // no passwd entry for this uid (some containers)
+  }
+  return { actor: { type: 'system', id: null, name: `ticketvault cli (${user})` } };
+}
+
+/** `staff list`: one row per member, columns padded to their widest value. */
+function staffTable(members: StaffView[]): string[] {
+  const signIn = (m: StaffView) => [m.hasPassword ? 'password' : '', m.hasSso ? 'sso' : ''].filter(Boolean).join('+') || 'token only';
+  const rows = [
+    ['EMAIL', 'NAME', 'ROLE', 'STATUS', 'SIGN-IN', 'TOKENS VALID AFTER'],
+    ...members.map((m) => [m.email, m.name, m.role, m.disabled ? 'disabled' : 'active', signIn(m), m.tokensValidAfter ?? '-']),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
 /** Commands other than `serve` log to stderr, so stdout carries only their output. */
 async function withVault<T>(fn: (vault: Vault) => Promise<T> | T): Promise<T> {
   const config = readConfig();
@@ -146,7 +173,7 @@ export function buildCli(io: CliIo = processIo): Command {
     .action((email: string, opts: { role: string; name?: string; passwordStdin?: boolean }) =>
       withVault(async (vault) => {
         const password = opts.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, '') : undefined;
-        const added = vault.staff.addStaff({ email, role: opts.role, name: opts.name, password });
+        const added = vault.staff.addStaff({ email, role: opts.role, name: opts.name, password }, cliActor());
         io.stdout(`added ${added.role} ${added.email} (${added.name}), id ${added.id}`);
         io.stdout(
           added.hasPassword
@@ -171,33 +198,66 @@ export function buildCli(io: CliIo = processIo): Command {
     );
   staff
     .command('passwd')
-    .description("set a staff member's console password; their console sessions end")
+    .description("set a staff member's console password; their console sessions end and their bearer tokens are revoked")
     .argument('<email>')
     .option('--password-stdin', 'read the new password from standard input instead of asking at the terminal')
     .action((email: string, opts: { passwordStdin?: boolean }) =>
       withVault(async (vault) => {
         const member = vault.staff.findStaffByEmail(email);
         const password = await readNewPassword(io, opts.passwordStdin === true);
-        await vault.staff.setStaffPassword(member.id, { password });
+        await vault.staff.setStaffPassword(member.id, { password }, cliActor());
         io.stdout(`password set for ${member.email}; their console sessions have ended`);
       }),
     );
   staff
     .command('list')
-    .description('list staff members')
-    .action(() =>
+    .description('list staff members as a table')
+    .option('--json', 'one JSON object per line instead, for scripts')
+    .action((opts: { json?: boolean }) =>
       withVault((vault) => {
-        for (const s of vault.staff.listStaff()) io.stdout(JSON.stringify(s));
+        const members = vault.staff.listStaff();
+        if (opts.json) for (const s of members) io.stdout(JSON.stringify(s));
+        else for (const line of staffTable(members)) io.stdout(line);
       }),
     );
+  /** `staff <name> <email>`: one change to one member, said in one line. */
+  const memberChange = (name: string, description: string, change: (staff: Vault['staff'], id: string, by: ChangedBy) => StaffView, said: (s: StaffView) => string) =>
+    staff
+      .command(name)
+      .description(description)
+      .argument('<email>')
+      .action((email: string) =>
+        withVault((vault) => {
+          io.stdout(said(change(vault.staff, vault.staff.findStaffByEmail(email).id, cliActor())));
+        }),
+      );
+  memberChange(
+    'disable',
+    'disable a staff member; their tokens and console sessions stop working at once',
+    (members, id, by) => members.disableStaffMember(id, by),
+    (s) => `disabled ${s.email}`,
+  );
+  memberChange(
+    'enable',
+    'enable a disabled staff member; tokens issued before stay revoked',
+    (members, id, by) => members.enableStaffMember(id, by),
+    (s) => `enabled ${s.email}`,
+  );
+  memberChange(
+    'revoke-tokens',
+    'revoke every bearer token issued to a staff member so far and end their console sessions',
+    (members, id, by) => members.revokeStaffTokens(id, by),
+    (s) => `revoked the tokens of ${s.email} issued up to ${s.tokensValidAfter}; their console sessions have ended`,
+  );
   staff
-    .command('disable')
-    .description('disable a staff member; their tokens and console sessions stop working at once')
+    .command('link-sso')
+    .description("link a staff member to their subject (the ID token's sub) at the OIDC_ISSUER provider")
     .argument('<email>')
-    .action((email: string) =>
+    .argument('<sub>', "the provider's subject identifier for them")
+    .action((email: string, sub: string) =>
       withVault((vault) => {
-        const s = vault.staff.disableStaff(email);
-        io.stdout(`disabled ${s.email}`);
+        const s = vault.staff.linkStaffSsoByEmail(email, sub, cliActor());
+        io.stdout(`linked ${s.email} to single sign-on subject ${JSON.stringify(sub)} at ${vault.config.oidc!.issuer}`);
       }),
     );
 
@@ -241,7 +301,7 @@ export function buildCli(io: CliIo = processIo): Command {
     .command('keys')
     .description('master key operations')
     .command('rotate')
-    .description('re-wrap every key under the current master key (the first listed) and replace the intake key pair')
+    .description('re-wrap every key under the current master key (the first listed), replace the intake key pair and the token-signing key (every bearer token issued so far stops working)')
     .action(() =>
       withVault((vault) => {
         const summary = rotateKeys({
@@ -254,6 +314,7 @@ export function buildCli(io: CliIo = processIo): Command {
           clock: vault.clock,
         });
         io.stdout(JSON.stringify(summary));
+        io.stderr('every bearer token issued so far has stopped working: issue new ones with `staff token`.');
         io.stderr('restart running servers so they publish the new intake key; older master keys can be removed once every server has restarted.');
       }),
     );

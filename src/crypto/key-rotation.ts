@@ -7,7 +7,7 @@ import type { Database } from '../storage/database.js';
 import { writeTransaction } from '../storage/database.js';
 import { rewrapSecret } from './credential-cipher.js';
 import type { Keyring } from './keyring.js';
-import { createIntakeKey, wrapContext } from './vault-keys.js';
+import { createIntakeKey, createSigningKey, wrapContext } from './vault-keys.js';
 import type { VaultKeyStore } from './vault-keys-store.js';
 
 export interface RotationDeps {
@@ -25,6 +25,9 @@ export interface RotationSummary {
   rewrapped: { dataKeys: number; receiptTokens: number; vaultKeys: number };
   intakeKeyId: string;
   retiredIntakeKeysDeleted: number;
+  signingKeyId: string;
+  /** Signing keys replaced by this rotation: deleted at once, so every token they signed fails. */
+  signingKeysDeleted: number;
 }
 
 const PAGE = 1000;
@@ -34,7 +37,9 @@ export const RETIRED_INTAKE_KEY_GRACE_MS = 7 * 24 * 3600 * 1000;
 /**
  * `ticketvault keys rotate`: re-wraps every data key, receipt token and vault key under the
  * current master key (the first in MASTER_KEY / MASTER_KEY_FILE), so older master keys can then
- * be removed, and replaces the intake key pair. Ciphertexts are untouched; restartable.
+ * be removed, replaces the intake key pair, and replaces the token-signing key (bearer tokens
+ * and sign-in flows it signed stop working, on running servers too). Ciphertexts are untouched;
+ * restartable.
  */
 export function rotateKeys(deps: RotationDeps): RotationSummary {
   const { db, keyring, vaultKeyStore, credentialStore, receiptStore, audit, clock } = deps;
@@ -86,7 +91,18 @@ export function rotateKeys(deps: RotationDeps): RotationSummary {
     for (const row of vaultKeyStore.list('intake')) if (row.retiredAt === null) vaultKeyStore.retire(row.id, now);
     const intakeKeyId = createIntakeKey(vaultKeyStore, keyring, now);
     const retiredIntakeKeysDeleted = vaultKeyStore.deleteRetiredBefore('intake', now - RETIRED_INTAKE_KEY_GRACE_MS);
-    const summary: RotationSummary = { kekId: current, rewrapped: { dataKeys, receiptTokens, vaultKeys }, intakeKeyId, retiredIntakeKeysDeleted };
+    // No grace for the signing key: what it signed must stop working, which is why one rotates it.
+    for (const row of vaultKeyStore.list('signing')) if (row.retiredAt === null) vaultKeyStore.retire(row.id, now);
+    const signingKeyId = createSigningKey(vaultKeyStore, keyring, now);
+    const signingKeysDeleted = vaultKeyStore.deleteRetiredBefore('signing', now + 1);
+    const summary: RotationSummary = {
+      kekId: current,
+      rewrapped: { dataKeys, receiptTokens, vaultKeys },
+      intakeKeyId,
+      retiredIntakeKeysDeleted,
+      signingKeyId,
+      signingKeysDeleted,
+    };
     audit.record({ action: 'keys.rotated', actor: SYSTEM_ACTOR, detail: JSON.stringify(summary) });
     return summary;
   });

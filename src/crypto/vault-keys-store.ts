@@ -14,6 +14,11 @@ export interface VaultKeyRow {
 
 export interface VaultKeyStore {
   list(purpose: VaultKeyPurpose): VaultKeyRow[];
+  /**
+   * The purpose's newest key not retired, read again only when the database may have changed
+   * since (another process committed, or this store wrote): cheap enough for every request.
+   */
+  current(purpose: VaultKeyPurpose): VaultKeyRow | undefined;
   listAll(): VaultKeyRow[];
   insert(row: VaultKeyRow): void;
   retire(id: string, at: number): void;
@@ -52,18 +57,44 @@ export function createVaultKeyStore(db: Database): VaultKeyStore {
   const retire = db.prepare('UPDATE vault_keys SET retired_at = ? WHERE id = ? AND retired_at IS NULL');
   const rewrap = db.prepare('UPDATE vault_keys SET kek_id = ?, wrapped = ? WHERE id = ?');
   const deleteRetired = db.prepare('DELETE FROM vault_keys WHERE purpose = ? AND retired_at IS NOT NULL AND retired_at < ?');
+
+  // As in staff-store.ts: kept only while nothing can have changed them, and never from inside a
+  // transaction (it may roll back).
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  const kept = new Map<VaultKeyPurpose, VaultKeyRow | undefined>();
+  let seenVersion: number | undefined;
+  const forget = () => kept.clear();
+  const list = (purpose: VaultKeyPurpose) => byPurpose.all(purpose).map(fromRaw);
+
   return {
-    list: (purpose) => byPurpose.all(purpose).map(fromRaw),
+    list,
+    current: (purpose) => {
+      const version = dataVersion.get();
+      if (version !== seenVersion) {
+        forget();
+        seenVersion = version;
+      }
+      if (kept.has(purpose)) return kept.get(purpose);
+      const row = list(purpose).find((k) => k.retiredAt === null);
+      if (!db.inTransaction) kept.set(purpose, row);
+      return row;
+    },
     listAll: () => all.all().map(fromRaw),
     insert: (r) => {
+      forget();
       insert.run(r.id, r.purpose, r.kekId, r.wrapped, r.publicKey, r.createdAt, r.retiredAt);
     },
     retire: (id, at) => {
+      forget();
       retire.run(at, id);
     },
     rewrap: (id, kekId, wrapped) => {
+      forget();
       rewrap.run(kekId, wrapped, id);
     },
-    deleteRetiredBefore: (purpose, before) => deleteRetired.run(purpose, before).changes,
+    deleteRetiredBefore: (purpose, before) => {
+      forget();
+      return deleteRetired.run(purpose, before).changes;
+    },
   };
 }

@@ -14,7 +14,8 @@ export interface VaultKeys {
   /** Current intake pair first; retired pairs still open boxes sealed before a rotation. */
   intakeKeyPairs: BoxKeyPair[];
   intakePublicKey: string;
-  signing: SigningKeyPair;
+  /** Signs staff bearer tokens and the single sign-on flow cookie; `keys rotate` replaces it. */
+  signing: SigningKeys;
   auditKey: Uint8Array;
   /**
    * Keys the sign-in throttle's hash of what was typed as an e-mail. Derived from the current KEK
@@ -24,6 +25,11 @@ export interface VaultKeys {
   throttleKey: Uint8Array;
 }
 
+/** The token-signing key in use: a rotation by another process is seen at the next call. */
+export interface SigningKeys {
+  current(): SigningKeyPair;
+}
+
 export const wrapContext = (purpose: VaultKeyPurpose, id: string) => `ticketvault/vault-key/v1|${purpose}|${id}`;
 
 /** Creates any missing vault key (first start), then unwraps them all under the keyring. */
@@ -31,10 +37,7 @@ export function loadVaultKeys(deps: { db: Database; vaultKeyStore: VaultKeyStore
   const { db, vaultKeyStore: store, keyring, clock } = deps;
   writeTransaction(db, () => {
     if (!store.list('intake').some((k) => k.retiredAt === null)) createIntakeKey(store, keyring, clock.now());
-    if (!store.list('signing').some((k) => k.retiredAt === null)) {
-      const { seed, publicKey } = generateSigningSeed();
-      insertKey(store, keyring, 'signing', seed, publicKey, clock.now());
-    }
+    if (!store.list('signing').some((k) => k.retiredAt === null)) createSigningKey(store, keyring, clock.now());
     if (store.list('audit').length === 0) {
       // Derived from the KEK at first start and kept wrapped, so KEK rotation keeps old rows verifiable.
       insertKey(store, keyring, 'audit', keyring.deriveKey(1, 'tvaudit_'), null, clock.now());
@@ -43,16 +46,37 @@ export function loadVaultKeys(deps: { db: Database; vaultKeyStore: VaultKeyStore
 
   const open = (row: VaultKeyRow) => keyring.unwrap(row.kekId, row.wrapped, wrapContext(row.purpose, row.id));
   const intakeKeyPairs = store.list('intake').map((row) => ({ id: row.id, publicKey: row.publicKey!, secretKey: open(row) }));
-  const signingRow = store.list('signing').find((k) => k.retiredAt === null)!;
   const auditRow = store.list('audit')[0]!;
   return {
     keyring,
     intakeKeyPairs,
     intakePublicKey: Buffer.from(intakeKeyPairs[0]!.publicKey).toString('base64url'),
-    signing: signingKeyPair(signingRow.id, open(signingRow), signingRow.publicKey!),
+    signing: createSigningKeys(store, open),
     auditKey: open(auditRow),
     throttleKey: keyring.deriveKey(1, 'tvthrotl'),
   };
+}
+
+function createSigningKeys(store: VaultKeyStore, open: (row: VaultKeyRow) => Uint8Array): SigningKeys {
+  let pair: SigningKeyPair | undefined;
+  const current = () => {
+    const row = store.current('signing');
+    if (!row) throw new Error('the vault has no token-signing key; run `ticketvault migrate` or restart to create one');
+    if (pair?.id !== row.id) {
+      const seed = open(row);
+      pair = signingKeyPair(row.id, seed, row.publicKey!);
+      sodium().memzero(seed);
+    }
+    return pair;
+  };
+  current();
+  return { current };
+}
+
+/** A fresh Ed25519 signing key; the caller retires the one it replaces. */
+export function createSigningKey(store: VaultKeyStore, keyring: Keyring, now: number): string {
+  const { seed, publicKey } = generateSigningSeed();
+  return insertKey(store, keyring, 'signing', seed, publicKey, now);
 }
 
 export function createIntakeKey(store: VaultKeyStore, keyring: Keyring, now: number): string {

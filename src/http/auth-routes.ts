@@ -51,13 +51,13 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.post('/auth/login', async (req, res) => {
     if (loginCsrfRejection(req, config.publicOrigin)) throw csrfRejected();
-    const { token, session } = await passwordSignIn.signInWithPassword(req.body, originOf(req), sessionCookieOf(req));
+    const { token, session } = await passwordSignIn.signInWithPassword(req.body, originOf(req), sessionCookieOf(req, config));
     setSessionCookie(res, config, token, session.expiresInMs);
     res.json(sessionView(session.staff, session));
   });
 
   router.post('/auth/logout', (req, res: Response) => {
-    const cookie = sessionCookieOf(req);
+    const cookie = sessionCookieOf(req, config);
     if (cookie !== undefined) {
       if (csrfRejection(req, config.publicOrigin)) throw csrfRejected();
       staffSessions.endSession(cookie, 'logout');

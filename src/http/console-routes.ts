@@ -27,7 +27,7 @@ import { consoleStringsFor } from '../web/console/console-strings.js';
 import { param } from './params.js';
 import { clientProblemOf, routeOf } from './problems.js';
 import { originOf } from './request-origin.js';
-import { clearSessionCookie, cookieOf, sessionCookieOf, setSessionCookie, type StaffAuthDeps } from './staff-auth.js';
+import { clearSessionCookie, cookieName, cookieOf, isSecureCookie, sessionCookieOf, setSessionCookie, type StaffAuthDeps } from './staff-auth.js';
 import { auditQuerySchema } from './staff-routes.js';
 
 export interface ConsoleRouteDeps extends StaffAuthDeps {
@@ -40,9 +40,6 @@ export interface ConsoleRouteDeps extends StaffAuthDeps {
   log: Logger;
 }
 
-/** One single sign-on round trip's state: Lax, because the provider sends the browser back cross-site. */
-const FLOW_COOKIE = 'tv_oidc';
-const FLOW_PATH = '/console/oidc';
 const FLOW_MAX_AGE_MS = 600_000;
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
@@ -84,7 +81,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     (...roles: StaffRole[]): RequestHandler =>
     (req, res, next) => {
       const here = safeConsolePath(req.originalUrl);
-      const cookie = sessionCookieOf(req);
+      const cookie = sessionCookieOf(req, config);
       if (cookie === undefined) {
         // A SameSite=Strict cookie stays behind on a link from another site (the helpdesk): one
         // same-site hop brings it along; without a session that hop lands on the sign-in page.
@@ -115,7 +112,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
 
   router.get('/console/sign-in', (req, res) => {
     const next = safeConsolePath(req.query.next);
-    const cookie = sessionCookieOf(req);
+    const cookie = sessionCookieOf(req, config);
     if (cookie !== undefined) {
       try {
         const { session } = staffSessions.authenticateSession(cookie);
@@ -198,13 +195,16 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     sendPage(res, 200, renderStaffPage(viewerOf(res), vendorName, staff.listStaff()));
   });
 
-  const flowCookie = { httpOnly: true, sameSite: 'lax' as const, secure: config.publicUrl.startsWith('https:'), path: FLOW_PATH };
+  // One single sign-on round trip's state: Lax, because the provider sends the browser back
+  // cross-site; Path=/ because `__Host-` demands it.
+  const flowCookieName = cookieName(config, 'tv_oidc');
+  const flowCookie = { httpOnly: true, sameSite: 'lax' as const, secure: isSecureCookie(config), path: '/' };
 
   router.get('/console/oidc/start', async (req, res) => {
     if (!oidcSignIn) return sendPage(res, 404, renderConsoleProblemPage(null, vendorName, 404));
     try {
       const { authorizationUrl, flow } = await oidcSignIn.startOidcSignIn({ next: req.query.next, reauth: req.query.reauth === '1' });
-      res.cookie(FLOW_COOKIE, flow, { ...flowCookie, maxAge: FLOW_MAX_AGE_MS });
+      res.cookie(flowCookieName, flow, { ...flowCookie, maxAge: FLOW_MAX_AGE_MS });
       res.set('Cache-Control', 'no-store').redirect(303, authorizationUrl);
     } catch (error) {
       if (!(error instanceof VaultError)) throw error;
@@ -216,13 +216,13 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
   // carry them on (to its stylesheet and script, or to the page it continues to).
   router.get('/console/oidc/callback', async (req: Request, res) => {
     if (!oidcSignIn) return sendPage(res, 404, renderConsoleProblemPage(null, vendorName, 404));
-    const flow = cookieOf(req, FLOW_COOKIE);
-    res.clearCookie(FLOW_COOKIE, flowCookie);
+    const flow = cookieOf(req, flowCookieName);
+    res.clearCookie(flowCookieName, flowCookie);
     try {
       const signedIn = await oidcSignIn.finishOidcSignIn(
         { code: text(req.query.code) || undefined, state: text(req.query.state) || undefined, error: text(req.query.error) || undefined, flow },
         originOf(req),
-        sessionCookieOf(req),
+        sessionCookieOf(req, config),
       );
       setSessionCookie(res, config, signedIn.token, signedIn.session.expiresInMs);
       const next = signedIn.next === '/console' ? consoleHome(signedIn.session.staff) : signedIn.next;

@@ -52,7 +52,12 @@ export const openApiDocument = {
   components: {
     securitySchemes: {
       bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-      session: { type: 'apiKey', in: 'cookie', name: 'tv_session' },
+      session: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: '__Host-tv_session',
+        description: 'The console session; named tv_session (without Secure) when PUBLIC_URL is plain http.',
+      },
     },
     responses: {
       Problem: {

@@ -1,14 +1,20 @@
-import { Router } from 'express';
-import type { Staff } from '../staff-auth/staff.js';
-import type { StaffPrincipal } from '../staff-auth/staff-tokens.js';
+import { Router, type Request, type Response } from 'express';
+import type { ChangedBy, Staff } from '../staff-auth/staff.js';
 import { param } from './params.js';
-import { authenticateStaff, requireRole, type StaffAuthDeps } from './staff-auth.js';
+import { originOf } from './request-origin.js';
+import { authenticateStaff, requireRole, staffActor, type StaffAuthDeps } from './staff-auth.js';
 
 export interface StaffAdminRouteDeps extends StaffAuthDeps {
   staff: Staff;
 }
 
-/** Staff administration, admins only: list, add, change role or name, disable, enable, set a password. */
+/** The admin making the change, and where from: every change is audited with them. */
+const adminOf = (req: Request, res: Response): ChangedBy => ({ actor: staffActor(res), origin: originOf(req) });
+
+/**
+ * Staff administration, admins only: list, add, change role or name, disable, enable, set a
+ * password, revoke tokens, link to a single sign-on subject.
+ */
 export function staffAdminRoutes(deps: StaffAdminRouteDeps): Router {
   const { staff } = deps;
   const router = Router();
@@ -18,19 +24,25 @@ export function staffAdminRoutes(deps: StaffAdminRouteDeps): Router {
     res.json({ items: staff.listStaff() });
   });
   router.post('/staff', ...admin, async (req, res) => {
-    res.status(201).json(await staff.addStaffMember(req.body));
+    res.status(201).json(await staff.addStaffMember(req.body, adminOf(req, res)));
   });
   router.patch('/staff/:id', ...admin, (req, res) => {
-    res.json(staff.updateStaffMember(param(req, 'id'), req.body));
+    res.json(staff.updateStaffMember(param(req, 'id'), req.body, adminOf(req, res)));
   });
   router.post('/staff/:id/disable', ...admin, (req, res) => {
-    res.json(staff.disableStaffMember(param(req, 'id'), (res.locals.staff as StaffPrincipal).id));
+    res.json(staff.disableStaffMember(param(req, 'id'), adminOf(req, res)));
   });
   router.post('/staff/:id/enable', ...admin, (req, res) => {
-    res.json(staff.enableStaffMember(param(req, 'id')));
+    res.json(staff.enableStaffMember(param(req, 'id'), adminOf(req, res)));
   });
   router.put('/staff/:id/password', ...admin, async (req, res) => {
-    res.json(await staff.setStaffPassword(param(req, 'id'), req.body));
+    res.json(await staff.setStaffPassword(param(req, 'id'), req.body, adminOf(req, res)));
+  });
+  router.post('/staff/:id/revoke-tokens', ...admin, (req, res) => {
+    res.json(staff.revokeStaffTokens(param(req, 'id'), adminOf(req, res)));
+  });
+  router.put('/staff/:id/sso', ...admin, (req, res) => {
+    res.json(staff.linkStaffSso(param(req, 'id'), req.body, adminOf(req, res)));
   });
   return router;
 }

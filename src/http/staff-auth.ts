@@ -5,8 +5,16 @@ import type { StaffSession, StaffSessions } from '../staff-auth/staff-sessions.j
 import type { StaffRole } from '../staff-auth/staff-store.js';
 import type { StaffPrincipal, StaffTokens } from '../staff-auth/staff-tokens.js';
 
-/** The console's session cookie (named in the OpenAPI document's `session` scheme). */
-export const SESSION_COOKIE = 'tv_session';
+/**
+ * DESIGN "Cookies": behind https a cookie's name carries the `__Host-` prefix, which browsers
+ * accept only with Secure, Path=/ and no Domain, so a sibling subdomain cannot plant or shadow
+ * it; the plain name only on http (a local install). Each vault reads only its own scheme's name.
+ */
+export const cookieName = (config: { publicUrl: string }, name: 'tv_session' | 'tv_oidc') =>
+  config.publicUrl.startsWith('https:') ? `__Host-${name}` : name;
+
+/** Secure exactly when the name is `__Host-` (Path=/ and no Domain are set by every caller). */
+export const isSecureCookie = (config: { publicUrl: string }) => config.publicUrl.startsWith('https:');
 
 export interface StaffAuthDeps {
   staffTokens: StaffTokens;
@@ -25,21 +33,18 @@ export function cookieOf(req: Request, name: string): string | undefined {
   return undefined;
 }
 
-export const sessionCookieOf = (req: Request) => cookieOf(req, SESSION_COOKIE);
+/** The console's session cookie (named in the OpenAPI document's `session` scheme). */
+export const sessionCookieOf = (req: Request, config: { publicUrl: string }) => cookieOf(req, cookieName(config, 'tv_session'));
+
+const sessionCookieOptions = (config: { publicUrl: string }) => ({ httpOnly: true, sameSite: 'strict' as const, secure: isSecureCookie(config), path: '/' });
 
 /** HttpOnly, SameSite=Strict, Secure when PUBLIC_URL is https; lives as long as the session may idle. */
 export function setSessionCookie(res: Response, config: { publicUrl: string }, token: string, maxAgeMs: number): void {
-  res.cookie(SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: config.publicUrl.startsWith('https:'),
-    path: '/',
-    maxAge: Math.max(0, maxAgeMs),
-  });
+  res.cookie(cookieName(config, 'tv_session'), token, { ...sessionCookieOptions(config), maxAge: Math.max(0, maxAgeMs) });
 }
 
 export function clearSessionCookie(res: Response, config: { publicUrl: string }): void {
-  res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: config.publicUrl.startsWith('https:'), path: '/' });
+  res.clearCookie(cookieName(config, 'tv_session'), sessionCookieOptions(config));
 }
 
 /**
@@ -75,7 +80,7 @@ export function authenticateStaff(deps: StaffAuthDeps): RequestHandler {
       next();
       return;
     }
-    const cookie = sessionCookieOf(req);
+    const cookie = sessionCookieOf(req, config);
     if (cookie === undefined) {
       throw new Unauthorized('unauthorized', 'Sign in to the console, or send Authorization: Bearer <token> (see `ticketvault staff token`).');
     }

@@ -4,7 +4,7 @@ import { TooManyRequests } from '../errors.js';
 import type { LoginThrottleStore } from './login-throttles-store.js';
 
 export const LOGIN_WINDOW_MS = 15 * 60_000;
-/** Attempts per account per window: guessing a 12-character password this way is hopeless. */
+/** Attempts per (account, client address) per window: guessing a 12-character password this way is hopeless. */
 export const ACCOUNT_ATTEMPTS = 5;
 /** Attempts per client IP per window: higher, since an office shares one address. */
 export const IP_ATTEMPTS = 30;
@@ -28,12 +28,17 @@ export interface LoginThrottleDeps {
 /**
  * Sign-in attempts are counted *before* the password is checked, so a burst of parallel guesses
  * cannot all slip in while the first ones are still being hashed; a success takes its count back.
+ * DESIGN "Sign-in limits": per (account, client address) and per client address, never per
+ * account alone, so nobody can lock an account's owner out from somewhere else.
  */
 export function createLoginThrottle(deps: LoginThrottleDeps) {
   const { throttleStore, clock, accountHashKey } = deps;
 
   const keysOf = (attempt: LoginAttempt) => ({
-    account: attempt.email === null ? null : `account:${hashTypedText(accountHashKey, attempt.email.trim().toLowerCase()).toString('hex')}`,
+    account:
+      attempt.email === null
+        ? null
+        : `account:${hashTypedText(accountHashKey, `${attempt.email.trim().toLowerCase()}\n${attempt.ip ?? ''}`).toString('hex')}`,
     ip: attempt.ip ? `ip:${attempt.ip}` : null,
   });
 
@@ -59,7 +64,7 @@ export function createLoginThrottle(deps: LoginThrottleDeps) {
     }
   }
 
-  /** After a successful sign-in: the account starts afresh and the IP gets its attempt back. */
+  /** After a successful sign-in: the account starts afresh at that address, and the address gets its attempt back. */
   function forgiveLoginAttempt(attempt: LoginAttempt): void {
     const keys = keysOf(attempt);
     if (keys.account) throttleStore.clear(keys.account);

@@ -1,15 +1,16 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import type { Audit, Origin } from '../audit/audit.js';
+import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { createPkcePair } from '../crypto/pkce.js';
-import type { SigningKeyPair } from '../crypto/signing-keys.js';
 import { constantTimeEqual, issueToken } from '../crypto/tokens.js';
-import { Conflict, Forbidden, ServiceUnavailable, Unauthorized, type VaultError } from '../errors.js';
+import type { SigningKeys } from '../crypto/vault-keys.js';
+import { Forbidden, ServiceUnavailable, Unauthorized, type VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
 import { writeTransaction } from '../storage/database.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { staffActorOf } from './password-sign-in.js';
+import { oidcSubjectOf, recordStaffChange } from './staff.js';
 import type { StartedSession, StaffSessions } from './staff-sessions.js';
 import { STAFF_ROLES, type StaffRecord, type StaffRole, type StaffStore } from './staff-store.js';
 import { newId } from '../ids.js';
@@ -44,7 +45,7 @@ export interface OidcDeps {
   clock: Clock;
   log: Logger;
   /** Signs the short-lived cookie that carries one sign-in's state, nonce and PKCE verifier. */
-  signing: SigningKeyPair;
+  signing: SigningKeys;
   /** Least time between two JWKS fetches for an unknown key id (jose's default, 30 s; tests shorten it). */
   jwksCooldownMs?: number;
 }
@@ -95,6 +96,25 @@ export function roleFromClaims(claims: JWTPayload, roleClaim: string): StaffRole
   // admin passes every check; engineer and auditor are apart, and engineer is the broader working role.
   return (['admin', 'engineer', 'auditor'] as const).find((role) => granted.includes(role)) ?? null;
 }
+
+/** Who provisions, links and re-roles members on the provider's word: the audit rows name it. */
+export const SSO_ACTOR: Actor = { type: 'system', id: null, name: 'single sign-on' };
+
+/**
+ * Why an existing local account may not be linked to this identity on the provider's word alone
+ * (DESIGN "SSO linking"), or null when it may. An admin can still link it (`staff link-sso`).
+ */
+function linkRefusal(local: StaffRecord, claims: JWTPayload): string | null {
+  if (local.oidcSubject !== null) return 'linked_to_another_identity';
+  // Only the boolean: a missing claim (Entra ID sends none) or the string "true" proves nothing.
+  if (claims.email_verified !== true) return 'email_not_verified';
+  if (local.passwordHash !== null) return 'account_has_password';
+  if (local.role === 'admin') return 'account_is_admin';
+  return null;
+}
+
+const ssoLinkRefused = () =>
+  new Forbidden('sso_link_refused', 'This single sign-on account cannot be linked to the ticketvault account with its e-mail address: only an admin can link it.');
 
 function joseReason(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'token_expired';
@@ -173,13 +193,14 @@ export function createOidcSignIn(deps: OidcDeps) {
       reauth: options.reauth === true,
     };
     const now = Math.floor(clock.now() / 1000);
+    const key = signing.current();
     const flow = await new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: 'EdDSA', kid: signing.id, typ: 'JWT' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.id, typ: 'JWT' })
       .setIssuer(deps.publicUrl)
       .setAudience(FLOW_AUDIENCE)
       .setIssuedAt(now)
       .setExpirationTime(now + FLOW_TTL_SECONDS)
-      .sign(signing.privateKey);
+      .sign(key.privateKey);
     const url = new URL(provider.authorizationEndpoint);
     url.search = new URLSearchParams({
       ...Object.fromEntries(url.searchParams),
@@ -200,7 +221,7 @@ export function createOidcSignIn(deps: OidcDeps) {
     if (!flow || !state) throw new OidcSignInRefused('flow_missing');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(flow, signing.publicKey, {
+      ({ payload } = await jwtVerify(flow, signing.current().publicKey, {
         algorithms: ['EdDSA'],
         issuer: deps.publicUrl,
         audience: FLOW_AUDIENCE,
@@ -272,12 +293,17 @@ export function createOidcSignIn(deps: OidcDeps) {
 
   type Outcome = { started: StartedSession } | { refused: VaultError };
 
-  /** Finds, links or provisions the member the verified claims name, and starts their session. */
+  /**
+   * Finds, links or provisions the member the verified claims name, takes the role the provider
+   * grants, and starts their session; each change to the member is audited with it.
+   */
   function admit(claims: JWTPayload & { sub: string }, origin: Origin, replacing: string | undefined): StartedSession {
-    const subject = `${settings.issuer} ${claims.sub}`;
+    const subject = oidcSubjectOf(settings.issuer, claims.sub);
     const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : null;
     const role = roleFromClaims(claims, settings.roleClaim);
     const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 200) : null;
+    const changed = (action: 'staff.added' | 'staff.changed' | 'staff.sso_linked', staff: StaffRecord, more: Record<string, unknown>) =>
+      recordStaffChange(audit, action, staff, { actor: SSO_ACTOR, origin }, more);
 
     const outcome = writeTransaction(db, (): Outcome => {
       const now = clock.now();
@@ -290,11 +316,8 @@ export function createOidcSignIn(deps: OidcDeps) {
       if (!staff && email) {
         staff = staffStore.getByEmail(email);
         if (staff) {
-          // Linking by e-mail trusts the provider's word for it; a member linked to another identity here stays theirs.
-          if (claims.email_verified === false) return refuse(new Forbidden('oidc_email_unverified', 'Your e-mail address is not verified at the sign-in provider.'), 'oidc_email_unverified');
-          if (staff.oidcSubject?.startsWith(`${settings.issuer} `)) {
-            return refuse(new Conflict('oidc_email_taken', 'Another single sign-on account already uses this e-mail address here.'), 'oidc_email_taken');
-          }
+          const refusal = linkRefusal(staff, claims);
+          if (refusal) return refuse(ssoLinkRefused(), `sso_link_refused:${refusal}`);
           link = true;
         }
       }
@@ -302,14 +325,35 @@ export function createOidcSignIn(deps: OidcDeps) {
       if (!role) {
         return refuse(new Forbidden('oidc_no_role', `The sign-in provider gave you no ticketvault role (claim "${settings.roleClaim}").`), 'oidc_no_role');
       }
+      // The provider is the source of truth for the role of anyone who signs in through it, but it
+      // never takes away the vault's last admin.
+      if (staff && staff.role !== role && staff.role === 'admin' && staffStore.countActiveAdmins() <= 1) {
+        return refuse(ssoLinkRefused(), 'sso_link_refused:last_admin');
+      }
       if (!staff) {
         if (!email) return refuse(new Forbidden('oidc_no_email', 'The sign-in provider did not say your e-mail address.'), 'oidc_no_email');
-        staff = { id: newId(), email, name: name ?? email.split('@')[0]!, role, passwordHash: null, oidcSubject: subject, disabledAt: null, createdAt: now, updatedAt: now };
+        staff = {
+          id: newId(),
+          email,
+          name: name ?? email.split('@')[0]!,
+          role,
+          passwordHash: null,
+          oidcSubject: subject,
+          disabledAt: null,
+          tokensValidAfter: 0,
+          createdAt: now,
+          updatedAt: now,
+        };
         staffStore.insert(staff);
-      } else if (link || staff.role !== role) {
-        // The provider is the source of truth for the role of anyone who signs in through it.
-        staffStore.update(staff.id, { role, ...(link ? { oidcSubject: subject } : {}) }, now);
-        staff = staffStore.get(staff.id)!;
+        changed('staff.added', staff, { role, issuer: settings.issuer, sub: claims.sub });
+      } else {
+        const before = staff;
+        if (link || staff.role !== role) {
+          staffStore.update(staff.id, { role, ...(link ? { oidcSubject: subject } : {}) }, now);
+          staff = staffStore.get(staff.id)!;
+        }
+        if (link) changed('staff.sso_linked', staff, { issuer: settings.issuer, sub: claims.sub, relinked: false });
+        if (before.role !== role) changed('staff.changed', staff, { changed: ['role'], role: { from: before.role, to: role } });
       }
       if (replacing) sessions.endSession(replacing, 'replaced');
       const started = sessions.startSession(staff, 'oidc');

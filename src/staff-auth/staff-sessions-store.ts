@@ -1,7 +1,7 @@
 import type { Database } from '../storage/database.js';
 
 export type SessionMethod = 'password' | 'oidc';
-export type SessionEndReason = 'logout' | 'replaced' | 'staff_disabled' | 'password_changed';
+export type SessionEndReason = 'logout' | 'replaced' | 'staff_disabled' | 'password_changed' | 'tokens_revoked';
 
 export interface StaffSessionRecord {
   id: string;

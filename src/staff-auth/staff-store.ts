@@ -12,11 +12,13 @@ export interface StaffRecord {
   /** "<issuer> <sub>" of the OpenID Connect identity they sign in with, if linked. */
   oidcSubject: string | null;
   disabledAt: number | null;
+  /** Bearer tokens issued at or before this instant (ms) are refused; 0 when never revoked. */
+  tokensValidAfter: number;
   createdAt: number;
   updatedAt: number;
 }
 
-export type StaffChanges = Partial<Pick<StaffRecord, 'name' | 'role' | 'passwordHash' | 'oidcSubject' | 'disabledAt'>>;
+export type StaffChanges = Partial<Pick<StaffRecord, 'name' | 'role' | 'passwordHash' | 'oidcSubject' | 'disabledAt' | 'tokensValidAfter'>>;
 
 export interface StaffStore {
   insert(staff: StaffRecord): void;
@@ -37,6 +39,7 @@ interface Raw {
   password_hash: string | null;
   oidc_subject: string | null;
   disabled_at: number | null;
+  tokens_valid_after: number;
   created_at: number;
   updated_at: number;
 }
@@ -49,6 +52,7 @@ const fromRaw = (r: Raw): StaffRecord => ({
   passwordHash: r.password_hash,
   oidcSubject: r.oidc_subject,
   disabledAt: r.disabled_at,
+  tokensValidAfter: r.tokens_valid_after,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -59,12 +63,13 @@ const COLUMNS: Record<keyof StaffChanges, string> = {
   passwordHash: 'password_hash',
   oidcSubject: 'oidc_subject',
   disabledAt: 'disabled_at',
+  tokensValidAfter: 'tokens_valid_after',
 };
 
 export function createStaffStore(db: Database): StaffStore {
   const insert = db.prepare(
-    `INSERT INTO staff (id, email, name, role, password_hash, oidc_subject, disabled_at, created_at, updated_at)
-     VALUES (@id, @email, @name, @role, @passwordHash, @oidcSubject, @disabledAt, @createdAt, @updatedAt)`,
+    `INSERT INTO staff (id, email, name, role, password_hash, oidc_subject, disabled_at, tokens_valid_after, created_at, updated_at)
+     VALUES (@id, @email, @name, @role, @passwordHash, @oidcSubject, @disabledAt, @tokensValidAfter, @createdAt, @updatedAt)`,
   );
   const get = db.prepare<[string], Raw>('SELECT * FROM staff WHERE id = ?');
   const byEmail = db.prepare<[string], Raw>('SELECT * FROM staff WHERE email = ?');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { errors as joseErrors, jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
 import type { Clock } from '../clock.js';
-import type { SigningKeyPair } from '../crypto/signing-keys.js';
+import type { SigningKeys } from '../crypto/vault-keys.js';
 import { BadRequest, Unauthorized } from '../errors.js';
 import type { StaffRecord, StaffRole, StaffStore } from './staff-store.js';
 
@@ -9,6 +9,11 @@ export const TOKEN_AUDIENCE = 'ticketvault-api';
 export const CLOCK_TOLERANCE_SECONDS = 30;
 export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 const MAX_CACHED_TOKENS = 10_000;
+/**
+ * The issue time in milliseconds: `iat` has whole seconds, too coarse to tell a token issued just
+ * before a revocation from one issued just after it in the same second (decision 013).
+ */
+export const ISSUED_AT_MS_CLAIM = 'iat_ms';
 
 /** The staff member a request acts for, as read from the database on each request. */
 export interface StaffPrincipal {
@@ -20,7 +25,7 @@ export interface StaffPrincipal {
 
 export interface StaffTokenDeps {
   staffStore: StaffStore;
-  signing: SigningKeyPair;
+  signing: SigningKeys;
   issuer: string;
   clock: Clock;
 }
@@ -34,65 +39,115 @@ export function parseTtl(ttl: string): number {
   return seconds;
 }
 
+const invalidToken = () => new Unauthorized('invalid_token', 'The bearer token is not valid.');
+const tokenExpired = () => new Unauthorized('token_expired', 'The token has expired; sign in again.');
+
+interface VerifiedToken {
+  sub: string;
+  /** The signing key's id: a token signed by a key that has been rotated away stops working. */
+  kid: string;
+  issuedAtMs: number;
+  notBefore: number;
+  expiresAt: number;
+}
+
 export function createStaffTokens(deps: StaffTokenDeps) {
   const { staffStore, signing, issuer, clock } = deps;
 
-  /** A bearer JWT (EdDSA) for a staff member; their role is read fresh on every request. */
+  /**
+   * A bearer JWT (EdDSA) for a staff member; their role is read fresh on every request. Issued
+   * strictly after the member's last revocation, read from the stored row, so a token made in the
+   * same millisecond as a revocation that committed before it still works.
+   */
   async function issueStaffToken(staff: StaffRecord, ttlSeconds: number): Promise<{ token: string; expiresAt: string }> {
-    const now = Math.floor(clock.now() / 1000);
-    const token = await new SignJWT({ email: staff.email })
-      .setProtectedHeader({ alg: 'EdDSA', kid: signing.id, typ: 'JWT' })
+    const current = staffStore.get(staff.id) ?? staff;
+    const issuedAtMs = Math.max(clock.now(), current.tokensValidAfter + 1);
+    const iat = Math.floor(issuedAtMs / 1000);
+    const key = signing.current();
+    const token = await new SignJWT({ email: current.email, [ISSUED_AT_MS_CLAIM]: issuedAtMs })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.id, typ: 'JWT' })
       .setIssuer(issuer)
       .setAudience(TOKEN_AUDIENCE)
-      .setSubject(staff.id)
-      .setIssuedAt(now)
-      .setNotBefore(now - 1)
-      .setExpirationTime(now + ttlSeconds)
+      .setSubject(current.id)
+      .setIssuedAt(iat)
+      .setNotBefore(iat - 1)
+      .setExpirationTime(iat + ttlSeconds)
       .setJti(randomUUID())
-      .sign(signing.privateKey);
-    return { token, expiresAt: new Date((now + ttlSeconds) * 1000).toISOString() };
+      .sign(key.privateKey);
+    return { token, expiresAt: new Date((iat + ttlSeconds) * 1000).toISOString() };
   }
 
   // Verified tokens, kept until they expire: signature checks cost ~100 µs and a console or
-  // script sends the same token on every request. The staff row is still read every time, so a
-  // disabled or deleted member is refused at once.
-  const verified = new Map<string, { sub: string; notBefore: number; expiresAt: number }>();
+  // script sends the same token on every request. What can revoke a token — the staff row and the
+  // current signing key — is still checked every time, against the stored state.
+  const verified = new Map<string, VerifiedToken>();
   const toleranceMs = CLOCK_TOLERANCE_SECONDS * 1000;
 
-  async function verifiedSubject(token: string): Promise<string> {
+  async function verifyToken(token: string, now: number): Promise<VerifiedToken> {
+    let payload;
+    let protectedHeader: JWTHeaderParameters;
+    try {
+      ({ payload, protectedHeader } = await jwtVerify(
+        token,
+        (header) => {
+          const key = signing.current();
+          if (header.kid !== key.id) throw invalidToken();
+          return key.publicKey;
+        },
+        {
+          algorithms: ['EdDSA'],
+          issuer,
+          audience: TOKEN_AUDIENCE,
+          requiredClaims: ['exp', 'sub', 'iat'],
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          currentDate: new Date(now),
+        },
+      ));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw tokenExpired();
+      throw invalidToken();
+    }
+    if (!payload.sub) throw invalidToken();
+    const issuedAtMs = payload[ISSUED_AT_MS_CLAIM];
+    return {
+      sub: payload.sub,
+      kid: protectedHeader.kid!,
+      // A token without the claim is read as issued at the start of its second: never later than it was.
+      issuedAtMs: Number.isSafeInteger(issuedAtMs) ? (issuedAtMs as number) : payload.iat! * 1000,
+      notBefore: (payload.nbf ?? payload.iat ?? 0) * 1000,
+      expiresAt: payload.exp! * 1000,
+    };
+  }
+
+  async function verifiedToken(token: string): Promise<VerifiedToken> {
     const now = clock.now();
     const cached = verified.get(token);
     if (cached) {
       if (now >= cached.expiresAt + toleranceMs) {
         verified.delete(token);
-        throw new Unauthorized('token_expired', 'The token has expired; sign in again.');
+        throw tokenExpired();
       }
-      if (now >= cached.notBefore - toleranceMs) return cached.sub;
+      if (cached.kid !== signing.current().id) {
+        verified.delete(token);
+        throw invalidToken();
+      }
+      if (now >= cached.notBefore - toleranceMs) return cached;
     }
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, signing.publicKey, {
-        algorithms: ['EdDSA'],
-        issuer,
-        audience: TOKEN_AUDIENCE,
-        requiredClaims: ['exp', 'sub', 'iat'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        currentDate: new Date(now),
-      }));
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new Unauthorized('token_expired', 'The token has expired; sign in again.');
-      throw new Unauthorized('invalid_token', 'The bearer token is not valid.');
-    }
-    if (!payload.sub) throw new Unauthorized('invalid_token', 'The bearer token is not valid.');
+    const fresh = await verifyToken(token, now);
     if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
-    verified.set(token, { sub: payload.sub, notBefore: (payload.nbf ?? payload.iat ?? 0) * 1000, expiresAt: payload.exp! * 1000 });
-    return payload.sub;
+    verified.set(token, fresh);
+    return fresh;
   }
 
-  /** Verifies a bearer token (algorithm pinned, issuer, audience, exp) and that its staff member may still act. */
+  /**
+   * Verifies a bearer token (algorithm pinned, current signing key, issuer, audience, exp) and
+   * that its staff member may still act and has not revoked it since.
+   */
   async function authenticateStaffToken(token: string): Promise<StaffPrincipal> {
-    const staff = staffStore.get(await verifiedSubject(token));
-    if (!staff || staff.disabledAt !== null) throw new Unauthorized('invalid_token', 'The bearer token is not valid.');
+    const { sub, issuedAtMs } = await verifiedToken(token);
+    const staff = staffStore.get(sub);
+    if (!staff || staff.disabledAt !== null) throw invalidToken();
+    if (issuedAtMs <= staff.tokensValidAfter) throw new Unauthorized('token_revoked', 'This token has been revoked; get a new one (`ticketvault staff token`).');
     return { id: staff.id, email: staff.email, name: staff.name, role: staff.role };
   }
 

@@ -1,6 +1,6 @@
 import type { Test } from 'supertest';
 import type { StaffRole } from '../../src/staff-auth/staff-store.js';
-import type { TestVault } from './test-vault.js';
+import { BY_OPERATOR, type TestVault } from './test-vault.js';
 
 // Console sessions in tests: give the test vault's staff passwords, sign in through the real
 // POST /auth/login, and send the cookie with the headers a same-origin browser request carries.
@@ -9,9 +9,13 @@ export const PASSWORD = 'correct horse battery staple';
 
 export const emailOf = (role: StaffRole) => `${role}@vendor.test`;
 
-/** Sets a console password for the test vault's member of this role. */
+/**
+ * Sets a console password for the test vault's member of this role. That revokes their bearer
+ * tokens, so the test vault's token for them is issued afresh, as the member would fetch a new one.
+ */
 export async function givePassword(tv: TestVault, role: StaffRole, password = PASSWORD): Promise<void> {
-  await tv.vault.staff.setStaffPassword(tv.staffIds[role], { password });
+  await tv.vault.staff.setStaffPassword(tv.staffIds[role], { password }, BY_OPERATOR);
+  tv.tokens[role] = (await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.requireStaff(tv.staffIds[role]), 8 * 3600)).token;
 }
 
 /** The headers Chromium sends on a same-origin fetch from the console. */
@@ -19,10 +23,13 @@ export function sameOrigin(tv: TestVault): Record<string, string> {
   return { Origin: tv.vault.config.publicOrigin, 'Sec-Fetch-Site': 'same-origin' };
 }
 
-/** The `tv_session=…` pair from a response's Set-Cookie, or undefined. */
+/** The session cookie's name: `__Host-tv_session` behind https (the test vault's default), `tv_session` on http. */
+export const sessionCookieName = (tv: TestVault) => (tv.vault.config.publicUrl.startsWith('https:') ? '__Host-tv_session' : 'tv_session');
+
+/** The `__Host-tv_session=…` (or, on http, `tv_session=…`) pair from a response's Set-Cookie, or undefined. */
 export function sessionCookieFrom(res: { headers: Record<string, unknown> }): string | undefined {
   const cookies = (res.headers['set-cookie'] as string[] | undefined) ?? [];
-  return cookies.find((c) => c.startsWith('tv_session='))?.split(';')[0];
+  return cookies.find((c) => /^(__Host-)?tv_session=(?!;)/.test(c))?.split(';')[0];
 }
 
 export function login(tv: TestVault, email: string, password = PASSWORD): Test {

@@ -9,6 +9,7 @@ import type { Clock } from '../../src/clock.js';
 import { parseConfig, type Env } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { composeVault, type Vault } from '../../src/main.js';
+import type { ChangedBy } from '../../src/staff-auth/staff.js';
 import type { StaffRole } from '../../src/staff-auth/staff-store.js';
 
 export const DAY = 24 * 3600 * 1000;
@@ -27,6 +28,9 @@ export class TestClock implements Clock {
     this.t = ms;
   }
 }
+
+/** Staff changes a test makes as the operator at the shell would (the CLI's kind of actor). */
+export const BY_OPERATOR: ChangedBy = { actor: { type: 'system', id: null, name: 'ticketvault cli (test)' } };
 
 export interface TestVault {
   vault: Vault;
@@ -51,7 +55,7 @@ const ROLES = ['engineer', 'admin', 'auditor'] as const;
 export async function createTestVault(env: Env = {}, options: { clock?: TestClock; sealedBoxThreads?: number } = {}): Promise<TestVault> {
   const dir = makeTempDir();
   return startTestVault(dir, options.clock ?? new TestClock(), env, options.sealedBoxThreads, (vault, role) =>
-    vault.staff.addStaff({ email: `${role}@vendor.test`, role, name: `${role[0]!.toUpperCase()}${role.slice(1)} Person` }),
+    vault.staff.addStaff({ email: `${role}@vendor.test`, role, name: `${role[0]!.toUpperCase()}${role.slice(1)} Person` }, BY_OPERATOR),
   );
 }
 
