@@ -230,7 +230,7 @@ describe('single sign-on (OIDC)', () => {
       provider.identity = identity;
       const { callback, session } = await signInThroughProvider();
       expect(callback.status).toBe(403);
-      expect(callback.text).toContain('only an admin can link');
+      expect(callback.text).toContain('until an admin links it');
       expect(session).toBeUndefined();
       expect(staffRows()).toEqual(before);
       expect(failures()).toEqual([`sso_link_refused:${reason}`]);

@@ -254,10 +254,22 @@ export const openApiDocument = {
       },
     },
     '/staff/{id}/disable': { post: { summary: 'Disable a member and end their sessions (admin)', security: staff, parameters: [id], responses: { '200': ok('the member'), ...errors(401, 403, 404, 409) } } },
-    '/staff/{id}/enable': { post: { summary: 'Let a disabled member sign in again (admin)', security: staff, parameters: [id], responses: { '200': ok('the member'), ...errors(401, 403, 404) } } },
+    '/staff/{id}/enable': { post: { summary: 'Let a disabled member sign in again (admin); tokens issued before stay revoked', security: staff, parameters: [id], responses: { '200': ok('the member'), ...errors(401, 403, 404) } } },
+    '/staff/{id}/revoke-tokens': {
+      post: { summary: 'Revoke every bearer token issued to a member so far and end their sessions (admin)', security: staff, parameters: [id], responses: { '200': ok('the member'), ...errors(401, 403, 404) } },
+    },
+    '/staff/{id}/sso': {
+      put: {
+        summary: 'Link a member to their subject at the OIDC provider (admin); the only way an admin or an account with a password signs in with SSO',
+        security: staff,
+        parameters: [id],
+        requestBody: body({ type: 'object', required: ['sub'], additionalProperties: false, properties: { sub: { type: 'string', minLength: 1, maxLength: 255 } } }),
+        responses: { '200': ok('the member'), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
     '/staff/{id}/password': {
       put: {
-        summary: "Set a member's console password and end their sessions (admin)",
+        summary: "Set a member's console password, end their sessions and revoke their tokens (admin)",
         security: staff,
         parameters: [id],
         requestBody: body({ type: 'object', required: ['password'], additionalProperties: false, properties: { password: { type: 'string', minLength: 12 } } }),

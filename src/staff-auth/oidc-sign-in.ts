@@ -113,8 +113,8 @@ function linkRefusal(local: StaffRecord, claims: JWTPayload): string | null {
   return null;
 }
 
-const ssoLinkRefused = () =>
-  new Forbidden('sso_link_refused', 'This single sign-on account cannot be linked to the ticketvault account with its e-mail address: only an admin can link it.');
+const ssoLinkRefused = (detail = 'This single sign-on account cannot be linked to the ticketvault account with its e-mail address: only an admin can link it.') =>
+  new Forbidden('sso_link_refused', detail);
 
 function joseReason(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'token_expired';
@@ -328,7 +328,8 @@ export function createOidcSignIn(deps: OidcDeps) {
       // The provider is the source of truth for the role of anyone who signs in through it, but it
       // never takes away the vault's last admin.
       if (staff && staff.role !== role && staff.role === 'admin' && staffStore.countActiveAdmins() <= 1) {
-        return refuse(ssoLinkRefused(), 'sso_link_refused:last_admin');
+        const detail = 'The sign-in provider no longer makes you admin, and you are the only admin here: make someone else admin first.';
+        return refuse(ssoLinkRefused(detail), 'sso_link_refused:last_admin');
       }
       if (!staff) {
         if (!email) return refuse(new Forbidden('oidc_no_email', 'The sign-in provider did not say your e-mail address.'), 'oidc_no_email');

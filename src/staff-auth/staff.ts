@@ -43,7 +43,7 @@ export interface ChangedBy {
 }
 
 /** The instant that revokes every token issued so far; never moved backwards (a clock that stepped back). */
-export const revokedNow = (staff: StaffRecord, now: number) => Math.max(now, staff.tokensValidAfter);
+export const revocationAt = (staff: StaffRecord, now: number) => Math.max(now, staff.tokensValidAfter);
 
 /** The OpenID Connect identity as stored: the issuer and the subject, so two providers never collide. */
 export const oidcSubjectOf = (issuer: string, sub: string) => `${issuer} ${sub}`;
@@ -159,7 +159,7 @@ export function createStaff(deps: StaffDeps) {
       const now = clock.now();
       if (staff.disabledAt === null) {
         keepLastAdmin(staff);
-        staff = change(staff, { disabledAt: now, tokensValidAfter: revokedNow(staff, now) }, now);
+        staff = change(staff, { disabledAt: now, tokensValidAfter: revocationAt(staff, now) }, now);
         recordChange('staff.disabled', staff, by);
       }
       sessionStore.endAllForStaff(staff.id, 'staff_disabled', now);
@@ -176,7 +176,7 @@ export function createStaff(deps: StaffDeps) {
       let staff = staffStore.get(found.id)!;
       if (staff.disabledAt !== null) {
         const now = clock.now();
-        staff = change(staff, { disabledAt: null, tokensValidAfter: revokedNow(staff, now) }, now);
+        staff = change(staff, { disabledAt: null, tokensValidAfter: revocationAt(staff, now) }, now);
         recordChange('staff.enabled', staff, by);
       }
       return staffView(staff);
@@ -216,7 +216,7 @@ export function createStaff(deps: StaffDeps) {
     const hash = await passwords.hash(data.password);
     return writeTransaction(db, () => {
       const now = clock.now();
-      const staff = change(found, { passwordHash: hash, tokensValidAfter: revokedNow(staffStore.get(found.id)!, now) }, now);
+      const staff = change(found, { passwordHash: hash, tokensValidAfter: revocationAt(staffStore.get(found.id)!, now) }, now);
       sessionStore.endAllForStaff(staff.id, 'password_changed', now);
       recordChange('staff.password_set', staff, by);
       return staffView(staff);
@@ -228,7 +228,7 @@ export function createStaff(deps: StaffDeps) {
     const found = requireStaff(id);
     return writeTransaction(db, () => {
       const now = clock.now();
-      const staff = change(found, { tokensValidAfter: revokedNow(staffStore.get(found.id)!, now) }, now);
+      const staff = change(found, { tokensValidAfter: revocationAt(staffStore.get(found.id)!, now) }, now);
       sessionStore.endAllForStaff(staff.id, 'tokens_revoked', now);
       recordChange('staff.tokens_revoked', staff, by);
       return staffView(staff);

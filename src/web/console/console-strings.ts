@@ -347,7 +347,7 @@ export const consoleEn = {
     oidc_unavailable: 'The single sign-on provider cannot be reached. Try again in a moment.',
     oidc_no_role: 'Your single sign-on account has no ticketvault role. Ask your identity admin to grant one.',
     oidc_no_email: 'Your single sign-on account did not give an e-mail address. Ask your identity admin.',
-    sso_link_refused: 'Your single sign-on account cannot be linked to the ticketvault account with this e-mail address: only an admin can link it. Ask an admin, or sign in with your password.',
+    sso_link_refused: 'Single sign-on cannot sign you in to this ticketvault account until an admin links it (or, if you are the only admin, makes someone else admin). Sign in with your password if you have one.',
     staff_disabled: 'Your ticketvault account is disabled. Ask an admin.',
   } as Record<string, string | ((n: number) => string)>,
 };
