@@ -1,3 +1,4 @@
+import { createCommittedReads } from '../storage/committed-reads.js';
 import type { Database } from '../storage/database.js';
 
 export type VaultKeyPurpose = 'intake' | 'signing' | 'audit';
@@ -58,27 +59,13 @@ export function createVaultKeyStore(db: Database): VaultKeyStore {
   const rewrap = db.prepare('UPDATE vault_keys SET kek_id = ?, wrapped = ? WHERE id = ?');
   const deleteRetired = db.prepare('DELETE FROM vault_keys WHERE purpose = ? AND retired_at IS NOT NULL AND retired_at < ?');
 
-  // As in staff-store.ts: kept only while nothing can have changed them, and never from inside a
-  // transaction (it may roll back).
-  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-  const kept = new Map<VaultKeyPurpose, VaultKeyRow | undefined>();
-  let seenVersion: number | undefined;
-  const forget = () => kept.clear();
+  const currentKeys = createCommittedReads<VaultKeyPurpose, VaultKeyRow | undefined>(db);
+  const forget = currentKeys.forget;
   const list = (purpose: VaultKeyPurpose) => byPurpose.all(purpose).map(fromRaw);
 
   return {
     list,
-    current: (purpose) => {
-      const version = dataVersion.get();
-      if (version !== seenVersion) {
-        forget();
-        seenVersion = version;
-      }
-      if (kept.has(purpose)) return kept.get(purpose);
-      const row = list(purpose).find((k) => k.retiredAt === null);
-      if (!db.inTransaction) kept.set(purpose, row);
-      return row;
-    },
+    current: (purpose) => currentKeys.read(purpose, () => list(purpose).find((k) => k.retiredAt === null)),
     listAll: () => all.all().map(fromRaw),
     insert: (r) => {
       forget();

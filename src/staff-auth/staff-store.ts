@@ -1,3 +1,4 @@
+import { createCommittedReads } from '../storage/committed-reads.js';
 import type { Database } from '../storage/database.js';
 
 export type StaffRole = 'engineer' | 'admin' | 'auditor';
@@ -79,35 +80,20 @@ export function createStaffStore(db: Database): StaffStore {
     "SELECT COUNT(*) AS n FROM staff WHERE role = 'admin' AND disabled_at IS NULL",
   );
 
-  // Rows read by id (every staff request) are kept only while nothing can have changed them: this
-  // store's writes forget them, another process's commit moves data_version, and rows read inside
-  // a transaction are not kept (it may roll back).
-  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-  const byId = new Map<string, StaffRecord | undefined>();
-  let seenVersion: number | undefined;
-  const forget = () => byId.clear();
-  const MAX_KEPT = 1000;
+  // Read by id on every staff request: kept until this store writes or another process commits.
+  const byId = createCommittedReads<string, StaffRecord | undefined>(db);
+  const forget = byId.forget;
 
   return {
     insert: (s) => {
       forget();
       insert.run(s);
     },
-    get: (id) => {
-      const version = dataVersion.get();
-      if (version !== seenVersion) {
-        forget();
-        seenVersion = version;
-      }
-      if (byId.has(id)) return byId.get(id);
-      const r = get.get(id);
-      const record = r && Object.freeze(fromRaw(r));
-      if (!db.inTransaction) {
-        if (byId.size >= MAX_KEPT) forget();
-        byId.set(id, record);
-      }
-      return record;
-    },
+    get: (id) =>
+      byId.read(id, () => {
+        const r = get.get(id);
+        return r && Object.freeze(fromRaw(r));
+      }),
     getByEmail: (email) => {
       const r = byEmail.get(email);
       return r && fromRaw(r);
