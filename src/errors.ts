@@ -74,8 +74,23 @@ export class TooManyRequests extends VaultError {
   }
 }
 
+/** 503: try again later; `retryAfterSeconds` becomes the Retry-After header. */
 export class ServiceUnavailable extends VaultError {
-  constructor(code: string, detail: string) {
+  constructor(code: string, detail: string, public readonly retryAfterSeconds?: number) {
     super(503, code, 'Service unavailable', detail);
+  }
+}
+
+/** Why the storage refused: the operator's log and metrics name it, the client's answer never does. */
+export type StorageFaultKind = 'full' | 'read_only' | 'io_error' | 'cannot_open' | 'locked';
+
+/**
+ * The database cannot take the work now (disk full, read-only, I/O error, cannot open, or locked
+ * past the busy timeout). The transaction was rolled back: nothing was changed.
+ */
+export class StorageUnavailable extends ServiceUnavailable {
+  constructor(public readonly fault: StorageFaultKind, options?: { cause?: unknown }) {
+    super('storage_unavailable', 'The vault cannot store anything right now, so nothing was changed. Try again shortly.', fault === 'locked' ? 5 : 30);
+    if (options && 'cause' in options) this.cause = options.cause;
   }
 }

@@ -37,6 +37,8 @@ import { createStaffSessionStore } from './staff-auth/staff-sessions-store.js';
 import { createStaffStore } from './staff-auth/staff-store.js';
 import { createStaffTokens } from './staff-auth/staff-tokens.js';
 import { openDatabase } from './storage/database.js';
+import { storageFaultStatus } from './storage/storage-faults.js';
+import { settleWalTruncation, stopWalTruncation, walTruncationPending } from './storage/wal-truncation.js';
 import { createGroupCommit } from './storage/group-commit.js';
 import { migrateDatabase } from './storage/migrations.js';
 import { createTickets } from './tickets/tickets.js';
@@ -96,7 +98,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const auditStore = createAuditStore(db);
   const noticeOutboxStore = createNoticeOutboxStore(db);
   const webhookEventStore = createWebhookEventStore(db);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ storage: () => ({ ...storageFaultStatus(db), walTruncationPending: walTruncationPending(db) }) });
 
   const audit = createAudit({ auditStore, auditKey: keys.auditKey, clock });
   const chainVerifier = createChainVerifier({
@@ -232,16 +234,43 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     metrics,
     webhooks,
     notices,
+    /** Destroyed pages still in the WAL because a reader holds an old snapshot; settle waits (bounded) for the retries to empty it. */
+    walTruncation: {
+      pending: () => walTruncationPending(db),
+      settle: (timeoutMs: number) => settleWalTruncation(db, timeoutMs),
+    },
     close: () => {
       void passwords.close();
       void sealedBoxes.close();
       mailTransport.close();
+      stopWalTruncation(db);
       db.close();
     },
   };
 }
 
 export type Vault = Awaited<ReturnType<typeof composeVault>>;
+
+/**
+ * A timer's pass that outlives failures (a full disk, a locked database): each failure is counted
+ * and the pass runs again at the next tick; the log says when failing starts and when it ends,
+ * not at every tick in between.
+ */
+function survivingFaults(name: string, pass: () => Promise<unknown>, countFailure: () => void, log: Logger): () => Promise<void> {
+  let failing = false;
+  return () =>
+    pass().then(
+      () => {
+        if (failing) log.info(`${name} works again`);
+        failing = false;
+      },
+      (err: unknown) => {
+        countFailure();
+        if (!failing) log.error({ err }, `${name} failed; retrying at every tick`);
+        failing = true;
+      },
+    );
+}
 
 export interface RunningServer {
   server: Server;
@@ -268,27 +297,23 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  const runPurge = () =>
-    vault.purge
-      .runPurge()
-      .then((summary) => {
-        vault.metrics.credentialsExpired.inc(summary.expired);
-        vault.metrics.credentialsPurged.inc(summary.purged);
-        if (summary.expired || summary.purged) vault.metrics.purgeLastDuration.set(summary.durationMs / 1000);
-      })
-      .catch((err: unknown) => {
-        vault.metrics.purgeFailures.inc();
-        log.error({ err }, 'purge pass failed');
-      });
+  const runPurge = survivingFaults(
+    'purge pass',
+    async () => {
+      const summary = await vault.purge.runPurge();
+      vault.metrics.credentialsExpired.inc(summary.expired);
+      vault.metrics.credentialsPurged.inc(summary.purged);
+      if (summary.expired || summary.purged) vault.metrics.purgeLastDuration.set(summary.durationMs / 1000);
+    },
+    () => vault.metrics.purgeFailures.inc(),
+    log,
+  );
   void runPurge();
   const timer = setInterval(runPurge, config.purgeIntervalSeconds * 1000);
   timer.unref();
 
   // The notice sender: the outbox survives restarts, so whatever was pending goes out now.
-  const sendNotices = () =>
-    vault.notices.sendDueNotices().catch((err: unknown) => {
-      log.error({ err }, 'notice pass failed');
-    });
+  const sendNotices = survivingFaults('notice pass', () => vault.notices.sendDueNotices(), () => vault.metrics.noticePassFailures.inc(), log);
   void sendNotices();
   const noticeTimer = setInterval(sendNotices, options.noticeIntervalMs ?? NOTICE_INTERVAL_MS);
   noticeTimer.unref();

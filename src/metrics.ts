@@ -1,10 +1,28 @@
 import client from 'prom-client';
 
+/** What the storage reports about itself, read at each scrape. */
+export interface StorageStatus {
+  failingFast: boolean;
+  walTruncationPending: boolean;
+  faults: Readonly<Record<string, number>>;
+}
+
 /** Every Prometheus metric the vault exports, in one place; served at GET /metrics. */
-export function createMetrics() {
+export function createMetrics(sources: { storage?: () => StorageStatus } = {}) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'ticketvault_' });
   const registers = [registry];
+  /** A 0/1 gauge read off the storage at each scrape. */
+  const storageFlag = (name: string, help: string, pick: (status: StorageStatus) => boolean) =>
+    new client.Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const status = sources.storage?.();
+        if (status) this.set(pick(status) ? 1 : 0);
+      },
+    });
   return {
     registry,
     httpRequests: new client.Counter({
@@ -36,6 +54,29 @@ export function createMetrics() {
       registers,
     }),
     purgeFailures: new client.Counter({ name: 'ticketvault_purge_failures_total', help: 'Purge passes that failed', registers }),
+    noticePassFailures: new client.Counter({ name: 'ticketvault_notice_pass_failures_total', help: 'Notice passes that failed (e.g. storage unavailable)', registers }),
+    storageFaults: new client.Counter({
+      name: 'ticketvault_storage_faults_total',
+      help: 'Writes refused by the storage, by kind (full, read_only, io_error, cannot_open, locked)',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        const status = sources.storage?.();
+        if (!status) return;
+        this.reset();
+        for (const [kind, count] of Object.entries(status.faults)) this.inc({ kind }, count);
+      },
+    }),
+    storageFailingFast: storageFlag(
+      'ticketvault_storage_failing_fast',
+      '1 while the database stays locked by another process: writes fail at once until one gets through',
+      (status) => status.failingFast,
+    ),
+    walTruncationPending: storageFlag(
+      'ticketvault_wal_truncation_pending',
+      '1 while destroyed pages wait in the WAL for a reader to let go (the truncation is retried)',
+      (status) => status.walTruncationPending,
+    ),
     webhookDeliveries: new client.Counter({
       name: 'ticketvault_webhook_deliveries_total',
       help: 'Helpdesk webhook deliveries by source and result',

@@ -15,6 +15,9 @@ import { openDatabase } from '../storage/database.js';
 import { migrateDatabase } from '../storage/migrations.js';
 import { isoDateTime, parseInput } from '../validation.js';
 
+/** How long `purge` waits for a reader elsewhere to let go of destroyed pages in the WAL. */
+const WAL_TRUNCATION_WAIT_MS = 30_000;
+
 export interface CliIo {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
@@ -158,7 +161,11 @@ export function buildCli(io: CliIo = processIo): Command {
     .description('expire what is due and destroy ended credentials now; prints a JSON summary')
     .action(() =>
       withVault(async (vault) => {
-        io.stdout(JSON.stringify(await vault.purge.runPurge()));
+        const summary = await vault.purge.runPurge();
+        // A reader elsewhere (a backup, an export) may hold destroyed pages in the WAL: wait for it, bounded.
+        const walTruncated = await vault.walTruncation.settle(WAL_TRUNCATION_WAIT_MS);
+        if (!walTruncated) io.stderr('the WAL still holds destroyed pages: a reader holds an old snapshot; the next purge or a running server truncates it once it lets go');
+        io.stdout(JSON.stringify({ ...summary, walTruncated }));
       }),
     );
 

@@ -1,7 +1,7 @@
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { AUDIT_ACTIONS, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import { TooManyRequests, VaultError } from '../errors.js';
+import { TooManyRequests, Unauthorized, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { safeConsolePath, type OidcSignIn } from '../staff-auth/oidc-sign-in.js';
 import type { Staff } from '../staff-auth/staff.js';
@@ -25,7 +25,7 @@ import {
 } from '../web/console/console-pages.js';
 import { consoleStringsFor } from '../web/console/console-strings.js';
 import { param } from './params.js';
-import { clientProblemOf, routeOf } from './problems.js';
+import { clientProblemOf, routeOf, setRetryAfter } from './problems.js';
 import { originOf } from './request-origin.js';
 import { clearSessionCookie, cookieName, cookieOf, isSecureCookie, sessionCookieOf, setSessionCookie, type StaffAuthDeps } from './staff-auth.js';
 import { auditQuerySchema } from './staff-routes.js';
@@ -92,7 +92,9 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
       let authenticated;
       try {
         authenticated = staffSessions.authenticateSession(cookie);
-      } catch {
+      } catch (error) {
+        // Only an ended session signs the member out; a storage fault is a 503 page, the cookie kept.
+        if (!(error instanceof Unauthorized)) return next(error);
         clearSessionCookie(res, config);
         return res.redirect(303, `/console/sign-in?reason=expired&next=${encodeURIComponent(here)}`);
       }
@@ -246,6 +248,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     if (res.headersSent) return next(err);
     const status = clientProblemOf(err)?.status ?? 500;
     if (status >= 500) deps.log.error({ err, method: req.method, route: routeOf(req) }, 'console page failed');
+    setRetryAfter(res, err);
     sendPage(res, status, renderConsoleProblemPage(res.locals.session ? viewerOf(res) : null, vendorName, status));
   };
   router.use('/console', problemPage);

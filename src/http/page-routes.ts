@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
-import { clientProblemOf } from './problems.js';
+import { clientProblemOf, setRetryAfter } from './problems.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Logger } from '../logger.js';
 import type { Receipts } from '../receipts/receipts.js';
@@ -39,6 +39,7 @@ export function pageRoutes(deps: PageRouteDeps, customerLimit: RequestHandler): 
       next(err);
       return;
     }
+    setRetryAfter(res, err);
     sendPage(res, problem.status, renderProblemPage(kind, problem.status, problem.code, config.vendorName));
   };
 

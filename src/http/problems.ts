@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { TooManyRequests, VaultError } from '../errors.js';
+import { ServiceUnavailable, TooManyRequests, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { storageFaultOf } from '../storage/storage-faults.js';
 
 // The one place where errors become responses: RFC 9457 problem+json with a stable `code`.
 
@@ -44,7 +45,8 @@ const BODY_ERRORS: Record<string, { status: number; code: string; title: string;
  * handler and both page handlers ask this one function, so a refusal reads the same everywhere.
  */
 export function clientProblemOf(err: unknown): ProblemInput | undefined {
-  if (err instanceof VaultError) return { title: err.title, status: err.status, detail: err.message, code: err.code, ...err.extra };
+  const known = typedErrorOf(err);
+  if (known) return { title: known.title, status: known.status, detail: known.message, code: known.code, ...known.extra };
   const status = (err as { status?: unknown } | null)?.status;
   // The router cannot percent-decode a path segment: it names nothing here (often a mangled link
   // token), so it is a plain 404, and the URIError (which quotes the segment) is not logged.
@@ -55,6 +57,18 @@ export function clientProblemOf(err: unknown): ProblemInput | undefined {
   // body-parser's other refusals (a Content-Encoding that does not inflate) carry no `type`.
   if (status === 400 && (err as { expose?: unknown }).expose === true) return UNREADABLE_BODY;
   return undefined;
+}
+
+/** The typed error behind `err`: itself, or the storage fault (503) a database driver error stands for. */
+function typedErrorOf(err: unknown): VaultError | undefined {
+  return err instanceof VaultError ? err : storageFaultOf(err);
+}
+
+/** Seconds for the Retry-After header of an answer that means "later" (429, 503), for the API and the pages alike. */
+export function setRetryAfter(res: Response, err: unknown): void {
+  const known = typedErrorOf(err);
+  const seconds = known instanceof TooManyRequests || known instanceof ServiceUnavailable ? known.retryAfterSeconds : undefined;
+  if (seconds !== undefined) res.set('Retry-After', String(seconds));
 }
 
 const UNREADABLE_BODY = {
@@ -72,7 +86,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     const problem = clientProblemOf(err);
     if (problem) {
-      if (err instanceof TooManyRequests) res.set('Retry-After', String(err.retryAfterSeconds));
+      setRetryAfter(res, err);
+      // The operator needs to hear about a storage fault; the client's body never names it.
+      if (problem.status === 503) log.warn({ code: problem.code, cause: causeCodeOf(err), method: req.method, route: routeOf(req) }, 'answered 503');
       if (problem.status === 401) res.set('WWW-Authenticate', 'Bearer realm="ticketvault"');
       sendProblem(res, problem);
       return;
@@ -81,6 +97,13 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     log.error({ err, method: req.method, route: routeOf(req) }, 'unhandled error');
     sendProblem(res, { title: 'Internal server error', status: 500, detail: 'Something went wrong on our side.', code: 'internal_error' });
   };
+}
+
+/** The driver's result code behind a storage fault (SQLITE_FULL…), for the log. */
+function causeCodeOf(err: unknown): string | undefined {
+  const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
+  const code = (cause as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 export const unknownEndpoint: RequestHandler = (_req, res) => {

@@ -89,7 +89,7 @@ export function authenticateStaff(deps: StaffAuthDeps): RequestHandler {
     try {
       authenticated = staffSessions.authenticateSession(cookie);
     } catch (error) {
-      clearSessionCookie(res, config);
+      if (error instanceof Unauthorized) clearSessionCookie(res, config); // not on a storage fault: the session still holds
       throw error;
     }
     const { session, renewed } = authenticated;

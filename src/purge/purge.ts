@@ -28,7 +28,7 @@ export interface PurgeSummary {
 /**
  * The purge job, shared by the in-process timer and `ticketvault purge`: expire what is due,
  * then destroy the ciphertext and wrapped data key of every ended credential, in bounded
- * batches, then checkpoint the WAL so no destroyed byte stays on disk.
+ * batches, then truncate the WAL so no destroyed byte stays on disk.
  */
 export function createPurge(deps: PurgeDeps) {
   const { db, credentialStore, audit, clock, log, notices } = deps;
@@ -82,7 +82,9 @@ export function createPurge(deps: PurgeDeps) {
           expired += e;
           return { done: e + p, full: e === batchSize || p === batchSize };
         });
-        if (purged > 0) checkpointWal(db);
+        // Every pass ends with a verified truncation, so destroyed pages a reader kept in the WAL
+        // (this pass's, or another process's) leave it as soon as that reader lets go.
+        checkpointWal(db);
         const summary = { expired, purged, durationMs: Math.round(performance.now() - started) };
         if (expired || purged) log.info(summary, 'purge pass');
         return summary;

@@ -6,7 +6,7 @@ import type { CredentialStore, RevealRow } from '../credentials/credentials-stor
 import type { SecretFields } from '../credentials/credential-kinds.js';
 import { decryptSecret } from '../crypto/credential-cipher.js';
 import type { VaultKeys } from '../crypto/vault-keys.js';
-import { BadRequest, NotFound, ServiceUnavailable, VaultError } from '../errors.js';
+import { BadRequest, NotFound, ServiceUnavailable, StorageUnavailable, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { Database } from '../storage/database.js';
@@ -14,6 +14,7 @@ import type { GroupCommit } from '../storage/group-commit.js';
 import { isUuid, rejectPrototypeKeys } from '../validation.js';
 
 export const MAX_REASON_LENGTH = 500;
+const AUDIT_RETRY_AFTER_SECONDS = 5;
 
 const revealBody = z.strictObject({
   reason: z.string().trim().min(1).max(MAX_REASON_LENGTH),
@@ -86,7 +87,13 @@ export function createReveal(deps: RevealDeps) {
       outcome = await groupCommit.run(() => decideAndAudit(credentialId, reason, actor, origin));
     } catch (error) {
       log.error({ err: error, credentialId }, 'reveal refused: the audit row could not be committed');
-      throw new ServiceUnavailable('audit_unavailable', 'The reveal could not be recorded in the audit log, so nothing was revealed. Try again shortly.');
+      const refused = new ServiceUnavailable(
+        'audit_unavailable',
+        'The reveal could not be recorded in the audit log, so nothing was revealed. Try again shortly.',
+        error instanceof StorageUnavailable ? error.retryAfterSeconds : AUDIT_RETRY_AFTER_SECONDS,
+      );
+      refused.cause = error;
+      throw refused;
     }
     if ('denied' in outcome) throw outcome.denied;
 

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { BUSY_TIMEOUT_MS, noteStorageFault, noteStorageSuccess } from './storage-faults.js';
+
+export { checkpointWal } from './wal-truncation.js';
 
 export type Database = BetterSqlite3.Database;
 export type Statement<Params extends unknown[] | {} = unknown[], Row = unknown> = BetterSqlite3.Statement<Params, Row>;
@@ -8,6 +11,9 @@ export type Statement<Params extends unknown[] | {} = unknown[], Row = unknown> 
 export interface OpenDatabaseOptions {
   readonly?: boolean;
 }
+
+/** The WAL is cut back to this after a checkpoint: it bounds what a long-held reader let it grow to. */
+export const JOURNAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /**
  * Opens the SQLite file with the pragmas the vault's guarantees rest on:
@@ -18,9 +24,10 @@ export interface OpenDatabaseOptions {
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Database {
   if (!options.readonly) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const db = new BetterSqlite3(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
+    db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
     db.pragma('synchronous = FULL');
     db.pragma('secure_delete = ON');
     db.pragma('foreign_keys = ON');
@@ -33,14 +40,19 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   return db;
 }
 
-/** Runs fn in a write transaction (BEGIN IMMEDIATE), so readers of the audit head never race. */
+/**
+ * Runs fn in a write transaction (BEGIN IMMEDIATE), so readers of the audit head never race.
+ * A storage fault rolls it back and is thrown as StorageUnavailable (a 503, never a 500).
+ */
 export function writeTransaction<T>(db: Database, fn: () => T): T {
-  return db.transaction(fn).immediate();
-}
-
-/** Truncates the WAL so bytes destroyed by a purge do not linger in it. */
-export function checkpointWal(db: Database): void {
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  let result: T;
+  try {
+    result = db.transaction(fn).immediate();
+  } catch (error) {
+    throw noteStorageFault(db, error) ?? error;
+  }
+  noteStorageSuccess(db);
+  return result;
 }
 
 /** Whether the database answers a trivial query (readiness probes). */
