@@ -63,7 +63,7 @@ function runWorker(workerData: WorkerInput): Promise<RangeCheck> {
 }
 
 export interface ChainVerifier {
-  /** Verifies the whole chain without holding the event loop; requests arriving while a check runs share it. */
+  /** Verifies the whole chain without holding the event loop; requests for the same head arriving while a check runs share it. */
   verify(head?: string): Promise<VerifyResult & { checkedAt: string }>;
 }
 
@@ -80,7 +80,8 @@ export function createChainVerifier(deps: {
   verifyInThread: (head?: string) => VerifyResult;
   now: () => number;
 }): ChainVerifier {
-  let running: Promise<VerifyResult & { checkedAt: string }> | null = null;
+  // One walk per head at a time: a walk reads every row, so concurrent requests wait for the one under way.
+  const running = new Map<string, Promise<VerifyResult & { checkedAt: string }>>();
 
   const run = async (head?: string) => {
     const at = deps.now();
@@ -93,9 +94,13 @@ export function createChainVerifier(deps: {
 
   return {
     verify(head) {
-      if (head !== undefined) return run(head);
-      running ??= run().finally(() => (running = null));
-      return running;
+      const key = head?.toLowerCase() ?? '';
+      let walk = running.get(key);
+      if (!walk) {
+        walk = run(head).finally(() => running.delete(key));
+        running.set(key, walk);
+      }
+      return walk;
     },
   };
 }
