@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, parseConfig, type Config } from '../src/config.js';
-import { decryptSecret, DecryptionFailed, type EncryptedSecret } from '../src/crypto/credential-cipher.js';
+import { readSecretFields } from '../src/credentials/submitted-fields.js';
+import { decryptSecret, DecryptionFailed, encryptSecret, type EncryptedSecret } from '../src/crypto/credential-cipher.js';
 import { rotateKeys, type RotationSummary } from '../src/crypto/key-rotation.js';
 import { kekIdOf } from '../src/crypto/keyring.js';
 import { DEV_MASTER_KEY_FILE, loadMasterKeys } from '../src/crypto/master-key.js';
-import { generateBoxKeyPair, sealForPublicKey } from '../src/crypto/sealed-box.js';
+import { generateBoxKeyPair, openSealedBox, sealForPublicKey } from '../src/crypto/sealed-box.js';
 import { initSodium } from '../src/crypto/sodium.js';
 import { receiptTokenContext } from '../src/receipts/receipt-tokens.js';
 import {
@@ -179,6 +180,19 @@ describe('credential ciphertext binding', () => {
       expect(decryptStored(tv, first.credentialId)).toEqual(decryptStored(tv, second.credentialId));
     });
   });
+
+  describe('once the fields are encrypted', () => {
+    it('zeroes the plaintext bytes it was handed, and the ciphertext still decrypts to them', () => {
+      const fields = JSON.stringify(FTP_FIELDS);
+      const plaintext = Buffer.from(fields, 'utf8');
+      const binding = { credentialId: '00000000-0000-4000-8000-000000000001', ticketId: '00000000-0000-4000-8000-000000000002', kind: 'ftp' };
+
+      const secret = encryptSecret(tv.vault.keys.keyring, binding, plaintext);
+
+      expect(plaintext.every((byte) => byte === 0)).toBe(true);
+      expect(Buffer.from(decryptSecret(tv.vault.keys.keyring, binding, secret)).toString('utf8')).toBe(fields);
+    });
+  });
 });
 
 describe('sealed submissions (crypto_box_seal to the intake key)', () => {
@@ -227,6 +241,17 @@ describe('sealed submissions (crypto_box_seal to the intake key)', () => {
 
     const res = await reveal(tv, credentialId).expect(200);
     expect(res.body.fields).toEqual({ ...fields, protocol: 'sftp' });
+  });
+
+  it('zeroes the opened box once its fields are read, before they are encrypted again', async () => {
+    const { linkToken } = await openTicketWithLink(tv);
+    const sealed = sealForPublicKey(JSON.stringify(FTP_FIELDS), await intakePublicKey(linkToken));
+    let opened: Uint8Array | undefined;
+    const open = (box: string) => (opened = openSealedBox(box, tv.vault.keys.intakeKeyPairs));
+
+    expect(readSecretFields('ftp', { sealed }, open)).toMatchObject(FTP_FIELDS);
+    expect(opened!.length).toBeGreaterThan(0);
+    expect(opened!.every((byte) => byte === 0)).toBe(true);
   });
 
   describe('when the box was sealed to a different public key', () => {

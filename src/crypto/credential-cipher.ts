@@ -22,12 +22,21 @@ export class DecryptionFailed extends Error {}
 const associatedData = (b: CredentialBinding) => `ticketvault/credential/v1|${b.credentialId}|${b.ticketId}|${b.kind}`;
 const dekContext = (b: CredentialBinding) => `ticketvault/dek/v1|${b.credentialId}`;
 
-/** Encrypts the secret fields under a fresh data key, and wraps that key under the current KEK. */
+/**
+ * Encrypts the secret fields under a fresh data key, and wraps that key under the current KEK.
+ * `plaintext` is zeroed once encrypted, whether or not encryption succeeded: the caller hands over
+ * its only copy of the fields' bytes, and none outlives the call.
+ */
 export function encryptSecret(keyring: Keyring, binding: CredentialBinding, plaintext: Uint8Array): EncryptedSecret {
   const s = sodium();
   const dek = randomBytes(32);
   const nonce = randomBytes(NONCE_BYTES);
-  const box = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData(binding), null, nonce, dek);
+  let box: Uint8Array;
+  try {
+    box = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData(binding), null, nonce, dek);
+  } finally {
+    s.memzero(plaintext);
+  }
   const ciphertext = new Uint8Array(NONCE_BYTES + box.length);
   ciphertext.set(nonce, 0);
   ciphertext.set(box, NONCE_BYTES);
