@@ -5,8 +5,9 @@ import { createAuditStore } from './audit/audit-store.js';
 import { createChainVerifier } from './audit/audit-verify.js';
 import { systemClock, type Clock } from './clock.js';
 import { checkDevelopmentListensOnLoopback, ConfigError, type Config } from './config.js';
+import { BadRequest } from './errors.js';
 import { createCredentials } from './credentials/credentials.js';
-import { createCredentialStore } from './credentials/credentials-store.js';
+import { createCredentialStore, type CredentialStore } from './credentials/credentials-store.js';
 import { Keyring, KeyringError } from './crypto/keyring.js';
 import { loadMasterKeys } from './crypto/master-key.js';
 import { createPasswords } from './crypto/passwords.js';
@@ -23,7 +24,7 @@ import { createMetrics } from './metrics.js';
 import { createMailTransport } from './notices/mail-transports.js';
 import { createNoticeOutboxStore } from './notices/notice-outbox-store.js';
 import { createNotices } from './notices/notices.js';
-import { createPurge } from './purge/purge.js';
+import { createPurge, endCredentialsAgain } from './purge/purge.js';
 import { createReceipts } from './receipts/receipts.js';
 import { createReceiptStore } from './receipts/receipts-store.js';
 import { createReveal } from './reveal/reveal.js';
@@ -36,7 +37,9 @@ import { createStaffSessions } from './staff-auth/staff-sessions.js';
 import { createStaffSessionStore } from './staff-auth/staff-sessions-store.js';
 import { createStaffStore } from './staff-auth/staff-store.js';
 import { createStaffTokens } from './staff-auth/staff-tokens.js';
-import { openDatabase } from './storage/database.js';
+import { backupDatabase, restoreDatabase } from './storage/backup.js';
+import { openDatabase, type Database } from './storage/database.js';
+import { holdDatabase } from './storage/database-lock.js';
 import { storageFaultStatus } from './storage/storage-faults.js';
 import { settleWalTruncation, stopWalTruncation, walTruncationPending } from './storage/wal-truncation.js';
 import { createGroupCommit } from './storage/group-commit.js';
@@ -68,27 +71,16 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const clock = options.clock ?? systemClock;
   await initSodium();
 
-  const db = openDatabase(config.databasePath);
-  const migrations = migrateDatabase(db);
-  if (migrations.applied.length) log.info({ applied: migrations.applied }, 'database migrated');
-
-  const vaultKeyStore = createVaultKeyStore(db);
-  let keyring: Keyring;
-  let keys: VaultKeys;
+  // Held while this process has the database open: `restore` refuses until it is released.
+  const hold = holdDatabase(config.databasePath);
+  let opened: ReturnType<typeof openVaultDatabase>;
   try {
-    keyring = new Keyring(loadMasterKeys(config, options.warn ?? ((m) => log.warn(m))));
-    keys = loadVaultKeys({ db, vaultKeyStore, keyring, clock });
+    opened = openVaultDatabase(config, clock, log, options.warn ?? ((m) => log.warn(m)));
   } catch (error) {
-    db.close();
-    if (error instanceof KeyringError) {
-      throw new ConfigError(
-        config.masterKeyFile ? 'MASTER_KEY_FILE' : 'MASTER_KEY',
-        `this database's keys were wrapped under a master key that is not configured (${error.message}); ` +
-          'set the master key this vault was created with, or list it after the new one while rotating',
-      );
-    }
+    hold.release();
     throw error;
   }
+  const { db, vaultKeyStore, keyring, keys } = opened;
 
   const ticketStore = createTicketStore(db);
   const intakeLinkStore = createIntakeLinkStore(db);
@@ -234,6 +226,8 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     metrics,
     webhooks,
     notices,
+    /** `ticketvault backup <file>`. */
+    backupTo: (file: string) => backupDatabase(db, file),
     /** Destroyed pages still in the WAL because a reader holds an old snapshot; settle waits (bounded) for the retries to empty it. */
     walTruncation: {
       pending: () => walTruncationPending(db),
@@ -245,11 +239,105 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
       mailTransport.close();
       stopWalTruncation(db);
       db.close();
+      hold.release();
     },
   };
 }
 
+/** The database, migrated, with the vault's keys unwrapped under the configured master key. */
+function openVaultDatabase(config: Config, clock: Clock, log: Logger, warn: (message: string) => void) {
+  const db = openDatabase(config.databasePath);
+  try {
+    const migrations = migrateDatabase(db);
+    if (migrations.applied.length) log.info({ applied: migrations.applied }, 'database migrated');
+    const vaultKeyStore = createVaultKeyStore(db);
+    const keyring = new Keyring(loadMasterKeys(config, warn));
+    return { db, vaultKeyStore, keyring, keys: loadVaultKeys({ db, vaultKeyStore, keyring, clock }) };
+  } catch (error) {
+    db.close();
+    if (error instanceof KeyringError) {
+      throw new ConfigError(
+        config.masterKeyFile ? 'MASTER_KEY_FILE' : 'MASTER_KEY',
+        `this database's keys were wrapped under a master key that is not configured (${error.message}); ` +
+          'set the master key this vault was created with, or list it after the new one while rotating',
+      );
+    }
+    throw error;
+  }
+}
+
 export type Vault = Awaited<ReturnType<typeof composeVault>>;
+
+export interface RestoreOptions {
+  /** A head hash saved earlier: the backup's chain must reach it (rows cut off the end are refused). */
+  head?: string;
+  clock?: Clock;
+  log?: Logger;
+  warn?: (message: string) => void;
+}
+
+/**
+ * `ticketvault restore <file>`: swaps a backup in for the database, once its copy passes
+ * integrity_check and its audit chain verifies under the audit key it holds, unwrapped with the
+ * configured master key (a backup made under another master key is refused). Before the swap,
+ * what had ended in the database being replaced ends in the copy too, and the purge job destroys
+ * it and whatever has expired since: a backup never brings a withdrawn credential back.
+ */
+export async function restoreVault(config: Config, backupFile: string, options: RestoreOptions = {}) {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger('silent');
+  await initSodium();
+  const keyring = new Keyring(loadMasterKeys(config, options.warn ?? (() => {})));
+  return restoreDatabase({
+    databasePath: config.databasePath,
+    backupFile,
+    check: async (copy, replaced) => {
+      const vaultKeyStore = createVaultKeyStore(copy);
+      if (vaultKeyStore.list('audit').length === 0) {
+        throw new BadRequest('not_a_backup', `${backupFile} holds no vault keys: it is not a ticketvault backup; nothing was restored.`);
+      }
+      let keys: VaultKeys;
+      try {
+        keys = loadVaultKeys({ db: copy, vaultKeyStore, keyring, clock });
+      } catch (error) {
+        if (!(error instanceof KeyringError)) throw error;
+        throw new BadRequest(
+          'master_key_mismatch',
+          `${backupFile} was made under a master key that is not configured (${error.message}); set the master key of the vault it came from. Nothing was restored.`,
+        );
+      }
+      const auditStore = createAuditStore(copy);
+      const audit = createAudit({ auditStore, auditKey: keys.auditKey, clock });
+      const chain = audit.verifyChain({ head: options.head });
+      if (!chain.ok) {
+        throw new BadRequest('audit_chain_broken', `the audit chain in ${backupFile} is broken at event ${chain.firstBadSeq}: ${chain.problem}. Nothing was restored.`);
+      }
+      const credentialStore = createCredentialStore(copy);
+      const ended = replaced ? endedCredentialsIn(replaced) : null;
+      const endedAgain = ended ? endCredentialsAgain({ db: copy, credentialStore, audit, clock }, ended) : 0;
+      const { purged } = await createPurge({ db: copy, credentialStore, audit, clock, log }).runPurge();
+      const head = auditStore.head();
+      return {
+        auditEvents: head?.seq ?? 0,
+        headHash: (head?.hash ?? Buffer.alloc(32)).toString('hex'),
+        /** Credentials that had ended in the replaced database and were live again in the backup. */
+        endedAgain,
+        purged,
+        /** False when the replaced database could not be read: what ended after the backup was taken is live again. */
+        replacedRead: ended !== null,
+      };
+    },
+  });
+}
+
+/** What had ended in the database being replaced, or null when it cannot be read (damaged, an older schema). */
+function endedCredentialsIn(replaced: Database): ReturnType<CredentialStore['listEnded']> | null {
+  try {
+    return createCredentialStore(replaced).listEnded();
+  } catch {
+    return null;
+  }
+}
 
 /**
  * A timer's pass that outlives failures (a full disk, a locked database): each failure is counted

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
@@ -6,6 +6,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
+import { BIN, buildIfStale, cliEnv, lines, MASTER_KEY, PUBLIC_URL, ROOT, runCli, type CliResult } from './harness/cli.js';
+import { mountTmpfs, unmountTmpfs } from './harness/storage-faults.js';
 import {
   advanceClock,
   BY_OPERATOR,
@@ -23,75 +25,14 @@ import {
 
 // DESIGN.md "CLI": the real `bin/ticketvault.js` in a child process, against a real database file.
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'ticketvault.js');
-const MASTER_KEY = Buffer.alloc(32, 7).toString('base64'); // the key createTestVault uses
-const PUBLIC_URL = 'https://vault.example.test';
-
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Only the keys given reach the child: nothing from the developer's shell leaks into its config. */
-function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', NODE_ENV: 'test', MASTER_KEY, PUBLIC_URL, LOG_LEVEL: 'warn', ...env };
-}
-
-function runCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
-
 // Each command is a fresh Node process (~0.5 s); a few run several.
 jest.setTimeout(30_000);
-
-const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const item of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, item.name);
-    newest = Math.max(newest, item.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The bin rebuilds dist/ when src/ is newer; children started together would each run tsc.
- * Building here first (same staleness rule) keeps them fast. tsc emits even when a
- * work-in-progress file elsewhere fails to type-check; the bin only needs the output.
- */
-function buildIfStale() {
-  const entry = path.join(ROOT, 'dist', 'cli', 'main.js');
-  if (fs.existsSync(entry) && newestMtime(path.join(ROOT, 'src')) <= fs.statSync(entry).mtimeMs) return;
-  spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], {
-    cwd: ROOT,
-    stdio: 'ignore',
-    timeout: 120_000,
-  });
-  fs.utimesSync(entry, new Date(), new Date());
-}
 
 beforeAll(buildIfStale, 130_000);
 
 describe('ticketvault CLI', () => {
   describe('--help', () => {
-    const commands = [[], ['serve'], ['migrate'], ['purge'], ['staff'], ['staff', 'add'], ['staff', 'token'], ['staff', 'list'], ['staff', 'disable'], ['staff', 'enable'], ['staff', 'revoke-tokens'], ['staff', 'link-sso'], ['audit'], ['audit', 'verify'], ['audit', 'export'], ['keys'], ['keys', 'rotate'], ['backup']];
+    const commands = [[], ['serve'], ['migrate'], ['purge'], ['staff'], ['staff', 'add'], ['staff', 'token'], ['staff', 'list'], ['staff', 'disable'], ['staff', 'enable'], ['staff', 'revoke-tokens'], ['staff', 'link-sso'], ['audit'], ['audit', 'verify'], ['audit', 'export'], ['keys'], ['keys', 'rotate'], ['backup'], ['restore']];
 
     it('exits 0 and prints usage for every command', async () => {
       buildIfStale();
@@ -458,6 +399,65 @@ describe('ticketvault CLI', () => {
       expect((await tv.http.get('/api/v1/tickets').set('Authorization', `Bearer ${before}`).expect(401)).body.code).toBe('invalid_token');
       const issued = await runCli(['staff', 'token', 'engineer@vendor.test'], env);
       await tv.http.get('/api/v1/tickets').set('Authorization', `Bearer ${lines(issued.stdout).at(-1)!}`).expect(200);
+    });
+
+    it('backup killed while it copies leaves no file under the backup name, only a partial one beside it', async () => {
+      // A database big enough that the copy is still being written when the first bytes appear.
+      const raw = new BetterSqlite3(tv.vault.config.databasePath);
+      raw.exec('CREATE TABLE test_ballast (x BLOB)');
+      const insert = raw.prepare('INSERT INTO test_ballast VALUES (randomblob(65536))');
+      raw.transaction(() => {
+        for (let i = 0; i < 1500; i++) insert.run();
+      })();
+      raw.close();
+      const dir = path.join(tv.dir, 'backups');
+      fs.mkdirSync(dir);
+      const file = path.join(dir, 'backup.db');
+
+      const child = spawn(process.execPath, [BIN, 'backup', file], { cwd: ROOT, env: cliEnv(env), stdio: 'ignore' });
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const writing = () => fs.readdirSync(dir).some((name) => fs.statSync(path.join(dir, name)).size > 0);
+      await new Promise<void>((resolve, reject) => {
+        const poll = () => {
+          if (writing()) return resolve();
+          if (child.exitCode !== null) return reject(new Error('backup finished before it was seen writing'));
+          setImmediate(poll);
+        };
+        poll();
+      });
+      child.kill('SIGKILL');
+      await exited;
+
+      // Killed mid-copy: nothing under the final name (a copy that finished first would be whole).
+      if (fs.existsSync(file)) {
+        const copy = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+        expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+        copy.close();
+      }
+      expect(fs.readdirSync(dir).filter((name) => name !== 'backup.db' && !/^\.backup\.db\.partial-[0-9a-f]+(-journal)?$/.test(name))).toEqual([]);
+      for (const name of fs.readdirSync(dir)) expect(fs.statSync(path.join(dir, name)).mode & 0o777).toBe(0o600);
+      if (!fs.existsSync(file)) {
+        const r = await runCli(['backup', file], env, { timeoutMs: 60_000 });
+        expect(r.code).toBe(0);
+      }
+    });
+
+    it('backup onto a full disk fails without leaving a file under the backup name or beside it', async () => {
+      const mount = mountTmpfs(1024 * 1024);
+      if (!mount) return console.warn('cli.test: mounting a tmpfs was refused; the full-disk backup case is skipped');
+      try {
+        const raw = new BetterSqlite3(tv.vault.config.databasePath);
+        raw.exec('CREATE TABLE test_ballast (x BLOB)');
+        raw.prepare('INSERT INTO test_ballast VALUES (randomblob(4 * 1024 * 1024))').run();
+        raw.close();
+        const file = path.join(mount, 'backup.db');
+        const r = await runCli(['backup', file], env);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(/full/i);
+        expect(fs.readdirSync(mount)).toEqual([]);
+      } finally {
+        unmountTmpfs(mount);
+      }
     });
 
     it('keys rotate prints JSON and leaves every credential revealable under the new master key alone', async () => {

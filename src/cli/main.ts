@@ -7,7 +7,7 @@ import { ConfigError, readConfig, type Config } from '../config.js';
 import { rotateKeys } from '../crypto/key-rotation.js';
 import { VaultError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { composeVault, startServer, type Vault } from '../main.js';
+import { composeVault, restoreVault, startServer, type Vault } from '../main.js';
 import type { ChangedBy, StaffView } from '../staff-auth/staff.js';
 import { STAFF_ROLES } from '../staff-auth/staff-store.js';
 import { parseTtl } from '../staff-auth/staff-tokens.js';
@@ -331,31 +331,26 @@ export function buildCli(io: CliIo = processIo): Command {
     .description('write a consistent copy of the database to <file> (ciphertext only: keep the master key apart)')
     .argument('<file>')
     .action((file: string) =>
-      withVault(async (vault) => {
-        // better-sqlite3 trims the name: refuse one it would change, so the copy lands in the file made here.
-        if (file.trim() !== file) throw new VaultError(400, 'invalid_file', 'Bad request', 'the backup file name must not begin or end with a space');
-        // The copy holds ciphertexts, wrapped keys and password hashes: create it 0600 before a byte is
-        // written (O_EXCL: never an existing file or a symbolic link), then let SQLite fill it in.
-        // Its journal beside it takes the same mode.
-        let fd: number;
-        try {
-          fd = fs.openSync(file, 'wx', 0o600);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-            throw new VaultError(409, 'backup_exists', 'Conflict', `${file} already exists; choose a new file name.`);
-          }
-          throw error;
-        }
-        fs.closeSync(fd);
-        try {
-          await vault.db.backup(file);
-        } catch (error) {
-          fs.rmSync(file, { force: true });
-          throw error;
-        }
-        io.stdout(JSON.stringify({ backup: file, bytes: fs.statSync(file).size }));
+      withVault((vault) => {
+        io.stdout(JSON.stringify(vault.backupTo(file)));
       }),
     );
+
+  program
+    .command('restore')
+    .description('replace the database with a backup made by `backup` (stop the server first); the audit chain is verified first')
+    .argument('<file>')
+    .option('--head <hash>', 'a head hash saved earlier: refuse a backup whose chain does not reach it')
+    .action(async (file: string, opts: { head?: string }) => {
+      const config = readConfig();
+      const summary = await restoreVault(config, file, { head: opts.head, warn: (m) => io.stderr(`\nWARNING: ${m}\n`) });
+      const replaced = summary.replaced === 'destroyed' ? '; the database it replaced was overwritten with zeros and removed' : '';
+      io.stderr(`restored ${file} into ${summary.restored}: audit chain verified${replaced}`);
+      if (summary.replaced === 'destroyed' && !summary.replacedRead) {
+        io.stderr('WARNING: the replaced database could not be read, so credentials withdrawn, revoked or expired after this backup was taken may be live again: end them again');
+      }
+      io.stdout(JSON.stringify(summary));
+    });
 
   return program;
 }

@@ -63,6 +63,8 @@ export interface CredentialStore {
   replaceSecret(id: string, secret: EncryptedSecret, at: number): void;
   /** Deletes ciphertext and wrapped key (zeroed on disk by secure_delete) and marks the row purged. */
   purge(id: string, at: number): boolean;
+  /** Every credential that has ended (purged or not) and why: a restore ends them again in an older copy. */
+  listEnded(): Array<{ id: string; endedBecause: EndReason | null }>;
   /** Secrets in id order after `afterId`, a page at a time (key rotation). */
   listSecretsPage(afterId: string, limit: number): Array<{ id: string; ticketId: string; kind: CredentialKind } & EncryptedSecret>;
   rewrapSecret(id: string, kekId: string, wrappedDek: Uint8Array): void;
@@ -169,6 +171,9 @@ export function createCredentialStore(db: Database): CredentialStore {
      WHERE s.credential_id > ? ORDER BY s.credential_id LIMIT ?`,
   );
   const rewrap = db.prepare('UPDATE credential_secrets SET kek_id = ?, wrapped_dek = ? WHERE credential_id = ?');
+  const ended = db.prepare<[], { id: string; ended_because: EndReason | null }>(
+    "SELECT id, ended_because FROM credentials WHERE status NOT IN ('active', 'restricted')",
+  );
 
   return {
     insert: (record, secret) => {
@@ -226,6 +231,7 @@ export function createCredentialStore(db: Database): CredentialStore {
       deleteSecret.run(id);
       return true;
     },
+    listEnded: () => ended.all().map((r) => ({ id: r.id, endedBecause: r.ended_because })),
     listSecretsPage: (afterId, limit) =>
       secretsPage.all(afterId, limit).map((r) => ({
         id: r.id,

@@ -1,7 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import type { CredentialStore } from '../credentials/credentials-store.js';
+import { endCredential, isLive } from '../credentials/credential-lifecycle.js';
+import type { CredentialStore, EndReason } from '../credentials/credentials-store.js';
 import type { Logger } from '../logger.js';
 import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { Database } from '../storage/database.js';
@@ -99,3 +100,24 @@ export function createPurge(deps: PurgeDeps) {
 }
 
 export type Purge = ReturnType<typeof createPurge>;
+
+/**
+ * A restore's catch-up: credentials that had ended in the database being replaced, and are live
+ * in the restored copy, end again for the same reason (audited as the system's act), so the purge
+ * pass that follows destroys them. Returns how many ended.
+ */
+export function endCredentialsAgain(
+  deps: { db: Database; credentialStore: CredentialStore; audit: Audit; clock: Clock },
+  ended: ReadonlyArray<{ id: string; endedBecause: EndReason | null }>,
+): number {
+  const { credentialStore, audit } = deps;
+  const now = deps.clock.now();
+  return writeTransaction(deps.db, () => {
+    let count = 0;
+    for (const { id, endedBecause } of ended) {
+      const credential = credentialStore.get(id);
+      if (credential && isLive(credential.status) && endCredential({ credentialStore, audit }, credential, endedBecause ?? 'expired', now, SYSTEM_ACTOR)) count++;
+    }
+    return count;
+  });
+}
