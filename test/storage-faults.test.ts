@@ -1,18 +1,25 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { jest } from '@jest/globals';
+import BetterSqlite3 from 'better-sqlite3';
+import { createLogger } from '../src/logger.js';
+import { startServer } from '../src/main.js';
 import { canChattr, canMountTmpfs, fillFileSystem, holdWriteLock, mountTmpfs, setImmutable, unmountTmpfs } from './harness/storage-faults.js';
 import { signIn } from './harness/staff-sessions.js';
 import {
   auditEvents,
   createTestVault,
+  DAY,
   expectProblem,
   FTP_FIELDS,
   openTicketWithLink,
   revealAs,
   snapshotVault,
   submitCredential,
+  TestClock,
   type TestVault,
+  waitFor,
 } from './harness/test-vault.js';
 
 // DESIGN.md "Faults": storage that cannot write, or stays locked past the busy timeout (5 s),
@@ -260,5 +267,42 @@ describe('a connection SQLite holds read-only (PRAGMA query_only: SQLITE_READONL
       tv.vault.db.pragma('query_only = 0');
     }
     await tv.http.get('/console/tickets').set('Cookie', cookie).expect(200);
+  });
+});
+
+describe('the purge timer and the notice sender of `serve` while another process holds the lock', () => {
+  it('count and log the failure, keep the server up, and catch up once the lock is released', async () => {
+    const tv = await createTestVault({ PURGE_INTERVAL_SECONDS: '1' }, { clock: new TestClock(Date.now()) });
+    const { linkToken } = await openTicketWithLink(tv);
+    const { credentialId } = await submitCredential(tv, linkToken);
+    tv.vault.close();
+    const logs: string[] = [];
+    const log = createLogger('info', new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }));
+    const running = await startServer({ ...tv.vault.config, port: 0 }, { clock: tv.clock, log, noticeIntervalMs: 50, warn: () => {} });
+    const statusOf = () => {
+      const reader = new BetterSqlite3(tv.vault.config.databasePath, { readonly: true });
+      try {
+        return (reader.prepare('SELECT status FROM credentials WHERE id = ?').get(credentialId) as { status: string }).status;
+      } finally {
+        reader.close();
+      }
+    };
+    const logged = (text: string) => logs.some((line) => line.includes(text));
+    try {
+      const lock = await holdWriteLock(tv.vault.config.databasePath);
+      try {
+        tv.clock.advance(31 * DAY); // the credential is now due: the next pass expires and destroys it
+        await waitFor(() => logged('purge pass failed; retrying at every tick') && logged('notice pass failed; retrying at every tick'), 'both timers to fail', 20_000);
+        expect(statusOf()).toBe('active');
+      } finally {
+        await lock.release();
+      }
+      await waitFor(() => statusOf() === 'purged', 'the purge timer to catch up', 20_000);
+      expect(logged('purge pass works again')).toBe(true);
+      expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+    } finally {
+      await running.stop();
+      tv.close();
+    }
   });
 });
