@@ -272,7 +272,8 @@ describe('a connection SQLite holds read-only (PRAGMA query_only: SQLITE_READONL
 
 describe('the purge timer and the notice sender of `serve` while another process holds the lock', () => {
   it('count and log the failure, keep the server up, and catch up once the lock is released', async () => {
-    const tv = await createTestVault({ PURGE_INTERVAL_SECONDS: '1' }, { clock: new TestClock(Date.now()) });
+    // `serve` outside production listens on loopback only, so not behind an https PUBLIC_URL.
+    const tv = await createTestVault({ PURGE_INTERVAL_SECONDS: '1', PUBLIC_URL: 'http://vault.example.test' }, { clock: new TestClock(Date.now()) });
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
     tv.vault.close();

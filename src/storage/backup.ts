@@ -6,6 +6,7 @@ import { BadRequest, Conflict, VaultError } from '../errors.js';
 import { openDatabase, type Database } from './database.js';
 import { lockDatabaseExclusively } from './database-lock.js';
 import { migrateDatabase } from './migrations.js';
+import { sqliteCodeOf } from './storage-faults.js';
 
 export interface BackupSummary {
   backup: string;
@@ -200,7 +201,8 @@ function copyBackup(backupFile: string, target: string): void {
       source.close();
     }
   } catch (error) {
-    if (error instanceof BetterSqlite3.SqliteError && (error.code === 'SQLITE_NOTADB' || error.code.startsWith('SQLITE_CORRUPT'))) {
+    const code = sqliteCodeOf(error);
+    if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT')) {
       throw new BadRequest('not_a_backup', `${backupFile} is not a ticketvault backup (not a SQLite database); nothing was restored.`);
     }
     throw error;

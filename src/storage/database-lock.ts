@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Conflict } from '../errors.js';
-import { BUSY_TIMEOUT_MS } from './storage-faults.js';
+import { BUSY_TIMEOUT_MS, sqliteCodeOf } from './storage-faults.js';
 
 /**
  * Who has the vault's database open, told by an OS lock on a side file (`<database>-lock`):
@@ -24,7 +24,7 @@ function openLockFile(databasePath: string, timeoutMs: number): BetterSqlite3.Da
   return new BetterSqlite3(file, { timeout: timeoutMs });
 }
 
-const isBusy = (error: unknown) => error instanceof BetterSqlite3.SqliteError && error.code.startsWith('SQLITE_BUSY');
+const isBusy = (error: unknown) => sqliteCodeOf(error)?.startsWith('SQLITE_BUSY') === true;
 
 function hold(lock: BetterSqlite3.Database, take: () => void, refusal: () => Error): DatabaseHold {
   try {

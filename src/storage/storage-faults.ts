@@ -1,4 +1,3 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { StorageUnavailable, type StorageFaultKind } from '../errors.js';
 import type { Database } from './database.js';
 
@@ -22,10 +21,20 @@ const FAULT_CODES: readonly [prefix: string, kind: StorageFaultKind][] = [
  */
 export function storageFaultOf(error: unknown): StorageUnavailable | undefined {
   if (error instanceof StorageUnavailable) return error;
-  if (!(error instanceof BetterSqlite3.SqliteError)) return undefined;
-  const code = error.code;
+  const code = sqliteCodeOf(error);
+  if (code === undefined) return undefined;
   const kind = FAULT_CODES.find(([prefix]) => code === prefix || code.startsWith(`${prefix}_`))?.[1];
   return kind && new StorageUnavailable(kind, { cause: error });
+}
+
+/**
+ * The SQLite result code of a driver error (SQLITE_BUSY…), else undefined. Told by its name, not
+ * `instanceof`: the native addon keeps throwing the class it was first loaded with, which a
+ * second module registry (a test runner's) does not share.
+ */
+export function sqliteCodeOf(error: unknown): string | undefined {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return name === 'SqliteError' && typeof code === 'string' ? code : undefined;
 }
 
 interface FaultState {

@@ -71,11 +71,14 @@ export interface ServingProcess {
   stderr(): string;
 }
 
-/** `ticketvault serve` in a child process on a free port, once it says where it listens. */
+/**
+ * `ticketvault serve` in a child process on a free port, once it says where it listens. Outside
+ * production `serve` refuses an https PUBLIC_URL, so it gets an http one unless `env` says otherwise.
+ */
 export async function startServe(env: Record<string, string>): Promise<ServingProcess> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: ROOT,
-    env: cliEnv({ PORT: '0', HOST: '127.0.0.1', PURGE_INTERVAL_SECONDS: '3600', ...env }),
+    env: cliEnv({ PORT: '0', HOST: '127.0.0.1', PURGE_INTERVAL_SECONDS: '3600', PUBLIC_URL: 'http://vault.example.test', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
