@@ -12,6 +12,7 @@ import type { ChangedBy, StaffView } from '../staff-auth/staff.js';
 import { STAFF_ROLES } from '../staff-auth/staff-store.js';
 import { parseTtl } from '../staff-auth/staff-tokens.js';
 import { openDatabase } from '../storage/database.js';
+import { holdDatabase } from '../storage/database-lock.js';
 import { migrateDatabase } from '../storage/migrations.js';
 import { isoDateTime, parseInput } from '../validation.js';
 
@@ -148,11 +149,13 @@ export function buildCli(io: CliIo = processIo): Command {
     .description('apply pending database migrations')
     .action(() => {
       const config = readConfig();
+      const hold = holdDatabase(config.databasePath);
       const db = openDatabase(config.databasePath);
       try {
         io.stdout(JSON.stringify(migrateDatabase(db)));
       } finally {
         db.close();
+        hold.release();
       }
     });
 

@@ -46,7 +46,9 @@ export const openApiDocument = {
   info: {
     title: 'ticketvault',
     version: '1',
-    description: 'A vault for the credentials customers hand to a support desk. Errors are application/problem+json with a stable `code`.',
+    description:
+      'A vault for the credentials customers hand to a support desk. Errors are application/problem+json with a stable `code`. ' +
+      'Any request that writes may answer 503 `storage_unavailable` (a reveal: `audit_unavailable`) with Retry-After while the storage cannot take the write; nothing was changed.',
   },
   servers: [{ url: '/api/v1' }],
   components: {
