@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import pino from 'pino';
