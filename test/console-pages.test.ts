@@ -1,12 +1,15 @@
 import { jest } from '@jest/globals';
 import { SESSION_IDLE_MS } from '../src/staff-auth/staff-sessions.js';
 import { signIn } from './harness/staff-sessions.js';
-import { createTestVault, FTP_FIELDS, openTicketWithLink, revealAs, submitCredential, type TestVault } from './harness/test-vault.js';
+import { BY_OPERATOR, createTestVault, FTP_FIELDS, openTicketWithLink, revealAs, submitCredential, type TestVault } from './harness/test-vault.js';
 
 // The console's server-rendered pages (/console/...): who may open which, what they show, and
 // that no page ever carries a secret or a link token.
 
 jest.setTimeout(60_000);
+
+/** The staff page's table row of the member with this name. */
+const staffRow = (html: string, name: string) => new RegExp(`<tr data-staff-id="[^"]+" data-name="${name}"[\\s\\S]*?</tr>`).exec(html)?.[0] ?? '';
 
 describe('console pages', () => {
   let tv: TestVault;
@@ -134,6 +137,40 @@ describe('console pages', () => {
       expect(staff.text).not.toContain('argon2');
       const nav = (await tv.http.get('/console/audit').set('Cookie', admin).expect(200)).text;
       expect(nav).toContain('href="/console/staff"');
+    });
+
+    it('offers admins "Sign out everywhere" for each active member, and no single sign-on linking while OIDC is off', async () => {
+      const cookie = await signIn(tv, 'admin');
+      tv.vault.staff.disableStaffMember(tv.staffIds.auditor, BY_OPERATOR);
+      const res = await tv.http.get('/console/staff').set('Cookie', cookie).expect(200);
+      const rowOf = (name: string) => staffRow(res.text, name);
+      for (const name of ['Engineer Person', 'Admin Person']) {
+        expect(rowOf(name)).toContain(`data-action="sign-out-everywhere" aria-label="Sign out everywhere: ${name}">Sign out everywhere</button>`);
+      }
+      // A disabled member is signed out already.
+      expect(rowOf('Auditor Person')).not.toContain('sign-out-everywhere');
+      expect(rowOf('Admin Person')).toMatch(/^<tr [^>]*data-you[ >]/);
+      expect(res.text).not.toContain('link-sso');
+      expect(res.text).not.toContain('id="sso-dialog"');
+      expect(res.text).not.toMatch(/<script>|style="/);
+    });
+
+    it('with single sign-on configured, offers each member a link to it and shows who is linked', async () => {
+      tv.close();
+      tv = await createTestVault({ OIDC_ISSUER: 'https://idp.example.test', OIDC_AUDIENCE: 'ticketvault', OIDC_JWKS_URL: 'https://idp.example.test/jwks' });
+      const cookie = await signIn(tv, 'admin');
+      tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'idp|engineer-7' }, BY_OPERATOR);
+      const res = await tv.http.get('/console/staff').set('Cookie', cookie).expect(200);
+      const rowOf = (name: string) => staffRow(res.text, name);
+      expect(rowOf('Engineer Person')).toContain('<td class="sign-in-methods"><span>Single sign-on</span></td>');
+      expect(rowOf('Engineer Person')).toContain('data-action="link-sso" aria-label="Change single sign-on for Engineer Person">Change single sign-on</button>');
+      expect(rowOf('Admin Person')).toContain('<td class="sign-in-methods"><span>Password</span></td>');
+      expect(rowOf('Admin Person')).toContain('data-action="link-sso" aria-label="Link single sign-on for Admin Person">Link single sign-on</button>');
+      expect(rowOf('Auditor Person')).toContain('<td class="sign-in-methods">Token only</td>');
+      expect(res.text).toContain('<dialog id="sso-dialog"');
+      expect(res.text).toContain('<label for="sso-sub">Subject identifier (sub)</label>');
+      expect(res.text).not.toContain('idp|engineer-7');
+      expect(res.text).not.toMatch(/<script>|style="/);
     });
 
     it('shows the audit log filtered by ticket (reference or id), credential, action and time (UTC), with paging and an export link', async () => {

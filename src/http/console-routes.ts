@@ -194,7 +194,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
   });
 
   router.get('/console/staff', signedIn('admin'), (_req, res) => {
-    sendPage(res, 200, renderStaffPage(viewerOf(res), vendorName, staff.listStaff()));
+    sendPage(res, 200, renderStaffPage(viewerOf(res), vendorName, staff.listStaff(), { sso: oidcSignIn !== null }));
   });
 
   // One single sign-on round trip's state: Lax, because the provider sends the browser back

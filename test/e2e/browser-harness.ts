@@ -4,13 +4,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page, type Request } from 'playwright-core';
 import type { AxeResults } from 'axe-core';
 import type { Env } from '../../src/config.js';
+import { PASSWORD } from '../harness/staff-sessions.js';
 import { createTestVault, type TestVault } from '../harness/test-vault.js';
 
 // What the e2e tests share: a real vault listening on loopback, Debian's Chromium, the network log,
-// the axe scan and screenshots under test-results/screenshots/.
+// the axe scan, screenshots under test-results/screenshots/, and the console's sign-in.
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
@@ -98,4 +99,26 @@ export async function seriousAxeViolations(page: Page): Promise<{ id: string; im
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Signs in on the console's sign-in page with the test password; lands on the member's start page. */
+export async function signInAs(page: Page, url: string, email: string): Promise<void> {
+  await page.goto(`${url}/console`);
+  await page.waitForURL(/\/console\/sign-in/);
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/console\/(tickets|audit)$/);
+}
+
+/**
+ * Console errors other than Chromium's note on each 4xx answer, which the console expects (a
+ * wrong password, a step-up, a refused reveal) and shows as a friendly message.
+ */
+export const unexpectedErrors = (errors: string[]) => errors.filter((m) => !/^Failed to load resource: the server responded with a status of 4\d\d /.test(m));
+
+/** Waits until the element shows exactly this text (pages update after their requests return). */
+export async function expectText(locator: Locator, text: string): Promise<void> {
+  await locator.filter({ hasText: text }).first().waitFor();
+  expect((await locator.first().innerText()).trim()).toBe(text);
 }

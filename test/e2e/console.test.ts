@@ -1,10 +1,10 @@
 import { jest } from '@jest/globals';
 import fs from 'node:fs';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { STEP_UP_AFTER_MS } from '../../src/staff-auth/staff-sessions.js';
 import { givePassword, PASSWORD } from '../harness/staff-sessions.js';
 import { openTicketWithLink, submitCredential } from '../harness/test-vault.js';
-import { launchChromium, screenshot, seriousAxeViolations, startVault, watchPage, type RunningVault } from './browser-harness.js';
+import { expectText, launchChromium, screenshot, seriousAxeViolations, signInAs, startVault, unexpectedErrors, watchPage, type RunningVault } from './browser-harness.js';
 
 // An engineer's day in the staff console, in real Chromium against a real vault on loopback:
 // sign in, open a ticket, send a secure link, the customer submits through the intake page, reveal
@@ -14,27 +14,6 @@ import { launchChromium, screenshot, seriousAxeViolations, startVault, watchPage
 jest.setTimeout(240_000);
 
 const SFTP = { host: 'sftp.console-canary.example', username: 'vendor-support-canary', password: 'CANARY-console-Pa55word!' };
-
-async function signInAs(page: Page, url: string, email: string) {
-  await page.goto(`${url}/console`);
-  await page.waitForURL(/\/console\/sign-in/);
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/console\/(tickets|audit)$/);
-}
-
-/** Waits until the element shows exactly this text (pages update after their requests return). */
-async function expectText(locator: Locator, text: string) {
-  await locator.filter({ hasText: text }).first().waitFor();
-  expect((await locator.first().innerText()).trim()).toBe(text);
-}
-
-/**
- * Console errors other than Chromium's note on each 4xx answer, which the console expects (a
- * wrong password, a step-up, a refused reveal) and shows as a friendly message.
- */
-const unexpectedErrors = (errors: string[]) => errors.filter((m) => !/^Failed to load resource: the server responded with a status of 4\d\d /.test(m));
 
 async function expectAxeClean(page: Page) {
   expect(await seriousAxeViolations(page)).toEqual([]);

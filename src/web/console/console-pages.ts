@@ -233,15 +233,17 @@ export function renderAuditPage(
   });
 }
 
-export function renderStaffPage(viewer: Viewer, vendorName: string, staff: StaffView[]): string {
+/** `sso`: single sign-on is configured, so members can be linked to its subjects. */
+export function renderStaffPage(viewer: Viewer, vendorName: string, staff: StaffView[], options: { sso: boolean }): string {
   const t = consoleStringsFor();
   const f = frame(viewer, vendorName, 'staff', t.staff.title, 'staff');
   return eta.render('./staff', {
     ...f,
+    sso: options.sso,
     members: staff.map((s) => ({
       ...s,
       you: s.id === viewer.staff.id,
-      signIn: [s.hasPassword && t.staff.password, s.hasSso && t.staff.sso].filter(Boolean).join(', ') || t.staff.noSignIn,
+      signIn: [s.hasPassword && t.staff.password, s.hasSso && t.staff.sso].filter((method): method is string => Boolean(method)),
       roles: (['engineer', 'admin', 'auditor'] as const).map((r) => ({ value: r, label: t.roles[r]!, selected: r === s.role })),
     })),
     roles: (['engineer', 'admin', 'auditor'] as const).map((r) => ({ value: r, label: t.roles[r]!, selected: r === 'engineer' })),

@@ -13,7 +13,11 @@ import {
   showFailure,
 } from './page-kit.js';
 
-// Staff administration (admins): change a role, disable or enable, set a password, add someone.
+// Staff administration (admins): change a role, disable or enable, set a password, sign someone
+// out everywhere, link them to single sign-on, add someone.
+
+/** What the API takes as a subject: 1–255 printable ASCII characters (OpenID Connect's limit). */
+const SUBJECT = /^[\x20-\x7e]{1,255}$/;
 
 export function startStaffPage(t: ConsoleStrings): void {
   const status = document.querySelector<HTMLElement>('#staff-status');
@@ -32,6 +36,13 @@ export function startStaffPage(t: ConsoleStrings): void {
   const passwordInput = passwordDialog.querySelector<HTMLInputElement>('#new-password')!;
   const passwordAlert = passwordDialog.querySelector<HTMLElement>('#password-error')!;
   let passwordFor: { id: string; name: string } | null = null;
+
+  // Present only when single sign-on is configured.
+  const ssoDialog = document.querySelector<HTMLDialogElement>('#sso-dialog');
+  const ssoForm = ssoDialog?.querySelector<HTMLFormElement>('form');
+  const ssoInput = ssoDialog?.querySelector<HTMLInputElement>('#sso-sub');
+  const ssoAlert = ssoDialog?.querySelector<HTMLElement>('#sso-error');
+  let ssoFor: { id: string; name: string } | null = null;
 
   document.addEventListener('click', async (event) => {
     const button = (event.target as Element | null)?.closest<HTMLButtonElement>('button[data-action]');
@@ -67,6 +78,32 @@ export function startStaffPage(t: ConsoleStrings): void {
         focusRow(id, disable ? 'enable' : 'disable');
         break;
       }
+      case 'sign-out-everywhere': {
+        const self = tr.hasAttribute('data-you');
+        const [heading, text] = self ? [t.staff.signOutSelfHeading, t.staff.signOutSelfConfirm] : [t.staff.signOutHeading(name), t.staff.signOutConfirm];
+        if (!(await confirmAction(heading, text, t.staff.signOutYes))) {
+          button.focus();
+          return;
+        }
+        const result = await callApi('POST', `/staff/${id}/revoke-tokens`);
+        // This very session ended with the others: nothing more can be done from this page.
+        if (result.ok && self) return location.assign('/console/sign-in?reason=signed_out');
+        await refresh();
+        if (!result.ok) return showFailure(alert, result, t);
+        say(t.staff.signedOutDone(name));
+        focusRow(id, 'sign-out-everywhere');
+        break;
+      }
+      case 'link-sso':
+        if (!ssoDialog || !ssoForm || !ssoInput || !ssoAlert) return;
+        ssoFor = { id, name };
+        ssoDialog.querySelector('#sso-heading')!.textContent = t.staff.ssoHeading(name);
+        ssoInput.value = '';
+        clearFields(ssoForm);
+        hideAlert(ssoAlert);
+        ssoDialog.showModal();
+        ssoInput.focus();
+        break;
       case 'reset-password':
         passwordFor = { id, name };
         passwordDialog.querySelector('#password-heading')!.textContent = t.staff.resetHeading(name);
@@ -103,6 +140,31 @@ export function startStaffPage(t: ConsoleStrings): void {
   passwordDialog.addEventListener('close', () => {
     passwordInput.value = '';
   });
+
+  if (ssoDialog && ssoForm && ssoInput && ssoAlert) {
+    clearFieldErrorsOnInput(ssoForm);
+    ssoForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (!ssoFor || ssoForm.getAttribute('aria-busy') === 'true') return;
+      clearFields(ssoForm);
+      hideAlert(ssoAlert);
+      const sub = ssoInput.value.trim();
+      if (reportProblems(ssoForm, ssoAlert, SUBJECT.test(sub) ? {} : { sub: t.staff.subjectInvalid }, t)) return;
+      setBusy(ssoForm, true, t.saving);
+      const result = await callApi('PUT', `/staff/${ssoFor.id}/sso`, { sub });
+      setBusy(ssoForm, false, t.staff.linkSso);
+      if (!result.ok) {
+        showFailure(ssoAlert, result, t);
+        if (result.fields.includes('sub')) markFields(ssoForm, { sub: t.staff.subjectInvalid });
+        return;
+      }
+      const done = ssoFor;
+      ssoDialog.close();
+      await refresh();
+      say(t.staff.ssoLinkedDone(done.name));
+      focusRow(done.id, 'link-sso');
+    });
+  }
 
   const addForm = document.querySelector<HTMLFormElement>('#add-staff-form');
   const addAlert = document.querySelector<HTMLElement>('#add-staff-error');
