@@ -974,4 +974,37 @@ describe('HTTP contract', () => {
       expect(audit.body.items[0].actor).toEqual({ type: 'staff', id: tv.staffIds.admin, name: 'Admin Person' });
     });
   });
+
+  describe('GET /openapi.json', () => {
+    it('documents 429 rate_limited with Retry-After on every customer operation, as the limiter answers', async () => {
+      const doc = (await tv.http.get('/openapi.json').expect(200)).body as {
+        paths: Record<string, Record<string, { responses: Record<string, { $ref?: string }> }>>;
+        components: { responses: Record<string, { headers?: Record<string, unknown> }> };
+      };
+      const customerOperations = Object.entries(doc.paths)
+        .filter(([path]) => /^\/(intake|receipts)\//.test(path))
+        .flatMap(([path, operations]) => Object.entries(operations).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op.responses['429']?.$ref]));
+      const RATE_LIMITED = '#/components/responses/RateLimited';
+      expect(Object.fromEntries(customerOperations)).toEqual({
+        'GET /intake/{token}': RATE_LIMITED,
+        'POST /intake/{token}/credentials': RATE_LIMITED,
+        'GET /receipts/{token}': RATE_LIMITED,
+        'GET /receipts/{token}/export': RATE_LIMITED,
+        'PUT /receipts/{token}/preferences': RATE_LIMITED,
+        'DELETE /receipts/{token}/credentials/{id}': RATE_LIMITED,
+        'PUT /receipts/{token}/credentials/{id}': RATE_LIMITED,
+        'POST /receipts/{token}/credentials/{id}/restrict': RATE_LIMITED,
+        'POST /receipts/{token}/credentials/{id}/unrestrict': RATE_LIMITED,
+      });
+      expect(doc.components.responses.RateLimited?.headers?.['Retry-After']).toMatchObject({ required: true, schema: { type: 'integer', minimum: 1 } });
+
+      tv.close();
+      tv = await createTestVault({ CUSTOMER_RATE_LIMIT_PER_MINUTE: '1' });
+      const { linkToken } = await openTicketWithLink(tv);
+      await tv.http.get(`${API}/intake/${linkToken}`).expect(200);
+      const limited = await tv.http.get(`${API}/receipts/${'x'.repeat(43)}`);
+      expectProblem(limited, 429, 'rate_limited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    });
+  });
 });

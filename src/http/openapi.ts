@@ -12,6 +12,8 @@ const staff = [{ bearer: [] }, { session: [] }];
 const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
 const query = (name: string, schema: object, description: string) => ({ name, in: 'query', required: false, description, schema });
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [String(s), problem]));
+/** The customer endpoints' answers: these errors, and 429 once the client address is over its limit. */
+const customerErrors = (...statuses: number[]) => ({ ...errors(...statuses), '429': { $ref: '#/components/responses/RateLimited' } });
 
 const token = path('token', 'the 43-character token from the link');
 const id = path('id', 'a UUID');
@@ -64,6 +66,12 @@ export const openApiDocument = {
     responses: {
       Problem: {
         description: 'A problem (RFC 9457)',
+        content: { 'application/problem+json': { schema: ref('Problem') } },
+      },
+      RateLimited: {
+        description:
+          'Too many requests from this client address to the customer endpoints (CUSTOMER_RATE_LIMIT_PER_MINUTE, one budget per address across them): `rate_limited`; nothing was done',
+        headers: { 'Retry-After': { description: 'seconds until the address may try again', required: true, schema: { type: 'integer', minimum: 1 } } },
         content: { 'application/problem+json': { schema: ref('Problem') } },
       },
     },
@@ -284,7 +292,7 @@ export const openApiDocument = {
         parameters: [token],
         responses: {
           '200': ok('the link', { type: 'object', properties: { ticket: {}, vendorName: {}, expiresAt: {}, kinds: { type: 'array', items: ref('Kind') }, publicKey: { type: 'string' } } }),
-          ...errors(404, 410),
+          ...customerErrors(404, 410),
         },
       },
     },
@@ -293,24 +301,24 @@ export const openApiDocument = {
         summary: 'Submit a credential',
         parameters: [token],
         requestBody: body({ allOf: [{ type: 'object', required: ['kind'], properties: { kind: { enum: [...CREDENTIAL_KINDS] }, label: { type: 'string' } } }, secretPayload] }),
-        responses: { '201': ok('submitted', { type: 'object', properties: { credentialId: {}, expiresAt: {}, receiptUrl: {} } }), ...errors(400, 404, 410, 413, 415) },
+        responses: { '201': ok('submitted', { type: 'object', properties: { credentialId: {}, expiresAt: {}, receiptUrl: {} } }), ...customerErrors(400, 404, 410, 413, 415) },
       },
     },
-    '/receipts/{token}': { get: { summary: 'What this submission holds and who revealed it', parameters: [token], responses: { '200': ok('the receipt'), ...errors(404) } } },
-    '/receipts/{token}/export': { get: { summary: 'Portability: a JSON download, no secrets', parameters: [token], responses: { '200': ok('the export'), ...errors(404) } } },
+    '/receipts/{token}': { get: { summary: 'What this submission holds and who revealed it', parameters: [token], responses: { '200': ok('the receipt'), ...customerErrors(404) } } },
+    '/receipts/{token}/export': { get: { summary: 'Portability: a JSON download, no secrets', parameters: [token], responses: { '200': ok('the export'), ...customerErrors(404) } } },
     '/receipts/{token}/preferences': {
       put: {
         summary: 'Reveal notice preference',
         parameters: [token],
         requestBody: body({ type: 'object', required: ['notifyOnReveal'], properties: { notifyOnReveal: { type: 'boolean' } } }),
-        responses: { '200': ok('the preferences'), ...errors(400, 404) },
+        responses: { '200': ok('the preferences'), ...customerErrors(400, 404) },
       },
     },
     '/receipts/{token}/credentials/{id}': {
-      delete: { summary: 'Withdraw: expire and destroy at once', parameters: [token, id], responses: { '204': { description: 'withdrawn' }, ...errors(404) } },
-      put: { summary: 'Rectify: replace the fields', parameters: [token, id], requestBody: body(secretPayload), responses: { '200': ok('the credential'), ...errors(400, 404, 410) } },
+      delete: { summary: 'Withdraw: expire and destroy at once', parameters: [token, id], responses: { '204': { description: 'withdrawn' }, ...customerErrors(404) } },
+      put: { summary: 'Rectify: replace the fields', parameters: [token, id], requestBody: body(secretPayload), responses: { '200': ok('the credential'), ...customerErrors(400, 404, 410) } },
     },
-    '/receipts/{token}/credentials/{id}/restrict': { post: { summary: 'Freeze reveals', parameters: [token, id], responses: { '200': ok('the credential'), ...errors(404, 410) } } },
-    '/receipts/{token}/credentials/{id}/unrestrict': { post: { summary: 'Lift the freeze', parameters: [token, id], responses: { '200': ok('the credential'), ...errors(404, 410) } } },
+    '/receipts/{token}/credentials/{id}/restrict': { post: { summary: 'Freeze reveals', parameters: [token, id], responses: { '200': ok('the credential'), ...customerErrors(404, 410) } } },
+    '/receipts/{token}/credentials/{id}/unrestrict': { post: { summary: 'Lift the freeze', parameters: [token, id], responses: { '200': ok('the credential'), ...customerErrors(404, 410) } } },
   },
 };
