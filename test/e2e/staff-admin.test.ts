@@ -18,6 +18,9 @@ const PHONE = { width: 390, height: 844 };
 
 const focusedLabel = (page: Page) => page.evaluate('document.activeElement?.getAttribute("aria-label") ?? null');
 
+/** The staff table fits its card: no sideways scrolling to reach a row's actions. */
+const tableFits = (page: Page) => page.evaluate('(() => { const t = document.querySelector("#staff-table"); return t.scrollWidth <= t.clientWidth; })()');
+
 describe('staff administration in Chromium', () => {
   let provider: TestProvider;
   let vault: RunningVault;
@@ -58,6 +61,7 @@ describe('staff administration in Chromium', () => {
       await admin.getByRole('button', { name: `Link single sign-on for ${name}` }).waitFor();
     }
     await expect(row('engineer@vendor.test').locator('td').nth(2).innerText()).resolves.toBe('Password');
+    await expect(tableFits(admin)).resolves.toBe(true);
     await screenshot(admin, 'staff-admin-1366');
     expect(await seriousAxeViolations(admin)).toEqual([]);
 
@@ -162,6 +166,7 @@ describe('staff administration in Chromium', () => {
       staffId: vault.tv.staffIds.engineer,
       sub: 'idp|engineer-7',
     });
+    await expect(tableFits(admin)).resolves.toBe(true);
     await screenshot(admin, 'staff-admin-sso-linked-1366');
 
     // The link is what single sign-on goes by: the engineer now signs in with it.
