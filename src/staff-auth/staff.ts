@@ -42,8 +42,11 @@ export interface ChangedBy {
   origin?: Origin;
 }
 
-/** The instant that revokes every token issued so far; never moved backwards (a clock that stepped back). */
-export const revocationAt = (staff: StaffRecord, now: number) => Math.max(now, staff.tokensValidAfter);
+/**
+ * The instant that revokes every token issued so far: tokens are issued at most at
+ * tokensValidAfter + 1 (staff-tokens.ts), so that instant is covered too; never moved backwards.
+ */
+export const revocationAt = (staff: StaffRecord, now: number) => Math.max(now, staff.tokensValidAfter + 1);
 
 /** The OpenID Connect identity as stored: the issuer and the subject, so two providers never collide. */
 export const oidcSubjectOf = (issuer: string, sub: string) => `${issuer} ${sub}`;
