@@ -4,8 +4,9 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import request from 'supertest';
 import { sealForPublicKey } from '../../src/crypto/sealed-box.js';
+import { CLIENT_ID, startOidcProvider } from '../harness/oidc-provider.js';
 import { signIn } from '../harness/staff-sessions.js';
-import { createTestVault, FTP_FIELDS, openTicketWithLink, submitCredential, tokenOf, type TestVault } from '../harness/test-vault.js';
+import { createTestVault, FTP_FIELDS, openTicketWithLink, submitCredential, TestClock, tokenOf, type TestVault } from '../harness/test-vault.js';
 
 // The real vault (real SQLite file, real libsodium, the real Express app on a loopback port)
 // that the fuzzing properties send requests to, the fixtures their requests may name, and the
@@ -82,14 +83,23 @@ export function fuzzVaultPerFile(): () => FuzzVault {
 const MAX_POOL = 10;
 const live = (status: string) => status === 'active' || status === 'restricted';
 
-/** A vault with live and ended fixtures of every noun, webhooks configured, no customer rate limit. */
+/** A vault with live and ended fixtures of every noun, webhooks and single sign-on configured, no customer rate limit. */
 export async function startFuzzVault(): Promise<FuzzVault> {
-  const tv = await createTestVault({
-    HELPDESK_WEBHOOK_SECRET: `${HELPDESK_SECRET}, bearer:fuzzdesk:${HELPDESK_BEARER}`,
-    ZENDESK_WEBHOOK_SECRET: ZENDESK_SECRET,
-    // Thousands of requests from one address: the limit would answer 429 to most of them.
-    CUSTOMER_RATE_LIMIT_PER_MINUTE: '0',
-  });
+  const clock = new TestClock();
+  const provider = await startOidcProvider({ now: () => clock.now() });
+  const tv = await createTestVault(
+    {
+      HELPDESK_WEBHOOK_SECRET: `${HELPDESK_SECRET}, bearer:fuzzdesk:${HELPDESK_BEARER}`,
+      ZENDESK_WEBHOOK_SECRET: ZENDESK_SECRET,
+      OIDC_ISSUER: provider.issuer,
+      OIDC_AUDIENCE: CLIENT_ID,
+      OIDC_JWKS_URL: provider.jwksUrl,
+      OIDC_ROLE_CLAIM: 'ticketvault_role',
+      // Thousands of requests from one address: the limit would answer 429 to most of them.
+      CUSTOMER_RATE_LIMIT_PER_MINUTE: '0',
+    },
+    { clock },
+  );
   const server = http.createServer(tv.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = request(server);
@@ -173,6 +183,7 @@ export async function startFuzzVault(): Promise<FuzzVault> {
     send: (req) => sendThrough(client, req),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await provider.stop();
       tv.close();
     },
   };
@@ -302,7 +313,7 @@ function checkProblem(answer: Answer, say: (what: string) => Error) {
 
 /** After a property: the audit chain still verifies and SQLite finds the file sound. */
 export async function checkVaultSound(fv: FuzzVault): Promise<void> {
-  const verdict = (await fv.tv.vault.chainVerifier.verify()) as { ok?: boolean };
+  const verdict = await fv.tv.vault.chainVerifier.verify();
   expect(verdict).toMatchObject({ ok: true });
   expect(fv.tv.vault.db.pragma('integrity_check', { simple: true })).toBe('ok');
 }

@@ -227,10 +227,16 @@ const PLAUSIBLE_QUERY: Record<string, fc.Arbitrary<string>> = {
   head: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.stringMatching(/^[0-9a-f]{63}$/)),
   next: fc.constantFrom('/console/tickets', '//evil.test/x', 'https://evil.test', '/console/../api', '\\\\evil.test', 'javascript:alert(1)'),
   lang: fc.constantFrom('en', 'de', 'fr', 'xx', '../en', ''),
+  // Full-text query syntax and page cursors shaped like the real ones (base64url of "key.id").
+  q: fc.oneof(fc.constantFrom('"', 'a" OR "b', 'NEAR(a b)', '*', 'shop*', '^a', 'subject:x', '-x', '()', "'", '%', '_', 'ZD-'), fc.string({ maxLength: 20 })),
+  cursor: fc.oneof(
+    fc.tuple(fc.oneof(fc.integer(), fc.constantFrom(0, -1, 2 ** 53, 1e21, 0.5)), fc.oneof(fc.uuid(), fc.string({ maxLength: 5 }))).map(([n, id]) => Buffer.from(`${n}.${id}`).toString('base64url')),
+    fc.oneof(fc.integer(), fc.string({ maxLength: 10 })).map((n) => Buffer.from(String(n)).toString('base64url')),
+  ),
 };
 
 /** Short enough that path and query stay under Node's 16 KiB header limit (past it Node answers 431 itself, before the app). */
-const urlString = nastyString.filter((s) => Buffer.byteLength(s) <= 1024);
+export const urlString = nastyString.filter((s) => Buffer.byteLength(s) <= 1024);
 
 /** A query string of known and unknown keys, repeated keys, and the odd broken escape. */
 export const queryText = (keys: string[] = []) =>
