@@ -6,7 +6,7 @@ import request from 'supertest';
 import { sealForPublicKey } from '../../src/crypto/sealed-box.js';
 import { CLIENT_ID, startOidcProvider } from '../harness/oidc-provider.js';
 import { signIn } from '../harness/staff-sessions.js';
-import { createTestVault, FTP_FIELDS, openTicketWithLink, submitCredential, TestClock, tokenOf, type TestVault } from '../harness/test-vault.js';
+import { BY_OPERATOR, createTestVault, FTP_FIELDS, openTicketWithLink, submitCredential, TestClock, tokenOf, type TestVault } from '../harness/test-vault.js';
 
 // The real vault (real SQLite file, real libsodium, the real Express app on a loopback port)
 // that the fuzzing properties send requests to, the fixtures their requests may name, and the
@@ -106,9 +106,9 @@ export async function startFuzzVault(): Promise<FuzzVault> {
   const pools: Pools = { tickets: [], links: [], credentials: [], linkTokens: [], receiptTokens: [], receiptCredentials: [], staff: [] };
   const { vault } = tv;
 
-  const victim = vault.staff.addStaff({ email: 'victim@vendor.test', role: 'engineer', name: 'Victim Person' });
-  const disabled = vault.staff.addStaff({ email: 'disabled@vendor.test', role: 'engineer', name: 'Disabled Person' });
-  vault.staff.disableStaff(disabled.email);
+  const victim = vault.staff.addStaff({ email: 'victim@vendor.test', role: 'engineer', name: 'Victim Person' }, BY_OPERATOR);
+  const disabled = vault.staff.addStaff({ email: 'disabled@vendor.test', role: 'engineer', name: 'Disabled Person' }, BY_OPERATOR);
+  vault.staff.disableStaff(disabled.email, BY_OPERATOR);
   pools.staff.push(victim.id, tv.staffIds.admin, tv.staffIds.auditor, disabled.id);
 
   const remember = (into: keyof Pools, ...values: string[]) => pools[into].push(...values);
@@ -153,6 +153,7 @@ export async function startFuzzVault(): Promise<FuzzVault> {
   const cookieName = sessionCookie.slice(0, sessionCookie.indexOf('='));
   const sealed = sealForPublicKey(JSON.stringify(FTP_FIELDS), new Uint8Array(Buffer.from(vault.keys.intakePublicKey, 'base64url')));
 
+  const tokensValidAfter = new Map(Object.values(tv.staffIds).map((id) => [id, vault.stores.staffStore.get(id)!.tokensValidAfter]));
   const fuzzVault: FuzzVault = {
     tv,
     pools,
@@ -166,11 +167,13 @@ export async function startFuzzVault(): Promise<FuzzVault> {
       if (!live(credential.status) || ticket.status !== 'open' || link.revokedAt !== null || (link.maxUses !== null && link.uses >= link.maxUses)) {
         await addLiveFixture();
       }
-      // A run may change or disable the members whose tokens the next runs send, or enable the
-      // disabled one whose (genuinely signed) token the forged corpus holds.
+      // A run may change, disable or revoke the tokens of the members whose tokens the next runs
+      // send, or enable the disabled one whose (genuinely signed) token the forged corpus holds.
       for (const role of ['engineer', 'admin', 'auditor'] as const) {
         const member = vault.stores.staffStore.get(tv.staffIds[role])!;
-        if (member.role !== role || member.disabledAt !== null) vault.stores.staffStore.update(member.id, { role, disabledAt: null }, now);
+        if (member.role !== role || member.disabledAt !== null || member.tokensValidAfter !== tokensValidAfter.get(member.id)) {
+          vault.stores.staffStore.update(member.id, { role, disabledAt: null, tokensValidAfter: tokensValidAfter.get(member.id)! }, now);
+        }
       }
       if (vault.stores.staffStore.get(disabled.id)!.disabledAt === null) vault.stores.staffStore.update(disabled.id, { disabledAt: now }, now);
       try {

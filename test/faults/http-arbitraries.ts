@@ -74,8 +74,9 @@ export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
 
 const fieldNames = [...new Set(Object.values(KIND_SPECS).flatMap((s) => [...s.required, ...s.optional]))];
 
-/** Secret fields: mostly of known names, values mostly short strings. */
+/** Secret fields: valid FTP ones (the fixtures' kind), or mostly of known names with short string values. */
 const secretFields = fc.oneof(
+  { weight: 3, arbitrary: fc.constant({ host: 'sftp.shop.test', username: 'support', password: 'CANARY-fuzz-2' }) },
   fc.dictionary(fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...fieldNames) }, fc.string({ maxLength: 8 })), fc.oneof({ weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 30 }) }, nastyValue), { maxKeys: 7 }),
   fc.constant({ host: 'ftp.shop.test', username: 'support', password: 'CANARY-fuzz-1', port: '22' }),
   nastyValue,
@@ -92,9 +93,9 @@ const dateText = fc.oneof(
 function ticketFacts(withStatus: boolean): fc.Arbitrary<unknown> {
   return fc.record(
     {
-      externalRef: fc.oneof(fc.constant('{{externalRef}}'), fc.string({ minLength: 1, maxLength: 12 }), nastyString),
-      subject: fc.oneof(fc.string({ maxLength: 40 }), nastyValue),
-      customerEmail: fc.oneof(fc.emailAddress(), nastyValue),
+      externalRef: fc.oneof({ weight: 3, arbitrary: fc.constant('{{externalRef}}') }, { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 12 }) }, nastyString),
+      subject: fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 40 }) }, nastyValue),
+      customerEmail: fc.oneof({ weight: 3, arbitrary: fc.constant('casey@shop.test') }, fc.emailAddress(), nastyValue),
       customerName: fc.string({ maxLength: 20 }),
       supportUntil: fc.oneof(dateText, fc.constant('')),
       ...(withStatus ? { status: fc.constantFrom('new', 'open', 'pending', 'hold', 'On-hold', 'solved', 'closed', 'Archived', '') } : {}),
@@ -117,22 +118,27 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<unknown>> = {
   password: fc.oneof(fc.string({ maxLength: 80 }), fc.constant(PASSWORD)),
   role: fc.constantFrom('admin', 'engineer', 'auditor', 'root', ''),
   name: fc.string({ maxLength: 30 }),
-  kind: fc.constantFrom(...CREDENTIAL_KINDS, 'file', 'FTP'),
+  kind: fc.oneof({ weight: 3, arbitrary: fc.constant('ftp') }, fc.constantFrom(...CREDENTIAL_KINDS, 'file', 'FTP')),
   label: fc.string({ maxLength: 30 }),
   fields: secretFields,
   sealed: fc.oneof(fc.constant('{{sealed}}'), fc.base64String({ maxLength: 200 }).map((s) => s.replace(/=+$/, '')), fc.string({ maxLength: 100 })),
   receipt: fc.constantFrom('{{receiptToken}}', '{{otherReceiptToken}}', '{{linkToken}}', 'A'.repeat(43)),
   notifyOnReveal: fc.boolean(),
+  sub: fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.constant('x'.repeat(256))),
   id: fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), nastyString),
-  event: fc.constantFrom('ticket.created', 'ticket.updated', 'ticket.closed', 'ticket.reopened', 'ticket.synced', 'ticket.assigned', ''),
+  event: fc.oneof({ weight: 6, arbitrary: fc.constantFrom('ticket.created', 'ticket.updated', 'ticket.closed', 'ticket.reopened') }, fc.constantFrom('ticket.synced', 'ticket.assigned', '')),
   ticket: ticketFacts(false),
-  createIntakeLink: fc.oneof(fc.boolean(), nastyValue),
+  createIntakeLink: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, fc.boolean(), nastyValue),
 };
 
 const keyOf = (fields: string[]) => fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...fields) }, fc.constantFrom('__proto__', 'constructor', 'extra'), fc.string({ maxLength: 10 }));
 
 /** JSON text from [key, value] pairs: keeps `__proto__` and duplicate keys, which JSON.stringify would drop. */
-const objectText = (pairs: Array<[string, unknown]>) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'}`).join(',')}}`;
+const objectText = (pairs: Array<[string, unknown]>) =>
+  `{${pairs
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
+    .join(',')}}`;
 
 /** Usually `null`: mostly the plausible request goes out as it is. */
 const sometimes = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, arb);
@@ -143,10 +149,13 @@ const plausibleBody = (fields: string[], own: Record<string, fc.Arbitrary<unknow
     .tuple(
       fc.record(Object.fromEntries(fields.map((f) => [f, own[f] ?? PLAUSIBLE[f] ?? nastyValue]))),
       fc.oneof({ weight: 4, arbitrary: fc.constant<string[]>([]) }, fc.subarray(fields)),
+      fc.constantFrom('fields', 'sealed'),
       sometimes(fc.tuple(keyOf(fields), nastyValue)),
     )
-    .map(([record, dropped, change]) => {
-      const pairs = Object.entries(record).filter(([key]) => !dropped.includes(key));
+    .map(([record, dropped, notBoth, change]) => {
+      // A submission or rectification carries fields or sealed, not both.
+      const drop = 'fields' in record && 'sealed' in record ? [...dropped, notBoth] : dropped;
+      const pairs = Object.entries(record).filter(([key]) => !drop.includes(key));
       if (change) pairs.push(change);
       return objectText(pairs);
     });
@@ -279,13 +288,15 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: '/api/v1/staff/:staff/disable', audience: 'staff', role: 'admin' },
   { method: 'POST', path: '/api/v1/staff/:staff/enable', audience: 'staff', role: 'admin' },
   { method: 'PUT', path: '/api/v1/staff/:staff/password', audience: 'staff', role: 'admin', fields: ['password'] },
+  { method: 'POST', path: '/api/v1/staff/:staff/revoke-tokens', audience: 'staff', role: 'admin' },
+  { method: 'PUT', path: '/api/v1/staff/:staff/sso', audience: 'staff', role: 'admin', fields: ['sub'] },
   // auth-routes.ts
   { method: 'GET', path: '/api/v1/auth/session', audience: 'staff', role: 'any' },
   { method: 'POST', path: '/api/v1/auth/login', audience: 'sign-in', fields: ['email', 'password'] },
   { method: 'POST', path: '/api/v1/auth/logout', audience: 'sign-in' },
   // customer-routes.ts
   { method: 'GET', path: '/api/v1/intake/:linkTokens', audience: 'customer' },
-  { method: 'POST', path: '/api/v1/intake/:linkTokens/credentials', audience: 'customer', fields: ['kind', 'label', 'fields', 'sealed', 'receipt'] },
+  { method: 'POST', path: '/api/v1/intake/:linkTokens/credentials', audience: 'customer', fields: ['kind', 'label', 'fields', 'sealed'] },
   { method: 'GET', path: '/api/v1/receipts/:receiptTokens', audience: 'customer' },
   { method: 'GET', path: '/api/v1/receipts/:receiptTokens/export', audience: 'customer' },
   { method: 'PUT', path: '/api/v1/receipts/:receiptTokens/preferences', audience: 'customer', fields: ['notifyOnReveal'] },
@@ -345,7 +356,8 @@ const literalSegment = fc.oneof(
 
 export const segment = (pool: PoolName): fc.Arbitrary<Segment> =>
   fc.oneof(
-    { weight: 8, arbitrary: fc.record({ pool: fc.constant(pool), index: fc.nat(9) }) },
+    // Index 0 is the live fixture (restoreFixtures keeps it so); the others are ended ones.
+    { weight: 8, arbitrary: fc.record({ pool: fc.constant(pool), index: fc.oneof(fc.constant(0), fc.nat(9)) }) },
     {
       weight: TOKEN_POOLS.includes(pool) ? 2 : 0,
       arbitrary: fc.record({ pool: fc.constant(pool), index: fc.nat(9), mutation: fc.constantFrom<TokenMutation>('drop-last', 'add-char', 'swap-case', 'change-last', 'pad') }),
@@ -403,12 +415,12 @@ export type HookAuth =
 
 export const hookAuth = (): fc.Arbitrary<HookAuth> => fc.oneof(
   {
-    weight: 6,
+    weight: 14,
     arbitrary: fc.record({
       kind: fc.constant('signed' as const),
-      secret: fc.oneof({ weight: 4, arbitrary: fc.constant('right' as const) }, fc.constant('wrong' as const)),
-      skewSeconds: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, fc.constantFrom(-400, -301, -299, 299, 301, 86_400)),
-      timestampForm: fc.oneof({ weight: 6, arbitrary: fc.constant('seconds' as const) }, fc.constantFrom('milliseconds' as const, 'iso' as const, 'garbage' as const)),
+      secret: fc.oneof({ weight: 19, arbitrary: fc.constant('right' as const) }, fc.constant('wrong' as const)),
+      skewSeconds: fc.oneof({ weight: 30, arbitrary: fc.constant(0) }, fc.constantFrom(-400, -301, -299, 299, 301, 86_400)),
+      timestampForm: fc.oneof({ weight: 30, arbitrary: fc.constant('seconds' as const) }, fc.constantFrom('milliseconds' as const, 'iso' as const, 'garbage' as const)),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('bearer' as const), right: fc.boolean() }) },
