@@ -66,8 +66,9 @@ describe('fuzzing sign-in, the console and the public routes', () => {
     });
 
   it('paths no route knows: never ≥ 500; the API answers problem+json, the pages HTML', async () => {
-    // Under a page's path the answer may be that page's HTML refusal or the API's unknown endpoint.
-    const underPage = (route: Route) => /^\/(console|s|r)\//.test(route.path);
+    // Under a page's path (Express matches paths case-insensitively) the answer may be that
+    // page's HTML refusal or the API's unknown endpoint.
+    const underPage = (route: Route) => /^\/(console|s|r)(\/|$)/i.test(route.path);
     await fuzzRequests(fuzzVault(), anyPath, (plan) => ({ kind: underPage(plan.route) ? 'api-or-page' : 'api' }), 200);
     await checkVaultSound(fuzzVault());
   });
