@@ -96,6 +96,7 @@ export const FORGED_JWTS: Array<[string, (c: ForgeContext) => string]> = [
   ['an x5c chain of junk', (c) => compact({ alg: 'EdDSA', x5c: [b64url('not a certificate')] }, c.claims, c.attackerKey)],
   ['another key under the vault’s kid', (c) => compact(c.header, c.claims, c.attackerKey)],
   ['another key under an unknown kid', (c) => compact({ ...c.header, kid: 'k-unknown' }, c.claims, c.attackerKey)],
+  ['the vault’s own key under an unknown kid', (c) => compact({ ...c.header, kid: 'k-unknown' }, c.claims, c.vaultKey)],
   ['a kid that is a path, HMAC with an empty key', (c) => compact({ alg: 'HS256', kid: '../../../../dev/null' }, c.claims, hmac('sha256', ''))],
   ['a kid that is SQL', (c) => compact({ ...c.header, kid: "' UNION SELECT 'x" }, c.claims, c.attackerKey)],
   ['RS256 with an attacker’s RSA key', (c) => compact({ alg: 'RS256', typ: 'JWT' }, c.claims, (input) => sign('sha256', Buffer.from(input), c.rsaKey))],
