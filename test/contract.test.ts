@@ -855,6 +855,13 @@ describe('HTTP contract', () => {
       expectProblem(await tv.http.put(`${API}/receipts/${receiptToken}/preferences`).send({ notifyOnReveal: 'no' }), 400, 'validation_failed');
       expect(snapshotVault(tv)).toEqual(before);
     });
+
+    it('responds 410 with why it ended once every credential on the receipt has ended', async () => {
+      const { linkToken } = await openTicketWithLink(tv);
+      const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
+      await tv.http.delete(`${API}/credentials/${credentialId}`).set(tv.auth()).expect(204);
+      expectProblem(await tv.http.put(`${API}/receipts/${receiptToken}/preferences`).send({ notifyOnReveal: false }), 410, 'credential_revoked');
+    });
   });
 
   describe('GET /receipts/:token/export', () => {

@@ -265,6 +265,61 @@ describe('POST /hooks/helpdesk', () => {
       expect(res.body.intakeLink.expiresAt).toBe(intake.body.expiresAt);
     });
 
+    describe('never mints a link for a ticket the event did not create (DESIGN "Security rules")', () => {
+      const linksOf = (ref: string) => tv.vault.stores.intakeLinkStore.listByTicket(ticketByRef(tv, ref)!.id);
+      /** Everything but the delivery's own bookkeeping row. */
+      const allButEvents = () => {
+        const { webhook_events: _events, ...rest } = everything(tv);
+        return rest;
+      };
+
+      it('a signed ticket.created with createIntakeLink for a staff-made ticket: 202, no link in the answer, no link row, no audit, no notice', async () => {
+        const { ticketId, linkId } = await openTicketWithLink(tv, { externalRef: 'HD-STAFF' });
+        const before = allButEvents();
+
+        const res = await deliver(tv, created('evt-mint', 'HD-STAFF', { createIntakeLink: true })).expect(202);
+
+        expect(res.body).toEqual({ id: 'evt-mint', result: 'applied' });
+        expect(linksOf('HD-STAFF').map((l) => l.id)).toEqual([linkId]);
+        expect(allButEvents()).toEqual(before);
+        expect(auditEvents(tv, { ticketId, action: 'intake_link.created' })).toHaveLength(1);
+        expect(tv.logs.join('')).toMatch(/"eventId":"evt-mint".*none minted/);
+      });
+
+      it('a second ticket.created (another event id) for a ticket an earlier event created mints nothing', async () => {
+        await deliver(tv, created('evt-first', 'HD-TWICE')).expect(202);
+        const before = allButEvents();
+        const res = await deliver(tv, created('evt-second', 'HD-TWICE', { createIntakeLink: true })).expect(202);
+        expect(res.body).toEqual({ id: 'evt-second', result: 'applied' });
+        expect(linksOf('HD-TWICE')).toHaveLength(0);
+        expect(allButEvents()).toEqual(before);
+      });
+
+      it('the creating event, retried later newly signed or sent again under another id, mints its one link only', async () => {
+        const first = await deliver(tv, created('evt-new', 'HD-ONCE', { createIntakeLink: true })).expect(202);
+        expect(first.body.intakeLink.url).toMatch(/\/s\/[A-Za-z0-9_-]{43}$/);
+        tv.clock.advance(120_000);
+        const retry = await deliver(tv, created('evt-new', 'HD-ONCE', { createIntakeLink: true })).expect(202);
+        const again = await deliver(tv, created('evt-new-2', 'HD-ONCE', { createIntakeLink: true })).expect(202);
+        expect(retry.body).toEqual({ id: 'evt-new', result: 'duplicate' });
+        expect(again.body).toEqual({ id: 'evt-new-2', result: 'applied' });
+        expect(linksOf('HD-ONCE')).toHaveLength(1);
+        expect(auditEvents(tv, { ticketId: ticketByRef(tv, 'HD-ONCE')!.id, action: 'intake_link.created' })).toHaveLength(1);
+      });
+
+      it('the bearer-secret integration is held to the same rule', async () => {
+        await openTicketWithLink(tv, { externalRef: 'FD-STAFF' });
+        const res = await tv.http
+          .post(HELPDESK)
+          .set('Content-Type', 'application/json')
+          .set('X-Ticketvault-Token', BEARER)
+          .send(JSON.stringify(created('fd-mint', 'FD-STAFF', { createIntakeLink: true })))
+          .expect(202);
+        expect(res.body).toEqual({ id: 'fd-mint', result: 'applied' });
+        expect(linksOf('FD-STAFF')).toHaveLength(1);
+      });
+    });
+
     it('ticket.created without supportUntil gets a year; without customerEmail for a new ticket it is a 400', async () => {
       const { supportUntil: _omitted, ...ticket } = created('evt-1', 'HD-NOSU').ticket;
       await deliver(tv, { id: 'evt-1', event: 'ticket.created', ticket }).expect(202);
@@ -454,6 +509,18 @@ describe('POST /hooks/zendesk', () => {
     tv.clock.advance(1000);
     await deliverZendesk(tv, zendesk(9, 'closed')).expect(202);
     expect(ticketByRef(tv, 'ZD-9')!.status).toBe('closed');
+  });
+
+  it('a "new" or "open" delivery for a staff-made ticket mints no link; for an unknown one it creates the ticket without a link', async () => {
+    const { ticketId } = await openTicketWithLink(tv, { externalRef: 'ZD-31' });
+    for (const status of ['New', 'Open']) {
+      tv.clock.advance(1000);
+      expect((await deliverZendesk(tv, zendesk(31, status)).expect(202)).body).toEqual({ id: expect.any(String), result: 'applied' });
+    }
+    expect(tv.vault.stores.intakeLinkStore.listByTicket(ticketId)).toHaveLength(1);
+
+    await deliverZendesk(tv, zendesk(32, 'New')).expect(202);
+    expect(tv.vault.stores.intakeLinkStore.listByTicket(ticketByRef(tv, 'ZD-32')!.id)).toHaveLength(0);
   });
 
   it('a duplicate delivery of the same signed bytes is applied once; solved for an unknown ticket is ignored', async () => {

@@ -4,9 +4,12 @@ import {
   auditEvents,
   createTestVault,
   DAY,
+  expectProblem,
   FTP_FIELDS,
   openTicketWithLink,
   revealAs,
+  snapshotVault,
+  staffActorOf,
   submitCredential,
   type TestVault,
 } from './harness/test-vault.js';
@@ -263,6 +266,97 @@ describe('receipts', () => {
       await tv.http.put(`${receipt(receiptToken)}/preferences`).send({ notifyOnReveal: 'no' }).expect(400);
       await tv.http.put(`${receipt(receiptToken)}/preferences`).send({ notifyOnReveal: false, extra: 1 }).expect(400);
       expect((await tv.http.get(receipt(receiptToken)).expect(200)).body.preferences).toEqual({ notifyOnReveal: true });
+    });
+  });
+
+  describe('writes end with the credential (DESIGN "Security rules")', () => {
+    const MAX_AGE = 30 * DAY;
+    interface Ended {
+      ticketId: string;
+      credentialId: string;
+      receiptToken: string;
+    }
+    /** How a credential ends, what a write then answers, and the support period (days) it needs. */
+    type EndState = [name: string, code: string, supportDays: number, end: (tv: TestVault, held: Ended) => Promise<unknown>];
+
+    const closeTicket = (tv: TestVault, { ticketId }: Ended) => tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+    const revoke = (tv: TestVault, { credentialId }: Ended) => tv.http.delete(`/api/v1/credentials/${credentialId}`).set(tv.auth()).expect(204);
+    const restrict = (tv: TestVault, { receiptToken, credentialId }: Ended) => tv.http.post(onCredential(receiptToken, credentialId, '/restrict')).expect(200);
+    const then = (...steps: Array<(tv: TestVault, held: Ended) => Promise<unknown>>) => async (tv: TestVault, held: Ended) => {
+      for (const step of steps) await step(tv, held);
+    };
+    const pastMaxAge = (tv: TestVault) => advanceClock(tv, MAX_AGE);
+    const purge = (tv: TestVault) => tv.vault.purge.runPurge();
+
+    // Every way a credential ends, before and after the purge job has run.
+    const endStates: EndState[] = [
+      ['it is past its max age, before the purge job ran', 'credential_expired', 365, pastMaxAge],
+      ['it is past the support period, before the purge job ran', 'credential_expired', 2, (tv) => advanceClock(tv, 2 * DAY)],
+      ['it expired and the purge job destroyed it', 'credential_expired', 365, then(pastMaxAge, purge)],
+      ['its ticket closed', 'ticket_closed', 365, closeTicket],
+      ['its ticket closed and reopened', 'ticket_closed', 365, then(closeTicket, async (tv, held) => tv.vault.tickets.reopenTicket(held.ticketId, staffActorOf(tv)))],
+      ['its ticket closed, then purged', 'ticket_closed', 365, then(closeTicket, purge)],
+      ['it was revoked', 'credential_revoked', 365, revoke],
+      ['it was revoked, then purged', 'credential_revoked', 365, then(revoke, purge)],
+      ['it was withdrawn (and so purged)', 'credential_withdrawn', 365, (tv, { receiptToken, credentialId }) => tv.http.delete(onCredential(receiptToken, credentialId)).expect(204)],
+      ['it was restricted, then passed its max age', 'credential_expired', 365, then(restrict, pastMaxAge)],
+      ['it was restricted, then revoked', 'credential_revoked', 365, then(restrict, revoke)],
+    ];
+
+    const writes: Array<[string, (tv: TestVault, held: Ended) => ReturnType<TestVault['http']['put']>]> = [
+      ['restrict', (tv, { receiptToken, credentialId }) => tv.http.post(onCredential(receiptToken, credentialId, '/restrict'))],
+      ['unrestrict', (tv, { receiptToken, credentialId }) => tv.http.post(onCredential(receiptToken, credentialId, '/unrestrict'))],
+      ['rectify', (tv, { receiptToken, credentialId }) => tv.http.put(onCredential(receiptToken, credentialId)).send({ fields: { host: 'sftp.new.test', username: 'support-2' } })],
+      ['preferences', (tv, { receiptToken }) => tv.http.put(`${receipt(receiptToken)}/preferences`).send({ notifyOnReveal: false })],
+    ];
+
+    /** The tables snapshotVault reads, plus the notice outbox a refused write must not touch either. */
+    const everything = (tv: TestVault) => ({ ...snapshotVault(tv), notice_outbox: tv.vault.db.prepare('SELECT * FROM notice_outbox ORDER BY id').all() });
+
+    describe.each(endStates)('once %s', (_state, code, supportDays, end) => {
+      it.each(writes)('%s answers 410 with why it ended and changes nothing', async (_write, write) => {
+        const { ticketId, linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + supportDays * DAY).toISOString() });
+        const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
+        const held = { ticketId, credentialId, receiptToken };
+        await end(tv, held);
+
+        const before = everything(tv);
+        expectProblem(await write(tv, held), 410, code);
+        expect(everything(tv)).toEqual(before);
+
+        // Reading and exporting stay open.
+        expect((await tv.http.get(receipt(receiptToken)).expect(200)).body.credentials[0].endedBecause).not.toBeNull();
+        await tv.http.get(`${receipt(receiptToken)}/export`).expect(200);
+      });
+    });
+
+    it('preferences of a receipt holding two credentials change while either is live; then 410 names why the last one ended', async () => {
+      const { linkToken } = await openTicketWithLink(tv);
+      const first = await submitCredential(tv, linkToken);
+      // A second credential on the same receipt, as a later submission joining it would leave it.
+      const store = tv.vault.stores.credentialStore;
+      const second = { ...store.get(first.credentialId)!, id: '0f9b2c3e-4d5a-4b6c-8d7e-9f0a1b2c3d4e', submittedAt: tv.clock.now() + 1 };
+      store.insert(second, store.getSecret(first.credentialId)!);
+      const preferences = (notifyOnReveal: boolean) => tv.http.put(`${receipt(first.receiptToken)}/preferences`).send({ notifyOnReveal });
+
+      await tv.http.delete(onCredential(first.receiptToken, first.credentialId)).expect(204);
+      await preferences(false).expect(200);
+      await advanceClock(tv, 60_000);
+      await tv.http.delete(`/api/v1/credentials/${second.id}`).set(tv.auth()).expect(204);
+
+      const before = everything(tv);
+      expectProblem(await preferences(true), 410, 'credential_revoked');
+      expect(everything(tv)).toEqual(before);
+    });
+
+    it('the support period as it is now bounds a write, even when expiresAt was set from a longer one', async () => {
+      const { ticketId, linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString() });
+      const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
+      tv.vault.db.prepare('UPDATE tickets SET support_until = ? WHERE id = ?').run(tv.clock.now() + DAY, ticketId);
+      await advanceClock(tv, DAY);
+      const before = everything(tv);
+      for (const [, write] of writes) expectProblem(await write(tv, { ticketId, credentialId, receiptToken }), 410, 'credential_expired');
+      expect(everything(tv)).toEqual(before);
     });
   });
 

@@ -128,8 +128,13 @@ export function createWebhooks(deps: WebhookDeps) {
     });
 
     if (event.event === 'ticket.created' || (event.event === 'ticket.synced' && !existing)) {
-      // Idempotent by externalRef: a ticket the vault already follows is left as it is.
-      const ticketId = existing?.id ?? tickets.createTicket(newTicketOf(event.ticket), actor, origin).id;
+      // Idempotent by externalRef: a ticket the vault already follows is left as it is, and a link
+      // is minted only for the ticket this event created (DESIGN "Security rules").
+      if (existing) {
+        if (event.createIntakeLink) log.warn({ eventId: event.id, externalRef }, 'webhook asked for an intake link for a ticket it did not create: none minted');
+        return done('applied');
+      }
+      const ticketId = tickets.createTicket(newTicketOf(event.ticket), actor, origin).id;
       if (!event.createIntakeLink) return done('applied');
       const { url, expiresAt } = intakeLinks.createIntakeLink(ticketId, {}, actor, origin);
       return done('applied', { url, expiresAt });

@@ -311,7 +311,7 @@ export const openApiDocument = {
         summary: 'Reveal notice preference',
         parameters: [token],
         requestBody: body({ type: 'object', required: ['notifyOnReveal'], properties: { notifyOnReveal: { type: 'boolean' } } }),
-        responses: { '200': ok('the preferences'), ...customerErrors(400, 404) },
+        responses: { '200': ok('the preferences'), ...customerErrors(400, 404, 410) },
       },
     },
     '/receipts/{token}/credentials/{id}': {

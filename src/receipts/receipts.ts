@@ -11,12 +11,12 @@ import {
   type CredentialView,
   type LifecycleDeps,
 } from '../credentials/credential-lifecycle.js';
-import type { CredentialRecord, CredentialStore } from '../credentials/credentials-store.js';
+import type { CredentialRecord, CredentialStore, EndReason } from '../credentials/credentials-store.js';
 import { openWith, parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
 import { encryptSecret } from '../crypto/credential-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
 import type { VaultKeys } from '../crypto/vault-keys.js';
-import { NotFound } from '../errors.js';
+import { NotFound, type Gone } from '../errors.js';
 import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { Database } from '../storage/database.js';
 import { checkpointWal, writeTransaction } from '../storage/database.js';
@@ -181,11 +181,16 @@ export function createReceipts(deps: ReceiptDeps) {
     };
   }
 
+  /** Preferences belong to the receipt: they can change while any of its credentials is live (decision 016). */
   function setPreferences(token: string, body: unknown) {
     const held = openReceipt(token);
-    const prefs = parseInput(preferencesSchema, body);
-    receiptStore.setNotifyOnReveal(held.receipt.id, prefs.notifyOnReveal);
-    return { notifyOnReveal: prefs.notifyOnReveal };
+    return writeTransaction(db, () => {
+      const ended = receiptEnded(credentialStore.listByReceipt(held.receipt.id), ticketStore.get(held.ticket.id)!, clock.now());
+      if (ended) throw ended;
+      const prefs = parseInput(preferencesSchema, body);
+      receiptStore.setNotifyOnReveal(held.receipt.id, prefs.notifyOnReveal);
+      return { notifyOnReveal: prefs.notifyOnReveal };
+    });
   }
 
   function single(held: Held, credentialId: string): ReceiptCredential {
@@ -204,6 +209,18 @@ export function createReceipts(deps: ReceiptDeps) {
 }
 
 export type Receipts = ReturnType<typeof createReceipts>;
+
+/** Null while a credential of the receipt is live; otherwise 410 naming why the last of them ended. */
+function receiptEnded(credentials: CredentialRecord[], ticket: TicketRecord, now: number): Gone | null {
+  let last: { at: number; because: EndReason | null } | undefined;
+  for (const credential of credentials) {
+    const state = effectiveState(credential, ticket, now);
+    if (isLive(state.status)) return null;
+    const at = credential.endedAt ?? Math.min(credential.expiresAt, ticket.supportUntil, now);
+    if (!last || at >= last.at) last = { at, because: state.endedBecause };
+  }
+  return endedError(last?.because ?? null);
+}
 
 function toReceiptCredential(c: CredentialRecord, ticket: TicketRecord, now: number, reveals: Reveal[]): ReceiptCredential {
   const { ticketId: _ticketId, ...view } = credentialView(c, ticket, now);
