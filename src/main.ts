@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { buildApp } from './app.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { createAudit } from './audit/audit.js';
 import { createAuditStore } from './audit/audit-store.js';
 import { createChainVerifier } from './audit/audit-verify.js';
@@ -378,6 +379,7 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  answerClientErrors(server);
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10000;
   server.requestTimeout = 30000;

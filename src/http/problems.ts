@@ -22,12 +22,11 @@ export interface ProblemInput {
   [extension: string]: unknown;
 }
 
+/** The RFC 9457 body of a problem, its `type` named by its `code`. */
+export const problemJson = (problem: ProblemInput): string => JSON.stringify({ type: `urn:ticketvault:problem:${problem.code}`, ...problem });
+
 export function sendProblem(res: Response, problem: ProblemInput): void {
-  res
-    .status(problem.status)
-    .type('application/problem+json')
-    .set('Cache-Control', 'no-store')
-    .send(JSON.stringify({ type: `urn:ticketvault:problem:${problem.code}`, ...problem }));
+  res.status(problem.status).type('application/problem+json').set('Cache-Control', 'no-store').send(problemJson(problem));
 }
 
 // body-parser's errors carry a `type`; these are the client's fault and say so.
