@@ -220,6 +220,9 @@ describe('customer pages', () => {
       const withdrawn = await tv.http.get(`/r/${b.receiptToken}`).expect(200);
       expect(withdrawn.text).not.toContain('data-action=');
       expect(withdrawn.text).toContain('Ended because you withdrew it.');
+      // Preferences end with the receipt's last live credential (410 from the API): no switch to flip.
+      expect(withdrawn.text).not.toContain('id="notify-on-reveal"');
+      expect(withdrawn.text).toContain('id="export"');
     });
 
     it('still opens after the ticket closed, showing the credential expired', async () => {
