@@ -4,7 +4,7 @@ import { jest } from '@jest/globals';
 import { buildIfStale } from '../harness/cli.js';
 import { canMountTmpfs, fillFileSystem, mountTmpfs, unmountTmpfs } from '../harness/storage-faults.js';
 import { waitFor } from '../harness/test-vault.js';
-import { closingChecks, drillFigures, expectClosingChecksPassed, killAllServers, makeFolder, removeFolder, reportFigures, seedFrom, sleep, startDrill, VaultProcess } from './fault-run.js';
+import { call, closingChecks, drillFigures, expectClosingChecksPassed, killAllServers, makeFolder, removeFolder, reportFigures, seedFrom, sleep, startDrill, VaultProcess } from './fault-run.js';
 
 // DESIGN.md "Faults": storage that cannot write answers 503 storage_unavailable with Retry-After,
 // a reveal 503 audit_unavailable with no secret, never 500; nothing acknowledged is lost, and
@@ -82,6 +82,11 @@ describe(`a data folder that runs out of space under traffic (${how})`, () => {
     const fullForMs = Date.now() - fullSince;
     await load.stop();
     const refusedWhileFull = { ...traffic.refused };
+    // Reads need no room: the engineer's ticket list and the customer's intake page still answer.
+    const readsWhileFull = [
+      (await call(client, 'GET', '/api/v1/tickets?limit=5')).status,
+      (await call(client, 'GET', `/api/v1/intake/${traffic.linkTokens[0]}`, undefined, { staff: false })).status,
+    ];
 
     free();
     await traffic.expectServiceResumed('space freed', RESUME_LIMIT_MS);
@@ -99,6 +104,7 @@ describe(`a data folder that runs out of space under traffic (${how})`, () => {
       ...drillFigures(tally, traffic, checks),
     });
     expectClosingChecksPassed(checks, tally, traffic);
+    expect(readsWhileFull).toEqual([200, 200]);
     expect(refusedWhileFull.submissions).toBeGreaterThan(0);
     expect(refusedWhileFull.reveals).toBeGreaterThan(0);
     expect(checks.restarts).toBe(0);
