@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
+import BetterSqlite3 from 'better-sqlite3';
 import { buildIfStale, lines } from '../harness/cli.js';
 import { waitFor } from '../harness/test-vault.js';
 import {
@@ -69,6 +70,7 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
   const lost: string[] = [];
   const states: string[] = [];
   let missingAuditRows = 0;
+  let kills = 0;
   let tickets: { expiring: { ticketId: string; linkToken: string }; kept: { ticketId: string; linkToken: string } };
 
   beforeAll(async () => {
@@ -84,7 +86,7 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
   afterAll(async () => {
     reportFigures('canary-scans', {
       iterations: states.length,
-      faultsInjected: 0,
+      faultsInjected: kills,
       endStates: states,
       canaries: canaries.size,
       requests: tally.requests,
@@ -131,6 +133,7 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
       ['expired-1', 'expiring', 0],
       ['expired-2', 'expiring', 8 * 1024],
       ['withdrawn', 'kept', 8 * 1024],
+      ['withdrawn-then-killed', 'kept', 8 * 1024],
       ['rectified', 'kept', 0],
       ['revoked', 'kept', 8 * 1024],
       ['live-1', 'kept', 0],
@@ -201,6 +204,26 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
     expect(missingAuditRows).toBe(0);
   });
 
+  it('withdraw while a reader holds an old snapshot (the checkpoint must wait), SIGKILL before it ran, restart', async () => {
+    const h = held.get('withdrawn-then-killed')!;
+    const needles = secretNeedles(h.name, secretOf(h.id));
+    for (const [needle, bytes] of needles) destroyed.set(needle, bytes);
+    const reader = new BetterSqlite3(vault.databasePath, { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM credentials').get();
+      expect((await call(client, 'DELETE', `/api/v1/receipts/${h.receiptToken}/credentials/${h.id}`, undefined, { staff: false })).status).toBe(204);
+      // The scenario is real: the reader keeps the checkpoint from zeroing the key in the database file when the server dies.
+      expect(scanFiles(new Map(needles.slice(0, 1)), [vault.databasePath]).length).toBe(1);
+      await vault.kill();
+      kills++;
+    } finally {
+      reader.close();
+    }
+    await vault.start();
+    await expectNothingLeft('withdraw, SIGKILL before the checkpoint, restart');
+  });
+
   it('restore of the backup taken before the end states: what ended ends again and is destroyed; the replaced database leaves nothing', async () => {
     const rectifiedNow = held.get('rectified')!;
     // The restored copy brings back the fields as they were at backup time (README: a later
@@ -210,11 +233,11 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
     await vault.stop();
     const restored = await vault.cli(['restore', path.join(backups, 'before-end-states.db')]);
     expect(restored.code).toBe(0);
-    expect(JSON.parse(lines(restored.stdout).at(-1)!)).toMatchObject({ replaced: 'destroyed', replacedRead: true, endedAgain: 4, purged: 4 });
+    expect(JSON.parse(lines(restored.stdout).at(-1)!)).toMatchObject({ replaced: 'destroyed', replacedRead: true, endedAgain: 5, purged: 5 });
     await vault.start();
     held.set('rectified', { ...rectifiedNow, fields: submittedFields.get('rectified')! });
     for (const name of ['live-1', 'live-2', 'rectified']) await revealAndCheck(name);
-    for (const name of ['expired-1', 'expired-2', 'withdrawn', 'revoked']) expect((await reveal(client, held.get(name)!.id)).status).toBe(410);
+    for (const name of ['expired-1', 'expired-2', 'withdrawn', 'withdrawn-then-killed', 'revoked']) expect((await reveal(client, held.get(name)!.id)).status).toBe(410);
     await expectNothingLeft('restore');
     expect((await vault.auditVerify()).result).toMatchObject({ ok: true });
     expect(vault.integrityCheck()).toBe('ok');
