@@ -410,6 +410,8 @@ export function scanFiles(needles: ReadonlyMap<string, Buffer>, files: readonly 
 export interface TrafficOptions {
   /** Share of requests that are reveals once something is acknowledged. */
   revealShare?: number;
+  /** Share of requests that withdraw (204) or rectify (200) an acknowledged credential, half each. */
+  changeShare?: number;
   /** Every n-th submission carries this many bytes of notes (0: none), so it needs pages of its own. */
   bulkBytes?: number;
   bulkEvery?: number;
@@ -418,6 +420,14 @@ export interface TrafficOptions {
 export class Traffic {
   readonly acknowledged = new Map<string, Fields>(); // 201: credential id → the fields sent
   readonly inDoubt = new Map<string, Fields>(); // the answer was cut: password canary → the fields sent
+  readonly withdrawn = new Set<string>(); // 204 to the customer's withdrawal
+  /** A withdrawal or rectification whose answer was cut: the fields it may still reveal, and whether it may have ended. */
+  readonly changesInDoubt = new Map<string, { fields: Fields[]; maybeWithdrawn: boolean }>();
+  readonly receipts = new Map<string, string>(); // credential id → its receipt token
+  /** Every set of fields sent, submitted or rectified: no file may hold one of their canaries in clear. */
+  private readonly sent: Fields[] = [];
+  /** Credentials a worker is using: a change never races a reveal of the same credential. */
+  private readonly busy = new Set<string>();
   readonly answered200 = new Map<string, number>();
   readonly wrongSecrets = new Set<string>();
   readonly unexpected: string[] = [];
@@ -434,9 +444,12 @@ export class Traffic {
     readonly options: TrafficOptions = {},
   ) {}
 
-  noteSubmission(fields: Fields, { answer, credentialId }: Submission): void {
-    if (credentialId) this.acknowledged.set(credentialId, fields);
-    else if (answer.status === 0) this.inDoubt.set(fields.password!, fields);
+  noteSubmission(fields: Fields, { answer, credentialId, receiptToken }: Submission): void {
+    this.sent.push(fields);
+    if (credentialId) {
+      this.acknowledged.set(credentialId, fields);
+      this.receipts.set(credentialId, receiptToken!);
+    } else if (answer.status === 0) this.inDoubt.set(fields.password!, fields);
     else if (this.client.faultExpected && isStorageFault(answer) && answer.body.code === 'storage_unavailable') this.refused.submissions++;
     else this.unexpected.push(`submission → ${answer.status} ${answer.text.slice(0, 200)}`);
   }
@@ -444,8 +457,7 @@ export class Traffic {
   noteReveal(id: string, answer: Answer): void {
     const sent = this.acknowledged.get(id);
     if (answer.status === 200) {
-      this.answered200.set(id, (this.answered200.get(id) ?? 0) + 1);
-      if (!sent || !revealsExactly(answer, sent)) this.wrongSecrets.add(id);
+      this.noteRevealOf(id, sent && revealsExactly(answer, sent) ? sent : undefined);
     } else if (answer.status === 0) {
       return;
     } else if (this.client.faultExpected && isStorageFault(answer) && answer.body.code === 'audit_unavailable') {
@@ -471,14 +483,48 @@ export class Traffic {
     return answer;
   }
 
+  /** The customer withdraws (204) or rectifies (200) credential `id`; a cut answer leaves it in doubt until the next check. */
+  async changeOne(id: string): Promise<void> {
+    const fields = this.acknowledged.get(id)!;
+    const route = `/api/v1/receipts/${this.receipts.get(id)}/credentials/${id}`;
+    if (this.random() < 0.5) {
+      const answer = await call(this.client, 'DELETE', route, undefined, { staff: false });
+      if (answer.status === 204 || answer.status === 0) this.acknowledged.delete(id);
+      if (answer.status === 204) this.withdrawn.add(id);
+      else if (answer.status === 0) this.changesInDoubt.set(id, { fields: [fields], maybeWithdrawn: true });
+      else this.unexpected.push(`withdrawal → ${answer.status} ${answer.text.slice(0, 200)}`);
+      return;
+    }
+    const next = ftpFields('rectified');
+    this.sent.push(next);
+    const answer = await call(this.client, 'PUT', route, { fields: next }, { staff: false });
+    if (answer.status === 200) this.acknowledged.set(id, next);
+    else if (answer.status === 0) {
+      this.acknowledged.delete(id);
+      this.changesInDoubt.set(id, { fields: [fields, next], maybeWithdrawn: false });
+    } else this.unexpected.push(`rectification → ${answer.status} ${answer.text.slice(0, 200)}`);
+  }
+
   /** `width` workers until the returned stop() (which waits for the requests in flight). */
   start(width: number): { stop(): Promise<void> } {
+    const { revealShare = 0.5, changeShare = 0 } = this.options;
     let stopped = false;
     const workers = Array.from({ length: width }, async () => {
       while (!stopped) {
-        const ids = [...this.acknowledged.keys()];
-        if (ids.length === 0 || this.random() >= (this.options.revealShare ?? 0.5)) await this.submitOne();
-        else await this.revealOne(ids[Math.floor(this.random() * ids.length)]!);
+        const ids = [...this.acknowledged.keys()].filter((id) => !this.busy.has(id));
+        const draw = this.random();
+        if (ids.length === 0 || draw >= revealShare + changeShare) {
+          await this.submitOne();
+          continue;
+        }
+        const id = ids[Math.floor(this.random() * ids.length)]!;
+        this.busy.add(id);
+        try {
+          if (draw < revealShare) await this.revealOne(id);
+          else await this.changeOne(id);
+        } finally {
+          this.busy.delete(id);
+        }
       }
     });
     return {
@@ -509,14 +555,39 @@ export class Traffic {
     this.client.faultExpected = false;
   }
 
-  /** Reveals every acknowledged credential; returns the ids that did not reveal exactly what was sent. */
+  /**
+   * Reveals every acknowledged credential (exactly what was last sent) and every withdrawn one
+   * (410 credential_withdrawn), and settles the changes left in doubt (one of their outcomes,
+   * whole). Returns the ids that broke an acknowledgement.
+   */
   async checkAcknowledged(width = 6): Promise<string[]> {
     const lost: string[] = [];
+    for (const [id, doubt] of this.changesInDoubt) {
+      const answer = await reveal(this.client, id);
+      const fields = doubt.fields.find((f) => revealsExactly(answer, f));
+      if (fields) {
+        this.noteRevealOf(id, fields);
+        this.acknowledged.set(id, fields);
+      } else if (doubt.maybeWithdrawn && answer.status === 410 && answer.body?.code === 'credential_withdrawn') this.withdrawn.add(id);
+      else lost.push(id);
+    }
+    this.changesInDoubt.clear();
     await inParallel([...this.acknowledged.keys()], width, async (id) => {
       const answer = await this.revealOne(id);
       if (!revealsExactly(answer, this.acknowledged.get(id)!)) lost.push(id);
     });
+    await inParallel([...this.withdrawn], width, async (id) => {
+      const answer = await reveal(this.client, id);
+      if (answer.status === 200) this.noteRevealOf(id);
+      if (answer.status !== 410 || answer.body?.code !== 'credential_withdrawn') lost.push(id);
+    });
     return lost;
+  }
+
+  /** A 200 answer: counted against the audit rows; without the fields it should have returned, a wrong secret. */
+  private noteRevealOf(id: string, fields?: Fields): void {
+    this.answered200.set(id, (this.answered200.get(id) ?? 0) + 1);
+    if (!fields) this.wrongSecrets.add(id);
   }
 
   /** 200 answers without their committed `credential.revealed` row, summed over credentials. */
@@ -533,7 +604,7 @@ export class Traffic {
 
   /** Every canary sent (acknowledged or not), by itself: what no file may hold in clear. */
   canaries(): Map<string, Buffer> {
-    return new Map([...this.acknowledged.values(), ...this.inDoubt.values()].map((f) => [f.password!, Buffer.from(f.password!)]));
+    return new Map(this.sent.map((f) => [f.password!, Buffer.from(f.password!)]));
   }
 }
 

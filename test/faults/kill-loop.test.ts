@@ -29,7 +29,7 @@ const WORKERS = 6;
 jest.setTimeout(240_000);
 beforeAll(buildIfStale, 130_000);
 
-describe('ticketvault serve, SIGKILLed at random instants under concurrent submissions and reveals', () => {
+describe('ticketvault serve, SIGKILLed at random instants under concurrent submissions, reveals, withdrawals and rectifications', () => {
   let folder: string;
   let vault: VaultProcess;
   beforeAll(() => {
@@ -44,8 +44,9 @@ describe('ticketvault serve, SIGKILLed at random instants under concurrent submi
   it(`loses no acknowledged credential, returns no secret without its committed audit row, never answers 500 (${KILLS} kills, FAULTS_SEED=${SEED})`, async () => {
     process.stdout.write(`kill-loop: FAULTS_SEED=${SEED} FAULTS_KILLS=${KILLS}\n`);
     const killDelay = seededRandom(SEED + 1);
-    // Mostly reveals: each restart re-reveals everything acknowledged so far, which bounds the run's time.
-    const { tally, client, traffic } = await startDrill(vault, 'KILL', SEED, { tickets: 3, revealShare: 0.7 });
+    // Mostly reveals (each restart re-reveals everything acknowledged so far, which bounds the
+    // run's time), some withdrawals (204) and rectifications (200) that must survive the kill too.
+    const { tally, client, traffic } = await startDrill(vault, 'KILL', SEED, { tickets: 3, revealShare: 0.6, changeShare: 0.1 });
 
     const lost = new Set<string>();
     const unsound: string[] = [];
@@ -75,7 +76,8 @@ describe('ticketvault serve, SIGKILLed at random instants under concurrent submi
     // Nothing partial: a credential whose 201 the kill cut is either absent or whole.
     const stored = vault.read((db) => (db.prepare('SELECT id FROM credentials').all() as { id: string }[]).map((r) => r.id));
     const stray: string[] = [];
-    for (const id of stored.filter((id) => !traffic.acknowledged.has(id))) {
+    const known = new Set([...traffic.acknowledged.keys(), ...traffic.withdrawn, ...traffic.changesInDoubt.keys()]);
+    for (const id of stored.filter((id) => !known.has(id))) {
       const answer = await reveal(client, id);
       const sent = answer.status === 200 ? traffic.inDoubt.get(answer.body.fields.password) : undefined;
       if (!sent || !revealsExactly(answer, sent)) stray.push(`${id}: ${answer.status}`);
@@ -88,7 +90,8 @@ describe('ticketvault serve, SIGKILLed at random instants under concurrent submi
       faultsInjected: kills,
       connectionResets: tally.resets,
       inDoubt: traffic.inDoubt.size,
-      inDoubtStored: stored.length - traffic.acknowledged.size,
+      inDoubtStored: stored.length - known.size,
+      withdrawn: traffic.withdrawn.size,
       ...drillFigures(tally, traffic, checks),
       restarts: kills,
       lostRows: new Set([...lost, ...checks.lost]).size + stray.length,
