@@ -432,7 +432,7 @@ export class Traffic {
   readonly wrongSecrets = new Set<string>();
   readonly unexpected: string[] = [];
   /** Answers 503 with the fault's code and Retry-After, while the test said a fault was on. */
-  readonly refused = { submissions: 0, reveals: 0 };
+  readonly refused = { submissions: 0, reveals: 0, changes: 0 };
   /** 503 reveals whose body held a field or the secret. */
   secretsIn503 = 0;
   private submissions = 0;
@@ -492,7 +492,7 @@ export class Traffic {
       if (answer.status === 204 || answer.status === 0) this.acknowledged.delete(id);
       if (answer.status === 204) this.withdrawn.add(id);
       else if (answer.status === 0) this.changesInDoubt.set(id, { fields: [fields], maybeWithdrawn: true });
-      else this.unexpected.push(`withdrawal → ${answer.status} ${answer.text.slice(0, 200)}`);
+      else this.noteChangeRefused('withdrawal', answer);
       return;
     }
     const next = ftpFields('rectified');
@@ -502,7 +502,13 @@ export class Traffic {
     else if (answer.status === 0) {
       this.acknowledged.delete(id);
       this.changesInDoubt.set(id, { fields: [fields, next], maybeWithdrawn: false });
-    } else this.unexpected.push(`rectification → ${answer.status} ${answer.text.slice(0, 200)}`);
+    } else this.noteChangeRefused('rectification', answer);
+  }
+
+  /** A refused change leaves the credential as it was: it stays acknowledged with its fields, and the checks reveal it. */
+  private noteChangeRefused(change: string, answer: Answer): void {
+    if (this.client.faultExpected && isStorageFault(answer) && answer.body.code === 'storage_unavailable') this.refused.changes++;
+    else this.unexpected.push(`${change} → ${answer.status} ${answer.text.slice(0, 200)}`);
   }
 
   /** `width` workers until the returned stop() (which waits for the requests in flight). */

@@ -65,8 +65,9 @@ describe(`a data folder that runs out of space under traffic (${how})`, () => {
 
   it('answers 503 with Retry-After while full (reveals with no secret), never 500, loses nothing acknowledged and resumes without a restart', async () => {
     process.stdout.write(`full-disk: FAULTS_SEED=${SEED}\n`);
-    // Every third submission carries 16 KiB of notes: pages of its own, whatever room the last pages had.
-    const { tally, client, traffic } = await startDrill(vault, 'FULL', SEED, { bulkBytes: 16 * 1024, bulkEvery: 3 });
+    // Every third submission carries 16 KiB of notes: pages of its own, whatever room the last pages
+    // had. One request in ten withdraws or rectifies: a refused one must leave the credential whole.
+    const { tally, client, traffic } = await startDrill(vault, 'FULL', SEED, { bulkBytes: 16 * 1024, bulkEvery: 3, revealShare: 0.45, changeShare: 0.1 });
 
     const load = traffic.start(WORKERS);
     await sleep(1000);
@@ -101,6 +102,8 @@ describe(`a data folder that runs out of space under traffic (${how})`, () => {
       fullForMs,
       refusedSubmissions: refusedWhileFull.submissions,
       refusedReveals: refusedWhileFull.reveals,
+      refusedChanges: refusedWhileFull.changes,
+      withdrawn: traffic.withdrawn.size,
       ...drillFigures(tally, traffic, checks),
     });
     expectClosingChecksPassed(checks, tally, traffic);

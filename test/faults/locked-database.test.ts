@@ -39,12 +39,12 @@ describe('ticketvault serve on a database that another process locks, then that 
   let client: Client;
   let traffic: Traffic;
   let immutable: string[] = [];
-  const faults: Record<string, { refusedSubmissions: number; refusedReveals: number; slowest503Ms: number }> = {};
+  const faults: Record<string, { refusedSubmissions: number; refusedReveals: number; refusedChanges: number; slowest503Ms: number }> = {};
 
   beforeAll(async () => {
     folder = makeFolder('locked');
     vault = new VaultProcess({ dataDir: path.join(folder, 'data'), logFile: path.join(folder, 'serve.log') });
-    ({ tally, client, traffic } = await startDrill(vault, 'LOCK', SEED));
+    ({ tally, client, traffic } = await startDrill(vault, 'LOCK', SEED, { revealShare: 0.45, changeShare: 0.1 }));
   }, 60_000);
   afterAll(async () => {
     if (immutable.length) setImmutable(immutable, false);
@@ -70,6 +70,7 @@ describe('ticketvault serve on a database that another process locks, then that 
     faults[name] = {
       refusedSubmissions: traffic.refused.submissions - before.submissions,
       refusedReveals: traffic.refused.reveals - before.reveals,
+      refusedChanges: traffic.refused.changes - before.changes,
       slowest503Ms: tally.slowest503Ms,
     };
     tally.slowest503Ms = Math.max(slowestBefore, tally.slowest503Ms);
