@@ -126,6 +126,7 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
     const where = (hits: Hit[]) => hits.map((h) => `${h.needle} in ${path.relative(folder, h.file)}`);
     expect({ state, plaintext: where(plaintext), destroyed: where(shredded), lost }).toEqual({ state, plaintext: [], destroyed: [], lost: [] });
     expect(tally.fiveHundreds).toEqual([]);
+    expect(vault.unexpectedExits).toEqual([]);
   }
 
   it('before any end state: credentials with canaries submitted, revealed and noticed; a backup taken; the scanner finds their ciphertext where it must be', async () => {

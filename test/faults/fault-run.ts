@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { BIN, cliEnv, lines, ROOT, runCli, type CliResult } from '../harness/cli.js';
-import { canary, waitFor } from '../harness/test-vault.js';
+import { canary, tokenOf, waitFor } from '../harness/test-vault.js';
 
 // The process-level half of the reliability suite (issue 12): `ticketvault serve` in a child
 // process on a real data folder, driven over loopback HTTP, killed and faulted from outside.
@@ -54,6 +54,9 @@ export class VaultProcess {
   child: ChildProcess | null = null;
   url = '';
   starts = 0;
+  /** Servers that died without being told to (a crash would otherwise pass for the kill's resets). */
+  readonly unexpectedExits: string[] = [];
+  private readonly stopping = new WeakSet<ChildProcess>();
 
   constructor(readonly options: VaultProcessOptions) {
     this.databasePath = path.join(options.dataDir, 'ticketvault.db');
@@ -94,7 +97,10 @@ export class VaultProcess {
     });
     fs.closeSync(log);
     running.add(child);
-    child.once('exit', () => running.delete(child));
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      if (!this.stopping.has(child)) this.unexpectedExits.push(`serve exited by itself (${code ?? signal})`);
+    });
     this.child = child;
     this.starts++;
     const deadline = Date.now() + 30_000;
@@ -104,6 +110,7 @@ export class VaultProcess {
       if (match) return (this.url = match[1]!);
       if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
         this.child = null;
+        this.stopping.add(child);
         child.kill('SIGKILL');
         throw new Error(`serve did not start (exit ${child.exitCode ?? child.signalCode}):\n${text.slice(-2000)}`);
       }
@@ -117,6 +124,7 @@ export class VaultProcess {
     this.child = null;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.stopping.add(child);
     child.kill(signal);
     const escalate = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await exited;
@@ -263,8 +271,6 @@ export function isStorageFault(answer: Answer): boolean {
     (answer.headers.get('content-type') ?? '').startsWith('application/problem+json')
   );
 }
-
-export const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 /** A ticket with an intake link (no use limit), through the staff API. */
 export async function openTicket(client: Client, ref: string): Promise<{ ticketId: string; linkToken: string }> {
@@ -621,6 +627,7 @@ export interface ClosingChecks {
   missingAuditRows: number;
   /** Starts of `serve` after the first: a fault drill must never need one. */
   restarts: number;
+  unexpectedExits: string[];
   verified: Awaited<ReturnType<VaultProcess['auditVerify']>>;
   integrity: string;
   leaks: Hit[];
@@ -640,6 +647,7 @@ export async function closingChecks(vault: VaultProcess, traffic: Traffic, width
     lostRows: lost.length,
     missingAuditRows,
     restarts: vault.starts - 1,
+    unexpectedExits: vault.unexpectedExits,
     verified: await vault.auditVerify(),
     integrity: vault.integrityCheck(),
     leaks: scanFiles(traffic.canaries(), [...filesUnder(vault.options.dataDir), vault.options.logFile]),
@@ -651,6 +659,8 @@ export function drillFigures(tally: Tally, traffic: Traffic, checks: ClosingChec
   return {
     requests: tally.requests,
     answers5xx: tally.answers5xx,
+    statuses: tally.byStatus,
+    unexpectedExits: checks.unexpectedExits.length,
     acknowledged: traffic.acknowledged.size,
     reveals200: traffic.reveals200,
     restarts: checks.restarts,
@@ -663,6 +673,7 @@ export function drillFigures(tally: Tally, traffic: Traffic, checks: ClosingChec
 export function expectClosingChecksPassed(checks: ClosingChecks, tally: Tally, traffic: Traffic): void {
   expect(tally.fiveHundreds).toEqual([]);
   expect(traffic.unexpected).toEqual([]);
+  expect(checks.unexpectedExits).toEqual([]);
   expect({ lostRows: checks.lostRows, missingAuditRows: checks.missingAuditRows, secretsIn503: traffic.secretsIn503, leaks: checks.leaks }).toEqual({
     lostRows: 0,
     missingAuditRows: 0,

@@ -123,6 +123,7 @@ describe('restore drill: `backup` under load, `restore` into a fresh data folder
     });
     expect(tally.fiveHundreds).toEqual([]);
     expect(traffic.unexpected).toEqual([]);
+    expect([...source.unexpectedExits, ...fresh.unexpectedExits]).toEqual([]);
     expect({ lost, missingAuditRows }).toEqual({ lost: [], missingAuditRows: 0 });
     expect(leaks).toEqual([]);
     expect(acknowledgedBefore.size).toBeGreaterThan(0);
