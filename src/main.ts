@@ -42,7 +42,7 @@ import { backupDatabase, restoreDatabase } from './storage/backup.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { holdDatabase } from './storage/database-lock.js';
 import { storageFaultStatus } from './storage/storage-faults.js';
-import { settleWalTruncation, stopWalTruncation, walTruncationPending } from './storage/wal-truncation.js';
+import { checkpointWal, settleWalTruncation, stopWalTruncation, walTruncationPending } from './storage/wal-truncation.js';
 import { createGroupCommit } from './storage/group-commit.js';
 import { migrateDatabase } from './storage/migrations.js';
 import { createTickets } from './tickets/tickets.js';
@@ -231,6 +231,8 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     backupTo: (file: string) => backupDatabase(db, file),
     /** Destroyed pages still in the WAL because a reader holds an old snapshot; settle waits (bounded) for the retries to empty it. */
     walTruncation: {
+      /** Key material was destroyed outside a purge pass (keys rotate): truncate now, retrying while a reader holds. */
+      start: () => checkpointWal(db),
       pending: () => walTruncationPending(db),
       settle: (timeoutMs: number) => settleWalTruncation(db, timeoutMs),
     },

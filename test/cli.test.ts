@@ -16,6 +16,7 @@ import {
   FTP_FIELDS,
   makeTempDir,
   openTicketWithLink,
+  placesHolding,
   revealAs,
   staffActorOf,
   submitCredential,
@@ -464,11 +465,15 @@ describe('ticketvault CLI', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
       const newKey = Buffer.alloc(32, 9).toString('base64');
+      const oldSigningKey = tv.vault.db.prepare("SELECT wrapped FROM vault_keys WHERE purpose = 'signing'").pluck().get() as Buffer;
+      expect(placesHolding(tv, oldSigningKey)).not.toEqual([]);
 
       const r = await runCli(['keys', 'rotate'], { ...env, MASTER_KEY: `${newKey},${MASTER_KEY}` });
       expect(r.code).toBe(0);
       const summary = JSON.parse(lines(r.stdout).at(-1)!);
       expect(summary).toMatchObject({ kekId: expect.any(String), rewrapped: expect.objectContaining({ dataKeys: 1, receiptTokens: 1 }) });
+      // The retired signing key is destroyed key material: nothing of it is left in the files.
+      expect(placesHolding(tv, oldSigningKey)).toEqual([]);
 
       const rotated = await composeVault(parseConfig({ NODE_ENV: 'test', DATABASE_PATH: tv.vault.config.databasePath, MASTER_KEY: newKey, PUBLIC_URL }), {
         log: createLogger('silent'),

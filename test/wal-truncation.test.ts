@@ -93,3 +93,42 @@ describe('the WAL after key material is destroyed', () => {
     expect(tv.vault.walTruncation.pending()).toBe(false);
   });
 });
+
+describe('the purge pass and the WAL', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  it('leaves the WAL alone when nothing was destroyed and no other process wrote (a busy server pays no checkpoint per pass)', async () => {
+    await tv.vault.purge.runPurge(); // the first pass cannot know what came before it
+    const { linkToken } = await openTicketWithLink(tv);
+    await submitCredential(tv, linkToken);
+    const before = walSize(tv);
+    expect(before).toBeGreaterThan(0);
+    expect(await tv.vault.purge.runPurge()).toMatchObject({ expired: 0, purged: 0 });
+    expect(walSize(tv)).toBe(before);
+  });
+
+  it('truncates when another process destroyed key material and left the WAL holding it', async () => {
+    await tv.vault.purge.runPurge();
+    const { linkToken } = await openTicketWithLink(tv);
+    const submitted = await submitCredential(tv, linkToken);
+    const destroyed = secretColumns(tv, submitted.credentialId);
+    // Another connection (a CLI in another process) deletes the secret and does not checkpoint.
+    const other = new BetterSqlite3(tv.vault.config.databasePath);
+    try {
+      other.pragma('wal_autocheckpoint = 0');
+      other.pragma('secure_delete = ON');
+      other.prepare('DELETE FROM credential_secrets WHERE credential_id = ?').run(submitted.credentialId);
+    } finally {
+      other.pragma('wal_autocheckpoint = 1000');
+    }
+    expect(placesHolding(tv, destroyed.wrapped_dek)).toContain('WAL');
+    await tv.vault.purge.runPurge();
+    expect(walSize(tv)).toBe(0);
+    expect(holders(tv, destroyed)).toEqual([]);
+    other.close();
+  });
+});

@@ -312,7 +312,7 @@ export function buildCli(io: CliIo = processIo): Command {
     .command('rotate')
     .description('re-wrap every key under the current master key (the first listed), replace the intake key pair and the token-signing key (every bearer token issued so far stops working)')
     .action(() =>
-      withVault((vault) => {
+      withVault(async (vault) => {
         const summary = rotateKeys({
           db: vault.db,
           keyring: vault.keys.keyring,
@@ -322,6 +322,9 @@ export function buildCli(io: CliIo = processIo): Command {
           audit: vault.audit,
           clock: vault.clock,
         });
+        // The old signing key's row was deleted: its wrapped bytes leave the WAL like a purge's.
+        vault.walTruncation.start();
+        if (!(await vault.walTruncation.settle(WAL_TRUNCATION_WAIT_MS))) io.stderr('the WAL still holds the old signing key: a reader holds an old snapshot; a running server truncates it once it lets go');
         io.stdout(JSON.stringify(summary));
         io.stderr('every bearer token issued so far has stopped working: issue new ones with `staff token`.');
         io.stderr('restart running servers so they publish the new intake key; older master keys can be removed once every server has restarted.');

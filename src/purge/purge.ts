@@ -6,7 +6,7 @@ import type { CredentialStore, EndReason } from '../credentials/credentials-stor
 import type { Logger } from '../logger.js';
 import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { Database } from '../storage/database.js';
-import { checkpointWal, writeTransaction } from '../storage/database.js';
+import { checkpointWalAfterPass, writeTransaction } from '../storage/database.js';
 
 export interface PurgeDeps {
   db: Database;
@@ -83,9 +83,9 @@ export function createPurge(deps: PurgeDeps) {
           expired += e;
           return { done: e + p, full: e === batchSize || p === batchSize };
         });
-        // Every pass ends with a verified truncation, so destroyed pages a reader kept in the WAL
-        // (this pass's, or another process's) leave it as soon as that reader lets go.
-        checkpointWal(db);
+        // A verified truncation when anything may have been destroyed (by this pass or another
+        // process), so destroyed pages a reader kept in the WAL leave it once that reader lets go.
+        checkpointWalAfterPass(db, expired + purged > 0);
         const summary = { expired, purged, durationMs: Math.round(performance.now() - started) };
         if (expired || purged) log.info(summary, 'purge pass');
         return summary;

@@ -75,6 +75,38 @@ export function checkpointWal(db: Database): boolean {
   return false;
 }
 
+const othersCommitted = new WeakMap<Database, { version: () => number; seen: number }>();
+
+/**
+ * Whether another connection committed since the last call (PRAGMA data_version moves only for
+ * other connections' commits): a CLI in another process may have destroyed key material and left
+ * its truncation to the server. This connection's own writes do not count, so a busy server does
+ * not checkpoint on every purge pass.
+ */
+function anotherConnectionCommitted(db: Database): boolean {
+  let state = othersCommitted.get(db);
+  if (!state) {
+    const statement = db.prepare<[], number>('PRAGMA data_version').pluck();
+    state = { version: () => statement.get()!, seen: -1 };
+    othersCommitted.set(db, state);
+  }
+  const now = state.version();
+  const moved = now !== state.seen;
+  state.seen = now;
+  return moved;
+}
+
+/**
+ * The end of a purge pass: truncates the WAL when this pass destroyed key material, when an
+ * earlier truncation is still pending, or when another process wrote (it may have destroyed
+ * some); otherwise the WAL holds nothing destroyed, and the pass does not pay for a checkpoint.
+ */
+export function checkpointWalAfterPass(db: Database, destroyedHere: boolean): boolean {
+  const others = anotherConnectionCommitted(db);
+  if (!destroyedHere && !others && !walTruncationPending(db)) return true;
+  return checkpointWal(db);
+}
+
 /** Whether destroyed pages may still be in the WAL (a truncation is waiting for a reader). */
 export function walTruncationPending(db: Database): boolean {
   return truncations.get(db)?.pendingSince != null;
