@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import type { AuditRow } from '../src/audit/audit-store.js';
 import { auditMac } from '../src/crypto/audit-mac.js';
-import { rotateKeys } from '../src/crypto/key-rotation.js';
+import { rotateKeys } from '../src/keys/key-rotation.js';
 import { initSodium, sodium } from '../src/crypto/sodium.js';
 import {
   advanceClock,

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { exportSPKI, SignJWT, UnsecuredJWT } from 'jose';
-import { rotateKeys } from '../src/crypto/key-rotation.js';
+import { rotateKeys } from '../src/keys/key-rotation.js';
 import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
 import { createOidcSignIn, roleFromClaims } from '../src/staff-auth/oidc-sign-in.js';

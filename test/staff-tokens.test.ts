@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { rotateKeys } from '../src/crypto/key-rotation.js';
+import { rotateKeys } from '../src/keys/key-rotation.js';
 import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
 import { signIn } from './harness/staff-sessions.js';

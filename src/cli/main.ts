@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import pino from 'pino';
 import { canVerifyInParallel, defaultVerifyWorkers, verifyChainInParallel } from '../audit/audit-verify.js';
 import { ConfigError, readConfig, type Config } from '../config.js';
-import { rotateKeys } from '../crypto/key-rotation.js';
+import { rotateKeys } from '../keys/key-rotation.js';
 import { VaultError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { composeVault, restoreVault, startServer, type Vault } from '../main.js';

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { encryptSecret } from '../crypto/credential-cipher.js';
 import { SealedBoxInvalid } from '../crypto/sealed-box.js';
 import type { SealedBoxOpener } from '../crypto/sealed-box-opener.js';
-import type { VaultKeys } from '../crypto/vault-keys.js';
+import type { VaultKeys } from '../keys/vault-keys.js';
 import { issueToken } from '../crypto/tokens.js';
 import { Gone, NotFound } from '../errors.js';
 import type { IntakeLinks, UsableLink } from '../intake-links/intake-links.js';

@@ -15,7 +15,7 @@ import type { CredentialRecord, CredentialStore, EndReason } from '../credential
 import { openWith, parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
 import { encryptSecret } from '../crypto/credential-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
-import type { VaultKeys } from '../crypto/vault-keys.js';
+import type { VaultKeys } from '../keys/vault-keys.js';
 import { NotFound, type Gone } from '../errors.js';
 import type { NoticeQueue } from '../notices/notice-outbox-store.js';
 import type { Database } from '../storage/database.js';

@@ -5,7 +5,7 @@ import { revealDenial } from '../credentials/credential-lifecycle.js';
 import type { CredentialStore, RevealRow } from '../credentials/credentials-store.js';
 import type { SecretFields } from '../credentials/credential-kinds.js';
 import { decryptSecret } from '../crypto/credential-cipher.js';
-import type { VaultKeys } from '../crypto/vault-keys.js';
+import type { VaultKeys } from '../keys/vault-keys.js';
 import { BadRequest, NotFound, ServiceUnavailable, StorageUnavailable, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { NoticeQueue } from '../notices/notice-outbox-store.js';

@@ -3,7 +3,7 @@ import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { createPkcePair } from '../crypto/pkce.js';
 import { constantTimeEqual, issueToken } from '../crypto/tokens.js';
-import type { SigningKeys } from '../crypto/vault-keys.js';
+import type { SigningKeys } from '../keys/vault-keys.js';
 import { Forbidden, ServiceUnavailable, Unauthorized, type VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
 import type { Clock } from '../clock.js';
-import type { SigningKeys } from '../crypto/vault-keys.js';
+import type { SigningKeys } from '../keys/vault-keys.js';
 import { BadRequest, Unauthorized } from '../errors.js';
 import type { StaffRecord, StaffRole, StaffStore } from './staff-store.js';
 

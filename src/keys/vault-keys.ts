@@ -1,10 +1,10 @@
 import type { Clock } from '../clock.js';
 import type { Database } from '../storage/database.js';
 import { writeTransaction } from '../storage/database.js';
-import type { Keyring } from './keyring.js';
-import { generateBoxKeyPair, type BoxKeyPair } from './sealed-box.js';
-import { generateSigningSeed, signingKeyPair, type SigningKeyPair } from './signing-keys.js';
-import { sodium } from './sodium.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { generateBoxKeyPair, type BoxKeyPair } from '../crypto/sealed-box.js';
+import { generateSigningSeed, signingKeyPair, type SigningKeyPair } from '../crypto/signing-keys.js';
+import { sodium } from '../crypto/sodium.js';
 import type { VaultKeyPurpose, VaultKeyRow, VaultKeyStore } from './vault-keys-store.js';
 import { newId } from '../ids.js';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
-import { randomBytes } from './random.js';
+import { randomBytes } from '../crypto/random.js';
 
 export interface MasterKeyWarning {
   (message: string): void;

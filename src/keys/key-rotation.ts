@@ -5,8 +5,8 @@ import { receiptTokenContext } from '../receipts/receipt-tokens.js';
 import type { ReceiptStore } from '../receipts/receipts-store.js';
 import type { Database } from '../storage/database.js';
 import { writeTransaction } from '../storage/database.js';
-import { rewrapSecret } from './credential-cipher.js';
-import type { Keyring } from './keyring.js';
+import { rewrapSecret } from '../crypto/credential-cipher.js';
+import type { Keyring } from '../crypto/keyring.js';
 import { createIntakeKey, createSigningKey, wrapContext } from './vault-keys.js';
 import type { VaultKeyStore } from './vault-keys-store.js';
 

@@ -1,0 +1,60 @@
+import type { AuditStore } from '../audit/audit-store.js';
+import type { CredentialStore } from '../credentials/credentials-store.js';
+import type { WebhookEventStore } from '../hooks/webhook-events-store.js';
+import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
+import type { VaultKeyStore } from '../keys/vault-keys-store.js';
+import type { NoticeOutboxStore } from '../notices/notice-outbox-store.js';
+import type { ReceiptStore } from '../receipts/receipts-store.js';
+import type { LoginThrottleStore } from '../staff-auth/login-throttles-store.js';
+import type { StaffSessionStore } from '../staff-auth/staff-sessions-store.js';
+import type { StaffStore } from '../staff-auth/staff-store.js';
+import type { TicketStore } from '../tickets/tickets-store.js';
+
+/** A store interface with every method answering a promise (idempotent on async interfaces). */
+export type Async<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => R extends Promise<unknown> ? R : Promise<R> : T[K];
+};
+
+/** The per-noun stores, bound to one transaction (or, outside one, to the backend's reader). */
+export interface Stores {
+  tickets: TicketStore;
+  intakeLinks: IntakeLinkStore;
+  receipts: ReceiptStore;
+  credentials: CredentialStore;
+  staff: StaffStore;
+  staffSessions: StaffSessionStore;
+  loginThrottles: LoginThrottleStore;
+  audit: AuditStore;
+  noticeOutbox: NoticeOutboxStore;
+  webhookEvents: WebhookEventStore;
+  vaultKeys: VaultKeyStore;
+}
+
+export type StorageBackend = 'sqlite' | 'postgres';
+
+/**
+ * The one storage port (DESIGN "Storage backends and several instances"). Domain code reaches the
+ * database only through it: `read` and `write` run `fn` with stores bound to one transaction, which
+ * commits when `fn` resolves and rolls back when it throws. A storage fault (disk full, read-only,
+ * locked past the busy timeout, database down) is thrown as StorageUnavailable, a 503.
+ */
+export interface Storage {
+  readonly backend: StorageBackend;
+  /** A consistent read: one snapshot for everything `fn` reads. */
+  read<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
+  /** A write transaction; on SQLite writes are serialized, on PostgreSQL row locks and advisory locks serialize what must be. */
+  write<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
+  /**
+   * A write that may share its transaction and durable commit with others arriving together (reveal
+   * audit rows, intake submissions). `fn` must be plain database work that can be run again from
+   * the start: when another unit of the group fails, the survivors are run again one by one.
+   */
+  grouped<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
+  /** After ciphertext was destroyed: make sure no copy outlives it where the backend can (WAL truncation, VACUUM). */
+  afterDestroy(): Promise<void>;
+  /** After a purge pass (destroyed: how many credentials it destroyed). */
+  afterPurgePass(destroyed: number): Promise<void>;
+  /** Whether the database answers (readiness). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
