@@ -18,7 +18,7 @@ import { staffAdminRoutes, type StaffAdminRouteDeps } from './http/staff-admin-r
 import { staffRoutes, type StaffRouteDeps } from './http/staff-routes.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { Database } from './storage/database.js';
+import type { Storage } from './storage/storage.js';
 
 export interface AppDeps
   extends StaffRouteDeps,
@@ -32,7 +32,7 @@ export interface AppDeps
   config: Config;
   clock: Clock;
   log: Logger;
-  db: Database;
+  storage: Storage;
   metrics: Metrics;
 }
 

@@ -1,52 +1,46 @@
 import type { Server } from 'node:http';
 import { buildApp } from './app.js';
-import { answerClientErrors } from './http/client-errors.js';
 import { createAudit } from './audit/audit.js';
-import { createAuditStore } from './audit/audit-store.js';
+import type { VerifyResult } from './audit/audit-chain.js';
 import { createChainVerifier } from './audit/audit-verify.js';
 import { systemClock, type Clock } from './clock.js';
 import { checkDevelopmentListensOnLoopback, ConfigError, type Config } from './config.js';
-import { BadRequest } from './errors.js';
+import type { EndReason } from './credentials/credentials-store.js';
 import { createCredentials } from './credentials/credentials.js';
-import { createCredentialStore, type CredentialStore } from './credentials/credentials-store.js';
 import { Keyring, KeyringError } from './crypto/keyring.js';
-import { loadMasterKeys } from './keys/master-key.js';
 import { createPasswords } from './crypto/passwords.js';
 import { createSealedBoxOpener, defaultSealedBoxThreads } from './crypto/sealed-box-opener.js';
 import { initSodium } from './crypto/sodium.js';
-import { loadVaultKeys, type VaultKeys } from './keys/vault-keys.js';
-import { createVaultKeyStore } from './keys/vault-keys-store.js';
-import { createWebhookEventStore } from './hooks/webhook-events-store.js';
+import { BadRequest } from './errors.js';
 import { createWebhooks } from './hooks/webhooks.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { createIntakeLinks } from './intake-links/intake-links.js';
-import { createIntakeLinkStore } from './intake-links/intake-links-store.js';
+import { rotateKeys } from './keys/key-rotation.js';
+import { loadMasterKeys } from './keys/master-key.js';
+import { loadVaultKeys, type VaultKeys } from './keys/vault-keys.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type StorageStatus } from './metrics.js';
 import { createMailTransport } from './notices/mail-transports.js';
-import { createNoticeOutboxStore } from './notices/notice-outbox-store.js';
 import { createNotices } from './notices/notices.js';
 import { createPurge, endCredentialsAgain } from './purge/purge.js';
 import { createReceipts } from './receipts/receipts.js';
-import { createReceiptStore } from './receipts/receipts-store.js';
 import { createReveal } from './reveal/reveal.js';
 import { createLoginThrottle } from './staff-auth/login-throttle.js';
-import { createLoginThrottleStore } from './staff-auth/login-throttles-store.js';
 import { createOidcSignIn } from './staff-auth/oidc-sign-in.js';
 import { createPasswordSignIn } from './staff-auth/password-sign-in.js';
 import { createStaff } from './staff-auth/staff.js';
 import { createStaffSessions } from './staff-auth/staff-sessions.js';
-import { createStaffSessionStore } from './staff-auth/staff-sessions-store.js';
-import { createStaffStore } from './staff-auth/staff-store.js';
 import { createStaffTokens } from './staff-auth/staff-tokens.js';
-import { backupDatabase, restoreDatabase } from './storage/backup.js';
-import { openDatabase, type Database } from './storage/database.js';
-import { holdDatabase } from './storage/database-lock.js';
-import { storageFaultStatus } from './storage/storage-faults.js';
-import { checkpointWal, settleWalTruncation, stopWalTruncation, walTruncationPending } from './storage/wal-truncation.js';
-import { createGroupCommit } from './storage/group-commit.js';
-import { migrateDatabase } from './storage/migrations.js';
+import { canVerifyInParallel, defaultVerifyWorkers, verifyChainInParallel } from './storage/sqlite/audit-verify-parallel.js';
+import { backupDatabase, restoreDatabase, type BackupSummary } from './storage/sqlite/backup.js';
+import { openDatabase, type Database } from './storage/sqlite/database.js';
+import { holdDatabase } from './storage/sqlite/database-lock.js';
+import { migrateDatabase, type MigrationResult } from './storage/sqlite/migrations.js';
+import { createSqliteStorage, createSqliteStores } from './storage/sqlite/sqlite-storage.js';
+import { storageFaultStatus } from './storage/sqlite/storage-faults.js';
+import { settleWalTruncation, walTruncationPending } from './storage/sqlite/wal-truncation.js';
+import type { Storage } from './storage/storage.js';
 import { createTickets } from './tickets/tickets.js';
-import { createTicketStore } from './tickets/tickets-store.js';
 
 export interface ComposeOptions {
   log?: Logger;
@@ -64,59 +58,36 @@ export interface ComposeOptions {
 const NOTICE_INTERVAL_MS = 2000;
 
 /**
- * The composition root: config → database → migrate → keys → domain. Used by `serve`, by every
- * CLI command and by the tests, so all three run the same domain functions.
+ * The composition root: config → storage → migrate → keys → domain. Used by `serve`, by every
+ * CLI command and by the tests, so all three run the same domain functions. The backend is chosen
+ * here and nowhere else; the domain sees only the storage port.
  */
 export async function composeVault(config: Config, options: ComposeOptions = {}) {
   const log = options.log ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
   await initSodium();
 
-  // Held while this process has the database open: `restore` refuses until it is released.
-  const hold = holdDatabase(config.databasePath);
-  let opened: ReturnType<typeof openVaultDatabase>;
+  const backend = await openBackend(config, log);
+  const { storage } = backend;
+  let keyring: Keyring;
+  let keys: VaultKeys;
   try {
-    opened = openVaultDatabase(config, clock, log, options.warn ?? ((m) => log.warn(m)));
+    keyring = new Keyring(loadMasterKeys(config, options.warn ?? ((m) => log.warn(m))));
+    keys = await loadVaultKeys({ storage, keyring, clock });
   } catch (error) {
-    hold.release();
-    throw error;
+    await backend.close();
+    throw keyringConfigError(config, error);
   }
-  const { db, vaultKeyStore, keyring, keys } = opened;
 
-  const ticketStore = createTicketStore(db);
-  const intakeLinkStore = createIntakeLinkStore(db);
-  const receiptStore = createReceiptStore(db);
-  const credentialStore = createCredentialStore(db);
-  const staffStore = createStaffStore(db);
-  const auditStore = createAuditStore(db);
-  const noticeOutboxStore = createNoticeOutboxStore(db);
-  const webhookEventStore = createWebhookEventStore(db);
-  const metrics = createMetrics({ storage: () => ({ ...storageFaultStatus(db), walTruncationPending: walTruncationPending(db) }) });
-
-  const audit = createAudit({ auditStore, auditKey: keys.auditKey, clock });
-  const chainVerifier = createChainVerifier({
-    databasePath: config.databasePath,
-    auditKey: keys.auditKey,
-    maxSeq: () => auditStore.maxSeq(),
-    verifyInThread: (head) => audit.verifyChain({ head }),
-    now: () => clock.now(),
-  });
-  // Reveals and submissions arriving together share one durable commit.
-  const groupCommit = createGroupCommit(db);
+  const metrics = createMetrics({ storage: backend.status });
+  const audit = createAudit({ storage, auditKey: keys.auditKey, clock });
+  /** The whole chain, on worker threads where the backend can (`workers` overrides how many). */
+  const verifyAudit = (head?: string, workers?: number) => backend.verifyAudit(keys.auditKey, head, workers, () => audit.verifyChain({ head }));
+  const chainVerifier = createChainVerifier({ walk: (head) => verifyAudit(head), now: () => clock.now() });
   const sealedBoxes = createSealedBoxOpener(keys.intakeKeyPairs, options.sealedBoxThreads ?? (config.isProduction ? defaultSealedBoxThreads() : 0));
-  const tickets = createTickets({
-    db,
-    ticketStore,
-    credentialStore,
-    intakeLinkStore,
-    audit,
-    clock,
-    credentialMaxAgeSeconds: config.credentialMaxAgeSeconds,
-  });
+  const tickets = createTickets({ storage, audit, clock, credentialMaxAgeSeconds: config.credentialMaxAgeSeconds });
   const intakeLinks = createIntakeLinks({
-    db,
-    ticketStore,
-    intakeLinkStore,
+    storage,
     audit,
     clock,
     publicUrl: config.publicUrl,
@@ -126,38 +97,20 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     intakePublicKey: () => keys.intakePublicKey,
   });
   const credentials = createCredentials({
-    db,
-    credentialStore,
-    ticketStore,
-    intakeLinkStore,
-    receiptStore,
+    storage,
     intakeLinks,
     audit,
     clock,
     keys,
-    notices: noticeOutboxStore,
     publicUrl: config.publicUrl,
     credentialMaxAgeSeconds: config.credentialMaxAgeSeconds,
-    groupCommit,
     sealedBoxes,
   });
-  const receipts = createReceipts({
-    db,
-    receiptStore,
-    credentialStore,
-    ticketStore,
-    audit,
-    clock,
-    keys,
-    notices: noticeOutboxStore,
-    vendorName: config.vendorName,
-  });
-  const reveal = createReveal({ db, credentialStore, audit, keys, clock, log, notices: noticeOutboxStore, groupCommit });
-  const purge = createPurge({ db, credentialStore, audit, clock, log, notices: noticeOutboxStore });
+  const receipts = createReceipts({ storage, audit, clock, keys, vendorName: config.vendorName });
+  const reveal = createReveal({ storage, audit, keys, clock, log });
+  const purge = createPurge({ storage, audit, clock, log });
   const webhooks = createWebhooks({
-    db,
-    ticketStore,
-    webhookEventStore,
+    storage,
     tickets,
     intakeLinks,
     clock,
@@ -167,8 +120,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   });
   const mailTransport = createMailTransport(config);
   const notices = createNotices({
-    db,
-    noticeOutboxStore,
+    storage,
     keyring,
     transport: mailTransport,
     clock,
@@ -177,39 +129,24 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     publicUrl: config.publicUrl,
     vendorName: config.vendorName,
   });
-  const staffSessionStore = createStaffSessionStore(db);
   const passwords = createPasswords();
-  const staffSessions = createStaffSessions({ sessionStore: staffSessionStore, staffStore, clock });
-  const loginThrottle = createLoginThrottle({
-    throttleStore: createLoginThrottleStore(db),
-    clock,
-    accountHashKey: keys.throttleKey,
-  });
-  const staff = createStaff({ db, staffStore, sessionStore: staffSessionStore, passwords, audit, clock, oidcIssuer: config.oidc?.issuer ?? null });
-  const staffTokens = createStaffTokens({ staffStore, signing: keys.signing, issuer: config.publicUrl, clock });
-  const passwordSignIn = createPasswordSignIn({ db, staffStore, sessions: staffSessions, throttle: loginThrottle, passwords, audit, clock });
-  const signIn = { db, staffStore, sessions: staffSessions, throttle: loginThrottle, audit, clock, log, signing: keys.signing };
+  const staffSessions = createStaffSessions({ storage, clock });
+  const loginThrottle = createLoginThrottle({ storage, clock, accountHashKey: keys.throttleKey });
+  const staff = createStaff({ storage, passwords, audit, clock, oidcIssuer: config.oidc?.issuer ?? null });
+  const staffTokens = createStaffTokens({ storage, signing: keys.signing, issuer: config.publicUrl, clock });
+  const passwordSignIn = createPasswordSignIn({ storage, sessions: staffSessions, throttle: loginThrottle, passwords, audit, clock });
+  const signIn = { storage, sessions: staffSessions, throttle: loginThrottle, audit, clock, log, signing: keys.signing };
   const oidcSignIn = config.oidc
     ? createOidcSignIn({ ...signIn, settings: config.oidc, publicUrl: config.publicUrl, jwksCooldownMs: options.oidcJwksCooldownMs })
     : null;
 
+  let closed = false;
   return {
     config,
     log,
     clock,
-    db,
+    storage,
     keys,
-    stores: {
-      ticketStore,
-      intakeLinkStore,
-      receiptStore,
-      credentialStore,
-      staffStore,
-      auditStore,
-      vaultKeyStore,
-      noticeOutboxStore,
-      webhookEventStore,
-    },
     audit,
     chainVerifier,
     tickets,
@@ -227,46 +164,96 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     metrics,
     webhooks,
     notices,
-    /** `ticketvault backup <file>`. */
-    backupTo: (file: string) => backupDatabase(db, file),
-    /** Destroyed pages still in the WAL because a reader holds an old snapshot; settle waits (bounded) for the retries to empty it. */
-    walTruncation: {
-      /** Key material was destroyed outside a purge pass (keys rotate): truncate now, retrying while a reader holds. */
-      start: () => checkpointWal(db),
-      pending: () => walTruncationPending(db),
-      settle: (timeoutMs: number) => settleWalTruncation(db, timeoutMs),
+    /** `ticketvault audit verify`: the whole chain, on worker threads where the backend can. */
+    verifyAudit,
+    /** `ticketvault keys rotate`; then the destroyed signing key leaves the WAL (SQLite) once no reader holds it. */
+    rotateKeys: async () => {
+      const summary = await rotateKeys({ storage, keyring, audit, clock });
+      await storage.afterDestroy();
+      return summary;
     },
-    close: () => {
+    /** `ticketvault backup <file>` (SQLite; PostgreSQL has pg_dump). */
+    backupTo: (file: string) => backend.backupTo(file),
+    /** Destroyed pages a reader still holds in the SQLite WAL; settle waits (bounded) for the retries to empty it. */
+    walTruncation: backend.walTruncation,
+    get closed() {
+      return closed;
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
       void passwords.close();
       void sealedBoxes.close();
       mailTransport.close();
-      stopWalTruncation(db);
-      db.close();
+      await backend.close();
+    },
+  };
+}
+
+/** What one backend brings beside the port: its fault status, its fastest chain walk, and the SQLite-only commands. */
+interface Backend {
+  storage: Storage;
+  status: () => StorageStatus;
+  verifyAudit: (auditKey: Uint8Array, head: string | undefined, workers: number | undefined, inProcess: () => Promise<VerifyResult>) => Promise<VerifyResult>;
+  backupTo: (file: string) => BackupSummary;
+  walTruncation: { pending: () => boolean; settle: (timeoutMs: number) => Promise<boolean> };
+  close: () => Promise<void>;
+}
+
+/** `ticketvault migrate`: applies pending migrations to the storage the configuration names. */
+export async function migrateStorage(config: Config) {
+  const backend = await openBackend(config, createLogger('silent'));
+  await backend.close();
+  return backend.migrations;
+}
+
+/** The storage the configuration names, migrated. */
+async function openBackend(config: Config, log: Logger): Promise<Backend & { migrations: MigrationResult }> {
+  // Held while this process has the database open: `restore` refuses until it is released.
+  const hold = holdDatabase(config.databasePath);
+  let db: Database;
+  try {
+    db = openDatabase(config.databasePath);
+  } catch (error) {
+    hold.release();
+    throw error;
+  }
+  let migrations: MigrationResult;
+  try {
+    migrations = migrateDatabase(db);
+    if (migrations.applied.length) log.info({ applied: migrations.applied }, 'database migrated');
+  } catch (error) {
+    db.close();
+    hold.release();
+    throw error;
+  }
+  const storage = createSqliteStorage(db);
+  return {
+    storage,
+    migrations,
+    status: () => ({ ...storageFaultStatus(db), walTruncationPending: walTruncationPending(db) }),
+    verifyAudit: async (auditKey, head, workers, inProcess) => {
+      if (!canVerifyInParallel() || workers === 1) return inProcess();
+      const maxSeq = await storage.read((s) => s.audit.maxSeq());
+      return verifyChainInParallel({ databasePath: config.databasePath, auditKey, maxSeq, workers: workers ?? defaultVerifyWorkers(maxSeq), head });
+    },
+    backupTo: (file) => backupDatabase(db, file),
+    walTruncation: { pending: () => walTruncationPending(db), settle: (timeoutMs) => settleWalTruncation(db, timeoutMs) },
+    close: async () => {
+      await storage.close();
       hold.release();
     },
   };
 }
 
-/** The database, migrated, with the vault's keys unwrapped under the configured master key. */
-function openVaultDatabase(config: Config, clock: Clock, log: Logger, warn: (message: string) => void) {
-  const db = openDatabase(config.databasePath);
-  try {
-    const migrations = migrateDatabase(db);
-    if (migrations.applied.length) log.info({ applied: migrations.applied }, 'database migrated');
-    const vaultKeyStore = createVaultKeyStore(db);
-    const keyring = new Keyring(loadMasterKeys(config, warn));
-    return { db, vaultKeyStore, keyring, keys: loadVaultKeys({ db, vaultKeyStore, keyring, clock }) };
-  } catch (error) {
-    db.close();
-    if (error instanceof KeyringError) {
-      throw new ConfigError(
-        config.masterKeyFile ? 'MASTER_KEY_FILE' : 'MASTER_KEY',
-        `this database's keys were wrapped under a master key that is not configured (${error.message}); ` +
-          'set the master key this vault was created with, or list it after the new one while rotating',
-      );
-    }
-    throw error;
-  }
+/** A master key that does not open this database's keys is a configuration error, named as such. */
+function keyringConfigError(config: Config, error: unknown): unknown {
+  if (!(error instanceof KeyringError)) return error;
+  return new ConfigError(
+    config.masterKeyFile ? 'MASTER_KEY_FILE' : 'MASTER_KEY',
+    `this database's keys were wrapped under a master key that is not configured (${error.message}); ` +
+      'set the master key this vault was created with, or list it after the new one while rotating',
+  );
 }
 
 export type Vault = Awaited<ReturnType<typeof composeVault>>;
@@ -295,13 +282,14 @@ export async function restoreVault(config: Config, backupFile: string, options: 
     databasePath: config.databasePath,
     backupFile,
     check: async (copy, replaced) => {
-      const vaultKeyStore = createVaultKeyStore(copy);
-      if (vaultKeyStore.list('audit').length === 0) {
+      if (createSqliteStores(copy).vaultKeys.list('audit').length === 0) {
         throw new BadRequest('not_a_backup', `${backupFile} holds no vault keys: it is not a ticketvault backup; nothing was restored.`);
       }
+      // The copy's own storage, not closed here: restoreDatabase closes the connection it opened.
+      const storage = createSqliteStorage(copy);
       let keys: VaultKeys;
       try {
-        keys = loadVaultKeys({ db: copy, vaultKeyStore, keyring, clock });
+        keys = await loadVaultKeys({ storage, keyring, clock });
       } catch (error) {
         if (!(error instanceof KeyringError)) throw error;
         throw new BadRequest(
@@ -309,17 +297,15 @@ export async function restoreVault(config: Config, backupFile: string, options: 
           `${backupFile} was made under a master key that is not configured (${error.message}); set the master key of the vault it came from. Nothing was restored.`,
         );
       }
-      const auditStore = createAuditStore(copy);
-      const audit = createAudit({ auditStore, auditKey: keys.auditKey, clock });
-      const chain = audit.verifyChain({ head: options.head });
+      const audit = createAudit({ storage, auditKey: keys.auditKey, clock });
+      const chain = await audit.verifyChain({ head: options.head });
       if (!chain.ok) {
         throw new BadRequest('audit_chain_broken', `the audit chain in ${backupFile} is broken at event ${chain.firstBadSeq}: ${chain.problem}. Nothing was restored.`);
       }
-      const credentialStore = createCredentialStore(copy);
       const ended = replaced ? endedCredentialsIn(replaced) : null;
-      const endedAgain = ended ? endCredentialsAgain({ db: copy, credentialStore, audit, clock }, ended) : 0;
-      const { purged } = await createPurge({ db: copy, credentialStore, audit, clock, log }).runPurge();
-      const head = auditStore.head();
+      const endedAgain = ended ? await endCredentialsAgain({ storage, audit, clock }, ended) : 0;
+      const { purged } = await createPurge({ storage, audit, clock, log, notify: false }).runPurge();
+      const head = await storage.read((s) => s.audit.head());
       return {
         auditEvents: head?.seq ?? 0,
         headHash: (head?.hash ?? Buffer.alloc(32)).toString('hex'),
@@ -334,9 +320,9 @@ export async function restoreVault(config: Config, backupFile: string, options: 
 }
 
 /** What had ended in the database being replaced, or null when it cannot be read (damaged, an older schema). */
-function endedCredentialsIn(replaced: Database): ReturnType<CredentialStore['listEnded']> | null {
+function endedCredentialsIn(replaced: Database): Array<{ id: string; endedBecause: EndReason | null }> | null {
   try {
-    return createCredentialStore(replaced).listEnded();
+    return createSqliteStores(replaced).credentials.listEnded();
   } catch {
     return null;
   }
@@ -426,7 +412,7 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
         setTimeout(() => server.closeAllConnections(), 10000).unref();
       });
       await vault.notices.settle();
-      vault.close();
+      await vault.close();
       log.info('ticketvault stopped');
       log.flush?.();
     })());

@@ -28,7 +28,7 @@ describe('expiry when events cross', () => {
     const sealed = sealForPublicKey(JSON.stringify(FTP_FIELDS), new Uint8Array(Buffer.from(intake.body.publicKey, 'base64url')));
 
     // The box is opened on a worker thread: the support period moves before the submission is stored.
-    const submitting = tv.vault.credentials.submitCredentialGrouped(linkToken, { kind: 'ftp', sealed });
+    const submitting = tv.vault.credentials.submitCredential(linkToken, { kind: 'ftp', sealed });
     const shortened = tv.clock.now() + 2 * DAY;
     tv.vault.tickets.updateTicket(ticketId, { supportUntil: new Date(shortened).toISOString() }, staffActorOf(tv));
     const submitted = await submitting;

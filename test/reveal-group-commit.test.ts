@@ -93,7 +93,7 @@ describe('POST /intake/:token/credentials › when submissions arrive together',
     const { linkToken, ticketId } = await openTicketWithLink(tv, {}, { maxUses: 3 });
     const results = await Promise.all(
       Array.from({ length: 7 }, () =>
-        tv.vault.credentials.submitCredentialGrouped(linkToken, { kind: 'teamviewer', fields: { partnerId: '123456789', password: 'tv-pass' } }).then(
+        tv.vault.credentials.submitCredential(linkToken, { kind: 'teamviewer', fields: { partnerId: '123456789', password: 'tv-pass' } }).then(
           () => 201,
           (e: { status: number; code: string }) => `${e.status} ${e.code}`,
         ),

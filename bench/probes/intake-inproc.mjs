@@ -21,7 +21,7 @@ if (process.env.PROF) { await post('Profiler.enable'); await post('Profiler.star
 const t0 = performance.now();
 // 32 in flight, like the bench's connections.
 let next = 0;
-await Promise.all(Array.from({ length: 32 }, async () => { while (next < N) { const b = bodies[next++]; await vault.credentials.submitCredentialGrouped(token, b, { ip: '127.0.0.1', userAgent: 'bench' }); } }));
+await Promise.all(Array.from({ length: 32 }, async () => { while (next < N) { const b = bodies[next++]; await vault.credentials.submitCredential(token, b, { ip: '127.0.0.1', userAgent: 'bench' }); } }));
 const total = performance.now() - t0;
 const profile = process.env.PROF ? (await post('Profiler.stop')).profile : {};
 const profileFile = repo + '/bench/profiles/intake-inproc.cpuprofile';

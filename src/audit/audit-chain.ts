@@ -81,20 +81,57 @@ export function checkRange(
 }
 
 export interface StoredChain {
-  iterateChain(fromSeq: number, toSeq: number): Iterable<ChainRow>;
-  iterateChainInJs(fromSeq: number, toSeq: number): Iterable<ChainRow>;
-  canonicalOf(seq: number): string | undefined;
+  iterateChain(fromSeq: number, toSeq: number): Iterable<ChainRow> | AsyncIterable<ChainRow>;
+  canonicalOf(seq: number): string | undefined | Promise<string | undefined>;
 }
 
-/** Checks the stored rows fromSeq..toSeq; if SQLite cannot build a row's JSON (a BLOB where text belongs), redoes the range in JavaScript. */
-export function checkStoredRange(store: StoredChain, key: Uint8Array, fromSeq: number, toSeq: number, prev: Buffer | null, wantedHead?: string): RangeCheck {
-  const options = { wantedHead, recheck: (seq: number) => store.canonicalOf(seq) };
-  try {
-    return checkRange(store.iterateChain(fromSeq, toSeq), key, fromSeq, prev, options);
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'SQLITE_ERROR') throw error;
-    return checkRange(store.iterateChainInJs(fromSeq, toSeq), key, fromSeq, prev, options);
+const CHUNK = 4096;
+
+/**
+ * Checks the stored rows fromSeq..toSeq a chunk at a time. A row whose hash does not match the
+ * canonical JSON the backend built is checked once more against the JSON built in JavaScript
+ * before it is called altered (a faster canonical form must never raise a false alarm).
+ */
+export async function checkStoredRange(store: StoredChain, key: Uint8Array, fromSeq: number, toSeq: number, prev: Buffer | null, wantedHead?: string): Promise<RangeCheck> {
+  const ranges: RangeCheck[] = [];
+  let chunk: ChainRow[] = [];
+  let next = fromSeq;
+  let last = prev;
+  const check = async (): Promise<boolean> => {
+    const rechecked = new Map<number, string | undefined>();
+    let range = checkRange(chunk, key, next, last, { wantedHead, recheck: (seq) => rechecked.get(seq) });
+    const bad = range.bad?.seq;
+    if (bad !== undefined && range.bad!.problem.includes('hash does not match')) {
+      rechecked.set(bad, await store.canonicalOf(bad));
+      range = checkRange(chunk, key, next, last, { wantedHead, recheck: (seq) => rechecked.get(seq) });
+    }
+    ranges.push(range);
+    chunk = [];
+    next = range.lastSeq + 1;
+    last = range.lastHash;
+    return !range.bad;
+  };
+  for await (const row of store.iterateChain(fromSeq, toSeq)) {
+    chunk.push(row);
+    if (chunk.length === CHUNK && !(await check())) return joinChecks(ranges);
   }
+  if (chunk.length || ranges.length === 0) await check();
+  return joinChecks(ranges);
+}
+
+/** One RangeCheck for consecutive chunks of one range (each chunk picked up where the one before stopped). */
+function joinChecks(ranges: RangeCheck[]): RangeCheck {
+  const first = ranges[0]!;
+  const lastRange = ranges[ranges.length - 1]!;
+  return {
+    fromSeq: first.fromSeq,
+    count: ranges.reduce((n, r) => n + r.count, 0),
+    firstPrev: first.firstPrev,
+    lastSeq: lastRange.lastSeq,
+    lastHash: lastRange.lastHash,
+    sawHead: ranges.some((r) => r.sawHead),
+    ...(lastRange.bad ? { bad: lastRange.bad } : {}),
+  };
 }
 
 export interface VerifyResult {

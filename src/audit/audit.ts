@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import { decodeCursor, encodeCursor } from '../cursors.js';
 import { canonicalJson, checkStoredRange, combineRanges, GENESIS, rowHash, type VerifyResult } from './audit-chain.js';
-import type { AuditRow, AuditStore } from './audit-store.js';
+import type { Storage, Stores } from '../storage/storage.js';
+import type { AuditRow } from './audit-store.js';
 
 export type { VerifyResult } from './audit-chain.js';
 
@@ -114,27 +115,28 @@ export function toAuditEvent(row: AuditRow): AuditEvent {
 }
 
 export interface Audit {
-  /** Appends one event to the chain. Call inside a write transaction: the caller's commit is the audit's commit. */
-  record(entry: AuditEntry): AuditRow;
+  /** Appends one event to the chain with the caller's transaction's stores: the caller's commit is the audit's commit. */
+  record(stores: Pick<Stores, 'audit'>, entry: AuditEntry): Promise<AuditRow>;
   /** Appends several events in order (a purge batch, a group of reveals); same transaction rule as record. */
-  recordMany(entries: readonly AuditEntry[]): AuditRow[];
-  listEvents(filter: AuditFilter): { items: AuditEvent[]; nextCursor: string | null };
-  revealsOf(credentialIds: string[]): AuditRow[];
-  countReveals(credentialIds: string[]): Map<string, number>;
-  verifyChain(options?: { head?: string }): VerifyResult;
-  exportEvents(sinceAt?: number): Generator<AuditEvent>;
+  recordMany(stores: Pick<Stores, 'audit'>, entries: readonly AuditEntry[]): Promise<AuditRow[]>;
+  listEvents(filter: AuditFilter): Promise<{ items: AuditEvent[]; nextCursor: string | null }>;
+  /** Walks the whole chain in this process (the backends may walk faster: see composeVault's verifyAudit). */
+  verifyChain(options?: { head?: string }): Promise<VerifyResult>;
+  /** Every event in seq order (only those at or after `sinceAt` if given), handed to `sink` one at a time from one snapshot. */
+  exportEvents(sink: (event: AuditEvent) => void | Promise<void>, sinceAt?: number): Promise<void>;
 }
 
-export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array; clock: Clock }): Audit {
-  const { auditStore: store, auditKey, clock } = deps;
+export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; clock: Clock }): Audit {
+  const { storage, auditKey, clock } = deps;
 
   /** Appends entries in order after the current head: one head read however many rows. */
-  const recordMany = (entries: readonly AuditEntry[]): AuditRow[] => {
-    const head = store.head();
+  const recordMany = async ({ audit: store }: Pick<Stores, 'audit'>, entries: readonly AuditEntry[]): Promise<AuditRow[]> => {
+    const head = await store.head();
     let seq = head?.seq ?? 0;
     let prev: Buffer = head ? Buffer.from(head.hash) : GENESIS;
     const at = clock.now();
-    return entries.map((entry) => {
+    const rows: AuditRow[] = [];
+    for (const entry of entries) {
       const row: Omit<AuditRow, 'hash'> = {
         seq: ++seq,
         at,
@@ -152,34 +154,36 @@ export function createAudit(deps: { auditStore: AuditStore; auditKey: Uint8Array
       };
       const canonical = canonicalJson([row.seq, row.at, row.action, row.actor_type, row.actor_id, row.actor_name, row.ticket_id, row.credential_id, row.reason, row.detail, row.ip, row.user_agent]);
       const full: AuditRow = { ...row, hash: rowHash(auditKey, prev, canonical) };
-      store.insert(full);
+      await store.insert(full);
       prev = full.hash;
-      return full;
-    });
+      rows.push(full);
+    }
+    return rows;
   };
 
-  const record = (entry: AuditEntry): AuditRow => recordMany([entry])[0]!;
+  const record = async (stores: Pick<Stores, 'audit'>, entry: AuditEntry): Promise<AuditRow> => (await recordMany(stores, [entry]))[0]!;
 
-  const listEvents = (filter: AuditFilter) => {
+  const listEvents = async (filter: AuditFilter) => {
     const limit = filter.limit ?? 50;
     const beforeSeq = filter.cursor === undefined ? undefined : decodeSeqCursor(filter.cursor);
-    const rows = store.query({ ...filter, beforeSeq, limit: limit + 1 });
+    const rows = await storage.read((s) => s.audit.query({ ...filter, beforeSeq, limit: limit + 1 }));
     const page = rows.slice(0, limit);
     const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null;
     return { items: page.map(toAuditEvent), nextCursor };
   };
 
-  /** Walks the whole chain in this process (see audit-verify.ts for the multi-threaded walk). */
-  const verifyChain = (options: { head?: string } = {}): VerifyResult => {
+  const verifyChain = async (options: { head?: string } = {}): Promise<VerifyResult> => {
     const head = options.head?.toLowerCase();
-    return combineRanges([checkStoredRange(store, auditKey, 1, Number.MAX_SAFE_INTEGER, GENESIS, head)], head);
+    const range = await storage.read((s) => checkStoredRange(s.audit, auditKey, 1, Number.MAX_SAFE_INTEGER, GENESIS, head));
+    return combineRanges([range], head);
   };
 
-  function* exportEvents(sinceAt?: number): Generator<AuditEvent> {
-    for (const row of store.iterate(sinceAt)) yield toAuditEvent(row);
-  }
+  const exportEvents = (sink: (event: AuditEvent) => void | Promise<void>, sinceAt?: number) =>
+    storage.read(async (s) => {
+      for await (const row of s.audit.iterate(sinceAt)) await sink(toAuditEvent(row));
+    });
 
-  return { record, recordMany, listEvents, revealsOf: (ids) => store.revealsOf(ids), countReveals: (ids) => store.countReveals(ids), verifyChain, exportEvents };
+  return { record, recordMany, listEvents, verifyChain, exportEvents };
 }
 
 function decodeSeqCursor(cursor: string): number {

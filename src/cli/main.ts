@@ -1,18 +1,13 @@
 import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import pino from 'pino';
-import { canVerifyInParallel, defaultVerifyWorkers, verifyChainInParallel } from '../audit/audit-verify.js';
 import { ConfigError, readConfig, type Config } from '../config.js';
-import { rotateKeys } from '../keys/key-rotation.js';
 import { VaultError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { composeVault, restoreVault, startServer, type Vault } from '../main.js';
+import { composeVault, migrateStorage, restoreVault, startServer, type Vault } from '../main.js';
 import type { ChangedBy, StaffView } from '../staff-auth/staff.js';
 import { STAFF_ROLES } from '../staff-auth/staff-store.js';
 import { parseTtl } from '../staff-auth/staff-tokens.js';
-import { openDatabase } from '../storage/database.js';
-import { holdDatabase } from '../storage/database-lock.js';
-import { migrateDatabase } from '../storage/migrations.js';
 import { isoDateTime, parseInput } from '../validation.js';
 
 /** How long `purge` waits for a reader elsewhere to let go of destroyed pages in the WAL. */
@@ -118,7 +113,7 @@ async function withVault<T>(fn: (vault: Vault) => Promise<T> | T): Promise<T> {
   try {
     return await fn(vault);
   } finally {
-    vault.close();
+    await vault.close();
   }
 }
 
@@ -146,16 +141,8 @@ export function buildCli(io: CliIo = processIo): Command {
   program
     .command('migrate')
     .description('apply pending database migrations')
-    .action(() => {
-      const config = readConfig();
-      const hold = holdDatabase(config.databasePath);
-      const db = openDatabase(config.databasePath);
-      try {
-        io.stdout(JSON.stringify(migrateDatabase(db)));
-      } finally {
-        db.close();
-        hold.release();
-      }
+    .action(async () => {
+      io.stdout(JSON.stringify(await migrateStorage(readConfig())));
     });
 
   program
@@ -182,7 +169,7 @@ export function buildCli(io: CliIo = processIo): Command {
     .action((email: string, opts: { role: string; name?: string; passwordStdin?: boolean }) =>
       withVault(async (vault) => {
         const password = opts.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, '') : undefined;
-        const added = vault.staff.addStaff({ email, role: opts.role, name: opts.name, password }, cliActor());
+        const added = await vault.staff.addStaff({ email, role: opts.role, name: opts.name, password }, cliActor());
         io.stdout(`added ${added.role} ${added.email} (${added.name}), id ${added.id}`);
         io.stdout(
           added.hasPassword
@@ -198,7 +185,7 @@ export function buildCli(io: CliIo = processIo): Command {
     .option('--ttl <duration>', 'lifetime, e.g. 30m, 8h, 2d', '8h')
     .action((email: string, opts: { ttl: string }) =>
       withVault(async (vault) => {
-        const member = vault.staff.findStaffByEmail(email);
+        const member = await vault.staff.findStaffByEmail(email);
         if (member.disabledAt !== null) throw new VaultError(403, 'staff_disabled', 'Forbidden', `${member.email} is disabled.`);
         const { token, expiresAt } = await vault.staffTokens.issueStaffToken(member, parseTtl(opts.ttl));
         io.stderr(`token for ${member.email} (${member.role}), valid until ${expiresAt}:`);
@@ -212,7 +199,7 @@ export function buildCli(io: CliIo = processIo): Command {
     .option('--password-stdin', 'read the new password from standard input instead of asking at the terminal')
     .action((email: string, opts: { passwordStdin?: boolean }) =>
       withVault(async (vault) => {
-        const member = vault.staff.findStaffByEmail(email);
+        const member = await vault.staff.findStaffByEmail(email);
         const password = await readNewPassword(io, opts.passwordStdin === true);
         await vault.staff.setStaffPassword(member.id, { password }, cliActor());
         io.stdout(`password set for ${member.email}; their console sessions have ended`);
@@ -223,21 +210,21 @@ export function buildCli(io: CliIo = processIo): Command {
     .description('list staff members as a table')
     .option('--json', 'one JSON object per line instead, for scripts')
     .action((opts: { json?: boolean }) =>
-      withVault((vault) => {
-        const members = vault.staff.listStaff();
+      withVault(async (vault) => {
+        const members = await vault.staff.listStaff();
         if (opts.json) for (const s of members) io.stdout(JSON.stringify(s));
         else for (const line of staffTable(members)) io.stdout(line);
       }),
     );
   /** `staff <name> <email>`: one change to one member, said in one line. */
-  const memberChange = (name: string, description: string, change: (staff: Vault['staff'], id: string, by: ChangedBy) => StaffView, said: (s: StaffView) => string) =>
+  const memberChange = (name: string, description: string, change: (staff: Vault['staff'], id: string, by: ChangedBy) => Promise<StaffView>, said: (s: StaffView) => string) =>
     staff
       .command(name)
       .description(description)
       .argument('<email>')
       .action((email: string) =>
-        withVault((vault) => {
-          io.stdout(said(change(vault.staff, vault.staff.findStaffByEmail(email).id, cliActor())));
+        withVault(async (vault) => {
+          io.stdout(said(await change(vault.staff, (await vault.staff.findStaffByEmail(email)).id, cliActor())));
         }),
       );
   memberChange(
@@ -264,8 +251,8 @@ export function buildCli(io: CliIo = processIo): Command {
     .argument('<email>')
     .argument('<sub>', "the provider's subject identifier for them")
     .action((email: string, sub: string) =>
-      withVault((vault) => {
-        const s = vault.staff.linkStaffSsoByEmail(email, sub, cliActor());
+      withVault(async (vault) => {
+        const s = await vault.staff.linkStaffSsoByEmail(email, sub, cliActor());
         io.stdout(`linked ${s.email} to single sign-on subject ${JSON.stringify(sub)} at ${vault.config.oidc!.issuer}`);
       }),
     );
@@ -278,13 +265,11 @@ export function buildCli(io: CliIo = processIo): Command {
     .option('--workers <n>', 'threads to verify with (default: 1, or up to 4 for 200k rows and more)')
     .action((opts: { head?: string; workers?: string }) =>
       withVault(async (vault) => {
-        const maxSeq = vault.stores.auditStore.maxSeq();
-        const workers = opts.workers === undefined ? defaultVerifyWorkers(maxSeq) : Number(opts.workers);
-        if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new VaultError(400, 'invalid_workers', 'Bad request', '--workers must be a whole number from 1 to 64');
-        const result =
-          workers > 1 && canVerifyInParallel()
-            ? await verifyChainInParallel({ databasePath: vault.config.databasePath, auditKey: vault.keys.auditKey, maxSeq, workers, head: opts.head })
-            : vault.audit.verifyChain({ head: opts.head });
+        const workers = opts.workers === undefined ? undefined : Number(opts.workers);
+        if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) {
+          throw new VaultError(400, 'invalid_workers', 'Bad request', '--workers must be a whole number from 1 to 64');
+        }
+        const result = await vault.verifyAudit(opts.head, workers);
         if (!result.ok) {
           io.stderr(`audit chain BROKEN at seq ${result.firstBadSeq}: ${result.problem}`);
           io.stdout(JSON.stringify(result));
@@ -300,9 +285,9 @@ export function buildCli(io: CliIo = processIo): Command {
     .description('write audit events as JSON Lines to stdout')
     .option('--since <time>', 'only events at or after this ISO 8601 time')
     .action((opts: { since?: string }) =>
-      withVault((vault) => {
+      withVault(async (vault) => {
         const since = opts.since === undefined ? undefined : parseInput(isoDateTime, opts.since, '--since');
-        for (const event of vault.audit.exportEvents(since)) io.stdout(JSON.stringify(event));
+        await vault.audit.exportEvents((event) => io.stdout(JSON.stringify(event)), since);
       }),
     );
 
@@ -313,17 +298,8 @@ export function buildCli(io: CliIo = processIo): Command {
     .description('re-wrap every key under the current master key (the first listed), replace the intake key pair and the token-signing key (every bearer token issued so far stops working)')
     .action(() =>
       withVault(async (vault) => {
-        const summary = rotateKeys({
-          db: vault.db,
-          keyring: vault.keys.keyring,
-          vaultKeyStore: vault.stores.vaultKeyStore,
-          credentialStore: vault.stores.credentialStore,
-          receiptStore: vault.stores.receiptStore,
-          audit: vault.audit,
-          clock: vault.clock,
-        });
+        const summary = await vault.rotateKeys();
         // The old signing key's row was deleted: its wrapped bytes leave the WAL like a purge's.
-        vault.walTruncation.start();
         if (!(await vault.walTruncation.settle(WAL_TRUNCATION_WAIT_MS))) io.stderr('the WAL still holds the old signing key: a reader holds an old snapshot; a running server truncates it once it lets go');
         io.stdout(JSON.stringify(summary));
         io.stderr('every bearer token issued so far has stopped working: issue new ones with `staff token`.');

@@ -1,17 +1,18 @@
 import type { Actor, Audit, AuditAction, Origin } from '../audit/audit.js';
 import { Gone, Locked, type VaultError } from '../errors.js';
-import type { NoticeQueue } from '../notices/notice-outbox-store.js';
+import type { Stores } from '../storage/storage.js';
 import type { TicketStatus } from '../tickets/tickets-store.js';
-import type { CredentialRecord, CredentialStatus, CredentialStore, EndReason } from './credentials-store.js';
+import type { CredentialRecord, CredentialStatus, EndReason } from './credentials-store.js';
 
 // expire, revoke, withdraw end a credential (it can never be revealed again);
 // purge destroys the ciphertext and data key of an ended one. Four words, four functions.
 
 export interface LifecycleDeps {
-  credentialStore: CredentialStore;
+  /** The stores of the caller's write transaction. */
+  stores: Stores;
   audit: Audit;
-  /** Where destruction receipts are queued; without it (a bare purge in a test) none are sent. */
-  notices?: NoticeQueue;
+  /** Whether a destruction receipt is queued for the customer (a restore's re-ending sends none). */
+  notify?: boolean;
 }
 
 const END_STATUS: Record<EndReason, CredentialStatus> = {
@@ -38,16 +39,16 @@ const END_CODE: Record<EndReason, { code: string; detail: string }> = {
 export const isLive = (status: CredentialStatus) => status === 'active' || status === 'restricted';
 
 /** Ends a live credential inside the caller's write transaction; false if it had already ended. */
-export function endCredential(
+export async function endCredential(
   deps: LifecycleDeps,
   credential: CredentialRecord,
   because: EndReason,
   at: number,
   actor: Actor,
   origin?: Origin,
-): boolean {
-  if (!deps.credentialStore.end(credential.id, END_STATUS[because], because, at)) return false;
-  deps.audit.record({
+): Promise<boolean> {
+  if (!(await deps.stores.credentials.end(credential.id, END_STATUS[because], because, at))) return false;
+  await deps.audit.record(deps.stores, {
     action: END_ACTION[because],
     actor,
     origin,
@@ -59,16 +60,16 @@ export function endCredential(
 }
 
 /** Destroys an ended credential's ciphertext and wrapped data key; metadata and audit stay. */
-export function purgeCredential(deps: LifecycleDeps, credential: CredentialRecord, at: number, actor: Actor): boolean {
-  if (!deps.credentialStore.purge(credential.id, at)) return false;
-  deps.audit.record({
+export async function purgeCredential(deps: LifecycleDeps, credential: CredentialRecord, at: number, actor: Actor): Promise<boolean> {
+  if (!(await deps.stores.credentials.purge(credential.id, at))) return false;
+  await deps.audit.record(deps.stores, {
     action: 'credential.purged',
     actor,
     ticketId: credential.ticketId,
     credentialId: credential.id,
     detail: credential.endedBecause,
   });
-  deps.notices?.queueDestructionNotice({ ticketId: credential.ticketId, credentialId: credential.id, receiptId: credential.receiptId, at });
+  if (deps.notify) await deps.stores.noticeOutbox.queueDestructionNotice({ ticketId: credential.ticketId, credentialId: credential.id, receiptId: credential.receiptId, at });
   return true;
 }
 
@@ -76,7 +77,7 @@ export function purgeCredential(deps: LifecycleDeps, credential: CredentialRecor
  * DESIGN.md "Lifetime rule" after the support period moved: expiresAt = min(submittedAt + max age,
  * supportUntil). What now falls outside (or was already due) expires at once; nothing is revived.
  */
-export function applySupportPeriod(
+export async function applySupportPeriod(
   deps: LifecycleDeps,
   credential: CredentialRecord,
   supportUntil: number,
@@ -84,13 +85,13 @@ export function applySupportPeriod(
   at: number,
   actor: Actor,
   origin?: Origin,
-): void {
+): Promise<void> {
   const expiresAt = Math.min(credential.submittedAt + maxAgeMs, supportUntil);
   if (at >= Math.min(credential.expiresAt, expiresAt)) {
-    if (expiresAt < credential.expiresAt) deps.credentialStore.setExpiresAt(credential.id, expiresAt, at);
-    endCredential(deps, credential, 'expired', at, actor, origin);
+    if (expiresAt < credential.expiresAt) await deps.stores.credentials.setExpiresAt(credential.id, expiresAt, at);
+    await endCredential(deps, credential, 'expired', at, actor, origin);
   } else if (expiresAt !== credential.expiresAt) {
-    deps.credentialStore.setExpiresAt(credential.id, expiresAt, at);
+    await deps.stores.credentials.setExpiresAt(credential.id, expiresAt, at);
   }
 }
 

@@ -1,5 +1,4 @@
 import type { EncryptedSecret } from '../crypto/credential-cipher.js';
-import type { Database } from '../storage/database.js';
 import type { TicketStatus } from '../tickets/tickets-store.js';
 import type { TicketState } from './credential-lifecycle.js';
 import type { CredentialKind } from './credential-kinds.js';
@@ -39,210 +38,33 @@ export interface RevealRow extends CredentialRecord {
 }
 
 export interface CredentialStore {
-  insert(record: CredentialRecord, secret: EncryptedSecret): void;
-  get(id: string): CredentialRecord | undefined;
-  getForReveal(id: string): RevealRow | undefined;
-  getSecret(id: string): EncryptedSecret | undefined;
-  listByTicket(ticketId: string): CredentialRecord[];
-  listByReceipt(receiptId: string): CredentialRecord[];
+  insert(record: CredentialRecord, secret: EncryptedSecret): Promise<void>;
+  get(id: string): Promise<CredentialRecord | undefined>;
+  getForReveal(id: string): Promise<RevealRow | undefined>;
+  getSecret(id: string): Promise<EncryptedSecret | undefined>;
+  listByTicket(ticketId: string): Promise<CredentialRecord[]>;
+  listByReceipt(receiptId: string): Promise<CredentialRecord[]>;
   /** Live (active/restricted) credentials of a ticket. */
-  listLiveByTicket(ticketId: string): CredentialRecord[];
+  listLiveByTicket(ticketId: string): Promise<CredentialRecord[]>;
   /**
    * Expires and destroys, in one statement each, up to `limit` live credentials whose expiresAt
    * has passed: they end as `expired` and are `purged` at once (the purge job's common case).
    */
-  expireAndPurgeDue(now: number, limit: number): CredentialRef[];
+  expireAndPurgeDue(now: number, limit: number): Promise<CredentialRef[]>;
   /**
    * Destroys the ciphertext and wrapped key of up to `limit` ended credentials (zeroed on disk by
    * secure_delete) and marks them purged; returns them. One statement each, not one per row.
    */
-  purgeEnded(now: number, limit: number): Array<CredentialRef & { endedBecause: EndReason | null }>;
-  setStatus(id: string, status: CredentialStatus, at: number): void;
-  end(id: string, status: CredentialStatus, because: EndReason, at: number): boolean;
-  setExpiresAt(id: string, expiresAt: number, at: number): void;
-  replaceSecret(id: string, secret: EncryptedSecret, at: number): void;
+  purgeEnded(now: number, limit: number): Promise<Array<CredentialRef & { endedBecause: EndReason | null }>>;
+  setStatus(id: string, status: CredentialStatus, at: number): Promise<void>;
+  end(id: string, status: CredentialStatus, because: EndReason, at: number): Promise<boolean>;
+  setExpiresAt(id: string, expiresAt: number, at: number): Promise<void>;
+  replaceSecret(id: string, secret: EncryptedSecret, at: number): Promise<void>;
   /** Deletes ciphertext and wrapped key (zeroed on disk by secure_delete) and marks the row purged. */
-  purge(id: string, at: number): boolean;
+  purge(id: string, at: number): Promise<boolean>;
   /** Every credential that has ended (purged or not) and why: a restore ends them again in an older copy. */
-  listEnded(): Array<{ id: string; endedBecause: EndReason | null }>;
+  listEnded(): Promise<Array<{ id: string; endedBecause: EndReason | null }>>;
   /** Secrets in id order after `afterId`, a page at a time (key rotation). */
-  listSecretsPage(afterId: string, limit: number): Array<{ id: string; ticketId: string; kind: CredentialKind } & EncryptedSecret>;
-  rewrapSecret(id: string, kekId: string, wrappedDek: Uint8Array): void;
-}
-
-interface Raw {
-  id: string;
-  ticket_id: string;
-  receipt_id: string;
-  intake_link_id: string | null;
-  kind: CredentialKind;
-  label: string;
-  status: CredentialStatus;
-  ended_because: EndReason | null;
-  submitted_at: number;
-  expires_at: number;
-  rectified_at: number | null;
-  ended_at: number | null;
-  purged_at: number | null;
-  updated_at: number;
-}
-
-interface RawReveal extends Raw {
-  ticket_status: TicketStatus;
-  ticket_support_until: number;
-  external_ref: string;
-  kek_id: string | null;
-  wrapped_dek: Buffer | null;
-  ciphertext: Buffer | null;
-}
-
-const fromRaw = (r: Raw): CredentialRecord => ({
-  id: r.id,
-  ticketId: r.ticket_id,
-  receiptId: r.receipt_id,
-  intakeLinkId: r.intake_link_id,
-  kind: r.kind,
-  label: r.label,
-  status: r.status,
-  endedBecause: r.ended_because,
-  submittedAt: r.submitted_at,
-  expiresAt: r.expires_at,
-  rectifiedAt: r.rectified_at,
-  endedAt: r.ended_at,
-  purgedAt: r.purged_at,
-  updatedAt: r.updated_at,
-});
-
-export function createCredentialStore(db: Database): CredentialStore {
-  const insert = db.prepare(
-    `INSERT INTO credentials (id, ticket_id, receipt_id, intake_link_id, kind, label, status, ended_because,
-       submitted_at, expires_at, rectified_at, ended_at, purged_at, updated_at)
-     VALUES (@id, @ticketId, @receiptId, @intakeLinkId, @kind, @label, @status, @endedBecause,
-       @submittedAt, @expiresAt, @rectifiedAt, @endedAt, @purgedAt, @updatedAt)`,
-  );
-  const insertSecret = db.prepare(
-    'INSERT INTO credential_secrets (credential_id, kek_id, wrapped_dek, ciphertext) VALUES (?, ?, ?, ?)',
-  );
-  const get = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE id = ?');
-  const getForReveal = db.prepare<[string], RawReveal>(
-    `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext
-     FROM credentials c JOIN tickets t ON t.id = c.ticket_id
-     LEFT JOIN credential_secrets s ON s.credential_id = c.id
-     WHERE c.id = ?`,
-  );
-  const getSecret = db.prepare<[string], { kek_id: string; wrapped_dek: Buffer; ciphertext: Buffer }>(
-    'SELECT kek_id, wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?',
-  );
-  const byTicket = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE ticket_id = ? ORDER BY submitted_at, id');
-  const liveByTicket = db.prepare<[string], Raw>(
-    `SELECT * FROM credentials WHERE ticket_id = ? AND status IN ('active', 'restricted') ORDER BY submitted_at, id`,
-  );
-  const byReceipt = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE receipt_id = ? ORDER BY submitted_at, id');
-  // Batches pick any matching rows (no ORDER BY: sorting every candidate per batch made a purge quadratic).
-  const markEndedPurged = db.prepare<{ now: number; limit: number }, { id: string; ticket_id: string; receipt_id: string; ended_because: EndReason | null }>(
-    `UPDATE credentials SET status = 'purged', purged_at = @now, updated_at = @now
-     WHERE rowid IN (SELECT rowid FROM credentials WHERE status IN ('expired', 'revoked', 'withdrawn') LIMIT @limit)
-     RETURNING id, ticket_id, receipt_id, ended_because`,
-  );
-  const expireAndPurgeDue = db.prepare<{ now: number; limit: number }, { id: string; ticket_id: string; receipt_id: string }>(
-    `UPDATE credentials SET status = 'purged', ended_because = 'expired', ended_at = @now, purged_at = @now, updated_at = @now
-     WHERE rowid IN (SELECT rowid FROM credentials WHERE status IN ('active', 'restricted') AND expires_at <= @now LIMIT @limit)
-     RETURNING id, ticket_id, receipt_id`,
-  );
-  const deleteSecrets = db.prepare('DELETE FROM credential_secrets WHERE credential_id IN (SELECT value FROM json_each(?))');
-  const setStatus = db.prepare('UPDATE credentials SET status = ?, updated_at = ? WHERE id = ?');
-  const end = db.prepare(
-    `UPDATE credentials SET status = @status, ended_because = @because, ended_at = @at, updated_at = @at
-     WHERE id = @id AND status IN ('active', 'restricted')`,
-  );
-  const setExpiresAt = db.prepare('UPDATE credentials SET expires_at = ?, updated_at = ? WHERE id = ?');
-  const replaceSecret = db.prepare(
-    'UPDATE credential_secrets SET kek_id = ?, wrapped_dek = ?, ciphertext = ? WHERE credential_id = ?',
-  );
-  const markRectified = db.prepare('UPDATE credentials SET rectified_at = ?, updated_at = ? WHERE id = ?');
-  const deleteSecret = db.prepare('DELETE FROM credential_secrets WHERE credential_id = ?');
-  const markPurged = db.prepare(
-    `UPDATE credentials SET status = 'purged', purged_at = @at, updated_at = @at
-     WHERE id = @id AND status IN ('expired', 'revoked', 'withdrawn')`,
-  );
-  const secretsPage = db.prepare<[string, number], { id: string; ticket_id: string; kind: CredentialKind; kek_id: string; wrapped_dek: Buffer; ciphertext: Buffer }>(
-    `SELECT c.id, c.ticket_id, c.kind, s.kek_id, s.wrapped_dek, s.ciphertext
-     FROM credential_secrets s JOIN credentials c ON c.id = s.credential_id
-     WHERE s.credential_id > ? ORDER BY s.credential_id LIMIT ?`,
-  );
-  const rewrap = db.prepare('UPDATE credential_secrets SET kek_id = ?, wrapped_dek = ? WHERE credential_id = ?');
-  const ended = db.prepare<[], { id: string; ended_because: EndReason | null }>(
-    "SELECT id, ended_because FROM credentials WHERE status NOT IN ('active', 'restricted')",
-  );
-
-  return {
-    insert: (record, secret) => {
-      insert.run(record);
-      insertSecret.run(record.id, secret.kekId, secret.wrappedDek, secret.ciphertext);
-    },
-    get: (id) => {
-      const r = get.get(id);
-      return r && fromRaw(r);
-    },
-    getForReveal: (id) => {
-      const r = getForReveal.get(id);
-      if (!r) return undefined;
-      return {
-        ...fromRaw(r),
-        ticket: { status: r.ticket_status, supportUntil: r.ticket_support_until },
-        externalRef: r.external_ref,
-        secret:
-          r.kek_id && r.wrapped_dek && r.ciphertext
-            ? { kekId: r.kek_id, wrappedDek: new Uint8Array(r.wrapped_dek), ciphertext: new Uint8Array(r.ciphertext) }
-            : null,
-      };
-    },
-    getSecret: (id) => {
-      const r = getSecret.get(id);
-      return r && { kekId: r.kek_id, wrappedDek: new Uint8Array(r.wrapped_dek), ciphertext: new Uint8Array(r.ciphertext) };
-    },
-    listByTicket: (ticketId) => byTicket.all(ticketId).map(fromRaw),
-    listByReceipt: (receiptId) => byReceipt.all(receiptId).map(fromRaw),
-    listLiveByTicket: (ticketId) => liveByTicket.all(ticketId).map(fromRaw),
-    expireAndPurgeDue: (now, limit) => {
-      const rows = expireAndPurgeDue.all({ now, limit });
-      if (rows.length) deleteSecrets.run(JSON.stringify(rows.map((r) => r.id)));
-      return rows.map((r) => ({ id: r.id, ticketId: r.ticket_id, receiptId: r.receipt_id }));
-    },
-    purgeEnded: (now, limit) => {
-      const rows = markEndedPurged.all({ now, limit });
-      if (rows.length) deleteSecrets.run(JSON.stringify(rows.map((r) => r.id)));
-      return rows.map((r) => ({ id: r.id, ticketId: r.ticket_id, receiptId: r.receipt_id, endedBecause: r.ended_because }));
-    },
-    setStatus: (id, status, at) => {
-      setStatus.run(status, at, id);
-    },
-    end: (id, status, because, at) => end.run({ id, status, because, at }).changes === 1,
-    setExpiresAt: (id, expiresAt, at) => {
-      setExpiresAt.run(expiresAt, at, id);
-    },
-    replaceSecret: (id, secret, at) => {
-      replaceSecret.run(secret.kekId, secret.wrappedDek, secret.ciphertext, id);
-      markRectified.run(at, at, id);
-    },
-    purge: (id, at) => {
-      // Only an ended credential loses its secret: a live one must never be left without it.
-      if (markPurged.run({ id, at }).changes !== 1) return false;
-      deleteSecret.run(id);
-      return true;
-    },
-    listEnded: () => ended.all().map((r) => ({ id: r.id, endedBecause: r.ended_because })),
-    listSecretsPage: (afterId, limit) =>
-      secretsPage.all(afterId, limit).map((r) => ({
-        id: r.id,
-        ticketId: r.ticket_id,
-        kind: r.kind,
-        kekId: r.kek_id,
-        wrappedDek: new Uint8Array(r.wrapped_dek),
-        ciphertext: new Uint8Array(r.ciphertext),
-      })),
-    rewrapSecret: (id, kekId, wrappedDek) => {
-      rewrap.run(kekId, wrappedDek, id);
-    },
-  };
+  listSecretsPage(afterId: string, limit: number): Promise<Array<{ id: string; ticketId: string; kind: CredentialKind } & EncryptedSecret>>;
+  rewrapSecret(id: string, kekId: string, wrappedDek: Uint8Array): Promise<void>;
 }

@@ -7,35 +7,24 @@ import type { VaultKeys } from '../keys/vault-keys.js';
 import { issueToken } from '../crypto/tokens.js';
 import { Gone, NotFound } from '../errors.js';
 import type { IntakeLinks, UsableLink } from '../intake-links/intake-links.js';
-import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
-import type { NoticeQueue } from '../notices/notice-outbox-store.js';
-import type { ReceiptRecord, ReceiptStore } from '../receipts/receipts-store.js';
+import type { ReceiptRecord } from '../receipts/receipts-store.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
-import type { GroupCommit } from '../storage/group-commit.js';
-import type { TicketStore } from '../tickets/tickets-store.js';
+import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid } from '../validation.js';
 import { KIND_SPECS } from './credential-kinds.js';
 import { credentialView, effectiveState, endCredential, isLive, type CredentialView } from './credential-lifecycle.js';
-import type { CredentialRecord, CredentialStore } from './credentials-store.js';
-import { openWith, parseSubmission, readSecretFields, sealedInvalid, type Submission } from './submitted-fields.js';
+import type { CredentialRecord } from './credentials-store.js';
+import { parseSubmission, readSecretFields, sealedInvalid, type Submission } from './submitted-fields.js';
 import { newId } from '../ids.js';
 
 export interface CredentialDeps {
-  db: Database;
-  credentialStore: CredentialStore;
-  ticketStore: TicketStore;
-  intakeLinkStore: IntakeLinkStore;
-  receiptStore: ReceiptStore;
+  storage: Storage;
   intakeLinks: IntakeLinks;
   audit: Audit;
   clock: Clock;
   keys: VaultKeys;
-  notices: NoticeQueue;
   publicUrl: string;
   credentialMaxAgeSeconds: number;
-  groupCommit: GroupCommit;
   /** Opens sealed submissions, on worker threads in production. */
   sealedBoxes: SealedBoxOpener;
 }
@@ -47,9 +36,8 @@ export interface SubmittedCredential {
 }
 
 export function createCredentials(deps: CredentialDeps) {
-  const { db, credentialStore, ticketStore, intakeLinkStore, receiptStore, audit, clock, keys } = deps;
+  const { storage, audit, clock, keys } = deps;
 
-  /** A customer's submission through an intake link: validated, encrypted, stored with a fresh receipt. */
   /**
    * A customer's submission through an intake link, validated and encrypted (outside any
    * transaction: sealed-box opening and encryption are the slow part); `store` writes it.
@@ -60,7 +48,7 @@ export function createCredentials(deps: CredentialDeps) {
     submission: Submission,
     open: (sealed: string) => Uint8Array,
     origin?: Origin,
-  ): { store: () => void; result: () => SubmittedCredential } {
+  ): { store: (s: Stores) => Promise<void>; result: () => SubmittedCredential } {
     const fields = readSecretFields(submission.kind, submission, open);
 
     const now = clock.now();
@@ -97,21 +85,21 @@ export function createCredentials(deps: CredentialDeps) {
     };
     const customer: Actor = { type: 'customer', id: receiptId, name: ticket.customerName ?? ticket.customerEmail };
 
-    const store = () => {
+    const store = async (s: Stores) => {
       // Re-checked inside the transaction: the ticket may have closed, the link been revoked or used up.
-      const supportUntil = intakeLinkStore.useIfUsable(link.id, clock.now());
+      const supportUntil = await s.intakeLinks.useIfUsable(link.id, clock.now());
       if (supportUntil === null) {
-        deps.intakeLinks.findUsableLink(token);
+        await deps.intakeLinks.findUsableLink(token, s);
         throw new Gone('intake_link_used_up', 'This link has been used as many times as allowed.');
       }
       // The support period may have been shortened since the ticket was read (a helpdesk update
       // while the box was opened): the credential never outlives the period as it is now.
       credential.expiresAt = Math.min(credential.expiresAt, supportUntil);
-      receiptStore.insert(receipt);
-      credentialStore.insert(credential, secret);
-      audit.record({ action: 'credential.submitted', actor: customer, origin, ticketId: ticket.id, credentialId, detail: credential.kind });
+      await s.receipts.insert(receipt);
+      await s.credentials.insert(credential, secret);
+      await audit.record(s, { action: 'credential.submitted', actor: customer, origin, ticketId: ticket.id, credentialId, detail: credential.kind });
       // The engineer who asked for it is told; a link a helpdesk created has nobody to tell.
-      if (link.createdBy) deps.notices.queueSubmissionNotice({ ticketId: ticket.id, credentialId, receiptId, at: now });
+      if (link.createdBy) await s.noticeOutbox.queueSubmissionNotice({ ticketId: ticket.id, credentialId, receiptId, at: now });
     };
     return {
       store,
@@ -120,17 +108,12 @@ export function createCredentials(deps: CredentialDeps) {
     };
   }
 
-  /** Submits in its own transaction (the CLI, seeding, tests). */
-  function submitCredential(token: string, body: unknown, origin?: Origin): SubmittedCredential {
-    const usable = deps.intakeLinks.findUsableLink(token);
-    const { store, result } = prepareSubmission(token, usable, parseSubmission(body), openWith(keys.intakeKeyPairs), origin);
-    writeTransaction(db, store);
-    return result();
-  }
-
-  /** Submits sharing a durable commit with whatever else arrives at the same time (the HTTP path). */
-  async function submitCredentialGrouped(token: string, body: unknown, origin?: Origin): Promise<SubmittedCredential> {
-    const usable = deps.intakeLinks.findUsableLink(token);
+  /**
+   * A submission through an intake link (HTTP, CLI, seeding): the sealed box is opened off the
+   * event loop, and the write shares a durable commit with whatever else arrives at the same time.
+   */
+  async function submitCredential(token: string, body: unknown, origin?: Origin): Promise<SubmittedCredential> {
+    const usable = await deps.intakeLinks.findUsableLink(token);
     const submission = parseSubmission(body);
     let opened: Uint8Array | undefined;
     if (submission.sealed !== undefined) {
@@ -142,37 +125,38 @@ export function createCredentials(deps: CredentialDeps) {
       }
     }
     const { store, result } = prepareSubmission(token, usable, submission, () => opened!, origin);
-    await deps.groupCommit.run(store);
+    await storage.grouped(store);
     return result();
   }
 
-  function requireCredential(id: string): CredentialRecord {
-    const credential = isUuid(id) ? credentialStore.get(id) : undefined;
+  async function requireCredential(id: string, stores?: Stores): Promise<CredentialRecord> {
+    const credential = !isUuid(id) ? undefined : stores ? await stores.credentials.get(id) : await storage.read((s) => s.credentials.get(id));
     if (!credential) throw new NotFound('credential_not_found', 'No credential with that id.');
     return credential;
   }
 
-  function getCredential(id: string): CredentialView {
-    const credential = requireCredential(id);
-    const ticket = ticketStore.get(credential.ticketId)!;
-    const view = credentialView(credential, ticket, clock.now());
-    return { ...view, revealCount: audit.countReveals([credential.id]).get(credential.id) ?? 0 };
-  }
-
-  /** Staff revoke: ends the credential for good; the purge job destroys it. Idempotent. */
-  function revokeCredential(id: string, actor: Actor, origin?: Origin): void {
-    const found = requireCredential(id);
-    writeTransaction(db, () => {
-      const credential = credentialStore.get(found.id)!;
-      const now = clock.now();
-      const ticket = ticketStore.get(credential.ticketId)!;
-      // Already ended (or due to end): keep why it ended; the purge job records the expiry.
-      if (!isLive(effectiveState(credential, ticket, now).status)) return;
-      endCredential({ credentialStore, audit }, credential, 'revoked', now, actor, origin);
+  function getCredential(id: string): Promise<CredentialView> {
+    return storage.read(async (s) => {
+      const credential = await requireCredential(id, s);
+      const ticket = (await s.tickets.get(credential.ticketId))!;
+      const view = credentialView(credential, ticket, clock.now());
+      return { ...view, revealCount: (await s.audit.countReveals([credential.id])).get(credential.id) ?? 0 };
     });
   }
 
-  return { submitCredential, submitCredentialGrouped, getCredential, revokeCredential, requireCredential };
+  /** Staff revoke: ends the credential for good; the purge job destroys it. Idempotent. */
+  function revokeCredential(id: string, actor: Actor, origin?: Origin): Promise<void> {
+    return storage.write(async (s) => {
+      const credential = await requireCredential(id, s);
+      const now = clock.now();
+      const ticket = (await s.tickets.get(credential.ticketId))!;
+      // Already ended (or due to end): keep why it ended; the purge job records the expiry.
+      if (!isLive(effectiveState(credential, ticket, now).status)) return;
+      await endCredential({ stores: s, audit }, credential, 'revoked', now, actor, origin);
+    });
+  }
+
+  return { submitCredential, getCredential, revokeCredential, requireCredential };
 }
 
 export type Credentials = ReturnType<typeof createCredentials>;

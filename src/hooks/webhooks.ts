@@ -4,21 +4,17 @@ import type { BearerSecret } from '../config.js';
 import { Unauthorized } from '../errors.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Logger } from '../logger.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
-import type { TicketStore } from '../tickets/tickets-store.js';
-import type { Tickets } from '../tickets/tickets.js';
+import type { Storage, Stores } from '../storage/storage.js';
+import { newTicketSchema, type Tickets } from '../tickets/tickets.js';
+import { parseInput } from '../validation.js';
 import { parseJsonBody, readHelpdeskEvent, readZendeskEvent, type TicketEvent, type TicketFacts } from './helpdesk-events.js';
-import type { WebhookEventStore } from './webhook-events-store.js';
 import { matchBearerSecret, signedMessageId, verifyTicketvaultSignature, verifyZendeskSignature } from './webhook-signatures.js';
 
 /** A ticket a helpdesk creates without a support period is bounded by the credential max age alone, in practice. */
 export const DEFAULT_SUPPORT_PERIOD_MS = 365 * 24 * 3600_000;
 
 export interface WebhookDeps {
-  db: Database;
-  ticketStore: TicketStore;
-  webhookEventStore: WebhookEventStore;
+  storage: Storage;
   tickets: Tickets;
   intakeLinks: IntakeLinks;
   clock: Clock;
@@ -54,7 +50,8 @@ const notConfigured = (what: string) => new Unauthorized('webhook_not_configured
  * (an events table keyed by source and event id) through the same ticket functions staff use.
  */
 export function createWebhooks(deps: WebhookDeps) {
-  const { db, ticketStore, webhookEventStore, tickets, intakeLinks, clock, log } = deps;
+  const { storage, tickets, intakeLinks, clock, log } = deps;
+  const { createTicketIn, closeTicketIn, reopenTicketIn, updateTicketIn } = tickets.inTransaction;
 
   function authenticateHelpdesk(delivery: Delivery): Sender {
     const { signingSecrets, bearerSecrets } = deps.helpdeskSecrets;
@@ -75,13 +72,13 @@ export function createWebhooks(deps: WebhookDeps) {
   }
 
   /** `POST /hooks/helpdesk`. */
-  function receiveHelpdeskDelivery(delivery: Delivery): WebhookOutcome {
+  function receiveHelpdeskDelivery(delivery: Delivery): Promise<WebhookOutcome> {
     const sender = authenticateHelpdesk(delivery);
     return applyOnce(sender, readHelpdeskEvent(parseJsonBody(delivery.body)), delivery.origin);
   }
 
   /** `POST /hooks/zendesk`. */
-  function receiveZendeskDelivery(delivery: Delivery): WebhookOutcome {
+  async function receiveZendeskDelivery(delivery: Delivery): Promise<WebhookOutcome> {
     if (!deps.zendeskSecrets.length) throw notConfigured('Zendesk');
     const timestamp = delivery.headers['x-zendesk-webhook-signature-timestamp'];
     verifyZendeskSignature({
@@ -97,11 +94,11 @@ export function createWebhooks(deps: WebhookDeps) {
     return applyOnce(sender, event, delivery.origin);
   }
 
-  function applyOnce(sender: Sender, event: TicketEvent, origin?: Origin): WebhookOutcome {
-    const outcome = writeTransaction(db, (): WebhookOutcome => {
-      if (webhookEventStore.has(sender.source, event.id)) return { id: event.id, result: 'duplicate' };
-      const applied = applyEvent(event, sender.actor, origin);
-      webhookEventStore.insert({
+  async function applyOnce(sender: Sender, event: TicketEvent, origin?: Origin): Promise<WebhookOutcome> {
+    const outcome = await storage.write(async (s): Promise<WebhookOutcome> => {
+      if (await s.webhookEvents.has(sender.source, event.id)) return { id: event.id, result: 'duplicate' };
+      const applied = await applyEvent(s, event, sender.actor, origin);
+      await s.webhookEvents.insert({
         source: sender.source,
         eventId: event.id,
         event: event.event,
@@ -117,10 +114,10 @@ export function createWebhooks(deps: WebhookDeps) {
     return outcome;
   }
 
-  /** Runs inside applyOnce's transaction; the ticket functions' own transactions nest as savepoints. */
-  function applyEvent(event: TicketEvent, actor: Actor, origin?: Origin): WebhookOutcome {
+  /** Runs inside applyOnce's transaction, with the ticket functions' transaction-bound forms. */
+  async function applyEvent(s: Stores, event: TicketEvent, actor: Actor, origin?: Origin): Promise<WebhookOutcome> {
     const { externalRef, ...changes } = event.ticket;
-    const existing = ticketStore.getByExternalRef(externalRef);
+    const existing = await s.tickets.getByExternalRef(externalRef);
     const done = (result: WebhookResult, intakeLink?: WebhookOutcome['intakeLink']): WebhookOutcome => ({
       id: event.id,
       result,
@@ -134,16 +131,16 @@ export function createWebhooks(deps: WebhookDeps) {
         if (event.createIntakeLink) log.warn({ eventId: event.id, externalRef }, 'webhook asked for an intake link for a ticket it did not create: none minted');
         return done('applied');
       }
-      const ticketId = tickets.createTicket(newTicketOf(event.ticket), actor, origin).id;
+      const ticketId = (await createTicketIn(s, parseInput(newTicketSchema, newTicketOf(event.ticket)), actor, origin)).id;
       if (!event.createIntakeLink) return done('applied');
-      const { url, expiresAt } = intakeLinks.createIntakeLink(ticketId, {}, actor, origin);
+      const { url, expiresAt } = await intakeLinks.createIntakeLinkIn(s, ticketId, {}, actor, origin);
       return done('applied', { url, expiresAt });
     }
     if (!existing) return done('ignored');
     // The state change first, so credentials of a closing ticket end as ticket_closed, not expired.
-    if (event.event === 'ticket.closed') tickets.closeTicket(existing.id, actor, origin);
-    if (event.event === 'ticket.reopened' || event.event === 'ticket.synced') tickets.reopenTicket(existing.id, actor, origin);
-    if (Object.keys(changes).length) tickets.updateTicket(existing.id, changes, actor, origin);
+    if (event.event === 'ticket.closed') await closeTicketIn(s, existing.id, actor, origin);
+    if (event.event === 'ticket.reopened' || event.event === 'ticket.synced') await reopenTicketIn(s, existing.id, actor, origin);
+    if (Object.keys(changes).length) await updateTicketIn(s, existing.id, changes, actor, origin);
     return done('applied');
   }
 

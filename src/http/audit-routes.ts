@@ -50,7 +50,7 @@ export function auditRoutes(deps: AuditRouteDeps): Router {
       .set('Cache-Control', 'no-store');
     let cursor: string | undefined;
     do {
-      const page = audit.listEvents({ ...filter, limit: EXPORT_PAGE, cursor });
+      const page = await audit.listEvents({ ...filter, limit: EXPORT_PAGE, cursor });
       for (const event of page.items) await writeLine(res, JSON.stringify(event) + '\n');
       cursor = page.nextCursor ?? undefined;
     } while (cursor);

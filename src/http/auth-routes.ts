@@ -56,11 +56,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     res.json(sessionView(session.staff, session));
   });
 
-  router.post('/auth/logout', (req, res: Response) => {
+  router.post('/auth/logout', async (req, res: Response) => {
     const cookie = sessionCookieOf(req, config);
     if (cookie !== undefined) {
       if (csrfRejection(req, config.publicOrigin)) throw csrfRejected();
-      staffSessions.endSession(cookie, 'logout');
+      await staffSessions.endSession(cookie, 'logout');
       clearSessionCookie(res, config);
     }
     res.status(204).end();

@@ -73,13 +73,13 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
   const vendorName = config.vendorName;
 
   /** The id of the ticket with exactly this reference, or null. */
-  const ticketIdOf = (ref: string): string | null =>
-    tickets.listTickets({ q: ref.slice(0, 200), limit: 200 }).items.find((ticket) => ticket.externalRef === ref)?.id ?? null;
+  const ticketIdOf = async (ref: string): Promise<string | null> =>
+    (await tickets.listTickets({ q: ref.slice(0, 200), limit: 200 })).items.find((ticket) => ticket.externalRef === ref)?.id ?? null;
 
   /** Pages need a live session (else the sign-in page) and one of `roles` (else a friendly 403). */
   const signedIn =
     (...roles: StaffRole[]): RequestHandler =>
-    (req, res, next) => {
+    async (req, res, next) => {
       const here = safeConsolePath(req.originalUrl);
       const cookie = sessionCookieOf(req, config);
       if (cookie === undefined) {
@@ -91,7 +91,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
       }
       let authenticated;
       try {
-        authenticated = staffSessions.authenticateSession(cookie);
+        authenticated = await staffSessions.authenticateSession(cookie);
       } catch (error) {
         // Only an ended session signs the member out; a storage fault is a 503 page, the cookie kept.
         if (!(error instanceof Unauthorized)) return next(error);
@@ -112,12 +112,12 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     res.redirect(303, consoleHome(viewerOf(res).staff));
   });
 
-  router.get('/console/sign-in', (req, res) => {
+  router.get('/console/sign-in', async (req, res) => {
     const next = safeConsolePath(req.query.next);
     const cookie = sessionCookieOf(req, config);
     if (cookie !== undefined) {
       try {
-        const { session } = staffSessions.authenticateSession(cookie);
+        const { session } = await staffSessions.authenticateSession(cookie);
         return res.redirect(303, next === '/console' ? consoleHome(session.staff) : next);
       } catch {
         clearSessionCookie(res, config);
@@ -128,17 +128,17 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     sendPage(res, 200, renderSignInPage({ vendorName, next, sso: oidcSignIn !== null, notice }));
   });
 
-  router.get('/console/tickets', signedIn('engineer'), (req, res) => {
+  router.get('/console/tickets', signedIn('engineer'), async (req, res) => {
     const status = text(req.query.status);
     const query: TicketListQuery = {
       status: status === 'closed' ? 'closed' : status === 'all' ? '' : 'open',
       q: text(req.query.q).trim().slice(0, 200),
       cursor: text(req.query.cursor) || undefined,
     };
-    let result: ReturnType<Tickets['listTickets']> = { items: [], nextCursor: null };
+    let result: Awaited<ReturnType<Tickets['listTickets']>> = { items: [], nextCursor: null };
     let error: string | undefined;
     try {
-      result = tickets.listTickets({ ...(query.status ? { status: query.status } : {}), ...(query.q ? { q: query.q } : {}), ...(query.cursor ? { cursor: query.cursor } : {}) });
+      result = await tickets.listTickets({ ...(query.status ? { status: query.status } : {}), ...(query.q ? { q: query.q } : {}), ...(query.cursor ? { cursor: query.cursor } : {}) });
     } catch (err) {
       if (!(err instanceof VaultError) || err.status !== 400) throw err;
       error = err.code;
@@ -151,12 +151,12 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     sendPage(res, 200, renderNewTicketPage(viewerOf(res), vendorName, { supportUntil }));
   });
 
-  router.get('/console/tickets/:id', signedIn('engineer'), (req, res) => {
-    const detail = tickets.getTicketDetail(param(req, 'id'));
+  router.get('/console/tickets/:id', signedIn('engineer'), async (req, res) => {
+    const detail = await tickets.getTicketDetail(param(req, 'id'));
     sendPage(res, 200, renderTicketPage(viewerOf(res), vendorName, detail, { defaultTtlSeconds: config.intakeLinkTtlSeconds }));
   });
 
-  router.get('/console/audit', signedIn('auditor'), (req, res) => {
+  router.get('/console/audit', signedIn('auditor'), async (req, res) => {
     const query: AuditPageQuery = {
       ticketId: text(req.query.ticketId).trim(),
       credentialId: text(req.query.credentialId).trim(),
@@ -167,16 +167,16 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
       cursor: text(req.query.cursor) || undefined,
     };
     const t = consoleStringsFor();
-    let result: ReturnType<Audit['listEvents']> = { items: [], nextCursor: null };
+    let result: Awaited<ReturnType<Audit['listEvents']>> = { items: [], nextCursor: null };
     let error: string | undefined;
     // Auditors know tickets by their helpdesk reference; the filter takes that or the id.
-    const ticketId = query.ticketId && !isUuid(query.ticketId) ? ticketIdOf(query.ticketId) : query.ticketId;
+    const ticketId = query.ticketId && !isUuid(query.ticketId) ? await ticketIdOf(query.ticketId) : query.ticketId;
     if (ticketId === null) {
       error = t.audit.noSuchTicket;
     } else {
       const given = Object.entries({ ...query, ticketId, since: utc(query.since), until: utc(query.until) }).filter(([, v]) => v);
       try {
-        result = audit.listEvents(parseInput(auditQuerySchema, Object.fromEntries(given), 'query'));
+        result = await audit.listEvents(parseInput(auditQuerySchema, Object.fromEntries(given), 'query'));
       } catch (err) {
         if (!(err instanceof VaultError) || err.status !== 400) throw err;
         error = t.audit.badFilter;
@@ -185,16 +185,16 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     const refs = new Map<string, string>();
     for (const id of new Set(result.items.map((e) => e.ticketId).filter((id): id is string => id !== null))) {
       try {
-        refs.set(id, tickets.requireTicket(id).externalRef);
+        refs.set(id, (await tickets.requireTicket(id)).externalRef);
       } catch {
         // an event about a ticket that is gone keeps its id
       }
     }
-    sendPage(res, error ? 400 : 200, renderAuditPage(viewerOf(res), vendorName, query, result, staff.listStaff(), AUDIT_ACTIONS, refs, error));
+    sendPage(res, error ? 400 : 200, renderAuditPage(viewerOf(res), vendorName, query, result, await staff.listStaff(), AUDIT_ACTIONS, refs, error));
   });
 
-  router.get('/console/staff', signedIn('admin'), (_req, res) => {
-    sendPage(res, 200, renderStaffPage(viewerOf(res), vendorName, staff.listStaff(), { sso: oidcSignIn !== null }));
+  router.get('/console/staff', signedIn('admin'), async (_req, res) => {
+    sendPage(res, 200, renderStaffPage(viewerOf(res), vendorName, await staff.listStaff(), { sso: oidcSignIn !== null }));
   });
 
   // One single sign-on round trip's state: Lax, because the provider sends the browser back

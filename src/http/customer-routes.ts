@@ -16,36 +16,36 @@ export function customerRoutes(deps: CustomerRouteDeps): Router {
   const { intakeLinks, credentials, receipts } = deps;
   const router = Router();
 
-  router.get('/intake/:token', (req, res) => {
-    res.json(intakeLinks.describeIntakeLink(param(req, 'token')));
+  router.get('/intake/:token', async (req, res) => {
+    res.json(await intakeLinks.describeIntakeLink(param(req, 'token')));
   });
   router.post('/intake/:token/credentials', async (req, res) => {
-    res.status(201).json(await credentials.submitCredentialGrouped(param(req, 'token'), req.body, originOf(req)));
+    res.status(201).json(await credentials.submitCredential(param(req, 'token'), req.body, originOf(req)));
   });
 
-  router.get('/receipts/:token', (req, res) => {
-    res.json(receipts.viewReceipt(param(req, 'token')));
+  router.get('/receipts/:token', async (req, res) => {
+    res.json(await receipts.viewReceipt(param(req, 'token')));
   });
-  router.get('/receipts/:token/export', (req, res) => {
-    const exported = receipts.exportReceipt(param(req, 'token'), originOf(req));
+  router.get('/receipts/:token/export', async (req, res) => {
+    const exported = await receipts.exportReceipt(param(req, 'token'), originOf(req));
     const name = `ticketvault-${exported.ticket.externalRef.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}-export.json`;
     res.set('Content-Disposition', `attachment; filename="${name}"`).json(exported);
   });
-  router.put('/receipts/:token/preferences', (req, res) => {
-    res.json(receipts.setPreferences(param(req, 'token'), req.body));
+  router.put('/receipts/:token/preferences', async (req, res) => {
+    res.json(await receipts.setPreferences(param(req, 'token'), req.body));
   });
-  router.delete('/receipts/:token/credentials/:id', (req, res) => {
-    receipts.withdrawCredential(param(req, 'token'), param(req, 'id'), originOf(req));
+  router.delete('/receipts/:token/credentials/:id', async (req, res) => {
+    await receipts.withdrawCredential(param(req, 'token'), param(req, 'id'), originOf(req));
     res.status(204).end();
   });
-  router.post('/receipts/:token/credentials/:id/restrict', (req, res) => {
-    res.json(receipts.restrictCredential(param(req, 'token'), param(req, 'id'), originOf(req)));
+  router.post('/receipts/:token/credentials/:id/restrict', async (req, res) => {
+    res.json(await receipts.restrictCredential(param(req, 'token'), param(req, 'id'), originOf(req)));
   });
-  router.post('/receipts/:token/credentials/:id/unrestrict', (req, res) => {
-    res.json(receipts.unrestrictCredential(param(req, 'token'), param(req, 'id'), originOf(req)));
+  router.post('/receipts/:token/credentials/:id/unrestrict', async (req, res) => {
+    res.json(await receipts.unrestrictCredential(param(req, 'token'), param(req, 'id'), originOf(req)));
   });
-  router.put('/receipts/:token/credentials/:id', (req, res) => {
-    res.json(receipts.rectifyCredential(param(req, 'token'), param(req, 'id'), req.body, originOf(req)));
+  router.put('/receipts/:token/credentials/:id', async (req, res) => {
+    res.json(await receipts.rectifyCredential(param(req, 'token'), param(req, 'id'), req.body, originOf(req)));
   });
   return router;
 }

@@ -53,13 +53,13 @@ function countDeliveries(source: 'helpdesk' | 'zendesk', deps: HookRouteDeps): R
 /** Helpdesk webhooks: the signature (or an integration's bearer secret) is the only credential. */
 export function hookRoutes(deps: HookRouteDeps): Router {
   const router = Router();
-  router.post('/hooks/helpdesk', countDeliveries('helpdesk', deps), ...rawJsonBody, (req, res) => {
-    const outcome = deps.webhooks.receiveHelpdeskDelivery(deliveryOf(req));
+  router.post('/hooks/helpdesk', countDeliveries('helpdesk', deps), ...rawJsonBody, async (req, res) => {
+    const outcome = await deps.webhooks.receiveHelpdeskDelivery(deliveryOf(req));
     res.locals.webhookOutcome = outcome;
     res.status(202).json(outcome);
   });
-  router.post('/hooks/zendesk', countDeliveries('zendesk', deps), ...rawJsonBody, (req, res) => {
-    const outcome = deps.webhooks.receiveZendeskDelivery(deliveryOf(req));
+  router.post('/hooks/zendesk', countDeliveries('zendesk', deps), ...rawJsonBody, async (req, res) => {
+    const outcome = await deps.webhooks.receiveZendeskDelivery(deliveryOf(req));
     res.locals.webhookOutcome = outcome;
     res.status(202).json(outcome);
   });

@@ -44,12 +44,12 @@ export function pageRoutes(deps: PageRouteDeps, customerLimit: RequestHandler): 
   };
 
   // Full paths, not sub-routers, so the request log names the route template ("/s/:token").
-  router.get('/s/:token', (req, res) => {
-    sendPage(res, 200, renderIntakePage(intakeLinks.describeIntakeLink(param(req, 'token'))));
+  router.get('/s/:token', async (req, res) => {
+    sendPage(res, 200, renderIntakePage(await intakeLinks.describeIntakeLink(param(req, 'token'))));
   });
   router.get(['/s', '/s/{*rest}'], (_req, res) => sendPage(res, 404, renderProblemPage('intake', 404, 'not_found', config.vendorName)));
-  router.get('/r/:token', (req, res) => {
-    sendPage(res, 200, renderReceiptPage(receipts.viewReceipt(param(req, 'token')), keys.intakePublicKey));
+  router.get('/r/:token', async (req, res) => {
+    sendPage(res, 200, renderReceiptPage(await receipts.viewReceipt(param(req, 'token')), keys.intakePublicKey));
   });
   router.get(['/r', '/r/{*rest}'], (_req, res) => sendPage(res, 404, renderProblemPage('receipt', 404, 'not_found', config.vendorName)));
   router.use('/s', problemPage('intake'));

@@ -1,7 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ServiceUnavailable, TooManyRequests, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { storageFaultOf } from '../storage/storage-faults.js';
 
 // The one place where errors become responses: RFC 9457 problem+json with a stable `code`.
 
@@ -58,9 +57,9 @@ export function clientProblemOf(err: unknown): ProblemInput | undefined {
   return undefined;
 }
 
-/** The typed error behind `err`: itself, or the storage fault (503) a database driver error stands for. */
+/** The typed error behind `err` (the storage port hands a driver's fault on as StorageUnavailable, a 503). */
 function typedErrorOf(err: unknown): VaultError | undefined {
-  return err instanceof VaultError ? err : storageFaultOf(err);
+  return err instanceof VaultError ? err : undefined;
 }
 
 /** Seconds for the Retry-After header of an answer that means "later" (429, 503), for the API and the pages alike. */

@@ -20,29 +20,29 @@ export function staffAdminRoutes(deps: StaffAdminRouteDeps): Router {
   const router = Router();
   const admin = [authenticateStaff(deps), requireRole('admin')];
 
-  router.get('/staff', ...admin, (_req, res) => {
-    res.json({ items: staff.listStaff() });
+  router.get('/staff', ...admin, async (_req, res) => {
+    res.json({ items: await staff.listStaff() });
   });
   router.post('/staff', ...admin, async (req, res) => {
     res.status(201).json(await staff.addStaffMember(req.body, adminOf(req, res)));
   });
-  router.patch('/staff/:id', ...admin, (req, res) => {
-    res.json(staff.updateStaffMember(param(req, 'id'), req.body, adminOf(req, res)));
+  router.patch('/staff/:id', ...admin, async (req, res) => {
+    res.json(await staff.updateStaffMember(param(req, 'id'), req.body, adminOf(req, res)));
   });
-  router.post('/staff/:id/disable', ...admin, (req, res) => {
-    res.json(staff.disableStaffMember(param(req, 'id'), adminOf(req, res)));
+  router.post('/staff/:id/disable', ...admin, async (req, res) => {
+    res.json(await staff.disableStaffMember(param(req, 'id'), adminOf(req, res)));
   });
-  router.post('/staff/:id/enable', ...admin, (req, res) => {
-    res.json(staff.enableStaffMember(param(req, 'id'), adminOf(req, res)));
+  router.post('/staff/:id/enable', ...admin, async (req, res) => {
+    res.json(await staff.enableStaffMember(param(req, 'id'), adminOf(req, res)));
   });
   router.put('/staff/:id/password', ...admin, async (req, res) => {
     res.json(await staff.setStaffPassword(param(req, 'id'), req.body, adminOf(req, res)));
   });
-  router.post('/staff/:id/revoke-tokens', ...admin, (req, res) => {
-    res.json(staff.revokeStaffTokens(param(req, 'id'), adminOf(req, res)));
+  router.post('/staff/:id/revoke-tokens', ...admin, async (req, res) => {
+    res.json(await staff.revokeStaffTokens(param(req, 'id'), adminOf(req, res)));
   });
-  router.put('/staff/:id/sso', ...admin, (req, res) => {
-    res.json(staff.linkStaffSso(param(req, 'id'), req.body, adminOf(req, res)));
+  router.put('/staff/:id/sso', ...admin, async (req, res) => {
+    res.json(await staff.linkStaffSso(param(req, 'id'), req.body, adminOf(req, res)));
   });
   return router;
 }

@@ -85,9 +85,9 @@ export function authenticateStaff(deps: StaffAuthDeps): RequestHandler {
       throw new Unauthorized('unauthorized', 'Sign in to the console, or send Authorization: Bearer <token> (see `ticketvault staff token`).');
     }
     if (!SAFE_METHODS.has(req.method) && csrfRejection(req, config.publicOrigin)) throw csrfRejected();
-    let authenticated: ReturnType<StaffSessions['authenticateSession']>;
+    let authenticated: Awaited<ReturnType<StaffSessions['authenticateSession']>>;
     try {
-      authenticated = staffSessions.authenticateSession(cookie);
+      authenticated = await staffSessions.authenticateSession(cookie);
     } catch (error) {
       if (error instanceof Unauthorized) clearSessionCookie(res, config); // not on a storage fault: the session still holds
       throw error;

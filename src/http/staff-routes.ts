@@ -41,34 +41,34 @@ export function staffRoutes(deps: StaffRouteDeps): Router {
     const revealed = await reveal.revealCredential(param(req, 'id'), req.body, staffActor(res), originOf(req));
     res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache').json(revealed);
   });
-  router.post('/tickets', ...engineer, (req, res) => {
-    res.status(201).json(tickets.createTicket(req.body, staffActor(res), originOf(req)));
+  router.post('/tickets', ...engineer, async (req, res) => {
+    res.status(201).json(await tickets.createTicket(req.body, staffActor(res), originOf(req)));
   });
-  router.get('/tickets', ...engineer, (req, res) => {
-    res.json(tickets.listTickets(req.query));
+  router.get('/tickets', ...engineer, async (req, res) => {
+    res.json(await tickets.listTickets(req.query));
   });
-  router.get('/tickets/:id', ...engineer, (req, res) => {
-    res.json(tickets.getTicketDetail(param(req, 'id')));
+  router.get('/tickets/:id', ...engineer, async (req, res) => {
+    res.json(await tickets.getTicketDetail(param(req, 'id')));
   });
-  router.post('/tickets/:id/close', ...engineer, (req, res) => {
-    res.json(tickets.closeTicket(param(req, 'id'), staffActor(res), originOf(req)));
+  router.post('/tickets/:id/close', ...engineer, async (req, res) => {
+    res.json(await tickets.closeTicket(param(req, 'id'), staffActor(res), originOf(req)));
   });
-  router.post('/tickets/:id/intake-links', ...engineer, (req, res) => {
-    res.status(201).json(intakeLinks.createIntakeLink(param(req, 'id'), req.body, staffActor(res), originOf(req)));
+  router.post('/tickets/:id/intake-links', ...engineer, async (req, res) => {
+    res.status(201).json(await intakeLinks.createIntakeLink(param(req, 'id'), req.body, staffActor(res), originOf(req)));
   });
-  router.delete('/intake-links/:id', ...engineer, (req, res) => {
-    intakeLinks.revokeIntakeLink(param(req, 'id'), staffActor(res), originOf(req));
+  router.delete('/intake-links/:id', ...engineer, async (req, res) => {
+    await intakeLinks.revokeIntakeLink(param(req, 'id'), staffActor(res), originOf(req));
     res.status(204).end();
   });
-  router.get('/credentials/:id', ...engineer, (req, res) => {
-    res.json(credentials.getCredential(param(req, 'id')));
+  router.get('/credentials/:id', ...engineer, async (req, res) => {
+    res.json(await credentials.getCredential(param(req, 'id')));
   });
-  router.delete('/credentials/:id', ...engineer, (req, res) => {
-    credentials.revokeCredential(param(req, 'id'), staffActor(res), originOf(req));
+  router.delete('/credentials/:id', ...engineer, async (req, res) => {
+    await credentials.revokeCredential(param(req, 'id'), staffActor(res), originOf(req));
     res.status(204).end();
   });
-  router.get('/audit', ...auditor, (req, res) => {
-    res.json(audit.listEvents(parseInput(auditQuerySchema, req.query, 'query')));
+  router.get('/audit', ...auditor, async (req, res) => {
+    res.json(await audit.listEvents(parseInput(auditQuerySchema, req.query, 'query')));
   });
   return router;
 }

@@ -1,4 +1,3 @@
-import type { Database } from '../storage/database.js';
 
 export interface IntakeLinkRecord {
   id: string;
@@ -13,75 +12,16 @@ export interface IntakeLinkRecord {
 }
 
 export interface IntakeLinkStore {
-  insert(link: IntakeLinkRecord): void;
-  get(id: string): IntakeLinkRecord | undefined;
-  getByTokenHash(hash: Buffer): IntakeLinkRecord | undefined;
-  listByTicket(ticketId: string): IntakeLinkRecord[];
-  revoke(id: string, at: number): boolean;
+  insert(link: IntakeLinkRecord): Promise<void>;
+  get(id: string): Promise<IntakeLinkRecord | undefined>;
+  getByTokenHash(hash: Buffer): Promise<IntakeLinkRecord | undefined>;
+  listByTicket(ticketId: string): Promise<IntakeLinkRecord[]>;
+  revoke(id: string, at: number): Promise<boolean>;
   /**
    * Counts one use only if the link can take a submission at `now` (not revoked, not expired,
    * not used up, its ticket open and in its support period): one statement for the submission's
    * transaction. Returns the ticket's supportUntil as it is now (what bounds the submission's
    * expiry), or null when the link was not usable: the caller finds out why.
    */
-  useIfUsable(id: string, now: number): number | null;
-}
-
-interface Raw {
-  id: string;
-  ticket_id: string;
-  token_hash: Buffer;
-  created_by: string | null;
-  created_at: number;
-  expires_at: number;
-  max_uses: number | null;
-  uses: number;
-  revoked_at: number | null;
-}
-
-const fromRaw = (r: Raw): IntakeLinkRecord => ({
-  id: r.id,
-  ticketId: r.ticket_id,
-  tokenHash: r.token_hash,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  maxUses: r.max_uses,
-  uses: r.uses,
-  revokedAt: r.revoked_at,
-});
-
-export function createIntakeLinkStore(db: Database): IntakeLinkStore {
-  const insert = db.prepare(
-    `INSERT INTO intake_links (id, ticket_id, token_hash, created_by, created_at, expires_at, max_uses, uses, revoked_at)
-     VALUES (@id, @ticketId, @tokenHash, @createdBy, @createdAt, @expiresAt, @maxUses, @uses, @revokedAt)`,
-  );
-  const get = db.prepare<[string], Raw>('SELECT * FROM intake_links WHERE id = ?');
-  const byHash = db.prepare<[Buffer], Raw>('SELECT * FROM intake_links WHERE token_hash = ?');
-  const byTicket = db.prepare<[string], Raw>('SELECT * FROM intake_links WHERE ticket_id = ? ORDER BY created_at, id');
-  const revoke = db.prepare('UPDATE intake_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-  const useIfUsable = db
-    .prepare<{ id: string; now: number }, number>(
-      `UPDATE intake_links SET uses = uses + 1
-       WHERE id = @id AND revoked_at IS NULL AND expires_at > @now AND (max_uses IS NULL OR uses < max_uses)
-         AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = intake_links.ticket_id AND t.status = 'open' AND t.support_until > @now)
-       RETURNING (SELECT support_until FROM tickets t WHERE t.id = intake_links.ticket_id)`,
-    )
-    .pluck();
-  return {
-    insert: (l) => {
-      insert.run(l);
-    },
-    get: (id) => {
-      const r = get.get(id);
-      return r && fromRaw(r);
-    },
-    getByTokenHash: (hash) => {
-      const r = byHash.get(hash);
-      return r && fromRaw(r);
-    },
-    listByTicket: (ticketId) => byTicket.all(ticketId).map(fromRaw),
-    revoke: (id, at) => revoke.run(at, id).changes === 1,
-    useIfUsable: (id, now) => useIfUsable.get({ id, now }) ?? null,
-  };
+  useIfUsable(id: string, now: number): Promise<number | null>;
 }

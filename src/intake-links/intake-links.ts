@@ -4,11 +4,10 @@ import type { Clock } from '../clock.js';
 import { CREDENTIAL_KINDS, KIND_SPECS } from '../credentials/credential-kinds.js';
 import { hashToken, isWellFormedToken, issueToken } from '../crypto/tokens.js';
 import { Conflict, Gone, NotFound } from '../errors.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
-import type { TicketRecord, TicketStore } from '../tickets/tickets-store.js';
+import type { Storage, Stores } from '../storage/storage.js';
+import type { TicketRecord } from '../tickets/tickets-store.js';
 import { isUuid, parseInput } from '../validation.js';
-import type { IntakeLinkRecord, IntakeLinkStore } from './intake-links-store.js';
+import type { IntakeLinkRecord } from './intake-links-store.js';
 import { newId } from '../ids.js';
 
 export const MAX_LINK_TTL_SECONDS = 90 * 24 * 3600;
@@ -19,9 +18,7 @@ const newLinkSchema = z.strictObject({
 });
 
 export interface IntakeLinkDeps {
-  db: Database;
-  ticketStore: TicketStore;
-  intakeLinkStore: IntakeLinkStore;
+  storage: Storage;
   audit: Audit;
   clock: Clock;
   publicUrl: string;
@@ -37,11 +34,16 @@ export interface UsableLink {
 }
 
 export function createIntakeLinks(deps: IntakeLinkDeps) {
-  const { db, ticketStore, intakeLinkStore, audit, clock } = deps;
+  const { storage, audit, clock } = deps;
 
   function createIntakeLink(ticketId: string, input: unknown, actor: Actor, origin?: Origin) {
     const data = parseInput(newLinkSchema, input ?? {});
-    const ticket = isUuid(ticketId) ? ticketStore.get(ticketId) : undefined;
+    return storage.write((s) => createIntakeLinkIn(s, ticketId, data, actor, origin));
+  }
+
+  /** Creates a link inside the caller's write transaction (a helpdesk webhook creates ticket and link together). */
+  async function createIntakeLinkIn(s: Stores, ticketId: string, data: { ttlSeconds?: number; maxUses?: number }, actor: Actor, origin?: Origin) {
+    const ticket = isUuid(ticketId) ? await s.tickets.get(ticketId) : undefined;
     if (!ticket) throw new NotFound('ticket_not_found', 'No ticket with that id.');
     const now = clock.now();
     if (ticket.status === 'closed') throw new Conflict('ticket_closed', 'The ticket is closed; reopen it before asking for credentials.');
@@ -59,28 +61,27 @@ export function createIntakeLinks(deps: IntakeLinkDeps) {
       uses: 0,
       revokedAt: null,
     };
-    writeTransaction(db, () => {
-      intakeLinkStore.insert(link);
-      audit.record({ action: 'intake_link.created', actor, origin, ticketId: ticket.id, detail: link.id });
-    });
+    await s.intakeLinks.insert(link);
+    await audit.record(s, { action: 'intake_link.created', actor, origin, ticketId: ticket.id, detail: link.id });
     return { id: link.id, url: `${deps.publicUrl}/s/${token}`, expiresAt: new Date(link.expiresAt).toISOString() };
   }
 
   /** Revokes a link; revoking an already revoked link changes nothing. */
-  function revokeIntakeLink(id: string, actor: Actor, origin?: Origin): void {
-    const link = isUuid(id) ? intakeLinkStore.get(id) : undefined;
-    if (!link) throw new NotFound('intake_link_not_found', 'No intake link with that id.');
-    writeTransaction(db, () => {
-      if (intakeLinkStore.revoke(link.id, clock.now())) {
-        audit.record({ action: 'intake_link.revoked', actor, origin, ticketId: link.ticketId, detail: link.id });
+  function revokeIntakeLink(id: string, actor: Actor, origin?: Origin): Promise<void> {
+    return storage.write(async (s) => {
+      const link = isUuid(id) ? await s.intakeLinks.get(id) : undefined;
+      if (!link) throw new NotFound('intake_link_not_found', 'No intake link with that id.');
+      if (await s.intakeLinks.revoke(link.id, clock.now())) {
+        await audit.record(s, { action: 'intake_link.revoked', actor, origin, ticketId: link.ticketId, detail: link.id });
       }
     });
   }
 
   /** Finds the link a token names and checks it can take a submission now; throws 404/410 otherwise. */
-  function findUsableLink(token: string): UsableLink {
-    const link = isWellFormedToken(token) ? intakeLinkStore.getByTokenHash(hashToken(token)) : undefined;
-    const ticket = link && ticketStore.get(link.ticketId);
+  async function findUsableLink(token: string, stores?: Stores): Promise<UsableLink> {
+    if (!stores) return storage.read((s) => findUsableLink(token, s));
+    const link = isWellFormedToken(token) ? await stores.intakeLinks.getByTokenHash(hashToken(token)) : undefined;
+    const ticket = link && (await stores.tickets.get(link.ticketId));
     if (!link || !ticket) throw new NotFound('intake_link_not_found', 'This link does not exist. Ask support for a new one.');
     const now = clock.now();
     if (link.revokedAt !== null) throw new Gone('intake_link_revoked', 'This link was revoked. Ask support for a new one.');
@@ -94,8 +95,8 @@ export function createIntakeLinks(deps: IntakeLinkDeps) {
   }
 
   /** What the intake page shows. Opening a link never uses it up (mail scanners open links). */
-  function describeIntakeLink(token: string) {
-    const { link, ticket } = findUsableLink(token);
+  async function describeIntakeLink(token: string) {
+    const { link, ticket } = await findUsableLink(token);
     const now = clock.now();
     return {
       ticket: { externalRef: ticket.externalRef, subject: ticket.subject },
@@ -107,7 +108,7 @@ export function createIntakeLinks(deps: IntakeLinkDeps) {
     };
   }
 
-  return { createIntakeLink, revokeIntakeLink, findUsableLink, describeIntakeLink };
+  return { createIntakeLink, createIntakeLinkIn, revokeIntakeLink, findUsableLink, describeIntakeLink };
 }
 
 export type IntakeLinks = ReturnType<typeof createIntakeLinks>;

@@ -1,21 +1,14 @@
 import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import type { CredentialStore } from '../credentials/credentials-store.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
-import type { ReceiptStore } from '../receipts/receipts-store.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
+import type { Storage } from '../storage/storage.js';
 import { rewrapSecret } from '../crypto/credential-cipher.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createIntakeKey, createSigningKey, wrapContext } from './vault-keys.js';
-import type { VaultKeyStore } from './vault-keys-store.js';
 
 export interface RotationDeps {
-  db: Database;
+  storage: Storage;
   keyring: Keyring;
-  vaultKeyStore: VaultKeyStore;
-  credentialStore: CredentialStore;
-  receiptStore: ReceiptStore;
   audit: Audit;
   clock: Clock;
 }
@@ -41,19 +34,19 @@ export const RETIRED_INTAKE_KEY_GRACE_MS = 7 * 24 * 3600 * 1000;
  * and sign-in flows it signed stop working, on running servers too). Ciphertexts are untouched;
  * restartable.
  */
-export function rotateKeys(deps: RotationDeps): RotationSummary {
-  const { db, keyring, vaultKeyStore, credentialStore, receiptStore, audit, clock } = deps;
+export async function rotateKeys(deps: RotationDeps): Promise<RotationSummary> {
+  const { storage, keyring, audit, clock } = deps;
   const current = keyring.currentId;
 
   let dataKeys = 0;
   for (let after = ''; ; ) {
-    const page = credentialStore.listSecretsPage(after, PAGE);
+    const page = await storage.read((s) => s.credentials.listSecretsPage(after, PAGE));
     if (page.length === 0) break;
-    writeTransaction(db, () => {
+    await storage.write(async ({ credentials }) => {
       for (const s of page) {
         if (s.kekId === current) continue;
         const next = rewrapSecret(keyring, { credentialId: s.id, ticketId: s.ticketId, kind: s.kind }, s);
-        credentialStore.rewrapSecret(s.id, next.kekId, next.wrappedDek);
+        await credentials.rewrapSecret(s.id, next.kekId, next.wrappedDek);
         dataKeys++;
       }
     });
@@ -62,39 +55,40 @@ export function rotateKeys(deps: RotationDeps): RotationSummary {
 
   let receiptTokens = 0;
   for (let after = ''; ; ) {
-    const page = receiptStore.listPage(after, PAGE);
+    const page = await storage.read((s) => s.receipts.listPage(after, PAGE));
     if (page.length === 0) break;
-    writeTransaction(db, () => {
+    await storage.write(async ({ receipts }) => {
       for (const r of page) {
         if (r.tokenKekId === current) continue;
         const token = keyring.unwrap(r.tokenKekId, r.tokenWrapped, receiptTokenContext(r.id));
         const next = keyring.wrap(token, receiptTokenContext(r.id));
         token.fill(0);
-        receiptStore.rewrapToken(r.id, next.kekId, next.wrapped);
+        await receipts.rewrapToken(r.id, next.kekId, next.wrapped);
         receiptTokens++;
       }
     });
     after = page[page.length - 1]!.id;
   }
 
-  return writeTransaction(db, () => {
+  return storage.write(async (s) => {
+    const vaultKeyStore = s.vaultKeys;
     const now = clock.now();
     let vaultKeys = 0;
-    for (const row of vaultKeyStore.listAll()) {
+    for (const row of await vaultKeyStore.listAll()) {
       if (row.kekId === current) continue;
       const secret = keyring.unwrap(row.kekId, row.wrapped, wrapContext(row.purpose, row.id));
       const next = keyring.wrap(secret, wrapContext(row.purpose, row.id));
       secret.fill(0);
-      vaultKeyStore.rewrap(row.id, next.kekId, next.wrapped);
+      await vaultKeyStore.rewrap(row.id, next.kekId, next.wrapped);
       vaultKeys++;
     }
-    for (const row of vaultKeyStore.list('intake')) if (row.retiredAt === null) vaultKeyStore.retire(row.id, now);
-    const intakeKeyId = createIntakeKey(vaultKeyStore, keyring, now);
-    const retiredIntakeKeysDeleted = vaultKeyStore.deleteRetiredBefore('intake', now - RETIRED_INTAKE_KEY_GRACE_MS);
+    for (const row of await vaultKeyStore.list('intake')) if (row.retiredAt === null) await vaultKeyStore.retire(row.id, now);
+    const intakeKeyId = await createIntakeKey(vaultKeyStore, keyring, now);
+    const retiredIntakeKeysDeleted = await vaultKeyStore.deleteRetiredBefore('intake', now - RETIRED_INTAKE_KEY_GRACE_MS);
     // No grace for the signing key: what it signed must stop working, which is why one rotates it.
-    for (const row of vaultKeyStore.list('signing')) if (row.retiredAt === null) vaultKeyStore.retire(row.id, now);
-    const signingKeyId = createSigningKey(vaultKeyStore, keyring, now);
-    const signingKeysDeleted = vaultKeyStore.deleteRetiredBefore('signing', now + 1);
+    for (const row of await vaultKeyStore.list('signing')) if (row.retiredAt === null) await vaultKeyStore.retire(row.id, now);
+    const signingKeyId = await createSigningKey(vaultKeyStore, keyring, now);
+    const signingKeysDeleted = await vaultKeyStore.deleteRetiredBefore('signing', now + 1);
     const summary: RotationSummary = {
       kekId: current,
       rewrapped: { dataKeys, receiptTokens, vaultKeys },
@@ -103,7 +97,7 @@ export function rotateKeys(deps: RotationDeps): RotationSummary {
       signingKeyId,
       signingKeysDeleted,
     };
-    audit.record({ action: 'keys.rotated', actor: SYSTEM_ACTOR, detail: JSON.stringify(summary) });
+    await audit.record(s, { action: 'keys.rotated', actor: SYSTEM_ACTOR, detail: JSON.stringify(summary) });
     return summary;
   });
 }

@@ -1,5 +1,3 @@
-import { createCommittedReads } from '../storage/committed-reads.js';
-import type { Database } from '../storage/database.js';
 
 export type VaultKeyPurpose = 'intake' | 'signing' | 'audit';
 
@@ -14,74 +12,15 @@ export interface VaultKeyRow {
 }
 
 export interface VaultKeyStore {
-  list(purpose: VaultKeyPurpose): VaultKeyRow[];
+  list(purpose: VaultKeyPurpose): Promise<VaultKeyRow[]>;
   /**
    * The purpose's newest key not retired, read again only when the database may have changed
    * since (another process committed, or this store wrote): cheap enough for every request.
    */
-  current(purpose: VaultKeyPurpose): VaultKeyRow | undefined;
-  listAll(): VaultKeyRow[];
-  insert(row: VaultKeyRow): void;
-  retire(id: string, at: number): void;
-  rewrap(id: string, kekId: string, wrapped: Uint8Array): void;
-  deleteRetiredBefore(purpose: VaultKeyPurpose, before: number): number;
-}
-
-interface Raw {
-  id: string;
-  purpose: VaultKeyPurpose;
-  kek_id: string;
-  wrapped: Buffer;
-  public_key: Buffer | null;
-  created_at: number;
-  retired_at: number | null;
-}
-
-const fromRaw = (r: Raw): VaultKeyRow => ({
-  id: r.id,
-  purpose: r.purpose,
-  kekId: r.kek_id,
-  wrapped: new Uint8Array(r.wrapped),
-  publicKey: r.public_key ? new Uint8Array(r.public_key) : null,
-  createdAt: r.created_at,
-  retiredAt: r.retired_at,
-});
-
-export function createVaultKeyStore(db: Database): VaultKeyStore {
-  const byPurpose = db.prepare<[string], Raw>(
-    'SELECT * FROM vault_keys WHERE purpose = ? ORDER BY retired_at IS NOT NULL, created_at DESC',
-  );
-  const all = db.prepare<[], Raw>('SELECT * FROM vault_keys');
-  const insert = db.prepare(
-    'INSERT INTO vault_keys (id, purpose, kek_id, wrapped, public_key, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
-  const retire = db.prepare('UPDATE vault_keys SET retired_at = ? WHERE id = ? AND retired_at IS NULL');
-  const rewrap = db.prepare('UPDATE vault_keys SET kek_id = ?, wrapped = ? WHERE id = ?');
-  const deleteRetired = db.prepare('DELETE FROM vault_keys WHERE purpose = ? AND retired_at IS NOT NULL AND retired_at < ?');
-
-  const currentKeys = createCommittedReads<VaultKeyPurpose, VaultKeyRow | undefined>(db);
-  const forget = currentKeys.forget;
-  const list = (purpose: VaultKeyPurpose) => byPurpose.all(purpose).map(fromRaw);
-
-  return {
-    list,
-    current: (purpose) => currentKeys.read(purpose, () => list(purpose).find((k) => k.retiredAt === null)),
-    listAll: () => all.all().map(fromRaw),
-    insert: (r) => {
-      forget();
-      insert.run(r.id, r.purpose, r.kekId, r.wrapped, r.publicKey, r.createdAt, r.retiredAt);
-    },
-    retire: (id, at) => {
-      forget();
-      retire.run(at, id);
-    },
-    rewrap: (id, kekId, wrapped) => {
-      forget();
-      rewrap.run(kekId, wrapped, id);
-    },
-    deleteRetiredBefore: (purpose, before) => {
-      forget();
-      return deleteRetired.run(purpose, before).changes;
-    },
-  };
+  current(purpose: VaultKeyPurpose): Promise<VaultKeyRow | undefined>;
+  listAll(): Promise<VaultKeyRow[]>;
+  insert(row: VaultKeyRow): Promise<void>;
+  retire(id: string, at: number): Promise<void>;
+  rewrap(id: string, kekId: string, wrapped: Uint8Array): Promise<void>;
+  deleteRetiredBefore(purpose: VaultKeyPurpose, before: number): Promise<number>;
 }

@@ -1,6 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
+import type { Storage } from '../storage/storage.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { generateBoxKeyPair, type BoxKeyPair } from '../crypto/sealed-box.js';
 import { generateSigningSeed, signingKeyPair, type SigningKeyPair } from '../crypto/signing-keys.js';
@@ -27,40 +26,44 @@ export interface VaultKeys {
 
 /** The token-signing key in use: a rotation by another process is seen at the next call. */
 export interface SigningKeys {
-  current(): SigningKeyPair;
+  current(): Promise<SigningKeyPair>;
 }
 
 export const wrapContext = (purpose: VaultKeyPurpose, id: string) => `ticketvault/vault-key/v1|${purpose}|${id}`;
 
 /** Creates any missing vault key (first start), then unwraps them all under the keyring. */
-export function loadVaultKeys(deps: { db: Database; vaultKeyStore: VaultKeyStore; keyring: Keyring; clock: Clock }): VaultKeys {
-  const { db, vaultKeyStore: store, keyring, clock } = deps;
-  writeTransaction(db, () => {
-    if (!store.list('intake').some((k) => k.retiredAt === null)) createIntakeKey(store, keyring, clock.now());
-    if (!store.list('signing').some((k) => k.retiredAt === null)) createSigningKey(store, keyring, clock.now());
-    if (store.list('audit').length === 0) {
+export async function loadVaultKeys(deps: { storage: Storage; keyring: Keyring; clock: Clock }): Promise<VaultKeys> {
+  const { storage, keyring, clock } = deps;
+  // One instance at a time creates what is missing: the others, waiting on the write, then find it.
+  const { intake, audit } = await storage.write(async ({ vaultKeys: store }) => {
+    if (!(await store.list('intake')).some((k) => k.retiredAt === null)) await createIntakeKey(store, keyring, clock.now());
+    if (!(await store.list('signing')).some((k) => k.retiredAt === null)) await createSigningKey(store, keyring, clock.now());
+    if ((await store.list('audit')).length === 0) {
       // Derived from the KEK at first start and kept wrapped, so KEK rotation keeps old rows verifiable.
-      insertKey(store, keyring, 'audit', keyring.deriveKey(1, 'tvaudit_'), null, clock.now());
+      await insertKey(store, keyring, 'audit', keyring.deriveKey(1, 'tvaudit_'), null, clock.now());
     }
+    return { intake: await store.list('intake'), audit: await store.list('audit') };
   });
 
   const open = (row: VaultKeyRow) => keyring.unwrap(row.kekId, row.wrapped, wrapContext(row.purpose, row.id));
-  const intakeKeyPairs = store.list('intake').map((row) => ({ id: row.id, publicKey: row.publicKey!, secretKey: open(row) }));
-  const auditRow = store.list('audit')[0]!;
+  const intakeKeyPairs = intake.map((row) => ({ id: row.id, publicKey: row.publicKey!, secretKey: open(row) }));
+  const auditRow = audit[0]!;
+  const signing = createSigningKeys(storage, open);
+  await signing.current();
   return {
     keyring,
     intakeKeyPairs,
     intakePublicKey: Buffer.from(intakeKeyPairs[0]!.publicKey).toString('base64url'),
-    signing: createSigningKeys(store, open),
+    signing,
     auditKey: open(auditRow),
     throttleKey: keyring.deriveKey(1, 'tvthrotl'),
   };
 }
 
-function createSigningKeys(store: VaultKeyStore, open: (row: VaultKeyRow) => Uint8Array): SigningKeys {
+function createSigningKeys(storage: Storage, open: (row: VaultKeyRow) => Uint8Array): SigningKeys {
   let pair: SigningKeyPair | undefined;
-  const current = () => {
-    const row = store.current('signing');
+  const current = async () => {
+    const row = await storage.read((s) => s.vaultKeys.current('signing'));
     if (!row) throw new Error('the vault has no token-signing key; run `ticketvault migrate` or restart to create one');
     if (pair?.id !== row.id) {
       const seed = open(row);
@@ -69,32 +72,31 @@ function createSigningKeys(store: VaultKeyStore, open: (row: VaultKeyRow) => Uin
     }
     return pair;
   };
-  current();
   return { current };
 }
 
 /** A fresh Ed25519 signing key; the caller retires the one it replaces. */
-export function createSigningKey(store: VaultKeyStore, keyring: Keyring, now: number): string {
+export function createSigningKey(store: VaultKeyStore, keyring: Keyring, now: number): Promise<string> {
   const { seed, publicKey } = generateSigningSeed();
   return insertKey(store, keyring, 'signing', seed, publicKey, now);
 }
 
-export function createIntakeKey(store: VaultKeyStore, keyring: Keyring, now: number): string {
+export function createIntakeKey(store: VaultKeyStore, keyring: Keyring, now: number): Promise<string> {
   const pair = generateBoxKeyPair();
   return insertKey(store, keyring, 'intake', pair.secretKey, pair.publicKey, now);
 }
 
-function insertKey(
+async function insertKey(
   store: VaultKeyStore,
   keyring: Keyring,
   purpose: VaultKeyPurpose,
   secret: Uint8Array,
   publicKey: Uint8Array | null,
   now: number,
-): string {
+): Promise<string> {
   const id = `${purpose}_${newId()}`;
   const { kekId, wrapped } = keyring.wrap(secret, wrapContext(purpose, id));
   sodium().memzero(secret);
-  store.insert({ id, purpose, kekId, wrapped, publicKey, createdAt: now, retiredAt: null });
+  await store.insert({ id, purpose, kekId, wrapped, publicKey, createdAt: now, retiredAt: null });
   return id;
 }

@@ -3,15 +3,13 @@ import { KeyringError, type Keyring } from '../crypto/keyring.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
+import type { Storage, Stores } from '../storage/storage.js';
 import { PermanentMailError, type MailTransport } from './mail-transports.js';
 import { destructionNoticeMail, revealNoticeMail, submissionNoticeMail, type NoticeMail } from './notice-messages.js';
-import type { NoticeOutboxStore, PendingNotice } from './notice-outbox-store.js';
+import type { PendingNotice } from './notice-outbox-store.js';
 
 export interface NoticeDeps {
-  db: Database;
-  noticeOutboxStore: NoticeOutboxStore;
+  storage: Storage;
   keyring: Keyring;
   transport: MailTransport;
   clock: Clock;
@@ -60,7 +58,7 @@ function groupNotices(rows: PendingNotice[]): PendingNotice[][] {
  * re-sends after the lease, with the same Message-ID.
  */
 export function createNotices(deps: NoticeDeps) {
-  const { db, noticeOutboxStore: store, keyring, transport, clock, log, metrics } = deps;
+  const { storage, keyring, transport, clock, log, metrics } = deps;
   const batchSize = deps.batchSize ?? 50;
   let lastPrune = -Infinity;
 
@@ -85,9 +83,7 @@ export function createNotices(deps: NoticeDeps) {
     return first.engineer ? submissionNoticeMail(first, first.engineer, ctx) : null;
   }
 
-  function record(fn: () => void): void {
-    writeTransaction(db, fn);
-  }
+  const record = <T>(fn: (outbox: Stores['noticeOutbox']) => Promise<T>) => storage.write((s) => fn(s.noticeOutbox));
 
   async function sendGroup(group: PendingNotice[], pass: NoticePass): Promise<'ok' | 'transport_down'> {
     const ids = group.map((n) => n.id);
@@ -96,7 +92,7 @@ export function createNotices(deps: NoticeDeps) {
     const mail = composeMail(group);
     const now = () => clock.now();
     if (!mail) {
-      record(() => store.markFailed(ids, now(), 'no recipient'));
+      await record((outbox) => outbox.markFailed(ids, now(), 'no recipient'));
       log.info({ notices: ids, kind }, 'notice dropped: nobody to send it to');
       return 'ok';
     }
@@ -105,20 +101,20 @@ export function createNotices(deps: NoticeDeps) {
     } catch (error) {
       const message = clip(error instanceof Error ? error.message : String(error));
       if (error instanceof PermanentMailError || attempt >= MAX_ATTEMPTS) {
-        record(() => store.markFailed(ids, now(), message));
+        await record((outbox) => outbox.markFailed(ids, now(), message));
         metrics.noticesSent.inc({ kind, result: 'failed' });
         log.error({ notices: ids, kind, attempt, error: message }, 'notice given up');
         pass.failed++;
         return 'ok';
       }
-      record(() => store.scheduleRetry(ids, now() + retryDelay(attempt), message));
+      await record((outbox) => outbox.scheduleRetry(ids, now() + retryDelay(attempt), message));
       metrics.noticesSent.inc({ kind, result: 'retry' });
       log.warn({ notices: ids, kind, attempt, retryInMs: retryDelay(attempt), error: message }, 'notice not delivered; will retry');
       pass.retried++;
       // No SMTP reply at all means the server is unreachable: the rest of this pass would fail alike.
       return typeof (error as { responseCode?: unknown }).responseCode === 'number' ? 'ok' : 'transport_down';
     }
-    record(() => store.markSent(ids, now()));
+    await record((outbox) => outbox.markSent(ids, now()));
     metrics.noticesSent.inc({ kind, result: 'sent' });
     log.info({ notices: ids, kind, transport: transport.kind }, 'notice sent');
     pass.sent++;
@@ -126,8 +122,8 @@ export function createNotices(deps: NoticeDeps) {
   }
 
   /** Production without SMTP_URL: every due row is closed as not sent at once. */
-  function discardUnsendable(pass: NoticePass): void {
-    const counts = writeTransaction(db, () => store.discardDue(clock.now(), 'not sent: SMTP_URL is not set'));
+  async function discardUnsendable(pass: NoticePass): Promise<void> {
+    const counts = await record((outbox) => outbox.discardDue(clock.now(), 'not sent: SMTP_URL is not set'));
     for (const { kind, count } of counts) {
       metrics.noticesSent.inc({ kind, result: 'not_sent' }, count);
       pass.notSent += count;
@@ -138,14 +134,15 @@ export function createNotices(deps: NoticeDeps) {
   async function runPass(): Promise<NoticePass> {
     const pass: NoticePass = { sent: 0, retried: 0, failed: 0, notSent: 0 };
     if (transport.kind === 'none') {
-      discardUnsendable(pass);
-      prune();
+      await discardUnsendable(pass);
+      await prune();
       return pass;
     }
-    const claimed = writeTransaction(db, () => {
+    // Claimed under a lease in one transaction: no other pass or instance sends these rows meanwhile.
+    const claimed = await storage.write(async (s) => {
       const now = clock.now();
-      const rows = store.listDue(now, batchSize);
-      store.postpone(rows.map((r) => r.id), now + LEASE_MS);
+      const rows = await s.noticeOutbox.listDue(now, batchSize);
+      await s.noticeOutbox.postpone(rows.map((r) => r.id), now + LEASE_MS);
       return rows;
     });
     const groups = groupNotices(claimed);
@@ -153,19 +150,19 @@ export function createNotices(deps: NoticeDeps) {
       if ((await sendGroup(groups[i]!, pass)) === 'transport_down') {
         const rest = groups.slice(i + 1).flatMap((g) => g.map((n) => n.id));
         // Tried again in 30 s, without counting an attempt against them: one connection attempt per pass while the server is down.
-        if (rest.length) record(() => store.postpone(rest, clock.now() + RETRY_FIRST_MS));
+        if (rest.length) await record((outbox) => outbox.postpone(rest, clock.now() + RETRY_FIRST_MS));
         break;
       }
     }
-    prune();
+    await prune();
     return pass;
   }
 
-  function prune(): void {
+  async function prune(): Promise<void> {
     const now = clock.now();
     if (now - lastPrune < PRUNE_EVERY_MS) return;
     lastPrune = now;
-    const pruned = store.prune(now - KEEP_DELIVERED_MS, now - KEEP_FAILED_MS);
+    const pruned = await record((outbox) => outbox.prune(now - KEEP_DELIVERED_MS, now - KEEP_FAILED_MS));
     if (pruned) log.debug({ pruned }, 'delivered notices pruned');
   }
 

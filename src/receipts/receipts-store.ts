@@ -1,4 +1,3 @@
-import type { Database } from '../storage/database.js';
 
 export interface ReceiptRecord {
   id: string;
@@ -12,64 +11,10 @@ export interface ReceiptRecord {
 }
 
 export interface ReceiptStore {
-  insert(receipt: ReceiptRecord): void;
-  get(id: string): ReceiptRecord | undefined;
-  getByTokenHash(hash: Buffer): ReceiptRecord | undefined;
-  setNotifyOnReveal(id: string, value: boolean): void;
-  listPage(afterId: string, limit: number): ReceiptRecord[];
-  rewrapToken(id: string, kekId: string, wrapped: Uint8Array): void;
-}
-
-interface Raw {
-  id: string;
-  ticket_id: string;
-  intake_link_id: string | null;
-  token_hash: Buffer;
-  token_kek_id: string;
-  token_wrapped: Buffer;
-  notify_on_reveal: number;
-  created_at: number;
-}
-
-const fromRaw = (r: Raw): ReceiptRecord => ({
-  id: r.id,
-  ticketId: r.ticket_id,
-  intakeLinkId: r.intake_link_id,
-  tokenHash: r.token_hash,
-  tokenKekId: r.token_kek_id,
-  tokenWrapped: new Uint8Array(r.token_wrapped),
-  notifyOnReveal: r.notify_on_reveal === 1,
-  createdAt: r.created_at,
-});
-
-export function createReceiptStore(db: Database): ReceiptStore {
-  const insert = db.prepare(
-    `INSERT INTO receipts (id, ticket_id, intake_link_id, token_hash, token_kek_id, token_wrapped, notify_on_reveal, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const get = db.prepare<[string], Raw>('SELECT * FROM receipts WHERE id = ?');
-  const byHash = db.prepare<[Buffer], Raw>('SELECT * FROM receipts WHERE token_hash = ?');
-  const setNotify = db.prepare('UPDATE receipts SET notify_on_reveal = ? WHERE id = ?');
-  const page = db.prepare<[string, number], Raw>('SELECT * FROM receipts WHERE id > ? ORDER BY id LIMIT ?');
-  const rewrap = db.prepare('UPDATE receipts SET token_kek_id = ?, token_wrapped = ? WHERE id = ?');
-  return {
-    insert: (r) => {
-      insert.run(r.id, r.ticketId, r.intakeLinkId, r.tokenHash, r.tokenKekId, r.tokenWrapped, r.notifyOnReveal ? 1 : 0, r.createdAt);
-    },
-    get: (id) => {
-      const r = get.get(id);
-      return r && fromRaw(r);
-    },
-    getByTokenHash: (hash) => {
-      const r = byHash.get(hash);
-      return r && fromRaw(r);
-    },
-    setNotifyOnReveal: (id, value) => {
-      setNotify.run(value ? 1 : 0, id);
-    },
-    listPage: (afterId, limit) => page.all(afterId, limit).map(fromRaw),
-    rewrapToken: (id, kekId, wrapped) => {
-      rewrap.run(kekId, wrapped, id);
-    },
-  };
+  insert(receipt: ReceiptRecord): Promise<void>;
+  get(id: string): Promise<ReceiptRecord | undefined>;
+  getByTokenHash(hash: Buffer): Promise<ReceiptRecord | undefined>;
+  setNotifyOnReveal(id: string, value: boolean): Promise<void>;
+  listPage(afterId: string, limit: number): Promise<ReceiptRecord[]>;
+  rewrapToken(id: string, kekId: string, wrapped: Uint8Array): Promise<void>;
 }

@@ -9,32 +9,25 @@ import {
   isLive,
   purgeCredential,
   type CredentialView,
-  type LifecycleDeps,
 } from '../credentials/credential-lifecycle.js';
-import type { CredentialRecord, CredentialStore, EndReason } from '../credentials/credentials-store.js';
+import type { CredentialRecord, EndReason } from '../credentials/credentials-store.js';
 import { openWith, parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
 import { encryptSecret } from '../crypto/credential-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
 import { NotFound, type Gone } from '../errors.js';
-import type { NoticeQueue } from '../notices/notice-outbox-store.js';
-import type { Database } from '../storage/database.js';
-import { checkpointWal, writeTransaction } from '../storage/database.js';
-import type { TicketRecord, TicketStore } from '../tickets/tickets-store.js';
+import type { Storage, Stores } from '../storage/storage.js';
+import type { TicketRecord } from '../tickets/tickets-store.js';
 import { isUuid, parseInput } from '../validation.js';
-import type { ReceiptRecord, ReceiptStore } from './receipts-store.js';
+import type { ReceiptRecord } from './receipts-store.js';
 
 const preferencesSchema = z.strictObject({ notifyOnReveal: z.boolean({ error: 'must be true or false' }) });
 
 export interface ReceiptDeps {
-  db: Database;
-  receiptStore: ReceiptStore;
-  credentialStore: CredentialStore;
-  ticketStore: TicketStore;
+  storage: Storage;
   audit: Audit;
   clock: Clock;
   keys: VaultKeys;
-  notices: NoticeQueue;
   vendorName: string;
 }
 
@@ -56,29 +49,29 @@ interface Held {
 }
 
 export function createReceipts(deps: ReceiptDeps) {
-  const { db, receiptStore, credentialStore, ticketStore, audit, clock, keys } = deps;
-  const lifecycle: LifecycleDeps = { credentialStore, audit, notices: deps.notices };
+  const { storage, audit, clock, keys } = deps;
+  const lifecycleOf = (stores: Stores) => ({ stores, audit, notify: true });
 
-  function openReceipt(token: string): Held {
-    const receipt = isWellFormedToken(token) ? receiptStore.getByTokenHash(hashToken(token)) : undefined;
-    const ticket = receipt && ticketStore.get(receipt.ticketId);
+  async function openReceipt(s: Stores, token: string): Promise<Held> {
+    const receipt = isWellFormedToken(token) ? await s.receipts.getByTokenHash(hashToken(token)) : undefined;
+    const ticket = receipt && (await s.tickets.get(receipt.ticketId));
     if (!receipt || !ticket) throw new NotFound('receipt_not_found', 'This receipt link does not exist.');
     return { receipt, ticket, customer: { type: 'customer', id: receipt.id, name: ticket.customerName ?? ticket.customerEmail } };
   }
 
-  function heldCredential(held: Held, credentialId: string): CredentialRecord {
-    const credential = isUuid(credentialId) ? credentialStore.get(credentialId) : undefined;
+  async function heldCredential(s: Stores, held: Held, credentialId: string): Promise<CredentialRecord> {
+    const credential = isUuid(credentialId) ? await s.credentials.get(credentialId) : undefined;
     if (!credential || credential.receiptId !== held.receipt.id) {
       throw new NotFound('credential_not_found', 'This receipt holds no credential with that id.');
     }
     return credential;
   }
 
-  function receiptCredentials(held: Held): ReceiptCredential[] {
+  async function receiptCredentials(s: Stores, held: Held): Promise<ReceiptCredential[]> {
     const now = clock.now();
-    const credentials = credentialStore.listByReceipt(held.receipt.id);
+    const credentials = await s.credentials.listByReceipt(held.receipt.id);
     const reveals = new Map<string, Reveal[]>();
-    for (const row of audit.revealsOf(credentials.map((c) => c.id))) {
+    for (const row of await s.audit.revealsOf(credentials.map((c) => c.id))) {
       const list = reveals.get(row.credential_id!) ?? [];
       list.push({ at: new Date(row.at).toISOString(), by: row.actor_name, reason: row.reason });
       reveals.set(row.credential_id!, list);
@@ -87,114 +80,120 @@ export function createReceipts(deps: ReceiptDeps) {
   }
 
   function viewReceipt(token: string) {
-    const held = openReceipt(token);
-    return {
-      ticket: { externalRef: held.ticket.externalRef, subject: held.ticket.subject, status: held.ticket.status },
-      vendorName: deps.vendorName,
-      preferences: { notifyOnReveal: held.receipt.notifyOnReveal },
-      credentials: receiptCredentials(held),
-    };
+    return storage.read(async (s) => {
+      const held = await openReceipt(s, token);
+      return {
+        ticket: { externalRef: held.ticket.externalRef, subject: held.ticket.subject, status: held.ticket.status },
+        vendorName: deps.vendorName,
+        preferences: { notifyOnReveal: held.receipt.notifyOnReveal },
+        credentials: await receiptCredentials(s, held),
+      };
+    });
   }
 
   /** Restriction (freeze) and its lifting; only a live credential can change, and repeating is harmless. */
-  function setRestriction(token: string, credentialId: string, restricted: boolean, origin?: Origin): ReceiptCredential {
-    const held = openReceipt(token);
-    const found = heldCredential(held, credentialId);
-    writeTransaction(db, () => {
-      const credential = credentialStore.get(found.id)!;
+  function setRestriction(token: string, credentialId: string, restricted: boolean, origin?: Origin): Promise<ReceiptCredential> {
+    return storage.write(async (s) => {
+      const held = await openReceipt(s, token);
+      const credential = await heldCredential(s, held, credentialId);
       const now = clock.now();
-      const state = effectiveState(credential, ticketStore.get(credential.ticketId)!, now);
+      const state = effectiveState(credential, held.ticket, now);
       if (!isLive(state.status)) throw endedError(state.endedBecause);
       const target = restricted ? 'restricted' : 'active';
-      if (credential.status === target) return;
-      credentialStore.setStatus(credential.id, target, now);
-      audit.record({
+      if (credential.status === target) return single(s, held, credential.id);
+      await s.credentials.setStatus(credential.id, target, now);
+      await audit.record(s, {
         action: restricted ? 'credential.restricted' : 'credential.unrestricted',
         actor: held.customer,
         origin,
         ticketId: credential.ticketId,
         credentialId: credential.id,
       });
+      return single(s, held, credential.id);
     });
-    return single(held, found.id);
   }
 
   /** Rectification: new fields under a new data key; the old ciphertext and key are overwritten. */
-  function rectifyCredential(token: string, credentialId: string, body: unknown, origin?: Origin): ReceiptCredential {
-    const held = openReceipt(token);
-    const found = heldCredential(held, credentialId);
+  async function rectifyCredential(token: string, credentialId: string, body: unknown, origin?: Origin): Promise<ReceiptCredential> {
+    const { held, found } = await storage.read(async (s) => {
+      const held = await openReceipt(s, token);
+      return { held, found: await heldCredential(s, held, credentialId) };
+    });
     const state = effectiveState(found, held.ticket, clock.now());
     if (!isLive(state.status)) throw endedError(state.endedBecause);
     const payload = parseRectification(body);
     const fields = readSecretFields(found.kind, payload, openWith(keys.intakeKeyPairs));
     const secret = encryptSecret(keys.keyring, { credentialId: found.id, ticketId: found.ticketId, kind: found.kind }, Buffer.from(JSON.stringify(fields), 'utf8'));
-    writeTransaction(db, () => {
-      const credential = credentialStore.get(found.id)!;
+    const rectified = await storage.write(async (s) => {
+      const credential = (await s.credentials.get(found.id))!;
       const now = clock.now();
-      const current = effectiveState(credential, ticketStore.get(credential.ticketId)!, now);
+      const current = effectiveState(credential, (await s.tickets.get(credential.ticketId))!, now);
       if (!isLive(current.status)) throw endedError(current.endedBecause);
-      credentialStore.replaceSecret(credential.id, secret, now);
-      audit.record({ action: 'credential.rectified', actor: held.customer, origin, ticketId: credential.ticketId, credentialId: credential.id });
+      await s.credentials.replaceSecret(credential.id, secret, now);
+      await audit.record(s, { action: 'credential.rectified', actor: held.customer, origin, ticketId: credential.ticketId, credentialId: credential.id });
+      return single(s, held, found.id);
     });
-    checkpointWal(db);
-    return single(held, found.id);
+    await storage.afterDestroy();
+    return rectified;
   }
 
   /** Withdrawal (erasure): ends the credential and destroys its secret at once. Repeating is harmless. */
-  function withdrawCredential(token: string, credentialId: string, origin?: Origin): void {
-    const held = openReceipt(token);
-    const found = heldCredential(held, credentialId);
-    writeTransaction(db, () => {
-      const credential = credentialStore.get(found.id)!;
+  async function withdrawCredential(token: string, credentialId: string, origin?: Origin): Promise<void> {
+    await storage.write(async (s) => {
+      const held = await openReceipt(s, token);
+      const credential = await heldCredential(s, held, credentialId);
       const now = clock.now();
+      const lifecycle = lifecycleOf(s);
       if (isLive(credential.status)) {
-        const state = effectiveState(credential, ticketStore.get(credential.ticketId)!, now);
+        const state = effectiveState(credential, held.ticket, now);
         // A credential already due to expire keeps that reason; a live one is withdrawn.
-        endCredential(lifecycle, credential, isLive(state.status) ? 'withdrawn' : state.endedBecause!, now, held.customer, origin);
+        await endCredential(lifecycle, credential, isLive(state.status) ? 'withdrawn' : state.endedBecause!, now, held.customer, origin);
       }
-      const ended = credentialStore.get(found.id)!;
-      if (ended.status !== 'purged') purgeCredential(lifecycle, ended, now, held.customer);
+      const ended = (await s.credentials.get(credential.id))!;
+      if (ended.status !== 'purged') await purgeCredential(lifecycle, ended, now, held.customer);
     });
-    checkpointWal(db);
+    await storage.afterDestroy();
   }
 
   /** Portability: everything held about this submission, as JSON, without any secret. */
   function exportReceipt(token: string, origin?: Origin) {
-    const held = openReceipt(token);
-    writeTransaction(db, () => {
-      audit.record({ action: 'receipt.exported', actor: held.customer, origin, ticketId: held.ticket.id });
+    return storage.write(async (s) => {
+      const held = await openReceipt(s, token);
+      await audit.record(s, { action: 'receipt.exported', actor: held.customer, origin, ticketId: held.ticket.id });
+      return exportOf(held, await receiptCredentials(s, held));
     });
-    return {
-      exportedAt: new Date(clock.now()).toISOString(),
-      vendorName: deps.vendorName,
-      ticket: {
-        externalRef: held.ticket.externalRef,
-        subject: held.ticket.subject,
-        status: held.ticket.status,
-        customerEmail: held.ticket.customerEmail,
-        customerName: held.ticket.customerName,
-        supportUntil: new Date(held.ticket.supportUntil).toISOString(),
-      },
-      preferences: { notifyOnReveal: held.receipt.notifyOnReveal },
-      credentials: receiptCredentials(held),
-      note: 'Secret fields are never exported; only the vault holds them, encrypted, until they are destroyed.',
-    };
   }
+
+  const exportOf = (held: Held, credentials: ReceiptCredential[]) => ({
+    exportedAt: new Date(clock.now()).toISOString(),
+    vendorName: deps.vendorName,
+    ticket: {
+      externalRef: held.ticket.externalRef,
+      subject: held.ticket.subject,
+      status: held.ticket.status,
+      customerEmail: held.ticket.customerEmail,
+      customerName: held.ticket.customerName,
+      supportUntil: new Date(held.ticket.supportUntil).toISOString(),
+    },
+    preferences: { notifyOnReveal: held.receipt.notifyOnReveal },
+    credentials,
+    note: 'Secret fields are never exported; only the vault holds them, encrypted, until they are destroyed.',
+  });
 
   /** Preferences belong to the receipt: they can change while any of its credentials is live (decision 016). */
   function setPreferences(token: string, body: unknown) {
-    const held = openReceipt(token);
-    return writeTransaction(db, () => {
-      const ended = receiptEnded(credentialStore.listByReceipt(held.receipt.id), ticketStore.get(held.ticket.id)!, clock.now());
+    return storage.write(async (s) => {
+      const held = await openReceipt(s, token);
+      const ended = receiptEnded(await s.credentials.listByReceipt(held.receipt.id), held.ticket, clock.now());
       if (ended) throw ended;
       const prefs = parseInput(preferencesSchema, body);
-      receiptStore.setNotifyOnReveal(held.receipt.id, prefs.notifyOnReveal);
+      await s.receipts.setNotifyOnReveal(held.receipt.id, prefs.notifyOnReveal);
       return { notifyOnReveal: prefs.notifyOnReveal };
     });
   }
 
-  function single(held: Held, credentialId: string): ReceiptCredential {
-    return receiptCredentials(held).find((c) => c.id === credentialId)!;
+  async function single(s: Stores, held: Held, credentialId: string): Promise<ReceiptCredential> {
+    return (await receiptCredentials(s, held)).find((c) => c.id === credentialId)!;
   }
 
   return {

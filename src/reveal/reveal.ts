@@ -2,15 +2,13 @@ import { z } from 'zod';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { revealDenial } from '../credentials/credential-lifecycle.js';
-import type { CredentialStore, RevealRow } from '../credentials/credentials-store.js';
+import type { RevealRow } from '../credentials/credentials-store.js';
 import type { SecretFields } from '../credentials/credential-kinds.js';
 import { decryptSecret } from '../crypto/credential-cipher.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
 import { BadRequest, NotFound, ServiceUnavailable, StorageUnavailable, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { NoticeQueue } from '../notices/notice-outbox-store.js';
-import type { Database } from '../storage/database.js';
-import type { GroupCommit } from '../storage/group-commit.js';
+import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid, rejectPrototypeKeys } from '../validation.js';
 
 export const MAX_REASON_LENGTH = 500;
@@ -21,14 +19,11 @@ const revealBody = z.strictObject({
 });
 
 export interface RevealDeps {
-  db: Database;
-  credentialStore: CredentialStore;
+  storage: Storage;
   audit: Audit;
   keys: VaultKeys;
   clock: Clock;
   log: Logger;
-  notices: NoticeQueue;
-  groupCommit: GroupCommit;
 }
 
 export interface RevealedCredential {
@@ -47,7 +42,7 @@ type Outcome = { revealed: RevealRow } | { denied: VaultError };
  * after the commit that holds its own audit row.
  */
 export function createReveal(deps: RevealDeps) {
-  const { credentialStore, audit, keys, clock, log, notices, groupCommit } = deps;
+  const { storage, audit, keys, clock, log } = deps;
 
   function parseReason(body: unknown): string {
     rejectPrototypeKeys(body);
@@ -61,10 +56,10 @@ export function createReveal(deps: RevealDeps) {
   }
 
   /** Decides and audits one reveal; runs inside the group's write transaction. */
-  function decideAndAudit(credentialId: string | null, reason: string, actor: Actor, origin?: Origin): Outcome {
-    const row = credentialId ? credentialStore.getForReveal(credentialId) : undefined;
+  async function decideAndAudit(s: Stores, credentialId: string | null, reason: string, actor: Actor, origin?: Origin): Promise<Outcome> {
+    const row = credentialId ? await s.credentials.getForReveal(credentialId) : undefined;
     const denied = row ? revealDenial(row, row.ticket, clock.now()) : new NotFound('credential_not_found', 'No credential with that id.');
-    const recorded = audit.record({
+    const recorded = await audit.record(s, {
       action: denied ? 'credential.reveal_denied' : 'credential.revealed',
       actor,
       origin,
@@ -75,7 +70,7 @@ export function createReveal(deps: RevealDeps) {
     });
     if (denied) return { denied };
     // The customer's notice commits with the audit row or not at all.
-    notices.queueRevealNotice({ ticketId: row!.ticketId, credentialId: row!.id, receiptId: row!.receiptId, auditSeq: recorded.seq, at: recorded.at });
+    await s.noticeOutbox.queueRevealNotice({ ticketId: row!.ticketId, credentialId: row!.id, receiptId: row!.receiptId, auditSeq: recorded.seq, at: recorded.at });
     return { revealed: row! };
   }
 
@@ -84,7 +79,7 @@ export function createReveal(deps: RevealDeps) {
     const credentialId = isUuid(id) ? id : null;
     let outcome: Outcome;
     try {
-      outcome = await groupCommit.run(() => decideAndAudit(credentialId, reason, actor, origin));
+      outcome = await storage.grouped((s) => decideAndAudit(s, credentialId, reason, actor, origin));
     } catch (error) {
       log.error({ err: error, credentialId }, 'reveal refused: the audit row could not be committed');
       const refused = new ServiceUnavailable(

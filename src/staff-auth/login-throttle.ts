@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { hashTypedText } from '../crypto/tokens.js';
 import { TooManyRequests } from '../errors.js';
-import type { LoginThrottleStore } from './login-throttles-store.js';
+import type { Storage } from '../storage/storage.js';
 
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 /** Attempts per (account, client address) per window: guessing a 12-character password this way is hopeless. */
@@ -16,7 +16,7 @@ export interface LoginAttempt {
 }
 
 export interface LoginThrottleDeps {
-  throttleStore: LoginThrottleStore;
+  storage: Storage;
   clock: Clock;
   /**
    * Keys the hash of the typed e-mail (a subkey of the KEK). People paste passwords into the e-mail
@@ -32,7 +32,7 @@ export interface LoginThrottleDeps {
  * account alone, so nobody can lock an account's owner out from somewhere else.
  */
 export function createLoginThrottle(deps: LoginThrottleDeps) {
-  const { throttleStore, clock, accountHashKey } = deps;
+  const { storage, clock, accountHashKey } = deps;
 
   const keysOf = (attempt: LoginAttempt) => ({
     account:
@@ -43,32 +43,37 @@ export function createLoginThrottle(deps: LoginThrottleDeps) {
   });
 
   /** Counts the attempt; throws 429 (with the seconds until the window ends) when over either limit. */
-  function reserveLoginAttempt(attempt: LoginAttempt): void {
+  async function reserveLoginAttempt(attempt: LoginAttempt): Promise<void> {
     const now = clock.now();
-    // Every attempt drops the windows that have ended (one indexed DELETE, zeroed by secure_delete),
-    // so rows for whatever was typed do not pile up waiting for someone's successful sign-in.
-    throttleStore.deleteStale(now - LOGIN_WINDOW_MS);
     const keys = keysOf(attempt);
     const limits: [string | null, number][] = [
       [keys.account, ACCOUNT_ATTEMPTS],
       [keys.ip, IP_ATTEMPTS],
     ];
-    let retryAt = 0;
-    for (const [key, limit] of limits) {
-      if (!key) continue;
-      const window = throttleStore.hit(key, now, LOGIN_WINDOW_MS);
-      if (window.attempts > limit) retryAt = Math.max(retryAt, window.windowStartedAt + LOGIN_WINDOW_MS);
-    }
+    const retryAt = await storage.write(async (s) => {
+      // Every attempt drops the windows that have ended (one indexed DELETE, zeroed by secure_delete),
+      // so rows for whatever was typed do not pile up waiting for someone's successful sign-in.
+      await s.loginThrottles.deleteStale(now - LOGIN_WINDOW_MS);
+      let retryAt = 0;
+      for (const [key, limit] of limits) {
+        if (!key) continue;
+        const window = await s.loginThrottles.hit(key, now, LOGIN_WINDOW_MS);
+        if (window.attempts > limit) retryAt = Math.max(retryAt, window.windowStartedAt + LOGIN_WINDOW_MS);
+      }
+      return retryAt;
+    });
     if (retryAt > 0) {
       throw new TooManyRequests(Math.max(1, Math.ceil((retryAt - now) / 1000)), 'Too many sign-in attempts; wait a few minutes and try again.');
     }
   }
 
   /** After a successful sign-in: the account starts afresh at that address, and the address gets its attempt back. */
-  function forgiveLoginAttempt(attempt: LoginAttempt): void {
+  async function forgiveLoginAttempt(attempt: LoginAttempt): Promise<void> {
     const keys = keysOf(attempt);
-    if (keys.account) throttleStore.clear(keys.account);
-    if (keys.ip) throttleStore.release(keys.ip);
+    await storage.write(async (s) => {
+      if (keys.account) await s.loginThrottles.clear(keys.account);
+      if (keys.ip) await s.loginThrottles.release(keys.ip);
+    });
   }
 
   return { reserveLoginAttempt, forgiveLoginAttempt };

@@ -6,13 +6,12 @@ import { constantTimeEqual, issueToken } from '../crypto/tokens.js';
 import type { SigningKeys } from '../keys/vault-keys.js';
 import { Forbidden, ServiceUnavailable, Unauthorized, type VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
+import type { Storage } from '../storage/storage.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { staffActorOf } from './password-sign-in.js';
 import { oidcSubjectOf, recordStaffChange } from './staff.js';
 import type { StartedSession, StaffSessions } from './staff-sessions.js';
-import { STAFF_ROLES, type StaffRecord, type StaffRole, type StaffStore } from './staff-store.js';
+import { STAFF_ROLES, type StaffRecord, type StaffRole } from './staff-store.js';
 import { newId } from '../ids.js';
 
 // Staff sign-in through an OpenID Connect provider: authorization code flow with PKCE (S256) as a
@@ -37,8 +36,7 @@ export interface OidcSettings {
 export interface OidcDeps {
   settings: OidcSettings;
   publicUrl: string;
-  db: Database;
-  staffStore: StaffStore;
+  storage: Storage;
   sessions: StaffSessions;
   throttle: LoginThrottle;
   audit: Audit;
@@ -126,7 +124,7 @@ function joseReason(error: unknown): string {
 }
 
 export function createOidcSignIn(deps: OidcDeps) {
-  const { settings, db, staffStore, sessions, throttle, audit, clock, log, signing } = deps;
+  const { settings, storage, sessions, throttle, audit, clock, log, signing } = deps;
   const redirectUri = `${deps.publicUrl}/console/oidc/callback`;
   // jose fetches the key set on first use, again when it is older than 10 minutes, and again
   // (at most once per cooldown) when a token names a key id it does not hold: the provider's
@@ -193,7 +191,7 @@ export function createOidcSignIn(deps: OidcDeps) {
       reauth: options.reauth === true,
     };
     const now = Math.floor(clock.now() / 1000);
-    const key = signing.current();
+    const key = await signing.current();
     const flow = await new SignJWT({ ...claims })
       .setProtectedHeader({ alg: 'EdDSA', kid: key.id, typ: 'JWT' })
       .setIssuer(deps.publicUrl)
@@ -221,7 +219,7 @@ export function createOidcSignIn(deps: OidcDeps) {
     if (!flow || !state) throw new OidcSignInRefused('flow_missing');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(flow, signing.current().publicKey, {
+      ({ payload } = await jwtVerify(flow, (await signing.current()).publicKey, {
         algorithms: ['EdDSA'],
         issuer: deps.publicUrl,
         audience: FLOW_AUDIENCE,
@@ -297,24 +295,23 @@ export function createOidcSignIn(deps: OidcDeps) {
    * Finds, links or provisions the member the verified claims name, takes the role the provider
    * grants, and starts their session; each change to the member is audited with it.
    */
-  function admit(claims: JWTPayload & { sub: string }, origin: Origin, replacing: string | undefined): StartedSession {
+  async function admit(claims: JWTPayload & { sub: string }, origin: Origin, replacing: string | undefined): Promise<StartedSession> {
     const subject = oidcSubjectOf(settings.issuer, claims.sub);
     const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : null;
     const role = roleFromClaims(claims, settings.roleClaim);
     const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 200) : null;
-    const changed = (action: 'staff.added' | 'staff.changed' | 'staff.sso_linked', staff: StaffRecord, more: Record<string, unknown>) =>
-      recordStaffChange(audit, action, staff, { actor: SSO_ACTOR, origin }, more);
-
-    const outcome = writeTransaction(db, (): Outcome => {
+    const outcome = await storage.write(async (s): Promise<Outcome> => {
+      const changed = (action: 'staff.added' | 'staff.changed' | 'staff.sso_linked', staff: StaffRecord, more: Record<string, unknown>) =>
+        recordStaffChange(s, audit, action, staff, { actor: SSO_ACTOR, origin }, more);
       const now = clock.now();
-      let staff: StaffRecord | undefined = staffStore.getByOidcSubject(subject);
+      let staff: StaffRecord | undefined = await s.staff.getByOidcSubject(subject);
       let link = false;
-      const refuse = (error: VaultError, reason: string): Outcome => {
-        audit.record({ action: 'staff.login_failed', actor: staff ? staffActorOf(staff) : { type: 'staff', id: null, name: null }, origin, detail: reason });
+      const refuse = async (error: VaultError, reason: string): Promise<Outcome> => {
+        await audit.record(s, { action: 'staff.login_failed', actor: staff ? staffActorOf(staff) : { type: 'staff', id: null, name: null }, origin, detail: reason });
         return { refused: error };
       };
       if (!staff && email) {
-        staff = staffStore.getByEmail(email);
+        staff = await s.staff.getByEmail(email);
         if (staff) {
           const refusal = linkRefusal(staff, claims);
           if (refusal) return refuse(ssoLinkRefused(), `sso_link_refused:${refusal}`);
@@ -327,7 +324,7 @@ export function createOidcSignIn(deps: OidcDeps) {
       }
       // The provider is the source of truth for the role of anyone who signs in through it, but it
       // never takes away the vault's last admin.
-      if (staff && staff.role !== role && staff.role === 'admin' && staffStore.countActiveAdmins() <= 1) {
+      if (staff && staff.role !== role && staff.role === 'admin' && (await s.staff.countActiveAdmins()) <= 1) {
         const detail = 'The sign-in provider no longer makes you admin, and you are the only admin here: make someone else admin first.';
         return refuse(ssoLinkRefused(detail), 'sso_link_refused:last_admin');
       }
@@ -345,20 +342,20 @@ export function createOidcSignIn(deps: OidcDeps) {
           createdAt: now,
           updatedAt: now,
         };
-        staffStore.insert(staff);
-        changed('staff.added', staff, { role, issuer: settings.issuer, sub: claims.sub });
+        await s.staff.insert(staff);
+        await changed('staff.added', staff, { role, issuer: settings.issuer, sub: claims.sub });
       } else {
         const before = staff;
         if (link || staff.role !== role) {
-          staffStore.update(staff.id, { role, ...(link ? { oidcSubject: subject } : {}) }, now);
-          staff = staffStore.get(staff.id)!;
+          await s.staff.update(staff.id, { role, ...(link ? { oidcSubject: subject } : {}) }, now);
+          staff = (await s.staff.get(staff.id))!;
         }
-        if (link) changed('staff.sso_linked', staff, { issuer: settings.issuer, sub: claims.sub, relinked: false });
-        if (before.role !== role) changed('staff.changed', staff, { changed: ['role'], role: { from: before.role, to: role } });
+        if (link) await changed('staff.sso_linked', staff, { issuer: settings.issuer, sub: claims.sub, relinked: false });
+        if (before.role !== role) await changed('staff.changed', staff, { changed: ['role'], role: { from: before.role, to: role } });
       }
-      if (replacing) sessions.endSession(replacing, 'replaced');
-      const started = sessions.startSession(staff, 'oidc');
-      audit.record({ action: 'staff.login', actor: staffActorOf(staff), origin, detail: 'oidc' });
+      if (replacing) await sessions.endSession(replacing, 'replaced', s);
+      const started = await sessions.startSession(s, staff, 'oidc');
+      await audit.record(s, { action: 'staff.login', actor: staffActorOf(staff), origin, detail: 'oidc' });
       return { started };
     });
     if ('refused' in outcome) throw outcome.refused;
@@ -367,7 +364,7 @@ export function createOidcSignIn(deps: OidcDeps) {
 
   /** The provider sent the browser back: check the flow, redeem the code, verify the ID token, admit the member. */
   async function finishOidcSignIn(callback: OidcCallback, origin: Origin, replacing?: string): Promise<StartedSession & { next: string }> {
-    throttle.reserveLoginAttempt({ email: null, ip: origin.ip ?? null });
+    await throttle.reserveLoginAttempt({ email: null, ip: origin.ip ?? null });
     const flow = await readFlow(callback.flow, callback.state);
     if (callback.error || !callback.code) throw new OidcSignInRefused(`provider_${String(callback.error ?? 'no_code').slice(0, 40)}`);
     let claims: JWTPayload & { sub: string };
@@ -376,14 +373,14 @@ export function createOidcSignIn(deps: OidcDeps) {
       claims = await verifyIdToken(idToken, { nonce: flow.nonce, authenticatedAfter: flow.reauth ? flow.startedAt : undefined });
     } catch (error) {
       if (error instanceof OidcSignInRefused) {
-        writeTransaction(db, () =>
-          audit.record({ action: 'staff.login_failed', actor: { type: 'staff', id: null, name: null }, origin, detail: `oidc_${error.reason}` }),
+        await storage.write((s) =>
+          audit.record(s, { action: 'staff.login_failed', actor: { type: 'staff', id: null, name: null }, origin, detail: `oidc_${error.reason}` }),
         );
       }
       throw error;
     }
-    const started = admit(claims, origin, replacing);
-    throttle.forgiveLoginAttempt({ email: null, ip: origin.ip ?? null });
+    const started = await admit(claims, origin, replacing);
+    await throttle.forgiveLoginAttempt({ email: null, ip: origin.ip ?? null });
     return { ...started, next: flow.next };
   }
 

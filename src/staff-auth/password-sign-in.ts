@@ -4,13 +4,12 @@ import type { Clock } from '../clock.js';
 import type { Passwords } from '../crypto/passwords.js';
 import { issueToken } from '../crypto/tokens.js';
 import { Unauthorized } from '../errors.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
+import type { Storage } from '../storage/storage.js';
 import { parseInput } from '../validation.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { MAX_PASSWORD_LENGTH } from './staff.js';
 import type { StartedSession, StaffSessions } from './staff-sessions.js';
-import type { StaffRecord, StaffStore } from './staff-store.js';
+import type { StaffRecord } from './staff-store.js';
 
 const signInSchema = z.strictObject({
   email: z.string().min(1, 'must not be empty').max(320),
@@ -18,8 +17,7 @@ const signInSchema = z.strictObject({
 });
 
 export interface PasswordSignInDeps {
-  db: Database;
-  staffStore: StaffStore;
+  storage: Storage;
   sessions: StaffSessions;
   throttle: LoginThrottle;
   passwords: Passwords;
@@ -38,7 +36,7 @@ const UNKNOWN_STAFF: Actor = { type: 'staff', id: null, name: null };
 const invalidCredentials = () => new Unauthorized('invalid_credentials', 'That e-mail address and password do not match an active account.');
 
 export function createPasswordSignIn(deps: PasswordSignInDeps) {
-  const { db, staffStore, sessions, throttle, passwords, audit } = deps;
+  const { storage, sessions, throttle, passwords, audit } = deps;
 
   // Checked when there is no usable hash, so an unknown e-mail costs the same argon2id work as a wrong password.
   let dummyHash: Promise<string> | null = null;
@@ -55,16 +53,17 @@ export function createPasswordSignIn(deps: PasswordSignInDeps) {
   async function signInWithPassword(input: unknown, origin: Origin, replacing?: string): Promise<StartedSession> {
     const data = parseInput(signInSchema, input);
     const attempt = { email: data.email, ip: origin.ip ?? null };
-    throttle.reserveLoginAttempt(attempt);
+    await throttle.reserveLoginAttempt(attempt);
 
-    const staff = staffStore.getByEmail(data.email.trim().toLowerCase());
+    const email = data.email.trim().toLowerCase();
+    const staff = await storage.read((s) => s.staff.getByEmail(email));
     const fallback = await dummy();
     const hash = staff && staff.disabledAt === null ? staff.passwordHash : null;
     const matches = await passwords.verify(hash ?? fallback, data.password);
 
-    const outcome = writeTransaction(db, (): { started: StartedSession } | { failed: FailureReason } => {
+    const outcome = await storage.write(async (s): Promise<{ started: StartedSession } | { failed: FailureReason }> => {
       // Read again: the member may have been disabled while the password was being checked.
-      const current = staff && staffStore.get(staff.id);
+      const current = staff && (await s.staff.get(staff.id));
       const failed: FailureReason | null = !current
         ? 'unknown_account'
         : current.disabledAt !== null
@@ -75,16 +74,16 @@ export function createPasswordSignIn(deps: PasswordSignInDeps) {
               ? 'wrong_password'
               : null;
       if (failed) {
-        audit.record({ action: 'staff.login_failed', actor: current ? staffActorOf(current) : UNKNOWN_STAFF, origin, detail: failed });
+        await audit.record(s, { action: 'staff.login_failed', actor: current ? staffActorOf(current) : UNKNOWN_STAFF, origin, detail: failed });
         return { failed };
       }
-      if (replacing) sessions.endSession(replacing, 'replaced');
-      const started = sessions.startSession(current!, 'password');
-      audit.record({ action: 'staff.login', actor: staffActorOf(current!), origin, detail: 'password' });
+      if (replacing) await sessions.endSession(replacing, 'replaced', s);
+      const started = await sessions.startSession(s, current!, 'password');
+      await audit.record(s, { action: 'staff.login', actor: staffActorOf(current!), origin, detail: 'password' });
       return { started };
     });
     if ('failed' in outcome) throw invalidCredentials();
-    throttle.forgiveLoginAttempt(attempt);
+    await throttle.forgiveLoginAttempt(attempt);
     return outcome.started;
   }
 

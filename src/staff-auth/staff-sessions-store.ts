@@ -1,4 +1,3 @@
-import type { Database } from '../storage/database.js';
 
 export type SessionMethod = 'password' | 'oidc';
 export type SessionEndReason = 'logout' | 'replaced' | 'staff_disabled' | 'password_changed' | 'tokens_revoked';
@@ -17,63 +16,12 @@ export interface StaffSessionRecord {
 }
 
 export interface StaffSessionStore {
-  insert(session: StaffSessionRecord): void;
-  getByTokenHash(tokenHash: Buffer): StaffSessionRecord | undefined;
+  insert(session: StaffSessionRecord): Promise<void>;
+  getByTokenHash(tokenHash: Buffer): Promise<StaffSessionRecord | undefined>;
   /** Slides a live session's expiry; false when it has ended meanwhile. */
-  renew(id: string, lastSeenAt: number, expiresAt: number): boolean;
-  end(id: string, because: SessionEndReason, at: number): boolean;
-  endAllForStaff(staffId: string, because: SessionEndReason, at: number): number;
+  renew(id: string, lastSeenAt: number, expiresAt: number): Promise<boolean>;
+  end(id: string, because: SessionEndReason, at: number): Promise<boolean>;
+  endAllForStaff(staffId: string, because: SessionEndReason, at: number): Promise<number>;
   /** Deletes sessions that expired or ended before `before`; they can never be used again. */
-  deleteStale(before: number): number;
-}
-
-interface Raw {
-  id: string;
-  token_hash: Buffer;
-  staff_id: string;
-  method: SessionMethod;
-  created_at: number;
-  authenticated_at: number;
-  last_seen_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  ended_because: SessionEndReason | null;
-}
-
-const fromRaw = (r: Raw): StaffSessionRecord => ({
-  id: r.id,
-  tokenHash: r.token_hash,
-  staffId: r.staff_id,
-  method: r.method,
-  createdAt: r.created_at,
-  authenticatedAt: r.authenticated_at,
-  lastSeenAt: r.last_seen_at,
-  expiresAt: r.expires_at,
-  endedAt: r.ended_at,
-  endedBecause: r.ended_because,
-});
-
-export function createStaffSessionStore(db: Database): StaffSessionStore {
-  const insert = db.prepare(
-    `INSERT INTO staff_sessions (id, token_hash, staff_id, method, created_at, authenticated_at, last_seen_at, expires_at, ended_at, ended_because)
-     VALUES (@id, @tokenHash, @staffId, @method, @createdAt, @authenticatedAt, @lastSeenAt, @expiresAt, @endedAt, @endedBecause)`,
-  );
-  const byTokenHash = db.prepare<[Buffer], Raw>('SELECT * FROM staff_sessions WHERE token_hash = ?');
-  const renew = db.prepare('UPDATE staff_sessions SET last_seen_at = ?, expires_at = ? WHERE id = ? AND ended_at IS NULL');
-  const end = db.prepare('UPDATE staff_sessions SET ended_at = ?, ended_because = ? WHERE id = ? AND ended_at IS NULL');
-  const endAll = db.prepare('UPDATE staff_sessions SET ended_at = ?, ended_because = ? WHERE staff_id = ? AND ended_at IS NULL');
-  const deleteStale = db.prepare('DELETE FROM staff_sessions WHERE expires_at < ? OR ended_at < ?');
-  return {
-    insert: (s) => {
-      insert.run(s);
-    },
-    getByTokenHash: (hash) => {
-      const r = byTokenHash.get(hash);
-      return r && fromRaw(r);
-    },
-    renew: (id, lastSeenAt, expiresAt) => renew.run(lastSeenAt, expiresAt, id).changes === 1,
-    end: (id, because, at) => end.run(at, because, id).changes === 1,
-    endAllForStaff: (staffId, because, at) => endAll.run(at, because, staffId).changes,
-    deleteStale: (before) => deleteStale.run(before, before).changes,
-  };
+  deleteStale(before: number): Promise<number>;
 }

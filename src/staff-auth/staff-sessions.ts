@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import { hashToken, issueToken, isWellFormedToken } from '../crypto/tokens.js';
 import { Unauthorized } from '../errors.js';
-import type { SessionEndReason, SessionMethod, StaffSessionStore } from './staff-sessions-store.js';
-import type { StaffRecord, StaffStore } from './staff-store.js';
+import type { Storage, Stores } from '../storage/storage.js';
+import type { SessionEndReason, SessionMethod } from './staff-sessions-store.js';
+import type { StaffRecord } from './staff-store.js';
 import type { StaffPrincipal } from './staff-tokens.js';
 import { newId } from '../ids.js';
 
@@ -38,15 +39,15 @@ const principalOf = (s: StaffRecord): StaffPrincipal => ({ id: s.id, email: s.em
 
 const sessionEnded = () => new Unauthorized('session_expired', 'Your session has ended; sign in again.');
 
-export function createStaffSessions(deps: { sessionStore: StaffSessionStore; staffStore: StaffStore; clock: Clock }) {
-  const { sessionStore, staffStore, clock } = deps;
+export function createStaffSessions(deps: { storage: Storage; clock: Clock }) {
+  const { storage, clock } = deps;
 
   const expiryFrom = (createdAt: number, now: number) => Math.min(now + SESSION_IDLE_MS, createdAt + SESSION_MAX_MS);
 
   /** A fresh session for a member who just proved who they are. Call inside the sign-in's write transaction. */
-  function startSession(staff: StaffRecord, method: SessionMethod): StartedSession {
+  async function startSession(s: Stores, staff: StaffRecord, method: SessionMethod): Promise<StartedSession> {
     const now = clock.now();
-    sessionStore.deleteStale(now - KEEP_STALE_MS);
+    await s.staffSessions.deleteStale(now - KEEP_STALE_MS);
     const { token, hash } = issueToken();
     const record = {
       id: newId(),
@@ -60,7 +61,7 @@ export function createStaffSessions(deps: { sessionStore: StaffSessionStore; sta
       endedAt: null,
       endedBecause: null,
     };
-    sessionStore.insert(record);
+    await s.staffSessions.insert(record);
     return {
       token,
       session: {
@@ -79,17 +80,21 @@ export function createStaffSessions(deps: { sessionStore: StaffSessionStore; sta
    * The live session a cookie names, with its member read fresh (role changes apply at once).
    * `renewed` says the expiry slid forward, so the cookie should be sent again.
    */
-  function authenticateSession(token: string): { session: StaffSession; renewed: boolean } {
-    const record = isWellFormedToken(token) ? sessionStore.getByTokenHash(hashToken(token)) : undefined;
+  async function authenticateSession(token: string): Promise<{ session: StaffSession; renewed: boolean }> {
+    if (!isWellFormedToken(token)) throw sessionEnded();
+    const hash = hashToken(token);
+    const { record, staff } = await storage.read(async (s) => {
+      const record = await s.staffSessions.getByTokenHash(hash);
+      return { record, staff: record && (await s.staff.get(record.staffId)) };
+    });
     const now = clock.now();
     if (!record || record.endedAt !== null || now >= record.expiresAt) throw sessionEnded();
-    const staff = staffStore.get(record.staffId);
     if (!staff || staff.disabledAt !== null) throw sessionEnded();
     let expiresAt = record.expiresAt;
     let renewed = false;
     if (now - record.lastSeenAt >= SESSION_RENEW_AFTER_MS) {
       expiresAt = expiryFrom(record.createdAt, now);
-      if (!sessionStore.renew(record.id, now, expiresAt)) throw sessionEnded();
+      if (!(await storage.write((s) => s.staffSessions.renew(record.id, now, expiresAt)))) throw sessionEnded();
       renewed = true;
     }
     const session: StaffSession = {
@@ -105,19 +110,16 @@ export function createStaffSessions(deps: { sessionStore: StaffSessionStore; sta
   }
 
   /** Ends the session a cookie names (logout, or replaced by a fresh sign-in); an unknown or ended one is left alone. */
-  function endSession(token: string, because: SessionEndReason): boolean {
-    const record = isWellFormedToken(token) ? sessionStore.getByTokenHash(hashToken(token)) : undefined;
-    return record ? sessionStore.end(record.id, because, clock.now()) : false;
-  }
-
-  function endStaffSessions(staffId: string, because: SessionEndReason): number {
-    return sessionStore.endAllForStaff(staffId, because, clock.now());
+  async function endSession(token: string, because: SessionEndReason, stores?: Stores): Promise<boolean> {
+    if (!stores) return storage.write((s) => endSession(token, because, s));
+    const record = isWellFormedToken(token) ? await stores.staffSessions.getByTokenHash(hashToken(token)) : undefined;
+    return record ? stores.staffSessions.end(record.id, because, clock.now()) : false;
   }
 
   /** True when the member last proved who they are longer ago than the step-up window. */
   const needsStepUp = (session: StaffSession) => clock.now() - session.authenticatedAt > STEP_UP_AFTER_MS;
 
-  return { startSession, authenticateSession, endSession, endStaffSessions, needsStepUp };
+  return { startSession, authenticateSession, endSession, needsStepUp };
 }
 
 export type StaffSessions = ReturnType<typeof createStaffSessions>;

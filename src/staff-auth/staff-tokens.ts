@@ -3,7 +3,8 @@ import { errors as joseErrors, jwtVerify, SignJWT, type JWTHeaderParameters } fr
 import type { Clock } from '../clock.js';
 import type { SigningKeys } from '../keys/vault-keys.js';
 import { BadRequest, Unauthorized } from '../errors.js';
-import type { StaffRecord, StaffRole, StaffStore } from './staff-store.js';
+import type { Storage } from '../storage/storage.js';
+import type { StaffRecord, StaffRole } from './staff-store.js';
 
 export const TOKEN_AUDIENCE = 'ticketvault-api';
 export const CLOCK_TOLERANCE_SECONDS = 30;
@@ -24,7 +25,7 @@ export interface StaffPrincipal {
 }
 
 export interface StaffTokenDeps {
-  staffStore: StaffStore;
+  storage: Storage;
   signing: SigningKeys;
   issuer: string;
   clock: Clock;
@@ -52,7 +53,7 @@ interface VerifiedToken {
 }
 
 export function createStaffTokens(deps: StaffTokenDeps) {
-  const { staffStore, signing, issuer, clock } = deps;
+  const { storage, signing, issuer, clock } = deps;
 
   /**
    * A bearer JWT (EdDSA) for a staff member; their role is read fresh on every request. Issued
@@ -60,10 +61,10 @@ export function createStaffTokens(deps: StaffTokenDeps) {
    * same millisecond as a revocation that committed before it still works.
    */
   async function issueStaffToken(staff: StaffRecord, ttlSeconds: number): Promise<{ token: string; expiresAt: string }> {
-    const current = staffStore.get(staff.id) ?? staff;
+    const current = (await storage.read((s) => s.staff.get(staff.id))) ?? staff;
     const issuedAtMs = Math.max(clock.now(), current.tokensValidAfter + 1);
     const iat = Math.floor(issuedAtMs / 1000);
-    const key = signing.current();
+    const key = await signing.current();
     const token = await new SignJWT({ email: current.email, [ISSUED_AT_MS_CLAIM]: issuedAtMs })
       .setProtectedHeader({ alg: 'EdDSA', kid: key.id, typ: 'JWT' })
       .setIssuer(issuer)
@@ -89,8 +90,8 @@ export function createStaffTokens(deps: StaffTokenDeps) {
     try {
       ({ payload, protectedHeader } = await jwtVerify(
         token,
-        (header) => {
-          const key = signing.current();
+        async (header) => {
+          const key = await signing.current();
           if (header.kid !== key.id) throw invalidToken();
           return key.publicKey;
         },
@@ -127,7 +128,7 @@ export function createStaffTokens(deps: StaffTokenDeps) {
         verified.delete(token);
         throw tokenExpired();
       }
-      if (cached.kid !== signing.current().id) {
+      if (cached.kid !== (await signing.current()).id) {
         verified.delete(token);
         throw invalidToken();
       }
@@ -145,7 +146,7 @@ export function createStaffTokens(deps: StaffTokenDeps) {
    */
   async function authenticateStaffToken(token: string): Promise<StaffPrincipal> {
     const { sub, issuedAtMs } = await verifiedToken(token);
-    const staff = staffStore.get(sub);
+    const staff = await storage.read((s) => s.staff.get(sub));
     if (!staff || staff.disabledAt !== null) throw invalidToken();
     if (issuedAtMs <= staff.tokensValidAfter) throw new Unauthorized('token_revoked', 'This token has been revoked; get a new one (`ticketvault staff token`).');
     return { id: staff.id, email: staff.email, name: staff.name, role: staff.role };

@@ -3,11 +3,9 @@ import type { Actor, Audit, AuditAction, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { hashPassword, type Passwords } from '../crypto/passwords.js';
 import { BadRequest, Conflict, NotFound } from '../errors.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
+import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid, parseInput } from '../validation.js';
-import type { StaffSessionStore } from './staff-sessions-store.js';
-import { STAFF_ROLES, type StaffChanges, type StaffRecord, type StaffRole, type StaffStore } from './staff-store.js';
+import { STAFF_ROLES, type StaffChanges, type StaffRecord, type StaffRole } from './staff-store.js';
 import { newId } from '../ids.js';
 
 export interface StaffView {
@@ -52,8 +50,8 @@ export const revocationAt = (staff: StaffRecord, now: number) => Math.max(now, s
 export const oidcSubjectOf = (issuer: string, sub: string) => `${issuer} ${sub}`;
 
 /** Every staff-administration change leaves a row naming the member; never a password or a token. Call inside the change's transaction. */
-export function recordStaffChange(audit: Audit, action: AuditAction, staff: StaffRecord, by: ChangedBy, more: Record<string, unknown> = {}) {
-  audit.record({ action, actor: by.actor, origin: by.origin, detail: JSON.stringify({ staffId: staff.id, email: staff.email, ...more }) });
+export async function recordStaffChange(stores: Stores, audit: Audit, action: AuditAction, staff: StaffRecord, by: ChangedBy, more: Record<string, unknown> = {}) {
+  await audit.record(stores, { action, actor: by.actor, origin: by.origin, detail: JSON.stringify({ staffId: staff.id, email: staff.email, ...more }) });
 }
 
 export const MIN_PASSWORD_LENGTH = 12;
@@ -75,9 +73,7 @@ const passwordSchema = z.strictObject({ password });
 const ssoLinkSchema = z.strictObject({ sub: subject });
 
 export interface StaffDeps {
-  db: Database;
-  staffStore: StaffStore;
-  sessionStore: StaffSessionStore;
+  storage: Storage;
   passwords: Passwords;
   audit: Audit;
   clock: Clock;
@@ -86,20 +82,20 @@ export interface StaffDeps {
 }
 
 export function createStaff(deps: StaffDeps) {
-  const { db, staffStore, sessionStore, passwords, audit, clock } = deps;
+  const { storage, passwords, audit, clock } = deps;
 
-  const recordChange = (action: AuditAction, staff: StaffRecord, by: ChangedBy, more?: Record<string, unknown>) =>
-    recordStaffChange(audit, action, staff, by, more);
+  const recordChange = (s: Stores, action: AuditAction, staff: StaffRecord, by: ChangedBy, more?: Record<string, unknown>) =>
+    recordStaffChange(s, audit, action, staff, by, more);
 
   /** Applies changes to a member inside the caller's transaction and returns the row as it now is. */
-  function change(staff: StaffRecord, changes: StaffChanges, now: number): StaffRecord {
-    staffStore.update(staff.id, changes, now);
-    return staffStore.get(staff.id)!;
+  async function change(s: Stores, staff: StaffRecord, changes: StaffChanges, now: number): Promise<StaffRecord> {
+    await s.staff.update(staff.id, changes, now);
+    return (await s.staff.get(staff.id))!;
   }
 
-  function insertStaff(data: z.output<typeof newStaffSchema>, passwordHash: string | null, by: ChangedBy): StaffView {
-    return writeTransaction(db, () => {
-      if (staffStore.getByEmail(data.email)) throw new Conflict('staff_exists', `A staff member with e-mail ${data.email} already exists.`);
+  function insertStaff(data: z.output<typeof newStaffSchema>, passwordHash: string | null, by: ChangedBy): Promise<StaffView> {
+    return storage.write(async (s) => {
+      if (await s.staff.getByEmail(data.email)) throw new Conflict('staff_exists', `A staff member with e-mail ${data.email} already exists.`);
       const now = clock.now();
       const record: StaffRecord = {
         id: newId(),
@@ -113,14 +109,14 @@ export function createStaff(deps: StaffDeps) {
         createdAt: now,
         updatedAt: now,
       };
-      staffStore.insert(record);
-      recordChange('staff.added', record, by, { role: record.role, hasPassword: passwordHash !== null });
+      await s.staff.insert(record);
+      await recordChange(s, 'staff.added', record, by, { role: record.role, hasPassword: passwordHash !== null });
       return staffView(record);
     });
   }
 
   /** Adds a member; a password is hashed on this thread (the CLI, where nothing else waits). */
-  function addStaff(input: unknown, by: ChangedBy): StaffView {
+  function addStaff(input: unknown, by: ChangedBy): Promise<StaffView> {
     const data = parseInput(newStaffSchema, input, 'staff');
     return insertStaff(data, data.password ? hashPassword(data.password) : null, by);
   }
@@ -131,21 +127,22 @@ export function createStaff(deps: StaffDeps) {
     return insertStaff(data, data.password ? await passwords.hash(data.password) : null, by);
   }
 
-  function findStaffByEmail(email: string): StaffRecord {
-    const staff = staffStore.getByEmail(email.trim().toLowerCase());
+  async function findStaffByEmail(email: string, stores?: Stores): Promise<StaffRecord> {
+    const normalized = email.trim().toLowerCase();
+    const staff = stores ? await stores.staff.getByEmail(normalized) : await storage.read((s) => s.staff.getByEmail(normalized));
     if (!staff) throw new NotFound('staff_not_found', `No staff member with e-mail ${email}.`);
     return staff;
   }
 
-  function requireStaff(id: string): StaffRecord {
-    const staff = isUuid(id) ? staffStore.get(id) : undefined;
+  async function requireStaff(id: string, stores?: Stores): Promise<StaffRecord> {
+    const staff = !isUuid(id) ? undefined : stores ? await stores.staff.get(id) : await storage.read((s) => s.staff.get(id));
     if (!staff) throw new NotFound('staff_not_found', 'No staff member with that id.');
     return staff;
   }
 
   /** The vault must keep one admin who can sign in: the last one is never demoted or disabled. */
-  function keepLastAdmin(staff: StaffRecord) {
-    if (staff.role === 'admin' && staff.disabledAt === null && staffStore.countActiveAdmins() <= 1) {
+  async function keepLastAdmin(s: Stores, staff: StaffRecord) {
+    if (staff.role === 'admin' && staff.disabledAt === null && (await s.staff.countActiveAdmins()) <= 1) {
       throw new Conflict('last_admin', `${staff.email} is the only admin; make someone else admin first.`);
     }
   }
@@ -154,53 +151,51 @@ export function createStaff(deps: StaffDeps) {
    * Disables a member, revokes their bearer tokens and ends their console sessions in one
    * transaction. An admin acting in the console may not disable themself.
    */
-  function disableStaffMember(id: string, by: ChangedBy): StaffView {
-    const found = requireStaff(id);
-    if (by.actor.type === 'staff' && by.actor.id === found.id) throw new Conflict('cannot_disable_self', 'You cannot disable yourself; ask another admin.');
-    return writeTransaction(db, () => {
-      let staff = staffStore.get(found.id)!;
+  function disableStaffMember(id: string, by: ChangedBy): Promise<StaffView> {
+    return storage.write(async (s) => {
+      let staff = await requireStaff(id, s);
+      if (by.actor.type === 'staff' && by.actor.id === staff.id) throw new Conflict('cannot_disable_self', 'You cannot disable yourself; ask another admin.');
       const now = clock.now();
       if (staff.disabledAt === null) {
-        keepLastAdmin(staff);
-        staff = change(staff, { disabledAt: now, tokensValidAfter: revocationAt(staff, now) }, now);
-        recordChange('staff.disabled', staff, by);
+        await keepLastAdmin(s, staff);
+        staff = await change(s, staff, { disabledAt: now, tokensValidAfter: revocationAt(staff, now) }, now);
+        await recordChange(s, 'staff.disabled', staff, by);
       }
-      sessionStore.endAllForStaff(staff.id, 'staff_disabled', now);
+      await s.staffSessions.endAllForStaff(staff.id, 'staff_disabled', now);
       return staffView(staff);
     });
   }
 
-  const disableStaff = (email: string, by: ChangedBy) => disableStaffMember(findStaffByEmail(email).id, by);
+  const disableStaff = async (email: string, by: ChangedBy) => disableStaffMember((await findStaffByEmail(email)).id, by);
 
   /** Enables a member again; tokens issued before (or while disabled) stay revoked. */
-  function enableStaffMember(id: string, by: ChangedBy): StaffView {
-    const found = requireStaff(id);
-    return writeTransaction(db, () => {
-      let staff = staffStore.get(found.id)!;
+  function enableStaffMember(id: string, by: ChangedBy): Promise<StaffView> {
+    return storage.write(async (s) => {
+      let staff = await requireStaff(id, s);
       if (staff.disabledAt !== null) {
         const now = clock.now();
-        staff = change(staff, { disabledAt: null, tokensValidAfter: revocationAt(staff, now) }, now);
-        recordChange('staff.enabled', staff, by);
+        staff = await change(s, staff, { disabledAt: null, tokensValidAfter: revocationAt(staff, now) }, now);
+        await recordChange(s, 'staff.enabled', staff, by);
       }
       return staffView(staff);
     });
   }
 
-  const enableStaff = (email: string, by: ChangedBy) => enableStaffMember(findStaffByEmail(email).id, by);
+  const enableStaff = async (email: string, by: ChangedBy) => enableStaffMember((await findStaffByEmail(email)).id, by);
 
   /** Changes a member's role or display name; the role applies to their next request. */
-  function updateStaffMember(id: string, input: unknown, by: ChangedBy): StaffView {
+  function updateStaffMember(id: string, input: unknown, by: ChangedBy): Promise<StaffView> {
     const changes = parseInput(staffChangesSchema, input);
-    const found = requireStaff(id);
-    return writeTransaction(db, () => {
-      let staff = staffStore.get(found.id)!;
-      if (changes.role !== undefined && changes.role !== staff.role) keepLastAdmin(staff);
-      const changed = Object.fromEntries(Object.entries(changes).filter(([k, v]) => v !== undefined && v !== staff[k as keyof typeof changes]));
+    return storage.write(async (s) => {
+      let staff = await requireStaff(id, s);
+      if (changes.role !== undefined && changes.role !== staff.role) await keepLastAdmin(s, staff);
+      const current = staff;
+      const changed = Object.fromEntries(Object.entries(changes).filter(([k, v]) => v !== undefined && v !== current[k as keyof typeof changes]));
       if (Object.keys(changed).length) {
         const before = staff;
-        staff = change(staff, changed, clock.now());
+        staff = await change(s, staff, changed, clock.now());
         // The name is people's text: the row says that it changed, not what to.
-        recordChange('staff.changed', staff, by, {
+        await recordChange(s, 'staff.changed', staff, by, {
           changed: Object.keys(changed).sort(),
           ...(changed.role ? { role: { from: before.role, to: staff.role } } : {}),
         });
@@ -215,25 +210,26 @@ export function createStaff(deps: StaffDeps) {
    */
   async function setStaffPassword(id: string, input: unknown, by: ChangedBy): Promise<StaffView> {
     const data = parseInput(passwordSchema, input);
-    const found = requireStaff(id);
+    await requireStaff(id);
     const hash = await passwords.hash(data.password);
-    return writeTransaction(db, () => {
+    return storage.write(async (s) => {
       const now = clock.now();
-      const staff = change(found, { passwordHash: hash, tokensValidAfter: revocationAt(staffStore.get(found.id)!, now) }, now);
-      sessionStore.endAllForStaff(staff.id, 'password_changed', now);
-      recordChange('staff.password_set', staff, by);
+      const current = await requireStaff(id, s);
+      const staff = await change(s, current, { passwordHash: hash, tokensValidAfter: revocationAt(current, now) }, now);
+      await s.staffSessions.endAllForStaff(staff.id, 'password_changed', now);
+      await recordChange(s, 'staff.password_set', staff, by);
       return staffView(staff);
     });
   }
 
   /** Revokes every bearer token issued to a member so far and ends their console sessions: signed out everywhere. */
-  function revokeStaffTokens(id: string, by: ChangedBy): StaffView {
-    const found = requireStaff(id);
-    return writeTransaction(db, () => {
+  function revokeStaffTokens(id: string, by: ChangedBy): Promise<StaffView> {
+    return storage.write(async (s) => {
       const now = clock.now();
-      const staff = change(found, { tokensValidAfter: revocationAt(staffStore.get(found.id)!, now) }, now);
-      sessionStore.endAllForStaff(staff.id, 'tokens_revoked', now);
-      recordChange('staff.tokens_revoked', staff, by);
+      const current = await requireStaff(id, s);
+      const staff = await change(s, current, { tokensValidAfter: revocationAt(current, now) }, now);
+      await s.staffSessions.endAllForStaff(staff.id, 'tokens_revoked', now);
+      await recordChange(s, 'staff.tokens_revoked', staff, by);
       return staffView(staff);
     });
   }
@@ -242,26 +238,25 @@ export function createStaff(deps: StaffDeps) {
    * An admin links a member to a subject at the configured provider (DESIGN "SSO linking"): the
    * only way an account with a password or the admin role signs in with single sign-on.
    */
-  function linkStaffSso(id: string, input: unknown, by: ChangedBy): StaffView {
+  function linkStaffSso(id: string, input: unknown, by: ChangedBy): Promise<StaffView> {
     const { sub } = parseInput(ssoLinkSchema, input);
     const issuer = deps.oidcIssuer;
     if (!issuer) throw new BadRequest('oidc_not_configured', 'Single sign-on is not configured (OIDC_ISSUER); there is nothing to link to.');
-    const found = requireStaff(id);
     const oidcSubject = oidcSubjectOf(issuer, sub);
-    return writeTransaction(db, () => {
-      const holder = staffStore.getByOidcSubject(oidcSubject);
-      if (holder && holder.id !== found.id) throw new Conflict('sso_subject_taken', `That single sign-on subject is already linked to ${holder.email}.`);
-      let staff = staffStore.get(found.id)!;
+    return storage.write(async (s) => {
+      let staff = await requireStaff(id, s);
+      const holder = await s.staff.getByOidcSubject(oidcSubject);
+      if (holder && holder.id !== staff.id) throw new Conflict('sso_subject_taken', `That single sign-on subject is already linked to ${holder.email}.`);
       if (staff.oidcSubject !== oidcSubject) {
         const relinked = staff.oidcSubject !== null;
-        staff = change(staff, { oidcSubject }, clock.now());
-        recordChange('staff.sso_linked', staff, by, { issuer, sub, relinked });
+        staff = await change(s, staff, { oidcSubject }, clock.now());
+        await recordChange(s, 'staff.sso_linked', staff, by, { issuer, sub, relinked });
       }
       return staffView(staff);
     });
   }
 
-  const linkStaffSsoByEmail = (email: string, sub: string, by: ChangedBy) => linkStaffSso(findStaffByEmail(email).id, { sub }, by);
+  const linkStaffSsoByEmail = async (email: string, sub: string, by: ChangedBy) => linkStaffSso((await findStaffByEmail(email)).id, { sub }, by);
 
   return {
     addStaff,
@@ -277,7 +272,7 @@ export function createStaff(deps: StaffDeps) {
     revokeStaffTokens,
     linkStaffSso,
     linkStaffSsoByEmail,
-    listStaff: () => staffStore.list().map(staffView),
+    listStaff: async () => (await storage.read((s) => s.staff.list())).map(staffView),
   };
 }
 

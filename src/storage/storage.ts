@@ -58,3 +58,10 @@ export interface Storage {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** What a synchronous implementation of a store interface looks like (the SQLite stores, wrapped by the SQLite storage). */
+export type Sync<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => R extends AsyncIterable<infer X> ? IterableIterator<X> : Awaited<R>
+    : T[K];
+};

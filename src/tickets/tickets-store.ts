@@ -1,4 +1,3 @@
-import type { Database, Statement } from '../storage/database.js';
 
 export type TicketStatus = 'open' | 'closed';
 
@@ -28,129 +27,10 @@ export interface TicketListRow extends TicketRecord {
 }
 
 export interface TicketStore {
-  insert(ticket: TicketRecord): void;
-  get(id: string): TicketRecord | undefined;
-  getByExternalRef(externalRef: string): TicketRecord | undefined;
-  list(query: TicketListQuery): TicketListRow[];
-  setStatus(id: string, status: TicketStatus, at: number): void;
-  update(id: string, changes: Partial<Pick<TicketRecord, 'subject' | 'customerEmail' | 'customerName' | 'supportUntil'>>, at: number): void;
-}
-
-interface Raw {
-  id: string;
-  external_ref: string;
-  subject: string;
-  customer_email: string;
-  customer_name: string | null;
-  support_until: number;
-  status: TicketStatus;
-  created_by: string | null;
-  created_at: number;
-  updated_at: number;
-  closed_at: number | null;
-  live_credentials?: number;
-}
-
-const fromRaw = (r: Raw): TicketRecord => ({
-  id: r.id,
-  externalRef: r.external_ref,
-  subject: r.subject,
-  customerEmail: r.customer_email,
-  customerName: r.customer_name,
-  supportUntil: r.support_until,
-  status: r.status,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  closedAt: r.closed_at,
-});
-
-/**
- * Above this many index candidates a search is broad: scanning tickets in list order finds a page
- * of matches sooner than sorting every candidate.
- */
-const SEARCH_CAP = 1000;
-
-export function createTicketStore(db: Database): TicketStore {
-  const insert = db.prepare(
-    `INSERT INTO tickets (id, external_ref, subject, customer_email, customer_name, support_until, status,
-       created_by, created_at, updated_at, closed_at)
-     VALUES (@id, @externalRef, @subject, @customerEmail, @customerName, @supportUntil, @status,
-       @createdBy, @createdAt, @updatedAt, @closedAt)`,
-  );
-  const get = db.prepare<[string], Raw>('SELECT * FROM tickets WHERE id = ?');
-  const getByRef = db.prepare<[string], Raw>('SELECT * FROM tickets WHERE external_ref = ?');
-  const close = db.prepare(`UPDATE tickets SET status = 'closed', closed_at = @at, updated_at = @at WHERE id = @id`);
-  const reopen = db.prepare(`UPDATE tickets SET status = 'open', closed_at = NULL, updated_at = @at WHERE id = @id`);
-  // Candidates for `q` from the trigram index (migration 016), up to SEARCH_CAP of them.
-  const searchCandidates = db
-    .prepare<{ match: string; cap: number }, number>('SELECT rowid FROM tickets_search WHERE tickets_search MATCH @match LIMIT @cap')
-    .pluck();
-  // A list query is one of a few shapes (which filters are present): each is prepared once.
-  const listStatements = new Map<string, Statement<Record<string, string | number>, Raw>>();
-
-  return {
-    insert: (t) => {
-      insert.run(t);
-    },
-    get: (id) => {
-      const r = get.get(id);
-      return r && fromRaw(r);
-    },
-    getByExternalRef: (ref) => {
-      const r = getByRef.get(ref);
-      return r && fromRaw(r);
-    },
-    list: (q) => {
-      const where: string[] = [];
-      const args: Record<string, string | number> = { limit: q.limit };
-      if (q.status) {
-        where.push('t.status = @status');
-        args.status = q.status;
-      }
-      if (q.q) {
-        where.push(
-          `(t.external_ref LIKE @q ESCAPE '\\' OR t.subject LIKE @q ESCAPE '\\' OR t.customer_email LIKE @q ESCAPE '\\' OR t.customer_name LIKE @q ESCAPE '\\')`,
-        );
-        args.q = `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-        // A selective search reads only the index's candidates (the LIKE above still decides, so
-        // the answer is the same as a scan's); a broad one scans in list order, which reaches a
-        // page of matches quickly. Under 3 characters the trigram index cannot help.
-        if ([...q.q].length >= 3) {
-          const candidates = searchCandidates.all({ match: `"${q.q.replace(/"/g, '""')}"`, cap: SEARCH_CAP });
-          if (candidates.length < SEARCH_CAP) {
-            where.push('t.rowid IN (SELECT value FROM json_each(@candidates))');
-            args.candidates = JSON.stringify(candidates);
-          }
-        }
-      }
-      if (q.after) {
-        where.push('(t.created_at < @afterAt OR (t.created_at = @afterAt AND t.id < @afterId))');
-        args.afterAt = q.after.createdAt;
-        args.afterId = q.after.id;
-      }
-      const sql = `SELECT t.*, (SELECT COUNT(*) FROM credentials c WHERE c.ticket_id = t.id AND c.status IN ('active', 'restricted')) AS live_credentials
-        FROM tickets t ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-        ORDER BY t.created_at DESC, t.id DESC LIMIT @limit`;
-      let statement = listStatements.get(sql);
-      if (!statement) listStatements.set(sql, (statement = db.prepare<Record<string, string | number>, Raw>(sql)));
-      return statement
-        .all(args)
-        .map((r) => ({ ...fromRaw(r), liveCredentials: r.live_credentials ?? 0 }));
-    },
-    setStatus: (id, status, at) => {
-      (status === 'closed' ? close : reopen).run({ id, at });
-    },
-    update: (id, changes, at) => {
-      const sets: string[] = ['updated_at = @at'];
-      const columns: Record<string, string> = {
-        subject: 'subject',
-        customerEmail: 'customer_email',
-        customerName: 'customer_name',
-        supportUntil: 'support_until',
-      };
-      for (const key of Object.keys(changes)) sets.push(`${columns[key]} = @${key}`);
-      db.prepare(`UPDATE tickets SET ${sets.join(', ')} WHERE id = @id`).run({ ...changes, id, at });
-    },
-  };
+  insert(ticket: TicketRecord): Promise<void>;
+  get(id: string): Promise<TicketRecord | undefined>;
+  getByExternalRef(externalRef: string): Promise<TicketRecord | undefined>;
+  list(query: TicketListQuery): Promise<TicketListRow[]>;
+  setStatus(id: string, status: TicketStatus, at: number): Promise<void>;
+  update(id: string, changes: Partial<Pick<TicketRecord, 'subject' | 'customerEmail' | 'customerName' | 'supportUntil'>>, at: number): Promise<void>;
 }

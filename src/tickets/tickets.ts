@@ -2,15 +2,12 @@ import { z } from 'zod';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { applySupportPeriod, credentialView, endCredential, type CredentialView } from '../credentials/credential-lifecycle.js';
-import type { CredentialStore } from '../credentials/credentials-store.js';
 import { decodeCursor, encodeCursor } from '../cursors.js';
 import { BadRequest, Conflict, NotFound } from '../errors.js';
 import { intakeLinkView, type IntakeLinkView } from '../intake-links/intake-link-view.js';
-import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
-import type { Database } from '../storage/database.js';
-import { writeTransaction } from '../storage/database.js';
+import type { Storage, Stores } from '../storage/storage.js';
 import { isoDateTime, isUuid, pageLimit, parseInput } from '../validation.js';
-import type { TicketRecord, TicketStatus, TicketStore } from './tickets-store.js';
+import type { TicketRecord, TicketStatus } from './tickets-store.js';
 import { newId } from '../ids.js';
 
 export interface TicketView {
@@ -68,26 +65,29 @@ const listQuerySchema = z.strictObject({
 });
 
 export interface TicketDeps {
-  db: Database;
-  ticketStore: TicketStore;
-  credentialStore: CredentialStore;
-  intakeLinkStore: IntakeLinkStore;
+  storage: Storage;
   audit: Audit;
   clock: Clock;
   credentialMaxAgeSeconds: number;
 }
 
 export function createTickets(deps: TicketDeps) {
-  const { db, ticketStore, credentialStore, intakeLinkStore, audit, clock } = deps;
+  const { storage, audit, clock } = deps;
 
-  const requireTicket = (id: string): TicketRecord => {
-    const ticket = isUuid(id) ? ticketStore.get(id) : undefined;
+  /** The ticket, read with the caller's stores (or on its own), else 404. */
+  const requireTicket = async (id: string, stores?: Stores): Promise<TicketRecord> => {
+    const ticket = !isUuid(id) ? undefined : stores ? await stores.tickets.get(id) : await storage.read((s) => s.tickets.get(id));
     if (!ticket) throw new NotFound('ticket_not_found', 'No ticket with that id.');
     return ticket;
   };
 
-  function createTicket(input: unknown, actor: Actor, origin?: Origin): TicketView {
+  function createTicket(input: unknown, actor: Actor, origin?: Origin): Promise<TicketView> {
     const data = parseInput(newTicketSchema, input);
+    return storage.write((s) => createTicketIn(s, data, actor, origin));
+  }
+
+  /** Creates a ticket inside the caller's write transaction (a helpdesk webhook applies its event in one). */
+  async function createTicketIn(s: Stores, data: z.output<typeof newTicketSchema>, actor: Actor, origin?: Origin): Promise<TicketView> {
     const now = clock.now();
     const ticket: TicketRecord = {
       id: newId(),
@@ -102,20 +102,18 @@ export function createTickets(deps: TicketDeps) {
       updatedAt: now,
       closedAt: null,
     };
-    writeTransaction(db, () => {
-      if (ticketStore.getByExternalRef(ticket.externalRef)) {
-        throw new Conflict('ticket_exists', `A ticket with externalRef "${ticket.externalRef}" already exists.`);
-      }
-      ticketStore.insert(ticket);
-      audit.record({ action: 'ticket.created', actor, origin, ticketId: ticket.id });
-    });
+    if (await s.tickets.getByExternalRef(ticket.externalRef)) {
+      throw new Conflict('ticket_exists', `A ticket with externalRef "${ticket.externalRef}" already exists.`);
+    }
+    await s.tickets.insert(ticket);
+    await audit.record(s, { action: 'ticket.created', actor, origin, ticketId: ticket.id });
     return ticketView(ticket);
   }
 
-  function listTickets(query: unknown) {
+  async function listTickets(query: unknown) {
     const q = parseInput(listQuerySchema, query, 'query');
     const after = q.cursor === undefined ? undefined : decodeTicketCursor(q.cursor);
-    const rows = ticketStore.list({ status: q.status, q: q.q || undefined, limit: q.limit + 1, after });
+    const rows = await storage.read((s) => s.tickets.list({ status: q.status, q: q.q || undefined, limit: q.limit + 1, after }));
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     return {
@@ -124,81 +122,87 @@ export function createTickets(deps: TicketDeps) {
     };
   }
 
-  function getTicketDetail(id: string): TicketDetail {
-    const ticket = requireTicket(id);
-    const now = clock.now();
-    const credentials = credentialStore.listByTicket(ticket.id);
-    const counts = audit.countReveals(credentials.map((c) => c.id));
-    return {
-      ...ticketView(ticket),
-      credentials: credentials.map((c) => ({ ...credentialView(c, ticket, now), revealCount: counts.get(c.id) ?? 0 })),
-      intakeLinks: intakeLinkStore.listByTicket(ticket.id).map((l) => intakeLinkView(l, ticket, now)),
-    };
+  function getTicketDetail(id: string): Promise<TicketDetail> {
+    return storage.read(async (s) => {
+      const ticket = await requireTicket(id, s);
+      const now = clock.now();
+      const credentials = await s.credentials.listByTicket(ticket.id);
+      const counts = await s.audit.countReveals(credentials.map((c) => c.id));
+      const links = await s.intakeLinks.listByTicket(ticket.id);
+      return {
+        ...ticketView(ticket),
+        credentials: credentials.map((c) => ({ ...credentialView(c, ticket, now), revealCount: counts.get(c.id) ?? 0 })),
+        intakeLinks: links.map((l) => intakeLinkView(l, ticket, now)),
+      };
+    });
   }
 
   /** Closes the ticket and expires its live credentials in the same transaction. Idempotent. */
-  function closeTicket(id: string, actor: Actor, origin?: Origin): TicketView {
-    const found = requireTicket(id);
-    return writeTransaction(db, () => {
-      const ticket = ticketStore.get(found.id)!;
-      if (ticket.status === 'closed') return ticketView(ticket);
-      const now = clock.now();
-      ticketStore.setStatus(ticket.id, 'closed', now);
-      audit.record({ action: 'ticket.closed', actor, origin, ticketId: ticket.id });
-      // One already past its expiresAt (the purge timer had not written it yet) expired before the
-      // close, and keeps that as why it ended.
-      for (const credential of credentialStore.listLiveByTicket(ticket.id)) {
-        const because = now >= credential.expiresAt ? 'expired' : 'ticket_closed';
-        endCredential({ credentialStore, audit }, credential, because, now, actor, origin);
-      }
-      return ticketView(ticketStore.get(ticket.id)!);
-    });
+  function closeTicket(id: string, actor: Actor, origin?: Origin): Promise<TicketView> {
+    return storage.write((s) => closeTicketIn(s, id, actor, origin));
+  }
+
+  async function closeTicketIn(s: Stores, id: string, actor: Actor, origin?: Origin): Promise<TicketView> {
+    const ticket = await requireTicket(id, s);
+    if (ticket.status === 'closed') return ticketView(ticket);
+    const now = clock.now();
+    await s.tickets.setStatus(ticket.id, 'closed', now);
+    await audit.record(s, { action: 'ticket.closed', actor, origin, ticketId: ticket.id });
+    // One already past its expiresAt (the purge timer had not written it yet) expired before the
+    // close, and keeps that as why it ended.
+    for (const credential of await s.credentials.listLiveByTicket(ticket.id)) {
+      const because = now >= credential.expiresAt ? 'expired' : 'ticket_closed';
+      await endCredential({ stores: s, audit }, credential, because, now, actor, origin);
+    }
+    return ticketView((await s.tickets.get(ticket.id))!);
   }
 
   /** Reopens a closed ticket; its ended credentials stay ended. */
-  function reopenTicket(id: string, actor: Actor, origin?: Origin): TicketView {
-    const found = requireTicket(id);
-    return writeTransaction(db, () => {
-      const ticket = ticketStore.get(found.id)!;
-      if (ticket.status === 'open') return ticketView(ticket);
-      ticketStore.setStatus(ticket.id, 'open', clock.now());
-      audit.record({ action: 'ticket.reopened', actor, origin, ticketId: ticket.id });
-      return ticketView(ticketStore.get(ticket.id)!);
-    });
+  function reopenTicket(id: string, actor: Actor, origin?: Origin): Promise<TicketView> {
+    return storage.write((s) => reopenTicketIn(s, id, actor, origin));
+  }
+
+  async function reopenTicketIn(s: Stores, id: string, actor: Actor, origin?: Origin): Promise<TicketView> {
+    const ticket = await requireTicket(id, s);
+    if (ticket.status === 'open') return ticketView(ticket);
+    await s.tickets.setStatus(ticket.id, 'open', clock.now());
+    await audit.record(s, { action: 'ticket.reopened', actor, origin, ticketId: ticket.id });
+    return ticketView((await s.tickets.get(ticket.id))!);
   }
 
   /**
    * Changes a ticket's subject, customer or support period. Moving supportUntil re-bounds its live
    * credentials in the same transaction: what now falls outside the period expires at once.
    */
-  function updateTicket(id: string, input: unknown, actor: Actor, origin?: Origin): TicketView {
-    const changes = parseInput(ticketChangesSchema, input);
-    const found = requireTicket(id);
-    return writeTransaction(db, () => {
-      const ticket = ticketStore.get(found.id)!;
-      const next = {
-        subject: changes.subject,
-        customerEmail: changes.customerEmail,
-        customerName: changes.customerName === undefined ? undefined : changes.customerName || null,
-        supportUntil: changes.supportUntil,
-      };
-      const changed = Object.fromEntries(
-        Object.entries(next).filter(([key, value]) => value !== undefined && value !== ticket[key as keyof typeof next]),
-      ) as Partial<Pick<TicketRecord, keyof typeof next>>;
-      if (Object.keys(changed).length === 0) return ticketView(ticket);
-      const now = clock.now();
-      ticketStore.update(ticket.id, changed, now);
-      if (changed.supportUntil !== undefined) {
-        const lifecycle = { credentialStore, audit };
-        for (const credential of credentialStore.listLiveByTicket(ticket.id)) {
-          applySupportPeriod(lifecycle, credential, changed.supportUntil, deps.credentialMaxAgeSeconds * 1000, now, actor, origin);
-        }
-      }
-      return ticketView(ticketStore.get(ticket.id)!);
-    });
+  function updateTicket(id: string, input: unknown, actor: Actor, origin?: Origin): Promise<TicketView> {
+    return storage.write((s) => updateTicketIn(s, id, input, actor, origin));
   }
 
-  return { createTicket, listTickets, getTicketDetail, closeTicket, reopenTicket, updateTicket, requireTicket };
+  async function updateTicketIn(s: Stores, id: string, input: unknown, actor: Actor, origin?: Origin): Promise<TicketView> {
+    const changes = parseInput(ticketChangesSchema, input);
+    const ticket = await requireTicket(id, s);
+    const next = {
+      subject: changes.subject,
+      customerEmail: changes.customerEmail,
+      customerName: changes.customerName === undefined ? undefined : changes.customerName || null,
+      supportUntil: changes.supportUntil,
+    };
+    const changed = Object.fromEntries(
+      Object.entries(next).filter(([key, value]) => value !== undefined && value !== ticket[key as keyof typeof next]),
+    ) as Partial<Pick<TicketRecord, keyof typeof next>>;
+    if (Object.keys(changed).length === 0) return ticketView(ticket);
+    const now = clock.now();
+    await s.tickets.update(ticket.id, changed, now);
+    if (changed.supportUntil !== undefined) {
+      const lifecycle = { stores: s, audit };
+      for (const credential of await s.credentials.listLiveByTicket(ticket.id)) {
+        await applySupportPeriod(lifecycle, credential, changed.supportUntil, deps.credentialMaxAgeSeconds * 1000, now, actor, origin);
+      }
+    }
+    return ticketView((await s.tickets.get(ticket.id))!);
+  }
+
+  return { createTicket, listTickets, getTicketDetail, closeTicket, reopenTicket, updateTicket, requireTicket, inTransaction: { createTicketIn, closeTicketIn, reopenTicketIn, updateTicketIn } };
 }
 
 export type Tickets = ReturnType<typeof createTickets>;

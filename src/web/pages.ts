@@ -14,8 +14,8 @@ const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
 
 const eta = new Eta({ views: TEMPLATES_DIR, autoEscape: true, cache: true });
 
-export type IntakeLinkDescription = ReturnType<IntakeLinks['describeIntakeLink']>;
-export type ReceiptDescription = ReturnType<Receipts['viewReceipt']>;
+export type IntakeLinkDescription = Awaited<ReturnType<IntakeLinks['describeIntakeLink']>>;
+export type ReceiptDescription = Awaited<ReturnType<Receipts['viewReceipt']>>;
 
 /** A time shown in UTC on the server; the page script rewrites it into the reader's time zone. */
 export interface TimeView {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { BadRequest, Conflict, VaultError } from '../errors.js';
+import { BadRequest, Conflict, VaultError } from '../../errors.js';
 import { openDatabase, type Database } from './database.js';
 import { lockDatabaseExclusively } from './database-lock.js';
 import { migrateDatabase } from './migrations.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Conflict } from '../errors.js';
+import { Conflict } from '../../errors.js';
 import { BUSY_TIMEOUT_MS, sqliteCodeOf } from './storage-faults.js';
 
 /**

@@ -1,4 +1,4 @@
-import { StorageUnavailable, type StorageFaultKind } from '../errors.js';
+import { StorageUnavailable, type StorageFaultKind } from '../../errors.js';
 import type { Database } from './database.js';
 
 /** How long a statement waits for another connection's lock before the storage counts as unavailable. */

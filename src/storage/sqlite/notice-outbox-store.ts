@@ -1,0 +1,128 @@
+import type { CredentialKind } from '../../credentials/credential-kinds.js';
+import type { CredentialStatus, EndReason } from '../../credentials/credentials-store.js';
+import type { Database } from './database.js';
+import type { NoticeKind, QueuedNotice, NoticeQueue, PendingNotice, NoticeOutboxStore } from '../../notices/notice-outbox-store.js';
+import type { Sync } from '../storage.js';
+
+interface Raw {
+  id: number;
+  kind: NoticeKind;
+  attempts: number;
+  created_at: number;
+  ticket_id: string;
+  external_ref: string;
+  subject: string;
+  customer_email: string;
+  customer_name: string | null;
+  credential_id: string;
+  credential_kind: CredentialKind;
+  label: string;
+  status: CredentialStatus;
+  ended_because: EndReason | null;
+  submitted_at: number;
+  ended_at: number | null;
+  purged_at: number | null;
+  receipt_id: string;
+  token_kek_id: string;
+  token_wrapped: Buffer;
+  revealed_at: number | null;
+  revealed_by: string | null;
+  reason: string | null;
+  staff_email: string | null;
+  staff_name: string | null;
+  staff_disabled_at: number | null;
+}
+
+const fromRaw = (r: Raw): PendingNotice => ({
+  id: r.id,
+  kind: r.kind,
+  attempts: r.attempts,
+  createdAt: r.created_at,
+  ticket: { id: r.ticket_id, externalRef: r.external_ref, subject: r.subject, customerEmail: r.customer_email, customerName: r.customer_name },
+  credential: {
+    id: r.credential_id,
+    kind: r.credential_kind,
+    label: r.label,
+    status: r.status,
+    endedBecause: r.ended_because,
+    submittedAt: r.submitted_at,
+    endedAt: r.ended_at,
+    purgedAt: r.purged_at,
+  },
+  receipt: { id: r.receipt_id, tokenKekId: r.token_kek_id, tokenWrapped: new Uint8Array(r.token_wrapped) },
+  reveal: r.revealed_at === null ? null : { at: r.revealed_at, by: r.revealed_by, reason: r.reason },
+  engineer: r.staff_email && r.staff_name !== null && r.staff_disabled_at === null ? { email: r.staff_email, name: r.staff_name } : null,
+});
+
+export function createNoticeOutboxStore(db: Database): Sync<NoticeOutboxStore> {
+  // One statement on the reveal's hot path: the receipt's preference decides whether a row is written.
+  const queueReveal = db.prepare(
+    `INSERT INTO notice_outbox (kind, ticket_id, credential_id, receipt_id, audit_seq, created_at, next_attempt_at)
+     SELECT 'reveal', @ticketId, @credentialId, id, @auditSeq, @at, @at FROM receipts WHERE id = @receiptId AND notify_on_reveal = 1`,
+  );
+  const queue = db.prepare(
+    `INSERT INTO notice_outbox (kind, ticket_id, credential_id, receipt_id, created_at, next_attempt_at)
+     VALUES (@kind, @ticketId, @credentialId, @receiptId, @at, @at)`,
+  );
+  const due = db.prepare<[number, number], Raw>(
+    `SELECT o.id, o.kind, o.attempts, o.created_at,
+       t.id AS ticket_id, t.external_ref, t.subject, t.customer_email, t.customer_name,
+       c.id AS credential_id, c.kind AS credential_kind, c.label, c.status, c.ended_because, c.submitted_at, c.ended_at, c.purged_at,
+       r.id AS receipt_id, r.token_kek_id, r.token_wrapped,
+       a.at AS revealed_at, a.actor_name AS revealed_by, a.reason,
+       s.email AS staff_email, s.name AS staff_name, s.disabled_at AS staff_disabled_at
+     FROM notice_outbox o
+     JOIN tickets t ON t.id = o.ticket_id
+     JOIN credentials c ON c.id = o.credential_id
+     JOIN receipts r ON r.id = o.receipt_id
+     LEFT JOIN audit_events a ON a.seq = o.audit_seq
+     LEFT JOIN intake_links l ON l.id = c.intake_link_id
+     LEFT JOIN staff s ON s.id = l.created_by
+     WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?
+     ORDER BY o.next_attempt_at, o.id LIMIT ?`,
+  );
+  const postpone = db.prepare('UPDATE notice_outbox SET next_attempt_at = ? WHERE id = ?');
+  const retry = db.prepare('UPDATE notice_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?');
+  const sent = db.prepare('UPDATE notice_outbox SET attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?');
+  const failed = db.prepare('UPDATE notice_outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?');
+  const dueCounts = db.prepare<[number], { kind: NoticeKind; count: number }>(
+    `SELECT kind, COUNT(*) AS count FROM notice_outbox
+     WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? GROUP BY kind`,
+  );
+  const discard = db.prepare(
+    `UPDATE notice_outbox SET failed_at = @now, last_error = @error
+     WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now`,
+  );
+  const prune = db.prepare('DELETE FROM notice_outbox WHERE sent_at < ? OR failed_at < ?');
+
+  return {
+    queueRevealNotice: (n) => {
+      queueReveal.run(n);
+    },
+    queueSubmissionNotice: (n) => {
+      queue.run({ ...n, kind: 'submission' });
+    },
+    queueDestructionNotice: (n) => {
+      queue.run({ ...n, kind: 'destruction' });
+    },
+    listDue: (now, limit) => due.all(now, limit).map(fromRaw),
+    postpone: (ids, until) => {
+      for (const id of ids) postpone.run(until, id);
+    },
+    scheduleRetry: (ids, nextAttemptAt, error) => {
+      for (const id of ids) retry.run(nextAttemptAt, error, id);
+    },
+    markSent: (ids, at) => {
+      for (const id of ids) sent.run(at, id);
+    },
+    markFailed: (ids, at, error) => {
+      for (const id of ids) failed.run(at, error, id);
+    },
+    discardDue: (now, error) => {
+      const counts = dueCounts.all(now);
+      discard.run({ now, error });
+      return counts;
+    },
+    prune: (deliveredBefore, failedBefore) => prune.run(deliveredBefore, failedBefore).changes,
+  };
+}

@@ -1,0 +1,209 @@
+import { StorageUnavailable } from '../../errors.js';
+import type { Storage, Stores, Sync } from '../storage.js';
+import { createAuditStore } from './audit-store.js';
+import { createCredentialStore } from './credentials-store.js';
+import { databaseAnswers, type Database } from './database.js';
+import { createIntakeLinkStore } from './intake-links-store.js';
+import { createLoginThrottleStore } from './login-throttles-store.js';
+import { createNoticeOutboxStore } from './notice-outbox-store.js';
+import { createReceiptStore } from './receipts-store.js';
+import { createStaffSessionStore } from './staff-sessions-store.js';
+import { createStaffStore } from './staff-store.js';
+import { noteStorageFault, noteStorageSuccess, storageFaultOf } from './storage-faults.js';
+import { createTicketStore } from './tickets-store.js';
+import { createVaultKeyStore } from './vault-keys-store.js';
+import { checkpointWal, checkpointWalAfterPass, stopWalTruncation } from './wal-truncation.js';
+import { createWebhookEventStore } from './webhook-events-store.js';
+
+/** Units of grouped work sharing one commit at most (one fsync under synchronous=FULL). */
+export const MAX_UNITS_PER_COMMIT = 256;
+
+export interface SqliteStorage extends Storage {
+  readonly backend: 'sqlite';
+  /** The connection, for the SQLite-only commands composed beside the port (backup, restore, verify workers, metrics). */
+  readonly db: Database;
+}
+
+/** The synchronous stores on one connection (the SQLite-only commands and the verify workers use them directly). */
+export function createSqliteStores(db: Database): { [K in keyof Stores]: Sync<Stores[K]> } {
+  return {
+    tickets: createTicketStore(db),
+    intakeLinks: createIntakeLinkStore(db),
+    receipts: createReceiptStore(db),
+    credentials: createCredentialStore(db),
+    staff: createStaffStore(db),
+    staffSessions: createStaffSessionStore(db),
+    loginThrottles: createLoginThrottleStore(db),
+    audit: createAuditStore(db),
+    noticeOutbox: createNoticeOutboxStore(db),
+    webhookEvents: createWebhookEventStore(db),
+    vaultKeys: createVaultKeyStore(db),
+  };
+}
+
+const isIterator = (value: unknown): value is IterableIterator<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { next?: unknown }).next === 'function' && Symbol.iterator in value;
+
+async function* rowsOf<T>(iterator: IterableIterator<T>): AsyncGenerator<T> {
+  yield* iterator;
+}
+
+/** A synchronous store behind the async interface: each call answers a settled promise, an iterator becomes an async one. */
+function promised<T extends object>(store: Sync<T>): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(store)) {
+    if (typeof value !== 'function') continue;
+    wrapped[name] = (...args: unknown[]) => {
+      try {
+        const result = (value as (...a: unknown[]) => unknown)(...args);
+        return isIterator(result) ? rowsOf(result) : Promise.resolve(result);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+  }
+  return wrapped as T;
+}
+
+/**
+ * The embedded backend: one connection, every transaction of this process in turn. SQLite
+ * serializes writers anyway and better-sqlite3 answers synchronously, so a transaction whose work
+ * awaits only these stores holds the connection for microseconds; the queue only keeps a
+ * transaction that awaits something else from letting another one run inside it.
+ */
+export function createSqliteStorage(db: Database): SqliteStorage {
+  const stores = Object.fromEntries(Object.entries(createSqliteStores(db)).map(([k, v]) => [k, promised(v as object)])) as unknown as Stores;
+
+  let busy = false;
+  const waiting: (() => void)[] = [];
+  const acquire = (): Promise<void> | undefined => {
+    if (!busy) {
+      busy = true;
+      return undefined;
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else busy = false;
+  };
+  const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const wait = acquire();
+    if (wait) await wait;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+
+  const faultOf = (error: unknown) => noteStorageFault(db, error) ?? error;
+
+  /** BEGIN IMMEDIATE … COMMIT around `fn`; a throw rolls back; a storage fault becomes StorageUnavailable. */
+  async function transaction<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      throw faultOf(error);
+    }
+    try {
+      const value = await fn();
+      db.exec('COMMIT');
+      noteStorageSuccess(db);
+      return value;
+    } catch (error) {
+      if (db.inTransaction) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // the connection rolled back already (SQLITE_FULL and friends can end the transaction)
+        }
+      }
+      throw faultOf(error);
+    }
+  }
+
+  interface Unit {
+    fn: (stores: Stores) => Promise<unknown>;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }
+  let queue: Unit[] = [];
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => void exclusive(flush));
+  };
+
+  /**
+   * Group commit: units that arrived while the event loop was busy run in one transaction and share
+   * one durable commit; each settles only after it. If a unit throws, the group rolls back and each
+   * unit runs again alone, so one failure decides only its own unit. A storage fault fails the
+   * whole group: run again, each would only meet it again (and a lock would cost a timeout each).
+   */
+  async function flush(): Promise<void> {
+    scheduled = false;
+    const group = queue.length > MAX_UNITS_PER_COMMIT ? queue.splice(0, MAX_UNITS_PER_COMMIT) : queue;
+    if (group === queue) queue = [];
+    if (queue.length) schedule();
+    try {
+      const values = await transaction(async () => {
+        const out: unknown[] = [];
+        for (const unit of group) out.push(await unit.fn(stores));
+        return out;
+      });
+      group.forEach((unit, i) => unit.resolve(values[i]));
+      return;
+    } catch (error) {
+      if (group.length === 1 || error instanceof StorageUnavailable) {
+        for (const unit of group) unit.reject(error);
+        return;
+      }
+    }
+    let fault: StorageUnavailable | null = null;
+    for (const unit of group) {
+      if (fault) {
+        unit.reject(fault);
+        continue;
+      }
+      try {
+        unit.resolve(await transaction(() => unit.fn(stores)));
+      } catch (error) {
+        if (error instanceof StorageUnavailable) fault = error;
+        unit.reject(error);
+      }
+    }
+  }
+
+  return {
+    backend: 'sqlite',
+    db,
+    read: (fn) =>
+      exclusive(async () => {
+        try {
+          return await fn(stores);
+        } catch (error) {
+          throw storageFaultOf(error) ?? error;
+        }
+      }),
+    write: (fn) => exclusive(() => transaction(() => fn(stores))),
+    grouped: <T>(fn: (s: Stores) => Promise<T>) =>
+      new Promise<T>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+        schedule();
+      }),
+    afterDestroy: async () => {
+      checkpointWal(db);
+    },
+    afterPurgePass: async (destroyed) => {
+      checkpointWalAfterPass(db, destroyed > 0);
+    },
+    ping: async () => databaseAnswers(db),
+    close: async () => {
+      stopWalTruncation(db);
+      if (db.open) db.close();
+    },
+  };
+}
