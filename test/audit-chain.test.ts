@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import type { AuditRow } from '../src/audit/audit-store.js';
 import { auditMac } from '../src/crypto/audit-mac.js';
-import { rotateKeys } from '../src/keys/key-rotation.js';
 import { initSodium, sodium } from '../src/crypto/sodium.js';
 import {
   advanceClock,
@@ -52,9 +51,9 @@ const DESIGN_ACTIONS = [
 const USER_AGENT = 'ticketvault-tests/1.0';
 
 const auditRows = (tv: TestVault, afterSeq = 0) =>
-  tv.vault.db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq').all(afterSeq) as AuditRow[];
+  tv.db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq').all(afterSeq) as AuditRow[];
 
-const headSeq = (tv: TestVault) => (tv.vault.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM audit_events').get() as { s: number }).s;
+const headSeq = (tv: TestVault) => (tv.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM audit_events').get() as { s: number }).s;
 
 interface Written {
   action: string;
@@ -87,14 +86,14 @@ const row = (fields: Partial<Written> & { action: string; actorType: string }): 
 });
 
 const receiptIdOf = (tv: TestVault, credentialId: string) =>
-  (tv.vault.db.prepare('SELECT receipt_id FROM credentials WHERE id = ?').get(credentialId) as { receipt_id: string }).receipt_id;
+  (tv.db.prepare('SELECT receipt_id FROM credentials WHERE id = ?').get(credentialId) as { receipt_id: string }).receipt_id;
 
 const reveal = (tv: TestVault, credentialId: string, reason = 'Customer asked us to fix the upload') =>
   tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).set('User-Agent', USER_AGENT).send({ reason });
 
 /** What an attacker with database access does first. */
 const dropAppendOnlyTriggers = (tv: TestVault) =>
-  tv.vault.db.exec('DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;');
+  tv.db.exec('DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;');
 
 /** The canonical bytes as documented in src/audit/audit.ts, rebuilt here as an attacker would. */
 const canonicalOf = (r: AuditRow) =>
@@ -108,7 +107,7 @@ const canonicalOf = (r: AuditRow) =>
 
 /** Rewrites prev_hash and hash of every row from `fromSeq` on with `mac`, re-linking the chain. */
 function rechain(tv: TestVault, fromSeq: number, mac: (message: Uint8Array) => Uint8Array) {
-  const update = tv.vault.db.prepare('UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ?');
+  const update = tv.db.prepare('UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ?');
   let prev: Buffer | undefined;
   for (const r of auditRows(tv)) {
     if (r.seq >= fromSeq) {
@@ -206,8 +205,8 @@ describe('audit rows written per action', () => {
     await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
     await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
     const actor = { type: 'staff' as const, id: tv.staffIds.engineer, name: 'Engineer Person' };
-    tv.vault.tickets.reopenTicket(ticketId, actor);
-    tv.vault.tickets.reopenTicket(ticketId, actor);
+    await tv.vault.tickets.reopenTicket(ticketId, actor);
+    await tv.vault.tickets.reopenTicket(ticketId, actor);
 
     const expired = [live.credentialId, restricted.credentialId]
       .sort()
@@ -288,8 +287,7 @@ describe('audit rows written per action', () => {
 
   it('a key rotation writes keys.rotated as the system', async () => {
     const before = headSeq(tv);
-    const { vault } = tv;
-    rotateKeys({ ...vault.stores, db: vault.db, keyring: vault.keys.keyring, audit: vault.audit, clock: tv.clock });
+    await tv.vault.rotateKeys();
     const rows = written(tv, before);
     expect(rows).toEqual([row({ action: 'keys.rotated', actorType: 'system', detail: expect.any(String) as unknown as string })]);
   });
@@ -437,8 +435,8 @@ describe('verifyChain', () => {
   it('passes on an intact chain and reports its head', async () => {
     const { rows } = await arrangeChain();
     const last = rows[rows.length - 1]!;
-    expect(tv.vault.audit.verifyChain()).toEqual({ ok: true, count: rows.length, headSeq: last.seq, headHash: last.hash.toString('hex') });
-    expect(tv.vault.audit.verifyChain({ head: last.hash.toString('hex') }).ok).toBe(true);
+    expect(await tv.vault.audit.verifyChain()).toEqual({ ok: true, count: rows.length, headSeq: last.seq, headHash: last.hash.toString('hex') });
+    expect((await tv.vault.audit.verifyChain({ head: last.hash.toString('hex') })).ok).toBe(true);
   });
 
   it('links each row to the one before it, from a zero genesis', async () => {
@@ -467,8 +465,8 @@ describe('verifyChain', () => {
     it.each(alterations)('%s: verify reports ok:false at that row', async (_column, assignment) => {
       const { revealSeq } = await arrangeChain();
       dropAppendOnlyTriggers(tv);
-      expect(tv.vault.db.prepare(`UPDATE audit_events SET ${assignment} WHERE seq = ?`).run(revealSeq).changes).toBe(1);
-      const result = tv.vault.audit.verifyChain();
+      expect(tv.db.prepare(`UPDATE audit_events SET ${assignment} WHERE seq = ?`).run(revealSeq).changes).toBe(1);
+      const result = await tv.vault.audit.verifyChain();
       expect(result).toMatchObject({ ok: false, firstBadSeq: revealSeq });
       expect(result.problem).toEqual(expect.stringContaining(String(revealSeq)));
     });
@@ -477,15 +475,15 @@ describe('verifyChain', () => {
       const { rows } = await arrangeChain();
       const last = rows[rows.length - 1]!;
       dropAppendOnlyTriggers(tv);
-      tv.vault.db.prepare('UPDATE audit_events SET at = -1 WHERE seq = ?').run(last.seq);
-      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: last.seq });
+      tv.db.prepare('UPDATE audit_events SET at = -1 WHERE seq = ?').run(last.seq);
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: last.seq });
     });
 
     it.each(['prev_hash', 'hash'])('%s replaced by 32 characters of text: verify reports the row instead of failing', async (column) => {
       const { revealSeq } = await arrangeChain();
       dropAppendOnlyTriggers(tv);
-      tv.vault.db.prepare(`UPDATE audit_events SET ${column} = ? WHERE seq = ?`).run('x'.repeat(32), revealSeq);
-      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
+      tv.db.prepare(`UPDATE audit_events SET ${column} = ? WHERE seq = ?`).run('x'.repeat(32), revealSeq);
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
     });
   });
 
@@ -493,15 +491,15 @@ describe('verifyChain', () => {
     it('reports ok:false at the missing seq', async () => {
       const { revealSeq } = await arrangeChain();
       dropAppendOnlyTriggers(tv);
-      tv.vault.db.prepare('DELETE FROM audit_events WHERE seq = ?').run(revealSeq);
-      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
+      tv.db.prepare('DELETE FROM audit_events WHERE seq = ?').run(revealSeq);
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
     });
 
     it('reports ok:false at seq 1 when the first row is deleted', async () => {
       await arrangeChain();
       dropAppendOnlyTriggers(tv);
-      tv.vault.db.prepare('DELETE FROM audit_events WHERE seq = 1').run();
-      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: 1 });
+      tv.db.prepare('DELETE FROM audit_events WHERE seq = 1').run();
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: 1 });
     });
   });
 
@@ -514,45 +512,45 @@ describe('verifyChain', () => {
       const [a, b] = [revealSeq, revealSeq + distance];
       dropAppendOnlyTriggers(tv);
       const columns = ['at', 'action', 'actor_type', 'actor_id', 'actor_name', 'ticket_id', 'credential_id', 'reason', 'detail', 'ip', 'user_agent', 'prev_hash', 'hash'];
-      const get = tv.vault.db.prepare('SELECT * FROM audit_events WHERE seq = ?');
+      const get = tv.db.prepare('SELECT * FROM audit_events WHERE seq = ?');
       const ra = get.get(a) as Record<string, unknown>;
       const rb = get.get(b) as Record<string, unknown>;
-      const put = tv.vault.db.prepare(`UPDATE audit_events SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE seq = @seq`);
+      const put = tv.db.prepare(`UPDATE audit_events SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE seq = @seq`);
       const pick = (r: Record<string, unknown>, seq: number) => ({ ...Object.fromEntries(columns.map((c) => [c, r[c]])), seq });
-      tv.vault.db.transaction(() => {
+      tv.db.transaction(() => {
         put.run(pick(rb, a));
         put.run(pick(ra, b));
       })();
-      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: a });
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: a });
     });
   });
 
   describe('when rows are cut off the end', () => {
     it('is caught only with the head saved earlier', async () => {
       const { rows } = await arrangeChain();
-      const savedHead = tv.vault.audit.verifyChain().headHash;
+      const savedHead = (await tv.vault.audit.verifyChain()).headHash;
       const firstCut = rows[rows.length - 2]!.seq;
       dropAppendOnlyTriggers(tv);
-      tv.vault.db.prepare('DELETE FROM audit_events WHERE seq >= ?').run(firstCut);
+      tv.db.prepare('DELETE FROM audit_events WHERE seq >= ?').run(firstCut);
 
-      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true, count: rows.length - 2 });
-      expect(tv.vault.audit.verifyChain({ head: savedHead })).toMatchObject({ ok: false, firstBadSeq: firstCut });
-      expect(tv.vault.audit.verifyChain({ head: savedHead.toUpperCase() })).toMatchObject({ ok: false });
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true, count: rows.length - 2 });
+      expect(await tv.vault.audit.verifyChain({ head: savedHead })).toMatchObject({ ok: false, firstBadSeq: firstCut });
+      expect(await tv.vault.audit.verifyChain({ head: savedHead.toUpperCase() })).toMatchObject({ ok: false });
     });
 
     it('is caught with the saved head when the whole log was emptied', async () => {
       await arrangeChain();
-      const savedHead = tv.vault.audit.verifyChain().headHash;
+      const savedHead = (await tv.vault.audit.verifyChain()).headHash;
       dropAppendOnlyTriggers(tv);
-      tv.vault.db.exec('DELETE FROM audit_events');
-      expect(tv.vault.audit.verifyChain({ head: savedHead })).toMatchObject({ ok: false, firstBadSeq: 1 });
+      tv.db.exec('DELETE FROM audit_events');
+      expect(await tv.vault.audit.verifyChain({ head: savedHead })).toMatchObject({ ok: false, firstBadSeq: 1 });
     });
 
     it('a saved head still verifies after new rows were appended', async () => {
       await arrangeChain();
-      const savedHead = tv.vault.audit.verifyChain().headHash;
+      const savedHead = (await tv.vault.audit.verifyChain()).headHash;
       await openTicketWithLink(tv);
-      expect(tv.vault.audit.verifyChain({ head: savedHead.toUpperCase() }).ok).toBe(true);
+      expect((await tv.vault.audit.verifyChain({ head: savedHead.toUpperCase() })).ok).toBe(true);
     });
   });
 
@@ -560,9 +558,9 @@ describe('verifyChain', () => {
     it('reject UPDATE and DELETE and leave the row as it was', async () => {
       const { revealSeq } = await arrangeChain();
       const before = auditRows(tv);
-      expect(() => tv.vault.db.prepare("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = ?").run(revealSeq)).toThrow(/append-only/);
-      expect(() => tv.vault.db.prepare('DELETE FROM audit_events WHERE seq = ?').run(revealSeq)).toThrow(/append-only/);
-      expect(() => tv.vault.db.exec('DELETE FROM audit_events')).toThrow(/append-only/);
+      expect(() => tv.db.prepare("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = ?").run(revealSeq)).toThrow(/append-only/);
+      expect(() => tv.db.prepare('DELETE FROM audit_events WHERE seq = ?').run(revealSeq)).toThrow(/append-only/);
+      expect(() => tv.db.exec('DELETE FROM audit_events')).toThrow(/append-only/);
       expect(auditRows(tv)).toEqual(before);
     });
   });
@@ -580,13 +578,13 @@ describe('verifyChain', () => {
       for (const r of rows) expect(Buffer.from(auditMac(tv.vault.keys.auditKey, canonicalOf(r))).equals(r.hash)).toBe(true);
 
       dropAppendOnlyTriggers(tv);
-      tv.vault.db.prepare("UPDATE audit_events SET reason = 'routine check', actor_name = 'Someone Else' WHERE seq = ?").run(revealSeq);
+      tv.db.prepare("UPDATE audit_events SET reason = 'routine check', actor_name = 'Someone Else' WHERE seq = ?").run(revealSeq);
       rechain(tv, revealSeq, (message) => sodium().crypto_generichash(32, message, null));
-      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
 
       // Only the key stands in the way: re-chained with it, the same forgery would pass.
       rechain(tv, revealSeq, (message) => auditMac(tv.vault.keys.auditKey, message));
-      expect(tv.vault.audit.verifyChain().ok).toBe(true);
+      expect((await tv.vault.audit.verifyChain()).ok).toBe(true);
     });
   });
 });
@@ -604,7 +602,7 @@ describe('fail closed: when the audit row cannot be written', () => {
     const secret = canary('failclosed');
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken, { kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
-    tv.vault.db.exec(
+    tv.db.exec(
       "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events WHEN NEW.action = 'credential.revealed' BEGIN SELECT RAISE(ABORT, 'x'); END",
     );
     const before = snapshot();
@@ -618,7 +616,7 @@ describe('fail closed: when the audit row cannot be written', () => {
     expect(snapshot()).toEqual(before);
     expect(tv.logs.join('')).not.toContain(secret);
 
-    tv.vault.db.exec('DROP TRIGGER audit_down');
+    tv.db.exec('DROP TRIGGER audit_down');
     expect((await reveal(tv, credentialId).expect(200)).body.fields.password).toBe(secret);
   });
 
@@ -626,7 +624,7 @@ describe('fail closed: when the audit row cannot be written', () => {
     const secret = canary('locked');
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken, { kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
-    tv.vault.db.pragma('busy_timeout = 50');
+    tv.db.pragma('busy_timeout = 50');
     const other = new BetterSqlite3(tv.vault.config.databasePath);
     try {
       other.exec('BEGIN IMMEDIATE');
@@ -767,17 +765,17 @@ describe('audit chain text that SQLite and JavaScript could encode differently',
     for (const reason of ['half a pair \ud800 here', 'tab\tnew\nline\u0001\u007f "quoted" \\ back', 'Überprüfung 检查 ✓ \u2028 end']) {
       await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).set('User-Agent', 'Mozilla/5.0 "quoted" \\ back \u00fc').send({ reason }).expect(200);
     }
-    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+    expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
   });
 
   it('names a row whose text column an attacker turned into a BLOB, without crashing', async () => {
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
     await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).send({ reason: 'first' }).expect(200);
-    const seq = tv.vault.audit.verifyChain().headSeq;
-    tv.vault.db.exec('DROP TRIGGER audit_events_no_update');
-    tv.vault.db.prepare("UPDATE audit_events SET reason = CAST('first' AS BLOB) WHERE seq = ?").run(seq);
-    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: seq });
+    const seq = (await tv.vault.audit.verifyChain()).headSeq;
+    tv.db.exec('DROP TRIGGER audit_events_no_update');
+    tv.db.prepare("UPDATE audit_events SET reason = CAST('first' AS BLOB) WHERE seq = ?").run(seq);
+    expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: seq });
   });
 });
 

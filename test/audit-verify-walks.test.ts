@@ -15,10 +15,7 @@ describe('the chain verifier behind GET /audit/verify', () => {
   function countingVerifier() {
     const walks: (string | undefined)[] = [];
     const verifier = createChainVerifier({
-      databasePath: tv.vault.config.databasePath,
-      auditKey: tv.vault.keys.auditKey,
-      maxSeq: () => tv.vault.stores.auditStore.maxSeq(),
-      verifyInThread: (head) => {
+      walk: (head) => {
         walks.push(head);
         return tv.vault.audit.verifyChain({ head });
       },
@@ -29,7 +26,7 @@ describe('the chain verifier behind GET /audit/verify', () => {
 
   it('makes one walk for concurrent requests with the same head, one per distinct head, and walks again once done', async () => {
     const { verifier, walks } = countingVerifier();
-    const { headHash } = tv.vault.audit.verifyChain();
+    const { headHash } = await tv.vault.audit.verifyChain();
     const other = 'f'.repeat(64);
 
     const results = await Promise.all([

@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
-import { lockDatabaseExclusively } from '../src/storage/database-lock.js';
+import { lockDatabaseExclusively } from '../src/storage/sqlite/database-lock.js';
 import { buildIfStale, killAndWait, lines, MASTER_KEY, PUBLIC_URL, runCli, startServe } from './harness/cli.js';
 import {
   canary,
@@ -73,9 +73,9 @@ describe('ticketvault restore <file>', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('database_in_use');
     expect(refused.stderr).toContain('stop it first');
-    expect(tv.vault.stores.credentialStore.get(laterId)).toBeDefined(); // untouched
+    expect(tv.stores.credentials.get(laterId)).toBeDefined(); // untouched
 
-    tv.vault.close();
+    await tv.vault.close();
     expect(dataFolderBytes(tv).includes(Buffer.from(laterId))).toBe(true); // the marker the scan below looks for
     const restored = await runCli(['restore', backup], env);
     expect(restored.code).toBe(0);
@@ -89,8 +89,8 @@ describe('ticketvault restore <file>', () => {
     expect(fs.statSync(live).mode & 0o777).toBe(0o600);
 
     tv = await reopenTestVault(tv);
-    expect(tv.vault.db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true, count: summary.auditEvents, headHash: summary.headHash });
+    expect(tv.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true, count: summary.auditEvents, headHash: summary.headHash });
     const revealed = await revealAs(tv, kept.credentialId).expect(200);
     expect(revealed.body.fields.password).toBe(kept.password);
     await revealAs(tv, laterId).expect(404);
@@ -109,7 +109,7 @@ describe('ticketvault restore <file>', () => {
     expect(second.code).toBe(0);
     await tv.http.delete(`/api/v1/receipts/${kept.receiptToken}/credentials/${kept.credentialId}`).expect(204);
     await tv.http.delete(`/api/v1/credentials/${revokedId}`).set(tv.auth()).expect(204); // ended, not yet purged
-    tv.vault.close();
+    await tv.vault.close();
 
     const r = await runCli(['restore', path.join(backups, 'second.db')], env);
     expect(r.code).toBe(0);
@@ -120,13 +120,13 @@ describe('ticketvault restore <file>', () => {
     tv = await reopenTestVault(tv);
     expectProblem(await revealAs(tv, kept.credentialId), 410, 'credential_withdrawn');
     expectProblem(await revealAs(tv, revokedId), 410, 'credential_revoked');
-    expect(tv.vault.stores.credentialStore.get(kept.credentialId)).toMatchObject({ status: 'purged', endedBecause: 'withdrawn' });
-    expect(tv.vault.audit.verifyChain().ok).toBe(true);
+    expect(tv.stores.credentials.get(kept.credentialId)).toMatchObject({ status: 'purged', endedBecause: 'withdrawn' });
+    expect((await tv.vault.audit.verifyChain()).ok).toBe(true);
   });
 
   it('warns when the database it replaces cannot be read, as what ended since the backup may be live again', async () => {
     await tv.http.delete(`/api/v1/receipts/${kept.receiptToken}/credentials/${kept.credentialId}`).expect(204);
-    tv.vault.close();
+    await tv.vault.close();
     fs.writeFileSync(tv.vault.config.databasePath, Buffer.alloc(64 * 1024, 0x5a)); // damaged beyond reading
     const r = await runCli(['restore', backup], env);
     expect(r.code).toBe(0);
@@ -136,7 +136,7 @@ describe('ticketvault restore <file>', () => {
   });
 
   it('is refused with another master key, naming the reason, and changes nothing', async () => {
-    tv.vault.close();
+    await tv.vault.close();
     const before = fileBytes(tv.vault.config.databasePath);
     const r = await runCli(['restore', backup], { ...env, MASTER_KEY: ANOTHER_MASTER_KEY });
     expect(r.code).not.toBe(0);
@@ -147,10 +147,10 @@ describe('ticketvault restore <file>', () => {
   });
 
   it('is refused when the backup chain is broken (a row rewritten, its triggers dropped) or does not reach --head', async () => {
-    const head = tv.vault.audit.verifyChain().headHash;
+    const head = (await tv.vault.audit.verifyChain()).headHash;
     await openTicketWithLink(tv); // later events: the live head moves past the backup's
-    const laterHead = tv.vault.audit.verifyChain().headHash;
-    tv.vault.close();
+    const laterHead = (await tv.vault.audit.verifyChain()).headHash;
+    await tv.vault.close();
     const before = fileBytes(tv.vault.config.databasePath);
 
     const short = await runCli(['restore', backup, '--head', laterHead], env);
@@ -172,7 +172,7 @@ describe('ticketvault restore <file>', () => {
     ['a file that is not a database', (file: string) => fs.writeFileSync(file, 'hello, I am not SQLite\n'.repeat(100))],
     ['a SQLite database of something else', (file: string) => new BetterSqlite3(file).exec('CREATE TABLE notes (x)').close()],
   ])('refuses %s and changes nothing', async (_case, make) => {
-    tv.vault.close();
+    await tv.vault.close();
     const other = path.join(backups, 'other.db');
     make(other);
     const before = fileBytes(tv.vault.config.databasePath);
@@ -183,7 +183,7 @@ describe('ticketvault restore <file>', () => {
   });
 
   it('is refused while `serve` runs, and not blocked by a server that was killed with -9', async () => {
-    tv.vault.close();
+    await tv.vault.close();
     const server = await startServe(env);
     try {
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
@@ -208,7 +208,7 @@ describe('a vault starting while a restore holds the database', () => {
   it('refuses to open it (restore_in_progress) instead of reading a file about to be replaced', async () => {
     const tv = await createTestVault();
     const databasePath = tv.vault.config.databasePath;
-    tv.vault.close();
+    await tv.vault.close();
     const restoring = lockDatabaseExclusively(databasePath);
     try {
       const config = parseConfig({ NODE_ENV: 'test', DATABASE_PATH: databasePath, MASTER_KEY, PUBLIC_URL });

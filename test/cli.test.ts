@@ -82,7 +82,7 @@ describe('ticketvault CLI', () => {
       const { credentialId } = await submitCredential(tv, linkToken);
       const res = await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set('Authorization', `Bearer ${token}`).send({ reason: 'via CLI token' }).expect(200);
       expect(res.body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
-      const [reveal] = tv.vault.audit.listEvents({ credentialId, action: 'credential.revealed' }).items;
+      const [reveal] = (await tv.vault.audit.listEvents({ credentialId, action: 'credential.revealed' })).items;
       expect(reveal!.actor.name).toBe('Nia New');
     });
 
@@ -96,7 +96,7 @@ describe('ticketvault CLI', () => {
     describe('staff administration', () => {
       const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
       const tokenFromCli = async (email: string) => lines((await runCli(['staff', 'token', email, '--ttl', '1h'], env)).stdout).at(-1)!;
-      const lastEvent = () => tv.vault.audit.listEvents({ limit: 1 }).items[0]!;
+      const lastEvent = async () => (await tv.vault.audit.listEvents({ limit: 1 })).items[0]!;
 
       it('staff revoke-tokens: the running server refuses every token issued before at once; one issued after works', async () => {
         const before = tv.tokens.engineer;
@@ -108,7 +108,7 @@ describe('ticketvault CLI', () => {
         expect(refused.body.code).toBe('token_revoked');
         await tv.http.get('/api/v1/tickets').set(bearer(await tokenFromCli('engineer@vendor.test'))).expect(200);
 
-        const event = lastEvent();
+        const event = await lastEvent();
         expect(event).toMatchObject({ action: 'staff.tokens_revoked', actor: { type: 'system', id: null, name: expect.stringMatching(/^ticketvault cli \(.+\)$/) } });
         expect(JSON.parse(event.detail!)).toEqual({ staffId: tv.staffIds.engineer, email: 'engineer@vendor.test' });
       });
@@ -120,15 +120,15 @@ describe('ticketvault CLI', () => {
         expect(enabled).toMatchObject({ code: 0, stdout: 'enabled engineer@vendor.test\n' });
         expect((await tv.http.get('/api/v1/tickets').set(bearer(before)).expect(401)).body.code).toBe('token_revoked');
         await tv.http.get('/api/v1/tickets').set(bearer(await tokenFromCli('engineer@vendor.test'))).expect(200);
-        expect(tv.vault.audit.listEvents({ limit: 2 }).items.map((e) => e.action)).toEqual(['staff.enabled', 'staff.disabled']);
+        expect((await tv.vault.audit.listEvents({ limit: 2 })).items.map((e) => e.action)).toEqual(['staff.enabled', 'staff.disabled']);
       });
 
       it('staff link-sso stores the subject with the configured issuer, audited; refused without OIDC, for an unknown member, or a taken subject', async () => {
         const oidc = { ...env, OIDC_ISSUER: 'https://idp.example.test', OIDC_AUDIENCE: 'ticketvault', OIDC_JWKS_URL: 'https://idp.example.test/jwks' };
         const linked = await runCli(['staff', 'link-sso', 'admin@vendor.test', 'idp|ada-42'], oidc);
         expect(linked).toMatchObject({ code: 0, stdout: 'linked admin@vendor.test to single sign-on subject "idp|ada-42" at https://idp.example.test\n' });
-        expect(tv.vault.staff.findStaffByEmail('admin@vendor.test').oidcSubject).toBe('https://idp.example.test idp|ada-42');
-        expect(lastEvent()).toMatchObject({ action: 'staff.sso_linked', actor: { type: 'system' } });
+        expect((await tv.vault.staff.findStaffByEmail('admin@vendor.test')).oidcSubject).toBe('https://idp.example.test idp|ada-42');
+        expect(await lastEvent()).toMatchObject({ action: 'staff.sso_linked', actor: { type: 'system' } });
 
         const taken = await runCli(['staff', 'link-sso', 'engineer@vendor.test', 'idp|ada-42'], oidc);
         expect(taken.code).not.toBe(0);
@@ -138,11 +138,11 @@ describe('ticketvault CLI', () => {
         const noOidc = await runCli(['staff', 'link-sso', 'engineer@vendor.test', 'idp|x'], env);
         expect(noOidc.code).not.toBe(0);
         expect(noOidc.stderr).toContain('oidc_not_configured');
-        expect(tv.vault.staff.findStaffByEmail('engineer@vendor.test').oidcSubject).toBeNull();
+        expect((await tv.vault.staff.findStaffByEmail('engineer@vendor.test')).oidcSubject).toBeNull();
       });
 
       it('staff list prints a table by default and one JSON object per line with --json', async () => {
-        tv.vault.staff.disableStaff('auditor@vendor.test', BY_OPERATOR);
+        await tv.vault.staff.disableStaff('auditor@vendor.test', BY_OPERATOR);
         const table = await runCli(['staff', 'list'], env);
         expect(table.code).toBe(0);
         const rows = lines(table.stdout);
@@ -169,23 +169,23 @@ describe('ticketvault CLI', () => {
     it('purge prints one JSON line and exits 0, having destroyed what ended', async () => {
       const { ticketId, linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      tv.vault.tickets.closeTicket(ticketId, staffActorOf(tv));
+      await tv.vault.tickets.closeTicket(ticketId, staffActorOf(tv));
 
       const r = await runCli(['purge'], env);
       expect(r.code).toBe(0);
       expect(lines(r.stdout)).toHaveLength(1);
       expect(JSON.parse(r.stdout)).toMatchObject({ expired: 0, purged: 1, durationMs: expect.any(Number) });
-      expect(tv.vault.stores.credentialStore.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'ticket_closed' });
+      expect(tv.stores.credentials.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'ticket_closed' });
     });
 
     it('purge alongside a serving vault on the same file: reveals keep answering 200 or a documented 410', async () => {
       const live = await openTicketWithLink(tv);
       const kept = await submitCredential(tv, live.linkToken);
       const doomed = await openTicketWithLink(tv);
-      const ended = tv.vault.db.transaction(() =>
-        Array.from({ length: 300 }, () => tv.vault.credentials.submitCredential(doomed.linkToken, { kind: 'ftp', fields: FTP_FIELDS }).credentialId),
-      )();
-      tv.vault.tickets.closeTicket(doomed.ticketId, staffActorOf(tv));
+      const ended = (
+        await Promise.all(Array.from({ length: 300 }, () => tv.vault.credentials.submitCredential(doomed.linkToken, { kind: 'ftp', fields: FTP_FIELDS })))
+      ).map((s) => s.credentialId);
+      await tv.vault.tickets.closeTicket(doomed.ticketId, staffActorOf(tv));
 
       const purging = runCli(['purge'], env);
       let finished = false;
@@ -216,7 +216,7 @@ describe('ticketvault CLI', () => {
         await arrangeEvents();
         const r = await runCli(['audit', 'verify'], env);
         expect(r.code).toBe(0);
-        const head = tv.vault.audit.verifyChain();
+        const head = await tv.vault.audit.verifyChain();
         expect(JSON.parse(lines(r.stdout).at(-1)!)).toMatchObject({ ok: true, count: head.count, headSeq: head.headSeq, headHash: head.headHash });
       });
 
@@ -310,7 +310,7 @@ describe('ticketvault CLI', () => {
         const since = new Date(clock.now()).toISOString();
         const { linkToken } = await openTicketWithLink(old);
         await submitCredential(old, linkToken);
-        const expected = old.vault.audit.listEvents({ since: clock.now(), limit: 200 }).items.map((e) => e.seq).reverse();
+        const expected = (await old.vault.audit.listEvents({ since: clock.now(), limit: 200 })).items.map((e) => e.seq).reverse();
 
         const all = await runCli(['audit', 'export'], { DATABASE_PATH: old.vault.config.databasePath });
         const r = await runCli(['audit', 'export', '--since', since], { DATABASE_PATH: old.vault.config.databasePath });
@@ -465,7 +465,7 @@ describe('ticketvault CLI', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
       const newKey = Buffer.alloc(32, 9).toString('base64');
-      const oldSigningKey = tv.vault.db.prepare("SELECT wrapped FROM vault_keys WHERE purpose = 'signing'").pluck().get() as Buffer;
+      const oldSigningKey = tv.db.prepare("SELECT wrapped FROM vault_keys WHERE purpose = 'signing'").pluck().get() as Buffer;
       expect(placesHolding(tv, oldSigningKey)).not.toEqual([]);
 
       const r = await runCli(['keys', 'rotate'], { ...env, MASTER_KEY: `${newKey},${MASTER_KEY}` });

@@ -15,7 +15,7 @@ async function submittedFrom(tv: TestVault, forwardedFor: string | null): Promis
   const post = tv.http.post(`/api/v1/intake/${linkToken}/credentials`);
   if (forwardedFor !== null) post.set('X-Forwarded-For', forwardedFor);
   const res = await post.send({ kind: 'ftp', label: 'Shop FTP', fields: FTP_FIELDS }).expect(201);
-  const [event] = auditEvents(tv, { credentialId: res.body.credentialId, action: 'credential.submitted' });
+  const [event] = await auditEvents(tv, { credentialId: res.body.credentialId, action: 'credential.submitted' });
   return event!.ip;
 }
 

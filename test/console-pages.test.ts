@@ -141,7 +141,7 @@ describe('console pages', () => {
 
     it('offers admins "Sign out everywhere" for each active member, and no single sign-on linking while OIDC is off', async () => {
       const cookie = await signIn(tv, 'admin');
-      tv.vault.staff.disableStaffMember(tv.staffIds.auditor, BY_OPERATOR);
+      await tv.vault.staff.disableStaffMember(tv.staffIds.auditor, BY_OPERATOR);
       const res = await tv.http.get('/console/staff').set('Cookie', cookie).expect(200);
       const rowOf = (name: string) => staffRow(res.text, name);
       for (const name of ['Engineer Person', 'Admin Person']) {
@@ -159,7 +159,7 @@ describe('console pages', () => {
       tv.close();
       tv = await createTestVault({ OIDC_ISSUER: 'https://idp.example.test', OIDC_AUDIENCE: 'ticketvault', OIDC_JWKS_URL: 'https://idp.example.test/jwks' });
       const cookie = await signIn(tv, 'admin');
-      tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'idp|engineer-7' }, BY_OPERATOR);
+      await tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'idp|engineer-7' }, BY_OPERATOR);
       const res = await tv.http.get('/console/staff').set('Cookie', cookie).expect(200);
       const rowOf = (name: string) => staffRow(res.text, name);
       expect(rowOf('Engineer Person')).toContain('<td class="sign-in-methods"><span>Single sign-on</span></td>');

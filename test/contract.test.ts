@@ -74,7 +74,7 @@ const newTicket = (tv: TestVault, overrides: Record<string, unknown> = {}) => ({
 });
 
 const countRows = (tv: TestVault, table: string) =>
-  (tv.vault.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  (tv.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 /** Follows nextCursor from the first page to the last; returns every page. */
 async function walkPages(tv: TestVault, path: string, role: 'engineer' | 'auditor', query: Record<string, string>) {
@@ -307,7 +307,7 @@ describe('HTTP contract', () => {
     it('shows the token once: the stored link holds only its hash', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       expect(linkToken).toMatch(LINK_TOKEN);
-      const detail = JSON.stringify(tv.vault.db.prepare('SELECT * FROM intake_links').all());
+      const detail = JSON.stringify(tv.db.prepare('SELECT * FROM intake_links').all());
       expect(detail).not.toContain(linkToken);
     });
 
@@ -817,13 +817,13 @@ describe('HTTP contract', () => {
     it('responds 200 with the credential, and a reveal shows the new fields', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-      const before = tv.vault.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId);
+      const before = tv.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId);
       tv.clock.advance(1000);
       const fields = { host: 'sftp.shop.test', username: 'support2', password: 'new-pass', protocol: 'ftps' };
       const res = await tv.http.put(`${API}/receipts/${receiptToken}/credentials/${credentialId}`).send({ fields });
       expect(res.status).toBe(200);
       expect(res.body).toEqual(expect.objectContaining({ ...RECEIPT_CREDENTIAL_SHAPE, id: credentialId, status: 'active', rectifiedAt: expect.stringMatching(ISO) }));
-      const after = tv.vault.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId);
+      const after = tv.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId);
       expect(after).not.toEqual(before);
       expect((await revealAs(tv, credentialId).expect(200)).body.fields).toEqual(fields);
     });
@@ -936,7 +936,7 @@ describe('HTTP contract', () => {
 
       it('responds 401 token_revoked with a token issued before its holder’s tokens were revoked, and changes nothing', async () => {
         const revoked = tv.auth('admin');
-        tv.vault.staff.revokeStaffTokens(tv.staffIds.admin, BY_OPERATOR);
+        await tv.vault.staff.revokeStaffTokens(tv.staffIds.admin, BY_OPERATOR);
         const before = snapshotVault(tv);
         expectProblem(await send(tv, at).set(revoked), 401, 'token_revoked');
         expect(snapshotVault(tv)).toEqual(before);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ConfigError, parseConfig, type Config } from '../src/config.js';
 import { readSecretFields } from '../src/credentials/submitted-fields.js';
 import { decryptSecret, DecryptionFailed, encryptSecret, type EncryptedSecret } from '../src/crypto/credential-cipher.js';
-import { rotateKeys, type RotationSummary } from '../src/keys/key-rotation.js';
+import type { RotationSummary } from '../src/keys/key-rotation.js';
 import { kekIdOf } from '../src/crypto/keyring.js';
 import { DEV_MASTER_KEY_FILE, loadMasterKeys } from '../src/keys/master-key.js';
 import { generateBoxKeyPair, openSealedBox, sealForPublicKey } from '../src/crypto/sealed-box.js';
@@ -34,14 +34,14 @@ interface SecretColumns {
 }
 
 const secretColumns = (tv: TestVault, credentialId: string) =>
-  tv.vault.db.prepare('SELECT kek_id, wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId) as
+  tv.db.prepare('SELECT kek_id, wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId) as
     | SecretColumns
     | undefined;
 
 /** What the reveal path does, minus the audit: decrypt the stored secret under the row's own binding. */
 function decryptStored(tv: TestVault, credentialId: string): unknown {
-  const credential = tv.vault.stores.credentialStore.get(credentialId)!;
-  const secret: EncryptedSecret = tv.vault.stores.credentialStore.getSecret(credentialId)!;
+  const credential = tv.stores.credentials.get(credentialId)!;
+  const secret: EncryptedSecret = tv.stores.credentials.getSecret(credentialId)!;
   const plaintext = decryptSecret(tv.vault.keys.keyring, { credentialId, ticketId: credential.ticketId, kind: credential.kind }, secret);
   return JSON.parse(Buffer.from(plaintext).toString('utf8'));
 }
@@ -75,7 +75,7 @@ describe('credential ciphertext binding', () => {
       const source = await submitCredential(tv, linkToken, { kind: 'ftp', label: 'Source', fields: ftpFields('pw-source-91c2') });
       const target = await submitCredential(tv, linkToken, { kind: 'ftp', label: 'Target', fields: ftpFields('pw-target-5e07') });
       expect(decryptStored(tv, target.credentialId)).toMatchObject({ password: 'pw-target-5e07' });
-      tv.vault.db
+      tv.db
         .prepare(
           `UPDATE credential_secrets SET
              kek_id = (SELECT kek_id FROM credential_secrets WHERE credential_id = @source),
@@ -111,7 +111,7 @@ describe('credential ciphertext binding', () => {
       const source = await submitCredential(tv, first.linkToken, { kind: 'ftp', fields: ftpFields('pw-ticket-one') });
       const target = await submitCredential(tv, second.linkToken, { kind: 'ftp', fields: ftpFields('pw-ticket-two') });
       const moved = secretColumns(tv, source.credentialId)!;
-      tv.vault.db
+      tv.db
         .prepare('UPDATE credential_secrets SET kek_id = ?, wrapped_dek = ?, ciphertext = ? WHERE credential_id = ?')
         .run(moved.kek_id, moved.wrapped_dek, moved.ciphertext, target.credentialId);
       expect(() => decryptStored(tv, target.credentialId)).toThrow(DecryptionFailed);
@@ -123,14 +123,14 @@ describe('credential ciphertext binding', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const other = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      tv.vault.db.prepare('UPDATE credentials SET ticket_id = ? WHERE id = ?').run(other.ticketId, credentialId);
+      tv.db.prepare('UPDATE credentials SET ticket_id = ? WHERE id = ?').run(other.ticketId, credentialId);
       expect(() => decryptStored(tv, credentialId)).toThrow(DecryptionFailed);
     });
 
     it('does not decrypt once its kind changes', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      tv.vault.db.prepare("UPDATE credentials SET kind = 'ssh' WHERE id = ?").run(credentialId);
+      tv.db.prepare("UPDATE credentials SET kind = 'ssh' WHERE id = ?").run(credentialId);
       expect(() => decryptStored(tv, credentialId)).toThrow(DecryptionFailed);
     });
   });
@@ -147,7 +147,7 @@ describe('credential ciphertext binding', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
       const stored = secretColumns(tv, credentialId)!;
-      tv.vault.db.prepare(`UPDATE credential_secrets SET ${column} = ? WHERE credential_id = ?`).run(flipByte(stored[column], index), credentialId);
+      tv.db.prepare(`UPDATE credential_secrets SET ${column} = ? WHERE credential_id = ?`).run(flipByte(stored[column], index), credentialId);
 
       expect(() => decryptStored(tv, credentialId)).toThrow(DecryptionFailed);
       const res = await reveal(tv, credentialId);
@@ -159,7 +159,7 @@ describe('credential ciphertext binding', () => {
     it('a kek_id naming a master key the vault does not hold does not decrypt', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      tv.vault.db.prepare('UPDATE credential_secrets SET kek_id = ? WHERE credential_id = ?').run(kekIdOf(Buffer.alloc(32, 0x33)), credentialId);
+      tv.db.prepare('UPDATE credential_secrets SET kek_id = ? WHERE credential_id = ?').run(kekIdOf(Buffer.alloc(32, 0x33)), credentialId);
       expect(() => decryptStored(tv, credentialId)).toThrow(DecryptionFailed);
     });
   });
@@ -211,7 +211,7 @@ describe('sealed submissions (crypto_box_seal to the intake key)', () => {
   }
 
   const rowCounts = () =>
-    tv.vault.db
+    tv.db
       .prepare(
         `SELECT (SELECT COUNT(*) FROM credentials) AS credentials, (SELECT COUNT(*) FROM credential_secrets) AS secrets,
                 (SELECT COUNT(*) FROM receipts) AS receipts, (SELECT COUNT(*) FROM audit_events) AS audit,
@@ -306,8 +306,8 @@ describe('link and receipt tokens', () => {
     const { linkToken, linkId } = await openTicketWithLink(tv);
     const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
 
-    const link = tv.vault.db.prepare('SELECT token_hash FROM intake_links WHERE id = ?').get(linkId) as { token_hash: Buffer };
-    const receipt = tv.vault.db
+    const link = tv.db.prepare('SELECT token_hash FROM intake_links WHERE id = ?').get(linkId) as { token_hash: Buffer };
+    const receipt = tv.db
       .prepare('SELECT r.token_hash FROM receipts r JOIN credentials c ON c.receipt_id = r.id WHERE c.id = ?')
       .get(credentialId) as { token_hash: Buffer };
     expect(link.token_hash.equals(sha256(linkToken))).toBe(true);
@@ -329,7 +329,7 @@ describe('link and receipt tokens', () => {
     const first = await submitCredential(tv, linkToken);
     const second = await submitCredential(tv, linkToken);
     const receiptOf = (credentialId: string) =>
-      tv.vault.db
+      tv.db
         .prepare('SELECT r.id, r.token_kek_id, r.token_wrapped FROM receipts r JOIN credentials c ON c.receipt_id = r.id WHERE c.id = ?')
         .get(credentialId) as { id: string; token_kek_id: string; token_wrapped: Buffer };
     const r1 = receiptOf(first.credentialId);
@@ -465,14 +465,14 @@ describe('when a vault is reopened with a different master key', () => {
     try {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      const keysBefore = tv.vault.db.prepare('SELECT * FROM vault_keys ORDER BY id').all();
+      const keysBefore = tv.db.prepare('SELECT * FROM vault_keys ORDER BY id').all();
       const oldKekId = tv.vault.keys.keyring.currentId;
 
       await expect(reopenTestVault(tv, { MASTER_KEY: NEW_KEY })).rejects.toThrow(/MASTER_KEY/);
       await expect(reopenTestVault(tv, { MASTER_KEY: NEW_KEY })).rejects.toThrow(oldKekId);
 
       reopened = await reopenTestVault(tv, { MASTER_KEY: OLD_KEY });
-      expect(reopened.vault.db.prepare('SELECT * FROM vault_keys ORDER BY id').all()).toEqual(keysBefore);
+      expect(reopened.db.prepare('SELECT * FROM vault_keys ORDER BY id').all()).toEqual(keysBefore);
       expect((await reveal(reopened, credentialId).expect(200)).body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
     } finally {
       (reopened ?? tv).close();
@@ -481,21 +481,12 @@ describe('when a vault is reopened with a different master key', () => {
 });
 
 describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
-  const rotate = (tv: TestVault): RotationSummary =>
-    rotateKeys({
-      db: tv.vault.db,
-      keyring: tv.vault.keys.keyring,
-      vaultKeyStore: tv.vault.stores.vaultKeyStore,
-      credentialStore: tv.vault.stores.credentialStore,
-      receiptStore: tv.vault.stores.receiptStore,
-      audit: tv.vault.audit,
-      clock: tv.clock,
-    });
+  const rotate = (tv: TestVault): Promise<RotationSummary> => tv.vault.rotateKeys();
 
   const kekIds = (tv: TestVault) =>
     new Set(
       (
-        tv.vault.db
+        tv.db
           .prepare(
             `SELECT kek_id AS k FROM credential_secrets UNION ALL SELECT token_kek_id FROM receipts UNION ALL SELECT kek_id FROM vault_keys`,
           )
@@ -523,7 +514,7 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
       expect(kekIds(rotating)).toEqual(new Set([oldKekId]));
       const before = secretColumns(rotating, ftp.credentialId)!;
 
-      const summary = rotate(rotating);
+      const summary = await rotate(rotating);
 
       expect(summary.kekId).toBe(newKekId);
       expect(summary.rewrapped).toEqual({ dataKeys: 2, receiptTokens: 2, vaultKeys: 3 });
@@ -531,12 +522,12 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
       const after = secretColumns(rotating, ftp.credentialId)!;
       expect(after.ciphertext.equals(before.ciphertext)).toBe(true);
       expect(after.wrapped_dek.equals(before.wrapped_dek)).toBe(false);
-      expect(rotating.vault.audit.listEvents({ action: 'keys.rotated' }).items).toEqual([
+      expect((await rotating.vault.audit.listEvents({ action: 'keys.rotated' })).items).toEqual([
         expect.objectContaining({ action: 'keys.rotated', actor: expect.objectContaining({ type: 'system' }) }),
       ]);
 
       // Restartable: a second run finds nothing left under the old key.
-      expect(rotate(rotating).rewrapped).toEqual({ dataKeys: 0, receiptTokens: 0, vaultKeys: 0 });
+      expect((await rotate(rotating)).rewrapped).toEqual({ dataKeys: 0, receiptTokens: 0, vaultKeys: 0 });
     } finally {
       rotating.close();
     }
@@ -555,7 +546,7 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
 
       const receipt = await rotated.http.get(`/api/v1/receipts/${ftp.receiptToken}`).expect(200);
       expect(receipt.body.credentials.map((c: { id: string }) => c.id)).toEqual([ftp.credentialId]);
-      const row = rotated.vault.db.prepare('SELECT id, token_kek_id, token_wrapped FROM receipts WHERE id = (SELECT receipt_id FROM credentials WHERE id = ?)').get(ftp.credentialId) as {
+      const row = rotated.db.prepare('SELECT id, token_kek_id, token_wrapped FROM receipts WHERE id = (SELECT receipt_id FROM credentials WHERE id = ?)').get(ftp.credentialId) as {
         id: string;
         token_kek_id: string;
         token_wrapped: Buffer;
@@ -563,7 +554,7 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
       const token = rotated.vault.keys.keyring.unwrap(row.token_kek_id, row.token_wrapped, receiptTokenContext(row.id));
       expect(Buffer.from(token).toString('utf8')).toBe(ftp.receiptToken);
 
-      const chain = rotated.vault.audit.verifyChain();
+      const chain = await rotated.vault.audit.verifyChain();
       expect(chain.ok).toBe(true);
       expect(chain.count).toBeGreaterThan(5);
 

@@ -30,11 +30,11 @@ describe('expiry when events cross', () => {
     // The box is opened on a worker thread: the support period moves before the submission is stored.
     const submitting = tv.vault.credentials.submitCredential(linkToken, { kind: 'ftp', sealed });
     const shortened = tv.clock.now() + 2 * DAY;
-    tv.vault.tickets.updateTicket(ticketId, { supportUntil: new Date(shortened).toISOString() }, staffActorOf(tv));
+    await tv.vault.tickets.updateTicket(ticketId, { supportUntil: new Date(shortened).toISOString() }, staffActorOf(tv));
     const submitted = await submitting;
 
     expect(submitted.expiresAt).toBe(new Date(shortened).toISOString());
-    expect(tv.vault.stores.credentialStore.get(submitted.credentialId)!.expiresAt).toBe(shortened);
+    expect(tv.stores.credentials.get(submitted.credentialId)!.expiresAt).toBe(shortened);
     await revealAs(tv, submitted.credentialId).expect(200);
     await advanceClock(tv, 2 * DAY);
     expectProblem(await revealAs(tv, submitted.credentialId), 410, 'credential_expired');
@@ -45,7 +45,7 @@ describe('expiry when events cross', () => {
     const { linkToken, ticketId } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 3 * DAY).toISOString() });
     const { credentialId } = await submitCredential(tv, linkToken);
     // A writer that broke the rule (a bug, or an old row): the ticket's period still bounds the reveal.
-    tv.vault.db.prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run(tv.clock.now() + 30 * DAY, credentialId);
+    tv.db.prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run(tv.clock.now() + 30 * DAY, credentialId);
     await revealAs(tv, credentialId).expect(200);
     await advanceClock(tv, 3 * DAY);
     expectProblem(await revealAs(tv, credentialId), 410, 'credential_expired');
@@ -57,16 +57,16 @@ describe('expiry when events cross', () => {
     tv = await createTestVault();
     const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 3 * DAY).toISOString() });
     const { credentialId } = await submitCredential(tv, linkToken);
-    const supportUntil = tv.vault.stores.credentialStore.get(credentialId)!.expiresAt;
-    tv.vault.db.prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run(supportUntil + 27 * DAY, credentialId);
+    const supportUntil = tv.stores.credentials.get(credentialId)!.expiresAt;
+    tv.db.prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run(supportUntil + 27 * DAY, credentialId);
     // As if the database predated migration 017: it runs at the next start.
-    tv.vault.db.prepare('DELETE FROM schema_migrations WHERE version = 17').run();
+    tv.db.prepare('DELETE FROM schema_migrations WHERE version = 17').run();
     tv = await reopenTestVault(tv);
-    expect(tv.vault.stores.credentialStore.get(credentialId)!.expiresAt).toBe(supportUntil);
+    expect(tv.stores.credentials.get(credentialId)!.expiresAt).toBe(supportUntil);
     await advanceClock(tv, 3 * DAY);
     await tv.vault.purge.runPurge();
-    expect(tv.vault.stores.credentialStore.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'expired' });
-    expect(tv.vault.stores.credentialStore.getSecret(credentialId)).toBeUndefined();
+    expect(tv.stores.credentials.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'expired' });
+    expect(tv.stores.credentials.getSecret(credentialId)).toBeUndefined();
   });
 
   it('closing a ticket keeps "expired" as why a credential ended when it was already due and the purge job had not run', async () => {
@@ -82,11 +82,11 @@ describe('expiry when events cross', () => {
 
     expectProblem(await revealAs(tv, due.credentialId), 410, 'credential_expired');
     expectProblem(await revealAs(tv, live.credentialId), 410, 'ticket_closed');
-    const byId = new Map(tv.vault.stores.credentialStore.listByTicket(ticketId).map((c) => [c.id, c]));
+    const byId = new Map(tv.stores.credentials.listByTicket(ticketId).map((c) => [c.id, c]));
     expect(byId.get(due.credentialId)).toMatchObject({ status: 'expired', endedBecause: 'expired' });
     expect(byId.get(live.credentialId)).toMatchObject({ status: 'expired', endedBecause: 'ticket_closed' });
-    const ended = (credentialId: string) => auditEvents(tv, { credentialId, action: 'credential.expired' }).map((e) => e.detail);
-    expect(ended(due.credentialId)).toEqual(['expired']);
-    expect(ended(live.credentialId)).toEqual(['ticket_closed']);
+    const ended = async (credentialId: string) => (await auditEvents(tv, { credentialId, action: 'credential.expired' })).map((e) => e.detail);
+    expect(await ended(due.credentialId)).toEqual(['expired']);
+    expect(await ended(live.credentialId)).toEqual(['ticket_closed']);
   });
 });

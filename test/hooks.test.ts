@@ -88,12 +88,12 @@ const event = (id: string, name: string, ticket: Record<string, unknown>) => ({ 
 function everything(tv: TestVault) {
   return {
     ...snapshotVault(tv),
-    webhook_events: tv.vault.db.prepare('SELECT * FROM webhook_events ORDER BY source, event_id').all(),
-    notice_outbox: tv.vault.db.prepare('SELECT * FROM notice_outbox ORDER BY id').all(),
+    webhook_events: tv.db.prepare('SELECT * FROM webhook_events ORDER BY source, event_id').all(),
+    notice_outbox: tv.db.prepare('SELECT * FROM notice_outbox ORDER BY id').all(),
   };
 }
 
-const ticketByRef = (tv: TestVault, ref: string) => tv.vault.stores.ticketStore.getByExternalRef(ref);
+const ticketByRef = (tv: TestVault, ref: string) => tv.stores.tickets.getByExternalRef(ref);
 
 describe('POST /hooks/helpdesk', () => {
   let tv: TestVault;
@@ -108,7 +108,7 @@ describe('POST /hooks/helpdesk', () => {
       expect(res.body).toEqual({ id: 'evt-1', result: 'applied' });
       const ticket = ticketByRef(tv, 'HD-100')!;
       expect(ticket).toMatchObject({ subject: 'Shop upload fails', customerEmail: 'casey@shop.test', status: 'open', createdBy: null });
-      expect(auditEvents(tv, { ticketId: ticket.id, action: 'ticket.created' })).toEqual([
+      expect(await auditEvents(tv, { ticketId: ticket.id, action: 'ticket.created' })).toEqual([
         expect.objectContaining({ actor: { type: 'helpdesk', id: 'helpdesk', name: 'Helpdesk' } }),
       ]);
     });
@@ -153,7 +153,7 @@ describe('POST /hooks/helpdesk', () => {
       const body = JSON.stringify(created('fd-1', 'FD-1'));
       const res = await tv.http.post(HELPDESK).set('Content-Type', 'application/json').set('X-Ticketvault-Token', BEARER).send(body).expect(202);
       expect(res.body.result).toBe('applied');
-      expect(auditEvents(tv, { ticketId: ticketByRef(tv, 'FD-1')!.id, action: 'ticket.created' })[0]!.actor).toEqual({
+      expect((await auditEvents(tv, { ticketId: ticketByRef(tv, 'FD-1')!.id, action: 'ticket.created' }))[0]!.actor).toEqual({
         type: 'helpdesk',
         id: 'freshdesk',
         name: 'freshdesk',
@@ -211,7 +211,7 @@ describe('POST /hooks/helpdesk', () => {
       expect(first.body.result).toBe('applied');
       expect(second.body).toEqual({ id: 'evt-replay', result: 'duplicate' });
       expect(everything(tv)).toEqual(afterFirst);
-      expect(tv.vault.stores.intakeLinkStore.listByTicket(ticketByRef(tv, 'HD-R')!.id)).toHaveLength(1);
+      expect(tv.stores.intakeLinks.listByTicket(ticketByRef(tv, 'HD-R')!.id)).toHaveLength(1);
     });
 
     it('a duplicate delivery (the helpdesk retries later, newly signed) is applied once', async () => {
@@ -226,8 +226,8 @@ describe('POST /hooks/helpdesk', () => {
       expect(retry.body.result).toBe('duplicate');
       // The retry did not close the reopened ticket again.
       expect(ticketByRef(tv, 'HD-DUP')!.status).toBe('open');
-      expect(auditEvents(tv, { ticketId: staffTicket.ticketId, action: 'ticket.closed' })).toHaveLength(1);
-      expect(auditEvents(tv, { credentialId, action: 'credential.expired' })).toHaveLength(1);
+      expect(await auditEvents(tv, { ticketId: staffTicket.ticketId, action: 'ticket.closed' })).toHaveLength(1);
+      expect(await auditEvents(tv, { credentialId, action: 'credential.expired' })).toHaveLength(1);
     });
 
     it('ticket.created for a ticket the vault already follows changes nothing (idempotent by externalRef)', async () => {
@@ -236,7 +236,7 @@ describe('POST /hooks/helpdesk', () => {
       const again = await deliver(tv, { ...created('evt-b', 'HD-SAME'), ticket: { ...created('evt-b', 'HD-SAME').ticket, subject: 'Another subject' } }).expect(202);
       expect(again.body.result).toBe('applied');
       expect(ticketByRef(tv, 'HD-SAME')).toEqual(first);
-      expect(auditEvents(tv, { ticketId: first.id, action: 'ticket.created' })).toHaveLength(1);
+      expect(await auditEvents(tv, { ticketId: first.id, action: 'ticket.created' })).toHaveLength(1);
     });
 
     it('the same event id from another integration is another event', async () => {
@@ -266,7 +266,7 @@ describe('POST /hooks/helpdesk', () => {
     });
 
     describe('never mints a link for a ticket the event did not create (DESIGN "Security rules")', () => {
-      const linksOf = (ref: string) => tv.vault.stores.intakeLinkStore.listByTicket(ticketByRef(tv, ref)!.id);
+      const linksOf = (ref: string) => tv.stores.intakeLinks.listByTicket(ticketByRef(tv, ref)!.id);
       /** Everything but the delivery's own bookkeeping row. */
       const allButEvents = () => {
         const { webhook_events: _events, ...rest } = everything(tv);
@@ -282,7 +282,7 @@ describe('POST /hooks/helpdesk', () => {
         expect(res.body).toEqual({ id: 'evt-mint', result: 'applied' });
         expect(linksOf('HD-STAFF').map((l) => l.id)).toEqual([linkId]);
         expect(allButEvents()).toEqual(before);
-        expect(auditEvents(tv, { ticketId, action: 'intake_link.created' })).toHaveLength(1);
+        expect(await auditEvents(tv, { ticketId, action: 'intake_link.created' })).toHaveLength(1);
         expect(tv.logs.join('')).toMatch(/"eventId":"evt-mint".*none minted/);
       });
 
@@ -304,7 +304,7 @@ describe('POST /hooks/helpdesk', () => {
         expect(retry.body).toEqual({ id: 'evt-new', result: 'duplicate' });
         expect(again.body).toEqual({ id: 'evt-new-2', result: 'applied' });
         expect(linksOf('HD-ONCE')).toHaveLength(1);
-        expect(auditEvents(tv, { ticketId: ticketByRef(tv, 'HD-ONCE')!.id, action: 'intake_link.created' })).toHaveLength(1);
+        expect(await auditEvents(tv, { ticketId: ticketByRef(tv, 'HD-ONCE')!.id, action: 'intake_link.created' })).toHaveLength(1);
       });
 
       it('the bearer-secret integration is held to the same rule', async () => {
@@ -341,7 +341,7 @@ describe('POST /hooks/helpdesk', () => {
       expectProblem(await revealAs(tv, credentialId), 410, 'ticket_closed');
       const meta = await tv.http.get(`/api/v1/credentials/${credentialId}`).set(tv.auth()).expect(200);
       expect(meta.body).toMatchObject({ status: 'expired', endedBecause: 'ticket_closed' });
-      expect(auditEvents(tv, { ticketId, action: 'ticket.closed' })[0]!.actor).toMatchObject({ type: 'helpdesk' });
+      expect((await auditEvents(tv, { ticketId, action: 'ticket.closed' }))[0]!.actor).toMatchObject({ type: 'helpdesk' });
       expect((await tv.http.get(`/api/v1/intake/${linkToken}`)).status).toBe(410);
     });
 
@@ -362,15 +362,15 @@ describe('POST /hooks/helpdesk', () => {
 
       const soon = new Date(tv.clock.now() + 2 * DAY).toISOString();
       await deliver(tv, event('evt-1', 'ticket.updated', { externalRef: 'HD-SU', supportUntil: soon, subject: 'Renamed' })).expect(202);
-      expect(tv.vault.stores.credentialStore.get(credentialId)!.expiresAt).toBe(Date.parse(soon));
+      expect(tv.stores.credentials.get(credentialId)!.expiresAt).toBe(Date.parse(soon));
       expect(ticketByRef(tv, 'HD-SU')).toMatchObject({ subject: 'Renamed', supportUntil: Date.parse(soon) });
       await revealAs(tv, credentialId).expect(200);
 
       const past = new Date(tv.clock.now() - 60_000).toISOString();
       await deliver(tv, event('evt-2', 'ticket.updated', { externalRef: 'HD-SU', supportUntil: past })).expect(202);
       expectProblem(await revealAs(tv, credentialId), 410, 'credential_expired');
-      expect(tv.vault.stores.credentialStore.get(credentialId)).toMatchObject({ status: 'expired', endedBecause: 'expired', expiresAt: Date.parse(past) });
-      expect(auditEvents(tv, { credentialId, action: 'credential.expired' })[0]!.actor).toMatchObject({ type: 'helpdesk' });
+      expect(tv.stores.credentials.get(credentialId)).toMatchObject({ status: 'expired', endedBecause: 'expired', expiresAt: Date.parse(past) });
+      expect((await auditEvents(tv, { credentialId, action: 'credential.expired' }))[0]!.actor).toMatchObject({ type: 'helpdesk' });
 
       // Moving it back out revives nothing, and the link no longer takes submissions meanwhile.
       await deliver(tv, event('evt-3', 'ticket.updated', { externalRef: 'HD-SU', supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString() })).expect(202);
@@ -382,7 +382,7 @@ describe('POST /hooks/helpdesk', () => {
       const { linkToken } = await openTicketWithLink(tv, { externalRef: 'HD-LONG', supportUntil: new Date(tv.clock.now() + 5 * DAY).toISOString() });
       const { credentialId } = await submitCredential(tv, linkToken);
       await deliver(tv, event('evt-1', 'ticket.updated', { externalRef: 'HD-LONG', supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString() })).expect(202);
-      expect(tv.vault.stores.credentialStore.get(credentialId)!.expiresAt).toBe(tv.clock.now() + 30 * DAY);
+      expect(tv.stores.credentials.get(credentialId)!.expiresAt).toBe(tv.clock.now() + 30 * DAY);
     });
 
     it.each(['ticket.closed', 'ticket.updated', 'ticket.reopened'])('%s for an unknown externalRef answers 202, does nothing and logs it', async (name) => {
@@ -472,7 +472,7 @@ describe('POST /hooks/zendesk', () => {
     const res = await deliverZendesk(tv, raw, { timestamp, signature }).expect(202);
     expect(res.body.result).toBe('applied');
     expect(ticketByRef(tv, 'ZD-4711')).toMatchObject({ status: 'open', customerEmail: 'casey@shop.test', customerName: 'Casey Customer' });
-    expect(auditEvents(tv, { action: 'ticket.created' })[0]!.actor).toEqual({ type: 'helpdesk', id: 'zendesk', name: 'Zendesk' });
+    expect((await auditEvents(tv, { action: 'ticket.created' }))[0]!.actor).toEqual({ type: 'helpdesk', id: 'zendesk', name: 'Zendesk' });
   });
 
   it.each([
@@ -517,10 +517,10 @@ describe('POST /hooks/zendesk', () => {
       tv.clock.advance(1000);
       expect((await deliverZendesk(tv, zendesk(31, status)).expect(202)).body).toEqual({ id: expect.any(String), result: 'applied' });
     }
-    expect(tv.vault.stores.intakeLinkStore.listByTicket(ticketId)).toHaveLength(1);
+    expect(tv.stores.intakeLinks.listByTicket(ticketId)).toHaveLength(1);
 
     await deliverZendesk(tv, zendesk(32, 'New')).expect(202);
-    expect(tv.vault.stores.intakeLinkStore.listByTicket(ticketByRef(tv, 'ZD-32')!.id)).toHaveLength(0);
+    expect(tv.stores.intakeLinks.listByTicket(ticketByRef(tv, 'ZD-32')!.id)).toHaveLength(0);
   });
 
   it('a duplicate delivery of the same signed bytes is applied once; solved for an unknown ticket is ignored', async () => {

@@ -617,7 +617,7 @@ describe('HTTP hygiene', () => {
         const res = await revealAs(tv, id);
         expectProblem(res, 404, decodable ? 'credential_not_found' : 'not_found');
       }
-      expect(tv.vault.audit.listEvents({ action: 'credential.revealed', limit: 10 }).items).toEqual([]);
+      expect((await tv.vault.audit.listEvents({ action: 'credential.revealed', limit: 10 })).items).toEqual([]);
       await revealAs(tv, a.credentialId).expect(200);
     });
   });
@@ -634,10 +634,10 @@ describe('HTTP hygiene', () => {
       else if (overrides.exp !== undefined) claims.exp = overrides.exp;
       if (overrides.nbf !== undefined) claims.nbf = overrides.nbf;
       return new SignJWT(claims)
-        .setProtectedHeader({ alg: 'EdDSA', kid: tv.vault.keys.signing.current().id, typ: 'JWT' })
+        .setProtectedHeader({ alg: 'EdDSA', kid: (await tv.vault.keys.signing.current()).id, typ: 'JWT' })
         .setIssuer(overrides.iss ?? tv.vault.config.publicUrl)
         .setAudience(overrides.aud ?? TOKEN_AUDIENCE)
-        .sign(overrides.key ?? tv.vault.keys.signing.current().privateKey);
+        .sign(overrides.key ?? (await tv.vault.keys.signing.current()).privateKey);
     }
 
     /** POST /tickets with this Authorization header: refused with 401 `code`, creating nothing. */
@@ -654,7 +654,7 @@ describe('HTTP hygiene', () => {
     });
 
     it('an expired token gets 401 token_expired', async () => {
-      const member = tv.vault.staff.findStaffByEmail('engineer@vendor.test');
+      const member = await tv.vault.staff.findStaffByEmail('engineer@vendor.test');
       const { token } = await tv.vault.staffTokens.issueStaffToken(member, 60);
       await tv.http.get(`${API}/tickets`).set('Authorization', `Bearer ${token}`).expect(200);
       tv.clock.advance(60_000 + 31_000);
@@ -680,7 +680,7 @@ describe('HTTP hygiene', () => {
     });
 
     it('a token signed with HS256 using the public key as the secret gets 401 invalid_token', async () => {
-      const secret = new Uint8Array(tv.vault.keys.signing.current().publicKey.export({ format: 'der', type: 'spki' }));
+      const secret = new Uint8Array((await tv.vault.keys.signing.current()).publicKey.export({ format: 'der', type: 'spki' }));
       const now = nowSeconds();
       const token = await new SignJWT({ sub: tv.staffIds.admin, iat: now, exp: now + 3600 })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -732,10 +732,10 @@ describe('HTTP hygiene', () => {
     });
 
     it('a disabled staff member\'s token gets 401 invalid_token', async () => {
-      tv.vault.staff.addStaff({ email: 'leaver@vendor.test', role: 'engineer', name: 'Lee Leaver' }, BY_OPERATOR);
-      const { token } = await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.findStaffByEmail('leaver@vendor.test'), 3600);
+      await tv.vault.staff.addStaff({ email: 'leaver@vendor.test', role: 'engineer', name: 'Lee Leaver' }, BY_OPERATOR);
+      const { token } = await tv.vault.staffTokens.issueStaffToken(await tv.vault.staff.findStaffByEmail('leaver@vendor.test'), 3600);
       await tv.http.get(`${API}/tickets`).set('Authorization', `Bearer ${token}`).expect(200);
-      tv.vault.staff.disableStaff('leaver@vendor.test', BY_OPERATOR);
+      await tv.vault.staff.disableStaff('leaver@vendor.test', BY_OPERATOR);
       await expectRefused(`Bearer ${token}`, 'invalid_token');
     });
 
@@ -798,7 +798,7 @@ describe('HTTP hygiene', () => {
 
     it('answers 500 internal_error without stack, SQL or table names (an unusable database)', async () => {
       await arrange(tv);
-      tv.vault.db.exec('ALTER TABLE tickets RENAME TO tickets_moved');
+      tv.db.exec('ALTER TABLE tickets RENAME TO tickets_moved');
       const list = await tv.http.get(`${API}/tickets`).set(tv.auth());
       expectGenericInternalError(list);
       const create = await tv.http.post(`${API}/tickets`).set(tv.auth()).send(newTicket(tv));
@@ -810,7 +810,7 @@ describe('HTTP hygiene', () => {
     it('answers 500 internal_error to a submission that cannot be stored, without the secret', async () => {
       const a = await arrange(tv);
       const secret = canary('unstored');
-      tv.vault.db.exec('ALTER TABLE credentials RENAME TO credentials_moved');
+      tv.db.exec('ALTER TABLE credentials RENAME TO credentials_moved');
       const res = await tv.http.post(`${API}/intake/${a.linkToken}/credentials`).send({ kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
       expectGenericInternalError(res);
       expect(res.text).not.toContain(secret);
@@ -818,7 +818,7 @@ describe('HTTP hygiene', () => {
 
     it('answers a reveal whose audit row cannot be written with 503 audit_unavailable and no secret', async () => {
       const a = await arrange(tv);
-      tv.vault.db.exec('ALTER TABLE audit_events RENAME TO audit_events_moved');
+      tv.db.exec('ALTER TABLE audit_events RENAME TO audit_events_moved');
       const res = await revealAs(tv, a.credentialId);
       expectProblem(res, 503, 'audit_unavailable');
       expect(Object.keys(res.body).sort()).toEqual(PROBLEM_KEYS);
@@ -854,7 +854,7 @@ describe('HTTP hygiene', () => {
 
       // And a failure inside the server while a secret and a token are in flight.
       const second = await openTicketWithLink(tv);
-      tv.vault.db.exec('ALTER TABLE credentials RENAME TO credentials_moved');
+      tv.db.exec('ALTER TABLE credentials RENAME TO credentials_moved');
       await tv.http.post(`${API}/intake/${second.linkToken}/credentials`).send({ kind: 'ftp', fields: { ...FTP_FIELDS, password: unstored } }).expect(500);
 
       const logs = tv.logs.join('');

@@ -27,19 +27,19 @@ describe('credential lifetime', () => {
 
   /** A reveal is refused with `status`/`code`, gives no secret, and adds exactly one reveal_denied row (and no revealed row). */
   async function expectDenied(credentialId: string, status: number, code: string) {
-    const deniedBefore = auditEvents(tv, { credentialId, action: 'credential.reveal_denied' });
-    const revealedBefore = auditEvents(tv, { credentialId, action: 'credential.revealed' }).length;
+    const deniedBefore = await auditEvents(tv, { credentialId, action: 'credential.reveal_denied' });
+    const revealedBefore = (await auditEvents(tv, { credentialId, action: 'credential.revealed' })).length;
     const res = await revealAs(tv, credentialId).expect(status);
     expect(res.body.code).toBe(code);
     expect(res.body.fields).toBeUndefined();
     expect(JSON.stringify(res.body)).not.toContain(FTP_FIELDS.password);
-    const deniedAfter = auditEvents(tv, { credentialId, action: 'credential.reveal_denied' });
+    const deniedAfter = await auditEvents(tv, { credentialId, action: 'credential.reveal_denied' });
     expect(deniedAfter).toHaveLength(deniedBefore.length + 1);
     const [last] = deniedAfter;
     expect(last!.seq).toBeGreaterThan(deniedBefore[0]?.seq ?? 0);
     expect(last).toMatchObject({ detail: code, credentialId, actor: { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' } });
     expect(last!.reason).toBe('Customer asked us to fix the upload');
-    expect(auditEvents(tv, { credentialId, action: 'credential.revealed' })).toHaveLength(revealedBefore);
+    expect(await auditEvents(tv, { credentialId, action: 'credential.revealed' })).toHaveLength(revealedBefore);
   }
 
   /** The three places staff and customer read a credential's metadata. */
@@ -86,8 +86,8 @@ describe('credential lifetime', () => {
       await expectDenied(credentialId, 410, 'credential_expired');
 
       // No purge ran: the row is still stored as active with its secret, yet every view says expired.
-      expect(tv.vault.stores.credentialStore.get(credentialId)!.status).toBe('active');
-      expect(tv.vault.stores.credentialStore.getSecret(credentialId)).toBeDefined();
+      expect(tv.stores.credentials.get(credentialId)!.status).toBe('active');
+      expect(tv.stores.credentials.getSecret(credentialId)).toBeDefined();
       expect(await metadataStatuses(ticketId, credentialId, receiptToken)).toEqual({
         credential: { status: 'expired', endedBecause: 'expired' },
         ticket: { status: 'expired', endedBecause: 'expired' },
@@ -120,7 +120,7 @@ describe('credential lifetime', () => {
 
       await advanceClock(tv, 1);
       await expectDenied(credentialId, 410, 'credential_expired');
-      expect(tv.vault.stores.credentialStore.get(credentialId)!.status).toBe('active');
+      expect(tv.stores.credentials.get(credentialId)!.status).toBe('active');
       expect(await metadataStatuses(ticketId, credentialId, receiptToken)).toEqual({
         credential: { status: 'expired', endedBecause: 'expired' },
         ticket: { status: 'expired', endedBecause: 'expired' },
@@ -164,9 +164,9 @@ describe('credential lifetime', () => {
       await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
 
       for (const id of [first.credentialId, second.credentialId]) {
-        expect(tv.vault.stores.credentialStore.get(id)).toMatchObject({ status: 'expired', endedBecause: 'ticket_closed' });
+        expect(tv.stores.credentials.get(id)).toMatchObject({ status: 'expired', endedBecause: 'ticket_closed' });
       }
-      const events = auditEvents(tv, { ticketId }).reverse();
+      const events = (await auditEvents(tv, { ticketId })).reverse();
       const closedAt = events.findIndex((e) => e.action === 'ticket.closed');
       // The ticket.closed row and its credential.expired rows are one commit: consecutive, same time, same actor.
       const following = events.slice(closedAt + 1, closedAt + 3);
@@ -187,10 +187,10 @@ describe('credential lifetime', () => {
       const { ticketId, linkToken } = await openTicketWithLink(tv);
       await submitCredential(tv, linkToken);
       await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
-      const before = auditEvents(tv, { ticketId }).length;
+      const before = (await auditEvents(tv, { ticketId })).length;
       const again = await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
       expect(again.body.status).toBe('closed');
-      expect(auditEvents(tv, { ticketId })).toHaveLength(before);
+      expect(await auditEvents(tv, { ticketId })).toHaveLength(before);
     });
 
     it('a reveal answers 410 ticket_closed and metadata shows expired because ticket_closed', async () => {
@@ -211,9 +211,9 @@ describe('credential lifetime', () => {
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
       await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
 
-      const reopened = tv.vault.tickets.reopenTicket(ticketId, staffActorOf(tv));
+      const reopened = await tv.vault.tickets.reopenTicket(ticketId, staffActorOf(tv));
       expect(reopened.status).toBe('open');
-      expect(auditEvents(tv, { ticketId, action: 'ticket.reopened' })).toHaveLength(1);
+      expect(await auditEvents(tv, { ticketId, action: 'ticket.reopened' })).toHaveLength(1);
 
       await expectDenied(credentialId, 410, 'ticket_closed');
       expect(await metadataStatuses(ticketId, credentialId, receiptToken)).toEqual({
@@ -237,7 +237,7 @@ describe('credential lifetime', () => {
       expect(posted.body.code).toBe('ticket_closed');
       const ticket = await tv.http.get(`/api/v1/tickets/${ticketId}`).set(tv.auth()).expect(200);
       expect(ticket.body.credentials).toEqual([]);
-      expect(auditEvents(tv, { ticketId, action: 'credential.submitted' })).toEqual([]);
+      expect(await auditEvents(tv, { ticketId, action: 'credential.submitted' })).toEqual([]);
     });
 
     it('refuses new intake links with 409 ticket_closed', async () => {
@@ -253,7 +253,7 @@ describe('credential lifetime', () => {
       const unknown = '00000000-0000-4000-8000-000000000000';
       const res = await revealAs(tv, unknown).expect(404);
       expect(res.body.code).toBe('credential_not_found');
-      const [last] = auditEvents(tv, { action: 'credential.reveal_denied' });
+      const [last] = await auditEvents(tv, { action: 'credential.reveal_denied' });
       expect(last).toMatchObject({ detail: 'credential_not_found', credentialId: null, reason: 'Customer asked us to fix the upload' });
     });
 
@@ -282,7 +282,7 @@ describe('credential lifetime', () => {
       await expectDenied(credentialId, 410, 'credential_revoked');
 
       await tv.vault.purge.runPurge();
-      expect(tv.vault.stores.credentialStore.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'revoked' });
+      expect(tv.stores.credentials.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'revoked' });
       await expectDenied(credentialId, 410, 'credential_revoked');
     });
 
@@ -319,8 +319,8 @@ describe('credential lifetime', () => {
       const { credentialId } = await submitCredential(tv, linkToken);
       const res = await revealAs(tv, credentialId).expect(200);
       expect(res.body).toEqual({ id: credentialId, kind: 'ftp', label: 'Shop FTP', fields: { ...FTP_FIELDS, protocol: 'sftp' } });
-      expect(auditEvents(tv, { credentialId, action: 'credential.revealed' })).toHaveLength(1);
-      expect(auditEvents(tv, { credentialId, action: 'credential.reveal_denied' })).toHaveLength(0);
+      expect(await auditEvents(tv, { credentialId, action: 'credential.revealed' })).toHaveLength(1);
+      expect(await auditEvents(tv, { credentialId, action: 'credential.reveal_denied' })).toHaveLength(0);
     });
   });
 });

@@ -25,7 +25,7 @@ const MAIL_FROM = 'Acme Support <support@acme.test>';
 const SECRET_VALUES = [FTP_FIELDS.host, FTP_FIELDS.username, FTP_FIELDS.password];
 
 const outboxRows = (tv: TestVault) =>
-  tv.vault.db.prepare('SELECT id, kind, attempts, sent_at, failed_at, last_error FROM notice_outbox ORDER BY id').all() as Array<{
+  tv.db.prepare('SELECT id, kind, attempts, sent_at, failed_at, last_error FROM notice_outbox ORDER BY id').all() as Array<{
     id: number;
     kind: string;
     attempts: number;
@@ -215,7 +215,7 @@ describe('notices when the SMTP server is down', () => {
     const { credentialId, receiptToken } = await arrangeCredential(first);
     await revealAs(first, credentialId).expect(200);
     await first.vault.notices.sendDueNotices(); // SMTP down: retried later
-    first.vault.close();
+    await first.vault.close();
 
     sink = await startSmtpSink(port);
     first.clock.advance(60_000);

@@ -1,6 +1,5 @@
 import { jest } from '@jest/globals';
 import { exportSPKI, SignJWT, UnsecuredJWT } from 'jose';
-import { rotateKeys } from '../src/keys/key-rotation.js';
 import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
 import { createOidcSignIn, roleFromClaims } from '../src/staff-auth/oidc-sign-in.js';
@@ -64,7 +63,7 @@ describe('single sign-on (OIDC)', () => {
     return { authorize, flowCookie, callback, session: sessionCookieFrom(callback) };
   }
 
-  const failures = () => auditEvents(tv, { action: 'staff.login_failed' }).map((e) => e.detail);
+  const failures = async () => (await auditEvents(tv, { action: 'staff.login_failed' })).map((e) => e.detail);
 
   describe('a good sign-in', () => {
     it('runs the code flow with PKCE and a nonce, provisions the member with the role the provider grants, and starts a session', async () => {
@@ -100,10 +99,10 @@ describe('single sign-on (OIDC)', () => {
 
       const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
       expect(me.body).toMatchObject({ staff: { email: 'riley@vendor.test', name: 'Riley Idp', role: 'engineer' }, session: { method: 'oidc' } });
-      expect(tv.vault.staff.findStaffByEmail('riley@vendor.test')).toMatchObject({ oidcSubject: `${provider.issuer} idp-user-riley`, passwordHash: null });
-      expect(auditEvents(tv, { action: 'staff.login' })[0]).toMatchObject({ actor: { name: 'Riley Idp' }, detail: 'oidc' });
+      expect(await tv.vault.staff.findStaffByEmail('riley@vendor.test')).toMatchObject({ oidcSubject: `${provider.issuer} idp-user-riley`, passwordHash: null });
+      expect((await auditEvents(tv, { action: 'staff.login' }))[0]).toMatchObject({ actor: { name: 'Riley Idp' }, detail: 'oidc' });
       // Provisioning is a staff-administration change of its own, by the provider's word.
-      const [added] = auditEvents(tv, { action: 'staff.added' });
+      const [added] = await auditEvents(tv, { action: 'staff.added' });
       expect(added).toMatchObject({ actor: { type: 'system', id: null, name: 'single sign-on' } });
       expect(JSON.parse(added!.detail!)).toEqual({
         staffId: me.body.staff.id,
@@ -121,8 +120,8 @@ describe('single sign-on (OIDC)', () => {
       const { session } = await signInThroughProvider();
       const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
       expect(me.body.staff).toMatchObject({ email: 'riley@vendor.test', role: 'admin' });
-      expect(tv.vault.staff.listStaff().filter((s) => s.hasSso)).toHaveLength(1);
-      const [changed] = auditEvents(tv, { action: 'staff.changed' });
+      expect((await tv.vault.staff.listStaff()).filter((s) => s.hasSso)).toHaveLength(1);
+      const [changed] = await auditEvents(tv, { action: 'staff.changed' });
       expect(changed).toMatchObject({ actor: { type: 'system', name: 'single sign-on' } });
       expect(JSON.parse(changed!.detail!)).toMatchObject({ changed: ['role'], role: { from: 'engineer', to: 'admin' } });
     });
@@ -132,8 +131,8 @@ describe('single sign-on (OIDC)', () => {
       const { session } = await signInThroughProvider();
       const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
       expect(me.body.staff.id).toBe(tv.staffIds.engineer);
-      expect(tv.vault.staff.findStaffByEmail('engineer@vendor.test').oidcSubject).toBe(`${provider.issuer} idp-engineer`);
-      const [linked] = auditEvents(tv, { action: 'staff.sso_linked' });
+      expect((await tv.vault.staff.findStaffByEmail('engineer@vendor.test')).oidcSubject).toBe(`${provider.issuer} idp-engineer`);
+      const [linked] = await auditEvents(tv, { action: 'staff.sso_linked' });
       expect(linked).toMatchObject({ actor: { type: 'system', name: 'single sign-on' } });
       expect(JSON.parse(linked!.detail!)).toEqual({ staffId: tv.staffIds.engineer, email: 'engineer@vendor.test', issuer: provider.issuer, sub: 'idp-engineer', relinked: false });
     });
@@ -189,8 +188,8 @@ describe('single sign-on (OIDC)', () => {
       expect(callback.headers['content-type']).toMatch(/^text\/html/);
       expect(callback.text).toContain('Single sign-on did not succeed. Try again.');
       expect(session).toBeUndefined();
-      expect(failures()).toEqual([detail]);
-      expect(tv.vault.staff.listStaff().some((s) => s.email === 'riley@vendor.test')).toBe(false);
+      expect(await failures()).toEqual([detail]);
+      expect((await tv.vault.staff.listStaff()).some((s) => s.email === 'riley@vendor.test')).toBe(false);
     });
   });
 
@@ -201,18 +200,18 @@ describe('single sign-on (OIDC)', () => {
       expect(callback.status).toBe(403);
       expect(callback.text).toContain('Your single sign-on account has no ticketvault role.');
       expect(session).toBeUndefined();
-      expect(failures()).toEqual(['oidc_no_role']);
-      expect(tv.vault.staff.listStaff()).toHaveLength(3);
+      expect(await failures()).toEqual(['oidc_no_role']);
+      expect(await tv.vault.staff.listStaff()).toHaveLength(3);
     });
 
     it('refuses a member disabled in ticketvault, whatever the provider says', async () => {
       await signInThroughProvider();
-      const riley = tv.vault.staff.findStaffByEmail('riley@vendor.test');
-      tv.vault.staff.disableStaff('riley@vendor.test', BY_OPERATOR);
+      const riley = await tv.vault.staff.findStaffByEmail('riley@vendor.test');
+      await tv.vault.staff.disableStaff('riley@vendor.test', BY_OPERATOR);
       const { callback, session } = await signInThroughProvider();
       expect(callback.status).toBe(403);
       expect(session).toBeUndefined();
-      expect(auditEvents(tv, { action: 'staff.login_failed' })[0]).toMatchObject({ actor: { id: riley.id }, detail: 'staff_disabled' });
+      expect((await auditEvents(tv, { action: 'staff.login_failed' }))[0]).toMatchObject({ actor: { id: riley.id }, detail: 'staff_disabled' });
     });
 
     it('reads the role from a nested claim path or a namespaced claim name', () => {
@@ -224,7 +223,7 @@ describe('single sign-on (OIDC)', () => {
   });
 
   describe('linking to an existing local account (DESIGN "SSO linking")', () => {
-    const staffRows = () => tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all();
+    const staffRows = () => tv.db.prepare('SELECT * FROM staff ORDER BY id').all();
     const refusedUntouched = async (identity: Record<string, unknown>, reason: string) => {
       const before = staffRows();
       provider.identity = identity;
@@ -233,12 +232,12 @@ describe('single sign-on (OIDC)', () => {
       expect(callback.text).toContain('until an admin links it');
       expect(session).toBeUndefined();
       expect(staffRows()).toEqual(before);
-      expect(failures()).toEqual([`sso_link_refused:${reason}`]);
+      expect(await failures()).toEqual([`sso_link_refused:${reason}`]);
     };
 
     it('refuses the reported takeover: ADMIN@ in upper case, no email_verified, role engineer — the admin stays admin and untouched', async () => {
       await refusedUntouched({ sub: 'attacker', email: 'ADMIN@vendor.test', email_verified: null, ticketvault_role: 'engineer' }, 'email_not_verified');
-      expect(tv.vault.staff.listStaff().filter((s) => s.role === 'admin' && !s.disabled)).toHaveLength(1);
+      expect((await tv.vault.staff.listStaff()).filter((s) => s.role === 'admin' && !s.disabled)).toHaveLength(1);
       await tv.http.get('/api/v1/staff').set(tv.auth('admin')).expect(200);
     });
 
@@ -262,7 +261,7 @@ describe('single sign-on (OIDC)', () => {
     });
 
     it('refuses to re-link an account already linked to another identity', async () => {
-      tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'the-real-engineer' }, BY_OPERATOR);
+      await tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'the-real-engineer' }, BY_OPERATOR);
       await refusedUntouched({ sub: 'someone-else', email: 'engineer@vendor.test' }, 'linked_to_another_identity');
     });
 
@@ -270,7 +269,7 @@ describe('single sign-on (OIDC)', () => {
       await givePassword(tv, 'admin');
       const res = await tv.http.put(`/api/v1/staff/${tv.staffIds.admin}/sso`).set(tv.auth('admin')).send({ sub: 'idp-admin' }).expect(200);
       expect(res.body).toMatchObject({ id: tv.staffIds.admin, hasSso: true, hasPassword: true, role: 'admin' });
-      const [linked] = auditEvents(tv, { action: 'staff.sso_linked' });
+      const [linked] = await auditEvents(tv, { action: 'staff.sso_linked' });
       expect(linked).toMatchObject({ actor: { type: 'staff', id: tv.staffIds.admin } });
       expect(JSON.parse(linked!.detail!)).toMatchObject({ issuer: provider.issuer, sub: 'idp-admin', relinked: false });
 
@@ -278,40 +277,40 @@ describe('single sign-on (OIDC)', () => {
       const { session } = await signInThroughProvider();
       const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
       expect(me.body.staff).toMatchObject({ id: tv.staffIds.admin, email: 'admin@vendor.test', role: 'admin' });
-      expect(tv.vault.staff.requireStaff(tv.staffIds.admin).passwordHash).not.toBeNull();
+      expect((await tv.vault.staff.requireStaff(tv.staffIds.admin)).passwordHash).not.toBeNull();
     });
 
     it('PUT /staff/:id/sso refuses a subject already linked to someone else (409) and a bad body (400), changing nothing', async () => {
-      tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'idp-engineer' }, BY_OPERATOR);
-      const before = tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all();
+      await tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'idp-engineer' }, BY_OPERATOR);
+      const before = tv.db.prepare('SELECT * FROM staff ORDER BY id').all();
       expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('admin')).send({ sub: 'idp-engineer' }), 409, 'sso_subject_taken');
       expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('admin')).send({ sub: '' }), 400, 'validation_failed');
       expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('admin')).send({ sub: 'x', issuer: 'y' }), 400, 'unknown_field');
       expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('engineer')).send({ sub: 'x' }), 403, 'forbidden');
-      expect(tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all()).toEqual(before);
+      expect(tv.db.prepare('SELECT * FROM staff ORDER BY id').all()).toEqual(before);
     });
   });
 
   describe("the provider's role never removes the vault's last admin", () => {
     it('refuses the sign-in (sso_link_refused) and leaves the admin untouched when the provider demotes the only admin', async () => {
-      tv.vault.staff.linkStaffSso(tv.staffIds.admin, { sub: 'idp-admin' }, BY_OPERATOR);
-      const before = tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all();
+      await tv.vault.staff.linkStaffSso(tv.staffIds.admin, { sub: 'idp-admin' }, BY_OPERATOR);
+      const before = tv.db.prepare('SELECT * FROM staff ORDER BY id').all();
       provider.identity = { sub: 'idp-admin', email: 'admin@vendor.test', ticketvault_role: 'engineer' };
       const { callback, session } = await signInThroughProvider();
       expect(callback.status).toBe(403);
       expect(session).toBeUndefined();
-      expect(tv.vault.db.prepare('SELECT * FROM staff ORDER BY id').all()).toEqual(before);
-      expect(auditEvents(tv, { action: 'staff.login_failed' })[0]).toMatchObject({ actor: { id: tv.staffIds.admin }, detail: 'sso_link_refused:last_admin' });
+      expect(tv.db.prepare('SELECT * FROM staff ORDER BY id').all()).toEqual(before);
+      expect((await auditEvents(tv, { action: 'staff.login_failed' }))[0]).toMatchObject({ actor: { id: tv.staffIds.admin }, detail: 'sso_link_refused:last_admin' });
     });
 
     it('takes the demotion once another admin is enabled, audited as staff.changed', async () => {
-      tv.vault.staff.linkStaffSso(tv.staffIds.admin, { sub: 'idp-admin' }, BY_OPERATOR);
-      tv.vault.staff.updateStaffMember(tv.staffIds.auditor, { role: 'admin' }, BY_OPERATOR);
+      await tv.vault.staff.linkStaffSso(tv.staffIds.admin, { sub: 'idp-admin' }, BY_OPERATOR);
+      await tv.vault.staff.updateStaffMember(tv.staffIds.auditor, { role: 'admin' }, BY_OPERATOR);
       provider.identity = { sub: 'idp-admin', email: 'admin@vendor.test', ticketvault_role: 'engineer' };
       const { session } = await signInThroughProvider();
       const me = await tv.http.get('/api/v1/auth/session').set('Cookie', session!).expect(200);
       expect(me.body.staff).toMatchObject({ id: tv.staffIds.admin, role: 'engineer' });
-      expect(JSON.parse(auditEvents(tv, { action: 'staff.changed' })[0]!.detail!)).toMatchObject({ staffId: tv.staffIds.admin, role: { from: 'admin', to: 'engineer' } });
+      expect(JSON.parse((await auditEvents(tv, { action: 'staff.changed' }))[0]!.detail!)).toMatchObject({ staffId: tv.staffIds.admin, role: { from: 'admin', to: 'engineer' } });
     });
   });
 
@@ -326,7 +325,7 @@ describe('single sign-on (OIDC)', () => {
       const tampered = await signInThroughProvider({ flowCookie: (c) => `${c.slice(0, -4)}AAAA` });
       expect(tampered.callback.status).toBe(401);
       expect(provider.tokenRequests.length).toBe(before);
-      expect(failures()).toEqual([]);
+      expect(await failures()).toEqual([]);
     });
 
     it('behind https ignores a flow cookie planted under the plain name tv_oidc (finding 11)', async () => {
@@ -341,10 +340,9 @@ describe('single sign-on (OIDC)', () => {
       const startedBefore = await tv.http.get('/console/oidc/start').expect(303);
       const other = await composeVault(tv.vault.config, { log: createLogger('silent'), clock });
       try {
-        const { stores } = other;
-        rotateKeys({ db: other.db, keyring: other.keys.keyring, vaultKeyStore: stores.vaultKeyStore, credentialStore: stores.credentialStore, receiptStore: stores.receiptStore, audit: other.audit, clock });
+        await other.rotateKeys();
       } finally {
-        other.close();
+        await other.close();
       }
       const { callback, session } = await signInThroughProvider();
       expect(callback.status).toBe(200);
@@ -404,7 +402,7 @@ describe('single sign-on (OIDC)', () => {
       expect(stale.authorize.searchParams.get('prompt')).toBe('login');
       expect(stale.authorize.searchParams.get('max_age')).toBe('0');
       expect(stale.callback.status).toBe(401);
-      expect(failures()).toEqual(['oidc_not_reauthenticated']);
+      expect(await failures()).toEqual(['oidc_not_reauthenticated']);
 
       provider.identity = {};
       const fresh = await signInThroughProvider({ reauth: true, cookie: first.session, next: `/console/tickets/x#reveal-${credentialId}` });
@@ -419,10 +417,9 @@ describe('single sign-on (OIDC)', () => {
       const oidc = createOidcSignIn({
         settings: { issuer: provider.issuer, audience: CLIENT_ID, jwksUrl: provider.jwksUrl, roleClaim: 'ticketvault_role' },
         publicUrl: tv.vault.config.publicUrl,
-        db: tv.vault.db,
-        staffStore: tv.vault.stores.staffStore,
+        storage: tv.vault.storage,
         sessions: tv.vault.staffSessions,
-        throttle: { reserveLoginAttempt: () => {}, forgiveLoginAttempt: () => {} },
+        throttle: { reserveLoginAttempt: async () => {}, forgiveLoginAttempt: async () => {} },
         audit: tv.vault.audit,
         clock,
         log: createLogger('silent'),

@@ -80,7 +80,7 @@ describe('customer pages', () => {
 
     it('says who is asking and why: vendor, ticket reference and subject, link expiry, when credentials are destroyed, the dedicated-account note', async () => {
       const { linkToken } = await openTicketWithLink(tv, { externalRef: 'ZD-4711', subject: 'Upload to shop fails' });
-      const described = tv.vault.intakeLinks.describeIntakeLink(linkToken);
+      const described = await tv.vault.intakeLinks.describeIntakeLink(linkToken);
       const res = await tv.http.get(`/s/${linkToken}`).expect(200);
       expect(res.text).toContain('ZD-4711');
       expect(res.text).toContain('Upload to shop fails');
@@ -127,7 +127,7 @@ describe('customer pages', () => {
     it('does not use the link up: a one-use link opens many times and still takes its one submission', async () => {
       const { linkToken, linkId } = await openTicketWithLink(tv, {}, { maxUses: 1 });
       for (let i = 0; i < 3; i++) await tv.http.get(`/s/${linkToken}`).expect(200);
-      expect(tv.vault.stores.intakeLinkStore.get(linkId)!.uses).toBe(0);
+      expect(tv.stores.intakeLinks.get(linkId)!.uses).toBe(0);
       await submitCredential(tv, linkToken);
       const after = await tv.http.get(`/s/${linkToken}`).expect(410);
       expect(after.text).toContain('This link has already been used');

@@ -21,22 +21,21 @@ import {
 const silent = createLogger('silent');
 
 function purgeOf(vault: Vault, batchSize: number) {
-  return createPurge({ db: vault.db, credentialStore: vault.stores.credentialStore, audit: vault.audit, clock: vault.clock, log: silent, batchSize });
+  return createPurge({ storage: vault.storage, audit: vault.audit, clock: vault.clock, log: silent, batchSize });
 }
 
 const ftp = (n: number | string) => ({ host: `ftp${n}.shop.test`, username: `user-${n}`, password: `CANARY-pw-${n}`, protocol: 'sftp' });
 
-/** Many submissions through the real domain function, committed together so arranging stays fast. */
-function seedCredentials(tv: TestVault, linkToken: string, count: number, prefix: string): string[] {
-  return tv.vault.db.transaction(() =>
-    Array.from({ length: count }, (_, i) =>
-      tv.vault.credentials.submitCredential(linkToken, { kind: 'ftp', label: `${prefix} ${i}`, fields: ftp(`${prefix}-${i}`) }).credentialId,
-    ),
-  )();
+/** Many submissions through the real domain function, sent together so they share commits and arranging stays fast. */
+async function seedCredentials(tv: TestVault, linkToken: string, count: number, prefix: string): Promise<string[]> {
+  const submitted = await Promise.all(
+    Array.from({ length: count }, (_, i) => tv.vault.credentials.submitCredential(linkToken, { kind: 'ftp', label: `${prefix} ${i}`, fields: ftp(`${prefix}-${i}`) })),
+  );
+  return submitted.map((s) => s.credentialId);
 }
 
 const secretCount = (tv: TestVault, ids: string[]) =>
-  ids.filter((id) => tv.vault.stores.credentialStore.getSecret(id) !== undefined).length;
+  ids.filter((id) => tv.stores.credentials.getSecret(id) !== undefined).length;
 
 describe('purge job', () => {
   let tv: TestVault;
@@ -47,16 +46,16 @@ describe('purge job', () => {
 
   async function arrangeMixedLifecycles() {
     const shortSupport = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
-    const due = seedCredentials(tv, shortSupport.linkToken, 5, 'due');
+    const due = await seedCredentials(tv, shortSupport.linkToken, 5, 'due');
 
     const longSupport = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString() });
-    const [revoked, ...live] = seedCredentials(tv, longSupport.linkToken, 4, 'long');
+    const [revoked, ...live] = await seedCredentials(tv, longSupport.linkToken, 4, 'long');
     const restricted = await submitCredential(tv, longSupport.linkToken);
     await tv.http.delete(`/api/v1/credentials/${revoked}`).set(tv.auth()).expect(204);
     await tv.http.post(`/api/v1/receipts/${restricted.receiptToken}/credentials/${restricted.credentialId}/restrict`).expect(200);
 
     const closing = await openTicketWithLink(tv);
-    const closed = seedCredentials(tv, closing.linkToken, 3, 'closed');
+    const closed = await seedCredentials(tv, closing.linkToken, 3, 'closed');
     await tv.http.post(`/api/v1/tickets/${closing.ticketId}/close`).set(tv.auth()).expect(200);
 
     await advanceClock(tv, DAY);
@@ -69,23 +68,23 @@ describe('purge job', () => {
     const summary = await purgeOf(tv.vault, 2).runPurge();
 
     expect(summary).toMatchObject({ expired: 5, purged: 9 });
-    const store = tv.vault.stores.credentialStore;
+    const store = tv.stores.credentials;
     const ended: Array<[string, string]> = [...due.map((id) => [id, 'expired'] as [string, string]), [revoked, 'revoked'], ...closed.map((id) => [id, 'ticket_closed'] as [string, string])];
     for (const [id, because] of ended) {
       expect(store.get(id)).toMatchObject({ status: 'purged', endedBecause: because, purgedAt: tv.clock.now() });
       expect(store.getSecret(id)).toBeUndefined();
-      const purged = auditEvents(tv, { credentialId: id, action: 'credential.purged' });
+      const purged = await auditEvents(tv, { credentialId: id, action: 'credential.purged' });
       expect(purged).toEqual([expect.objectContaining({ detail: because, actor: { type: 'system', id: null, name: 'ticketvault' } })]);
     }
     for (const id of due) {
-      const [expired] = auditEvents(tv, { credentialId: id, action: 'credential.expired' });
+      const [expired] = await auditEvents(tv, { credentialId: id, action: 'credential.expired' });
       expect(expired).toMatchObject({ detail: 'expired', actor: { type: 'system' } });
-      expect(expired!.seq).toBeLessThan(auditEvents(tv, { credentialId: id, action: 'credential.purged' })[0]!.seq);
+      expect(expired!.seq).toBeLessThan((await auditEvents(tv, { credentialId: id, action: 'credential.purged' }))[0]!.seq);
     }
     // Live credentials keep their status and their secret.
     expect(live.map((id) => store.get(id)!.status)).toEqual(['active', 'active', 'active', 'restricted']);
     expect(secretCount(tv, live)).toBe(live.length);
-    expect(tv.vault.audit.verifyChain().ok).toBe(true);
+    expect((await tv.vault.audit.verifyChain()).ok).toBe(true);
   });
 
   it('metadata keeps showing why a purged credential ended', async () => {
@@ -98,8 +97,8 @@ describe('purge job', () => {
 
   it('checkpoints the WAL so no byte of a destroyed ciphertext stays on disk', async () => {
     const { linkToken, ticketId } = await openTicketWithLink(tv);
-    const ids = seedCredentials(tv, linkToken, 20, 'shred');
-    const ciphertexts = ids.map((id) => Buffer.from(tv.vault.stores.credentialStore.getSecret(id)!.ciphertext));
+    const ids = await seedCredentials(tv, linkToken, 20, 'shred');
+    const ciphertexts = ids.map((id) => Buffer.from(tv.stores.credentials.getSecret(id)!.ciphertext));
     await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
 
     expect(await purgeOf(tv.vault, 7).runPurge()).toMatchObject({ expired: 0, purged: 20 });
@@ -115,27 +114,27 @@ describe('purge job', () => {
     await arrangeMixedLifecycles();
     const purge = purgeOf(tv.vault, 2);
     await purge.runPurge();
-    const head = tv.vault.audit.verifyChain().headSeq;
+    const head = (await tv.vault.audit.verifyChain()).headSeq;
 
     expect(await purge.runPurge()).toMatchObject({ expired: 0, purged: 0 });
-    expect(tv.vault.audit.verifyChain().headSeq).toBe(head);
+    expect((await tv.vault.audit.verifyChain()).headSeq).toBe(head);
   });
 
   it('overlapping runs in one process share one pass', async () => {
     const { linkToken, ticketId } = await openTicketWithLink(tv);
-    const ids = seedCredentials(tv, linkToken, 12, 'overlap');
+    const ids = await seedCredentials(tv, linkToken, 12, 'overlap');
     await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
     const purge = purgeOf(tv.vault, 3);
 
     const [a, b] = await Promise.all([purge.runPurge(), purge.runPurge()]);
     expect(a).toEqual(b);
     expect(a.purged).toBe(12);
-    for (const id of ids) expect(auditEvents(tv, { credentialId: id, action: 'credential.purged' })).toHaveLength(1);
+    for (const id of ids) expect(await auditEvents(tv, { credentialId: id, action: 'credential.purged' })).toHaveLength(1);
   });
 
   it('two vaults purging the same database file at once expire and purge each credential exactly once', async () => {
     const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
-    const ids = seedCredentials(tv, linkToken, 40, 'race');
+    const ids = await seedCredentials(tv, linkToken, 40, 'race');
     await advanceClock(tv, DAY);
     const other = await composeVault(tv.vault.config, { clock: tv.clock, log: silent, warn: () => {} });
     try {
@@ -144,12 +143,12 @@ describe('purge job', () => {
       expect(a.expired + b.expired).toBe(40);
       expect(a.purged + b.purged).toBe(40);
       for (const id of ids) {
-        expect(tv.vault.stores.credentialStore.get(id)).toMatchObject({ status: 'purged', endedBecause: 'expired' });
-        expect(auditEvents(tv, { credentialId: id, action: 'credential.expired' })).toHaveLength(1);
-        expect(auditEvents(tv, { credentialId: id, action: 'credential.purged' })).toHaveLength(1);
+        expect(tv.stores.credentials.get(id)).toMatchObject({ status: 'purged', endedBecause: 'expired' });
+        expect(await auditEvents(tv, { credentialId: id, action: 'credential.expired' })).toHaveLength(1);
+        expect(await auditEvents(tv, { credentialId: id, action: 'credential.purged' })).toHaveLength(1);
       }
       expect(secretCount(tv, ids)).toBe(0);
-      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
     } finally {
       other.close();
     }
@@ -172,9 +171,9 @@ describe('purge job', () => {
 
     it('concurrent reveals answer 200 with the exact fields or a documented 410, never partial data or a 5xx', async () => {
       const live = await openTicketWithLink(tv);
-      const liveIds = seedCredentials(tv, live.linkToken, LIVE, 'live');
+      const liveIds = await seedCredentials(tv, live.linkToken, LIVE, 'live');
       const doomed = await openTicketWithLink(tv);
-      const doomedIds = seedCredentials(tv, doomed.linkToken, ENDED, 'doomed');
+      const doomedIds = await seedCredentials(tv, doomed.linkToken, ENDED, 'doomed');
       await tv.http.post(`/api/v1/tickets/${doomed.ticketId}/close`).set(tv.auth()).expect(200);
       // Only live credentials may ever reveal: every doomed one sits on a closed ticket, so by
       // DESIGN.md "Reveal answers" it answers 410 ticket_closed before, during and after its purge.
@@ -189,7 +188,7 @@ describe('purge job', () => {
       if (separateVault) other = await composeVault(tv.vault.config, { clock: tv.clock, log: silent, warn: () => {} });
 
       let purgeDone = false;
-      const purging = purgeOf(other ?? tv.vault, 10)
+      const purging = await purgeOf(other ?? tv.vault, 10)
         .runPurge()
         .finally(() => {
           purgeDone = true;
@@ -224,7 +223,7 @@ describe('purge job', () => {
       expect(answers.filter((a) => liveIds.includes(a.id)).every((a) => a.status === 200)).toBe(true);
       expect(secretCount(tv, doomedIds)).toBe(0);
       expect(secretCount(tv, liveIds)).toBe(LIVE);
-      expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
     });
   });
 });

@@ -103,8 +103,8 @@ describe('receipts', () => {
       for (let i = 0; i < 2; i++) {
         expect((await tv.http.post(onCredential(receiptToken, credentialId, '/unrestrict')).expect(200)).body.status).toBe('active');
       }
-      expect(auditEvents(tv, { credentialId, action: 'credential.restricted' })).toHaveLength(1);
-      const unrestricted = auditEvents(tv, { credentialId, action: 'credential.unrestricted' });
+      expect(await auditEvents(tv, { credentialId, action: 'credential.restricted' })).toHaveLength(1);
+      const unrestricted = await auditEvents(tv, { credentialId, action: 'credential.unrestricted' });
       expect(unrestricted).toHaveLength(1);
       expect(unrestricted[0]!.actor).toMatchObject({ type: 'customer', name: 'Casey Customer' });
     });
@@ -124,18 +124,18 @@ describe('receipts', () => {
     it('replaces the fields with plain fields: a reveal returns the new ones under a new data key', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-      const before = tv.vault.stores.credentialStore.getSecret(credentialId)!;
+      const before = tv.stores.credentials.getSecret(credentialId)!;
       await advanceClock(tv, 60_000);
 
       const res = await tv.http.put(onCredential(receiptToken, credentialId)).send({ fields: NEW_FIELDS }).expect(200);
       expect(res.body).toMatchObject({ id: credentialId, status: 'active', rectifiedAt: new Date(tv.clock.now()).toISOString() });
       expect(res.text).not.toContain('CANARY-new-1c9d');
 
-      const after = tv.vault.stores.credentialStore.getSecret(credentialId)!;
+      const after = tv.stores.credentials.getSecret(credentialId)!;
       expect(Buffer.from(after.wrappedDek).equals(Buffer.from(before.wrappedDek))).toBe(false);
       expect(Buffer.from(after.ciphertext).equals(Buffer.from(before.ciphertext))).toBe(false);
       expect((await revealAs(tv, credentialId).expect(200)).body.fields).toEqual(NEW_FIELDS);
-      expect(auditEvents(tv, { credentialId, action: 'credential.rectified' })).toHaveLength(1);
+      expect(await auditEvents(tv, { credentialId, action: 'credential.rectified' })).toHaveLength(1);
     });
 
     it('replaces the fields with a sealed box made for the intake public key', async () => {
@@ -163,7 +163,7 @@ describe('receipts', () => {
       const res = await tv.http.put(onCredential(receiptToken, credentialId)).send(body).expect(400);
       expect(res.body.code).toBe(code);
       expect((await revealAs(tv, credentialId).expect(200)).body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
-      expect(auditEvents(tv, { credentialId, action: 'credential.rectified' })).toHaveLength(0);
+      expect(await auditEvents(tv, { credentialId, action: 'credential.rectified' })).toHaveLength(0);
     });
 
     it('validates against the credential’s own kind', async () => {
@@ -187,7 +187,7 @@ describe('receipts', () => {
 
       const res = await tv.http.put(onCredential(receiptToken, credentialId)).send({ fields: NEW_FIELDS }).expect(410);
       expect(res.body.code).toBe(code);
-      expect(auditEvents(tv, { credentialId, action: 'credential.rectified' })).toHaveLength(0);
+      expect(await auditEvents(tv, { credentialId, action: 'credential.rectified' })).toHaveLength(0);
     });
   });
 
@@ -198,8 +198,8 @@ describe('receipts', () => {
 
       await tv.http.delete(onCredential(receiptToken, credentialId)).expect(204);
 
-      expect(tv.vault.stores.credentialStore.getSecret(credentialId)).toBeUndefined();
-      const row = tv.vault.db.prepare('SELECT COUNT(*) AS n FROM credential_secrets WHERE credential_id = ?').get(credentialId) as { n: number };
+      expect(tv.stores.credentials.getSecret(credentialId)).toBeUndefined();
+      const row = tv.db.prepare('SELECT COUNT(*) AS n FROM credential_secrets WHERE credential_id = ?').get(credentialId) as { n: number };
       expect(row.n).toBe(0);
       const view = await tv.http.get(receipt(receiptToken)).expect(200);
       expect(view.body.credentials[0]).toMatchObject({ status: 'purged', endedBecause: 'withdrawn' });
@@ -208,8 +208,8 @@ describe('receipts', () => {
       expect(meta.body.purgedAt).toBe(new Date(tv.clock.now()).toISOString());
 
       await tv.http.delete(onCredential(receiptToken, credentialId)).expect(204);
-      expect(auditEvents(tv, { credentialId, action: 'credential.withdrawn' })).toHaveLength(1);
-      expect(auditEvents(tv, { credentialId, action: 'credential.purged' })).toEqual([
+      expect(await auditEvents(tv, { credentialId, action: 'credential.withdrawn' })).toHaveLength(1);
+      expect(await auditEvents(tv, { credentialId, action: 'credential.purged' })).toEqual([
         expect.objectContaining({ detail: 'withdrawn', actor: expect.objectContaining({ type: 'customer' }) }),
       ]);
       expect((await revealAs(tv, credentialId).expect(410)).body.code).toBe('credential_withdrawn');
@@ -221,8 +221,8 @@ describe('receipts', () => {
       await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
 
       await tv.http.delete(onCredential(receiptToken, credentialId)).expect(204);
-      expect(tv.vault.stores.credentialStore.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'ticket_closed' });
-      expect(tv.vault.stores.credentialStore.getSecret(credentialId)).toBeUndefined();
+      expect(tv.stores.credentials.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'ticket_closed' });
+      expect(tv.stores.credentials.getSecret(credentialId)).toBeUndefined();
     });
   });
 
@@ -243,7 +243,7 @@ describe('receipts', () => {
         if (value.length > 3) expect(res.text).not.toContain(value);
       }
       expect(res.text).not.toContain(receiptToken);
-      expect(auditEvents(tv, { ticketId, action: 'receipt.exported' })).toEqual([
+      expect(await auditEvents(tv, { ticketId, action: 'receipt.exported' })).toEqual([
         expect.objectContaining({ actor: expect.objectContaining({ type: 'customer' }) }),
       ]);
     });
@@ -311,7 +311,7 @@ describe('receipts', () => {
     ];
 
     /** The tables snapshotVault reads, plus the notice outbox a refused write must not touch either. */
-    const everything = (tv: TestVault) => ({ ...snapshotVault(tv), notice_outbox: tv.vault.db.prepare('SELECT * FROM notice_outbox ORDER BY id').all() });
+    const everything = (tv: TestVault) => ({ ...snapshotVault(tv), notice_outbox: tv.db.prepare('SELECT * FROM notice_outbox ORDER BY id').all() });
 
     describe.each(endStates)('once %s', (_state, code, supportDays, end) => {
       it.each(writes)('%s answers 410 with why it ended and changes nothing', async (_write, write) => {
@@ -334,7 +334,7 @@ describe('receipts', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const first = await submitCredential(tv, linkToken);
       // A second credential on the same receipt, as a later submission joining it would leave it.
-      const store = tv.vault.stores.credentialStore;
+      const store = tv.stores.credentials;
       const second = { ...store.get(first.credentialId)!, id: '0f9b2c3e-4d5a-4b6c-8d7e-9f0a1b2c3d4e', submittedAt: tv.clock.now() + 1 };
       store.insert(second, store.getSecret(first.credentialId)!);
       const preferences = (notifyOnReveal: boolean) => tv.http.put(`${receipt(first.receiptToken)}/preferences`).send({ notifyOnReveal });
@@ -352,7 +352,7 @@ describe('receipts', () => {
     it('the support period as it is now bounds a write, even when expiresAt was set from a longer one', async () => {
       const { ticketId, linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString() });
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-      tv.vault.db.prepare('UPDATE tickets SET support_until = ? WHERE id = ?').run(tv.clock.now() + DAY, ticketId);
+      tv.db.prepare('UPDATE tickets SET support_until = ? WHERE id = ?').run(tv.clock.now() + DAY, ticketId);
       await advanceClock(tv, DAY);
       const before = everything(tv);
       for (const [, write] of writes) expectProblem(await write(tv, { ticketId, credentialId, receiptToken }), 410, 'credential_expired');
@@ -376,7 +376,7 @@ describe('receipts', () => {
         const res = await attempt.expect(404);
         expect(res.body.code).toBe('credential_not_found');
       }
-      expect(tv.vault.stores.credentialStore.get(mine.credentialId)).toMatchObject({ status: 'active', rectifiedAt: null });
+      expect(tv.stores.credentials.get(mine.credentialId)).toMatchObject({ status: 'active', rectifiedAt: null });
       expect((await revealAs(tv, mine.credentialId).expect(200)).body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
     });
 
@@ -386,7 +386,7 @@ describe('receipts', () => {
       const mine = await submitCredential(tv, a.linkToken);
       const other = await submitCredential(tv, b.linkToken);
       await tv.http.delete(onCredential(other.receiptToken, mine.credentialId)).expect(404);
-      expect(tv.vault.stores.credentialStore.get(mine.credentialId)!.status).toBe('active');
+      expect(tv.stores.credentials.get(mine.credentialId)!.status).toBe('active');
     });
   });
 });

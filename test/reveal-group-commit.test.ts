@@ -35,13 +35,13 @@ describe('POST /credentials/:id/reveal › when many reveals arrive together', (
   it('answers each with its exact fields and writes one audit row per reveal, in a chain that verifies', async () => {
     const results = await revealAll('group');
     expect(results).toEqual(ids.map(() => ({ ok: true, fields: { ...FTP_FIELDS, protocol: 'sftp' } })));
-    for (const id of ids) expect(auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(1);
-    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+    for (const id of ids) expect(await auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(1);
+    expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
   });
 
   it('refuses only the reveal whose audit row cannot be written, and answers the rest', async () => {
     const doomed = ids[5]!;
-    tv.vault.db.exec(
+    tv.db.exec(
       `CREATE TRIGGER refuse_one BEFORE INSERT ON audit_events
        WHEN NEW.credential_id = '${doomed}' AND NEW.action = 'credential.revealed'
        BEGIN SELECT RAISE(ABORT, 'audit storage failed'); END`,
@@ -51,34 +51,34 @@ describe('POST /credentials/:id/reveal › when many reveals arrive together', (
       if (ids[i] === doomed) expect(r).toEqual({ ok: false, status: 503, code: 'audit_unavailable' });
       else expect(r).toEqual({ ok: true, fields: { ...FTP_FIELDS, protocol: 'sftp' } });
     });
-    expect(auditEvents(tv, { credentialId: doomed, action: 'credential.revealed' })).toHaveLength(0);
-    for (const id of ids.filter((x) => x !== doomed)) expect(auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(1);
-    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+    expect(await auditEvents(tv, { credentialId: doomed, action: 'credential.revealed' })).toHaveLength(0);
+    for (const id of ids.filter((x) => x !== doomed)) expect(await auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(1);
+    expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
   });
 
   it('gives no secret to anyone when no audit row can be written at all', async () => {
-    tv.vault.db.exec(`CREATE TRIGGER refuse_all BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    tv.db.exec(`CREATE TRIGGER refuse_all BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
     const results = await revealAll('all fail');
     expect(results).toEqual(ids.map(() => ({ ok: false, status: 503, code: 'audit_unavailable' })));
   });
 
   it('keeps the denials of a mixed group: restricted and revoked answer their codes, the rest reveal', async () => {
-    tv.vault.credentials.revokeCredential(ids[0]!, { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' });
+    await tv.vault.credentials.revokeCredential(ids[0]!, { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' });
     await tv.http.post(`/api/v1/receipts/${receipts[1]}/credentials/${ids[1]}/restrict`).expect(200);
     const results = await revealAll('mixed');
     expect(results[0]).toEqual({ ok: false, status: 410, code: 'credential_revoked' });
     expect(results[1]).toEqual({ ok: false, status: 423, code: 'credential_restricted' });
     expect(results.slice(2)).toEqual(ids.slice(2).map(() => ({ ok: true, fields: { ...FTP_FIELDS, protocol: 'sftp' } })));
     const actor = { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' };
-    expect(auditEvents(tv, { credentialId: ids[0]!, action: 'credential.reveal_denied' })).toEqual([
+    expect(await auditEvents(tv, { credentialId: ids[0]!, action: 'credential.reveal_denied' })).toEqual([
       expect.objectContaining({ credentialId: ids[0], detail: 'credential_revoked', reason: 'mixed', actor }),
     ]);
-    expect(auditEvents(tv, { credentialId: ids[1]!, action: 'credential.reveal_denied' })).toEqual([
+    expect(await auditEvents(tv, { credentialId: ids[1]!, action: 'credential.reveal_denied' })).toEqual([
       expect.objectContaining({ credentialId: ids[1], detail: 'credential_restricted', reason: 'mixed', actor }),
     ]);
-    for (const id of ids.slice(0, 2)) expect(auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(0);
-    for (const id of ids.slice(2)) expect(auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(1);
-    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+    for (const id of ids.slice(0, 2)) expect(await auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(0);
+    for (const id of ids.slice(2)) expect(await auditEvents(tv, { credentialId: id, action: 'credential.revealed' })).toHaveLength(1);
+    expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
   });
 });
 
@@ -101,8 +101,8 @@ describe('POST /intake/:token/credentials › when submissions arrive together',
     );
     expect(results.filter((r) => r === 201)).toHaveLength(3);
     expect(results.filter((r) => r === '410 intake_link_used_up')).toHaveLength(4);
-    expect(tv.vault.stores.credentialStore.listByTicket(ticketId)).toHaveLength(3);
-    expect(auditEvents(tv, { ticketId, action: 'credential.submitted' })).toHaveLength(3);
-    expect(tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+    expect(tv.stores.credentials.listByTicket(ticketId)).toHaveLength(3);
+    expect(await auditEvents(tv, { ticketId, action: 'credential.submitted' })).toHaveLength(3);
+    expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
   });
 });

@@ -17,7 +17,7 @@ interface SecretColumns {
 }
 
 const secretColumns = (tv: TestVault, credentialId: string) =>
-  tv.vault.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId) as
+  tv.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId) as
     | SecretColumns
     | undefined;
 
@@ -30,7 +30,7 @@ describe('the database file', () => {
   it('runs with WAL, synchronous=FULL, secure_delete and foreign keys, and is readable by its owner only', async () => {
     const tv = await createTestVault();
     try {
-      const pragma = (name: string) => tv.vault.db.pragma(name, { simple: true });
+      const pragma = (name: string) => tv.db.pragma(name, { simple: true });
       expect(pragma('journal_mode')).toBe('wal');
       expect(pragma('synchronous')).toBe(2);
       expect(pragma('secure_delete')).toBe(1);
@@ -140,7 +140,7 @@ describe('a canary secret submitted through the API', () => {
       const current = secretColumns(tv, submitted.credentialId)!;
       expect(current.ciphertext.equals(old.ciphertext)).toBe(false);
       expect(current.wrapped_dek.equals(old.wrapped_dek)).toBe(false);
-      expect(tv.vault.db.prepare('SELECT COUNT(*) AS n FROM credential_secrets WHERE credential_id = ?').get(submitted.credentialId)).toEqual({ n: 1 });
+      expect(tv.db.prepare('SELECT COUNT(*) AS n FROM credential_secrets WHERE credential_id = ?').get(submitted.credentialId)).toEqual({ n: 1 });
       expect(walSize(tv)).toBe(0);
       expect(placesHolding(tv, old.ciphertext)).toEqual([]);
       expect(placesHolding(tv, old.wrapped_dek)).toEqual([]);

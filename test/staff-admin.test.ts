@@ -124,8 +124,8 @@ describe('staff administration and audit endpoints', () => {
 
   describe('auditing staff administration (DESIGN "Security rules")', () => {
     /** The newest staff.* change, its detail parsed. */
-    const lastChange = () => {
-      const event = tv.vault.audit.listEvents({ limit: 1 }).items[0]!;
+    const lastChange = async () => {
+      const event = (await tv.vault.audit.listEvents({ limit: 1 })).items[0]!;
       return { ...event, detail: JSON.parse(event.detail!) as Record<string, unknown> };
     };
     const ADMIN_ACTOR = () => ({ type: 'staff', id: tv.staffIds.admin, name: 'Admin Person' });
@@ -134,7 +134,7 @@ describe('staff administration and audit endpoints', () => {
       const password = 'a password nobody may log';
       const added = await tv.http.post(`${API}/staff`).set(as('admin')).set('User-Agent', 'admin-script/1').send({ email: 'sam@vendor.test', role: 'engineer', password }).expect(201);
       const sam = added.body.id as string;
-      expect(lastChange()).toMatchObject({
+      expect(await lastChange()).toMatchObject({
         action: 'staff.added',
         actor: ADMIN_ACTOR(),
         ip: expect.stringMatching(/127\.0\.0\.1/),
@@ -143,23 +143,23 @@ describe('staff administration and audit endpoints', () => {
       });
 
       await tv.http.patch(`${API}/staff/${sam}`).set(as('admin')).send({ role: 'auditor', name: 'Sam Renamed' }).expect(200);
-      expect(lastChange()).toMatchObject({ action: 'staff.changed', actor: ADMIN_ACTOR(), detail: { staffId: sam, changed: ['name', 'role'], role: { from: 'engineer', to: 'auditor' } } });
+      expect(await lastChange()).toMatchObject({ action: 'staff.changed', actor: ADMIN_ACTOR(), detail: { staffId: sam, changed: ['name', 'role'], role: { from: 'engineer', to: 'auditor' } } });
       await tv.http.patch(`${API}/staff/${sam}`).set(as('admin')).send({ name: 'Sam Again' }).expect(200);
-      expect(lastChange().detail).toEqual({ staffId: sam, email: 'sam@vendor.test', changed: ['name'] });
+      expect((await lastChange()).detail).toEqual({ staffId: sam, email: 'sam@vendor.test', changed: ['name'] });
 
       await tv.http.post(`${API}/staff/${sam}/disable`).set(as('admin')).expect(200);
-      expect(lastChange()).toMatchObject({ action: 'staff.disabled', actor: ADMIN_ACTOR(), detail: { staffId: sam } });
+      expect(await lastChange()).toMatchObject({ action: 'staff.disabled', actor: ADMIN_ACTOR(), detail: { staffId: sam } });
       await tv.http.post(`${API}/staff/${sam}/enable`).set(as('admin')).expect(200);
-      expect(lastChange()).toMatchObject({ action: 'staff.enabled', actor: ADMIN_ACTOR(), detail: { staffId: sam } });
+      expect(await lastChange()).toMatchObject({ action: 'staff.enabled', actor: ADMIN_ACTOR(), detail: { staffId: sam } });
       const newPassword = 'another one nobody may log';
       await tv.http.put(`${API}/staff/${sam}/password`).set(as('admin')).send({ password: newPassword }).expect(200);
-      expect(lastChange()).toMatchObject({ action: 'staff.password_set', actor: ADMIN_ACTOR(), detail: { staffId: sam, email: 'sam@vendor.test' } });
+      expect(await lastChange()).toMatchObject({ action: 'staff.password_set', actor: ADMIN_ACTOR(), detail: { staffId: sam, email: 'sam@vendor.test' } });
       await tv.http.post(`${API}/staff/${sam}/revoke-tokens`).set(as('admin')).expect(200);
-      expect(lastChange()).toMatchObject({ action: 'staff.tokens_revoked', actor: ADMIN_ACTOR() });
+      expect(await lastChange()).toMatchObject({ action: 'staff.tokens_revoked', actor: ADMIN_ACTOR() });
 
-      const rows = JSON.stringify(tv.vault.db.prepare('SELECT * FROM audit_events').all());
+      const rows = JSON.stringify(tv.db.prepare('SELECT * FROM audit_events').all());
       for (const secret of [password, newPassword, tv.tokens.admin, '$argon2']) expect(rows).not.toContain(secret);
-      expect(tv.vault.audit.verifyChain().ok).toBe(true);
+      expect((await tv.vault.audit.verifyChain()).ok).toBe(true);
     });
 
     it('writes nothing for a change that changes nothing (disabling twice, the same role, a refused change)', async () => {
@@ -173,22 +173,22 @@ describe('staff administration and audit endpoints', () => {
 
     it('commits the change and its row together: when the row cannot be written, the change is not made', async () => {
       const before = snapshotVault(tv);
-      tv.vault.db.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+      tv.db.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
       try {
         expect((await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set(as('admin'))).status).toBeGreaterThanOrEqual(500);
         expect((await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/revoke-tokens`).set(as('admin'))).status).toBeGreaterThanOrEqual(500);
         expect((await tv.http.put(`${API}/staff/${tv.staffIds.engineer}/password`).set(as('admin')).send({ password: 'never stored at all' })).status).toBeGreaterThanOrEqual(500);
         expect((await tv.http.post(`${API}/staff`).set(as('admin')).send({ email: 'nobody@vendor.test', role: 'engineer' })).status).toBeGreaterThanOrEqual(500);
       } finally {
-        tv.vault.db.exec('DROP TRIGGER refuse_audit');
+        tv.db.exec('DROP TRIGGER refuse_audit');
       }
       expect(snapshotVault(tv)).toEqual(before);
       await tv.http.get(`${API}/tickets`).set(as('engineer')).expect(200);
     });
 
     it('names the CLI as a system actor for changes made there', async () => {
-      tv.vault.staff.disableStaff(emailOf('engineer'), BY_OPERATOR);
-      expect(lastChange()).toMatchObject({ action: 'staff.disabled', actor: { type: 'system', id: null, name: 'ticketvault cli (test)' }, ip: null });
+      await tv.vault.staff.disableStaff(emailOf('engineer'), BY_OPERATOR);
+      expect(await lastChange()).toMatchObject({ action: 'staff.disabled', actor: { type: 'system', id: null, name: 'ticketvault cli (test)' }, ip: null });
     });
   });
 
@@ -210,7 +210,7 @@ describe('staff administration and audit endpoints', () => {
       expect(res.headers['content-disposition']).toBe('attachment; filename="ticketvault-audit-2026-03-01.jsonl"');
       expect(res.headers['cache-control']).toBe('no-store');
       const lines = (res.body as string).trimEnd().split('\n').map((l) => JSON.parse(l) as { seq: number; ticketId: string; action: string; reason: string | null });
-      const listed = auditEvents(tv, { ticketId });
+      const listed = await auditEvents(tv, { ticketId });
       expect(lines).toEqual(JSON.parse(JSON.stringify(listed)));
       expect(lines.map((l) => l.action)).toEqual([
         'credential.revealed',
@@ -231,7 +231,7 @@ describe('staff administration and audit endpoints', () => {
 
     it('exports more than one page (pages of 500)', async () => {
       const actor = { type: 'staff' as const, id: tv.staffIds.engineer, name: 'Engineer Person' };
-      for (let i = 0; i < 1010; i++) tv.vault.tickets.createTicket({ externalRef: `ZD-${i}`, subject: 's', customerEmail: 'c@shop.test', supportUntil: '2027-01-01' }, actor);
+      for (let i = 0; i < 1010; i++) await tv.vault.tickets.createTicket({ externalRef: `ZD-${i}`, subject: 's', customerEmail: 'c@shop.test', supportUntil: '2027-01-01' }, actor);
       const res = await tv.http.get(`${API}/audit/export`).set(as('auditor')).buffer(true).parse((r, done) => {
         let text = '';
         r.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
@@ -256,8 +256,8 @@ describe('staff administration and audit endpoints', () => {
       expect(ok.body).toMatchObject({ ok: true, count, headSeq: count, headHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
       await tv.http.get(`${API}/audit/verify`).query({ head: ok.body.headHash }).set(as('auditor')).expect(200);
 
-      tv.vault.db.exec('DROP TRIGGER audit_events_no_update');
-      tv.vault.db.prepare("UPDATE audit_events SET reason = 'tampered' WHERE seq = 1").run();
+      tv.db.exec('DROP TRIGGER audit_events_no_update');
+      tv.db.prepare("UPDATE audit_events SET reason = 'tampered' WHERE seq = 1").run();
       const broken = await tv.http.get(`${API}/audit/verify`).set(as('auditor')).expect(200);
       expect(broken.body).toMatchObject({ ok: false, firstBadSeq: 1 });
       expectProblem(await tv.http.get(`${API}/audit/verify`).query({ head: 'nope' }).set(as('auditor')), 400, 'validation_failed');
@@ -311,7 +311,7 @@ describe('ticketvault staff passwd', () => {
     const noTty = await runCli(['staff', 'passwd', emailOf('engineer')], '');
     expect(noTty.code).not.toBe(0);
     expect(noTty.stderr).toMatch(/--password-stdin/);
-    expect(tv.vault.staff.findStaffByEmail(emailOf('engineer')).passwordHash).toBeNull();
+    expect((await tv.vault.staff.findStaffByEmail(emailOf('engineer'))).passwordHash).toBeNull();
   });
 
   describe('asked at a real terminal', () => {
@@ -366,7 +366,7 @@ describe('ticketvault staff passwd', () => {
       expect(cancelled.code).not.toBe(0);
       expect(cancelled.screen).toMatch(/cancelled/);
       expect(cancelled.screen).not.toContain('half typed');
-      expect(tv.vault.staff.findStaffByEmail(emailOf('engineer')).passwordHash).toBeNull();
+      expect((await tv.vault.staff.findStaffByEmail(emailOf('engineer'))).passwordHash).toBeNull();
     });
   });
 });

@@ -32,7 +32,7 @@ const newTicket = (ref: string) => ({
 });
 
 const countSessions = (tv: TestVault, where = '1 = 1') =>
-  (tv.vault.db.prepare(`SELECT COUNT(*) AS n FROM staff_sessions WHERE ${where}`).get() as { n: number }).n;
+  (tv.db.prepare(`SELECT COUNT(*) AS n FROM staff_sessions WHERE ${where}`).get() as { n: number }).n;
 
 describe('staff sign-in', () => {
   let tv: TestVault;
@@ -56,11 +56,11 @@ describe('staff sign-in', () => {
         staff: { id: tv.staffIds.engineer, email: 'engineer@vendor.test', name: 'Engineer Person', role: 'engineer' },
         session: expect.objectContaining({ method: 'password', authenticatedAt: new Date(tv.clock.now()).toISOString() }),
       });
-      const [event] = auditEvents(tv, { action: 'staff.login' });
+      const [event] = await auditEvents(tv, { action: 'staff.login' });
       expect(event).toMatchObject({ actor: { type: 'staff', id: tv.staffIds.engineer, name: 'Engineer Person' }, detail: 'password' });
       // Only the token's hash is stored.
       const token = cookie.split(';')[0]!.slice('__Host-tv_session='.length);
-      const raw = JSON.stringify(tv.vault.db.prepare('SELECT * FROM staff_sessions').all());
+      const raw = JSON.stringify(tv.db.prepare('SELECT * FROM staff_sessions').all());
       expect(raw.includes(token)).toBe(false);
     });
 
@@ -78,7 +78,7 @@ describe('staff sign-in', () => {
     it('answers an unknown e-mail, a wrong password, a disabled member and a member without a password with the same 401 invalid_credentials', async () => {
       await givePassword(tv, 'engineer');
       await givePassword(tv, 'auditor');
-      tv.vault.staff.disableStaff(emailOf('auditor'), BY_OPERATOR);
+      await tv.vault.staff.disableStaff(emailOf('auditor'), BY_OPERATOR);
       const answers = [
         await login(tv, 'nobody@vendor.test'),
         await login(tv, emailOf('engineer'), 'wrong password, long enough'),
@@ -91,7 +91,7 @@ describe('staff sign-in', () => {
       }
       const bodies = new Set(answers.map((r) => JSON.stringify(r.body)));
       expect(bodies.size).toBe(1);
-      const failed = auditEvents(tv, { action: 'staff.login_failed' }).reverse();
+      const failed = (await auditEvents(tv, { action: 'staff.login_failed' })).reverse();
       expect(failed.map((e) => [e.actor.id, e.detail])).toEqual([
         [null, 'unknown_account'],
         [tv.staffIds.engineer, 'wrong_password'],
@@ -124,9 +124,9 @@ describe('staff sign-in', () => {
     it('answers 400 for a missing password or an unknown field, and counts nothing', async () => {
       expectProblem(await login(tv, emailOf('engineer'), '').send({ email: emailOf('engineer') }), 400, 'validation_failed');
       expectProblem(await tv.http.post(`${API}/auth/login`).send({ email: 'a@b.test', password: 'x', remember: true }), 400, 'unknown_field');
-      expect(auditEvents(tv, { action: 'staff.login_failed' })).toEqual([]);
+      expect(await auditEvents(tv, { action: 'staff.login_failed' })).toEqual([]);
       // Refused before the attempt limit: no throttle row for the account or the address ...
-      expect(tv.vault.db.prepare('SELECT * FROM login_throttles').all()).toEqual([]);
+      expect(tv.db.prepare('SELECT * FROM login_throttles').all()).toEqual([]);
       // ... so the account still has all its attempts.
       for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) await login(tv, emailOf('engineer'), `wrong password number ${i}`).expect(401);
     });
@@ -215,9 +215,9 @@ describe('staff sign-in', () => {
       for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) await login(tv, typed, `the password field ${i}`).expect(401);
       expectProblem(await login(tv, typed, 'the password field again'), 429, 'rate_limited');
 
-      const keys = (tv.vault.db.prepare('SELECT key FROM login_throttles').all() as { key: string }[]).map((r) => r.key);
+      const keys = (tv.db.prepare('SELECT key FROM login_throttles').all() as { key: string }[]).map((r) => r.key);
       expect(keys.filter((k) => k.startsWith('account:'))).toEqual([expect.stringMatching(/^account:[0-9a-f]{64}$/)]);
-      tv.vault.db.pragma('wal_checkpoint(PASSIVE)'); // the row is in the database file as well as the WAL
+      tv.db.pragma('wal_checkpoint(PASSIVE)'); // the row is in the database file as well as the WAL
       for (const text of [typed, typed.toLowerCase()]) {
         const sha256 = createHash('sha256').update(text, 'utf8').digest();
         for (const needle of [text, sha256, sha256.toString('hex'), sha256.toString('base64'), sha256.toString('base64url')]) {
@@ -234,11 +234,11 @@ describe('staff sign-in', () => {
 
     it('drops ended windows on every attempt, not only after a successful sign-in', async () => {
       await login(tv, 'Winter2023? typed as the e-mail', 'whatever').expect(401);
-      const first = tv.vault.db.prepare('SELECT key FROM login_throttles').all();
+      const first = tv.db.prepare('SELECT key FROM login_throttles').all();
       expect(first).toHaveLength(2); // the account and the address
       tv.clock.advance(LOGIN_WINDOW_MS + 1);
       await login(tv, 'someone-else@vendor.test', 'whatever').expect(401);
-      const rows = tv.vault.db.prepare('SELECT key, window_started_at FROM login_throttles').all() as { key: string; window_started_at: number }[];
+      const rows = tv.db.prepare('SELECT key, window_started_at FROM login_throttles').all() as { key: string; window_started_at: number }[];
       expect(rows).toHaveLength(2);
       expect(rows.every((r) => r.window_started_at === tv.clock.now())).toBe(true);
       const accountBefore = (first as { key: string }[]).find((r) => r.key.startsWith('account:'))!.key;
@@ -297,7 +297,7 @@ describe('staff sign-in', () => {
       expectProblem(answer, 401, 'session_expired');
       expect(tv.clock.now()).toBeGreaterThanOrEqual(signedInAt + SESSION_MAX_MS);
       expect(tv.clock.now()).toBeLessThan(signedInAt + SESSION_MAX_MS + 25 * MINUTE);
-      const row = tv.vault.db.prepare('SELECT created_at, expires_at FROM staff_sessions').get() as { created_at: number; expires_at: number };
+      const row = tv.db.prepare('SELECT created_at, expires_at FROM staff_sessions').get() as { created_at: number; expires_at: number };
       expect(row.expires_at).toBe(row.created_at + SESSION_MAX_MS);
     });
 
@@ -370,7 +370,7 @@ describe('staff sign-in', () => {
       const admin = await signIn(tv, 'admin');
       await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set('Cookie', admin).set(sameOrigin(tv)).expect(200);
       expectProblem(await tv.http.get(`${API}/tickets`).set('Cookie', engineer), 401, 'session_expired');
-      tv.vault.staff.disableStaff(emailOf('auditor'), BY_OPERATOR);
+      await tv.vault.staff.disableStaff(emailOf('auditor'), BY_OPERATOR);
       expectProblem(await tv.http.get(`${API}/audit`).set('Cookie', auditor), 401, 'session_expired');
       expect(countSessions(tv, "ended_because = 'staff_disabled'")).toBe(2);
       // Enabling again does not bring the old sessions back.
@@ -394,7 +394,7 @@ describe('staff sign-in', () => {
       cookie = await signIn(tv, 'engineer');
     });
     const post = (ref: string) => tv.http.post(`${API}/tickets`).set('Cookie', cookie).send(newTicket(ref));
-    const ticketCount = () => (tv.vault.db.prepare('SELECT COUNT(*) AS n FROM tickets').get() as { n: number }).n;
+    const ticketCount = () => (tv.db.prepare('SELECT COUNT(*) AS n FROM tickets').get() as { n: number }).n;
 
     it.each([
       ['no Origin and no Referer', {}],
@@ -443,8 +443,8 @@ describe('staff sign-in', () => {
       tv.clock.advance(STEP_UP_AFTER_MS + 1000);
       await tv.http.get(`${API}/tickets`).set('Cookie', cookie).expect(200);
       expectProblem(await reveal(cookie), 401, 'reauthentication_required');
-      expect(auditEvents(tv, { credentialId, action: 'credential.revealed' })).toHaveLength(1);
-      expect(auditEvents(tv, { credentialId, action: 'credential.reveal_denied' })).toHaveLength(0);
+      expect(await auditEvents(tv, { credentialId, action: 'credential.revealed' })).toHaveLength(1);
+      expect(await auditEvents(tv, { credentialId, action: 'credential.reveal_denied' })).toHaveLength(0);
 
       const again = await login(tv, emailOf('engineer')).set('Cookie', cookie).expect(200);
       const fresh = sessionCookieFrom(again)!;
@@ -459,7 +459,7 @@ describe('staff sign-in', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
       tv.clock.advance(STEP_UP_AFTER_MS * 4);
-      const token = (await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.findStaffByEmail(emailOf('engineer')), 3600)).token;
+      const token = (await tv.vault.staffTokens.issueStaffToken(await tv.vault.staff.findStaffByEmail(emailOf('engineer')), 3600)).token;
       await tv.http.post(`${API}/credentials/${credentialId}/reveal`).set('Authorization', `Bearer ${token}`).send({ reason: 'script' }).expect(200);
     });
   });

@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import { rotateKeys } from '../src/keys/key-rotation.js';
 import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
 import { signIn } from './harness/staff-sessions.js';
@@ -25,7 +24,7 @@ describe('staff bearer tokens', () => {
   describe('when a token that has been used is later disabled', () => {
     it('is refused on the next request', async () => {
       await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')).expect(200);
-      tv.vault.staff.disableStaff('engineer@vendor.test', BY_OPERATOR);
+      await tv.vault.staff.disableStaff('engineer@vendor.test', BY_OPERATOR);
       expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')), 401, 'invalid_token');
     });
   });
@@ -49,7 +48,7 @@ describe('staff bearer tokens', () => {
 
   describe('when a role changes after the token was used', () => {
     it('takes the new role at once', async () => {
-      await expectNewRoleAtOnce(() => tv.vault.stores.staffStore.update(tv.staffIds.engineer, { role: 'auditor' }, tv.clock.now()));
+      await expectNewRoleAtOnce(() => tv.stores.staff.update(tv.staffIds.engineer, { role: 'auditor' }, tv.clock.now()));
     });
   });
 
@@ -78,13 +77,13 @@ describe('staff bearer tokens', () => {
   describe('when a change to the staff row is rolled back', () => {
     it('answers from what was committed, not from what the transaction had read', async () => {
       await tv.http.get('/api/v1/tickets').set(tv.auth('admin')).expect(200);
-      tv.vault.stores.staffStore.update(tv.staffIds.admin, { role: 'auditor' }, tv.clock.now());
+      tv.stores.staff.update(tv.staffIds.admin, { role: 'auditor' }, tv.clock.now());
       expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('admin')), 403, 'forbidden');
       // Made admin again, and the row read, inside a transaction that then fails.
       expect(() =>
-        tv.vault.db.transaction(() => {
-          tv.vault.stores.staffStore.update(tv.staffIds.admin, { role: 'admin' }, tv.clock.now());
-          expect(tv.vault.stores.staffStore.get(tv.staffIds.admin)!.role).toBe('admin');
+        tv.db.transaction(() => {
+          tv.stores.staff.update(tv.staffIds.admin, { role: 'admin' }, tv.clock.now());
+          expect(tv.stores.staff.get(tv.staffIds.admin)!.role).toBe('admin');
           throw new Error('rolled back');
         })(),
       ).toThrow('rolled back');
@@ -113,7 +112,7 @@ describe('revoking staff bearer tokens', () => {
 
   const tickets = (token: string) => tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${token}` });
   const issue = async (role: 'engineer' | 'admin' = 'engineer') =>
-    (await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.requireStaff(tv.staffIds[role]), 3600)).token;
+    (await tv.vault.staffTokens.issueStaffToken(await tv.vault.staff.requireStaff(tv.staffIds[role]), 3600)).token;
   const revoke = (role: 'engineer' | 'admin' = 'engineer') => tv.vault.staff.revokeStaffTokens(tv.staffIds[role], BY_OPERATOR);
 
   it('a token issued before a revocation gets 401 token_revoked, even when it was verified and cached before', async () => {
@@ -167,9 +166,9 @@ describe('revoking staff bearer tokens', () => {
   it('a member disabled and enabled again does not get their old tokens back (finding 2)', async () => {
     const token = await issue();
     await tickets(token).expect(200);
-    tv.vault.staff.disableStaff('engineer@vendor.test', BY_OPERATOR);
+    await tv.vault.staff.disableStaff('engineer@vendor.test', BY_OPERATOR);
     expectProblem(await tickets(token), 401, 'invalid_token');
-    tv.vault.staff.enableStaff('engineer@vendor.test', BY_OPERATOR);
+    await tv.vault.staff.enableStaff('engineer@vendor.test', BY_OPERATOR);
     expectProblem(await tickets(token), 401, 'token_revoked');
     await tickets(await issue()).expect(200);
   });
@@ -198,7 +197,7 @@ describe('revoking staff bearer tokens', () => {
       expect(Date.parse(res.body.tokensValidAfter)).toBeGreaterThanOrEqual(tv.clock.now());
       expectProblem(await tickets(token), 401, 'token_revoked');
       expectProblem(await tv.http.get('/api/v1/tickets').set('Cookie', cookie), 401, 'session_expired');
-      const [event] = auditEvents(tv, { action: 'staff.tokens_revoked' });
+      const [event] = await auditEvents(tv, { action: 'staff.tokens_revoked' });
       expect(event).toMatchObject({ actor: { type: 'staff', id: tv.staffIds.admin, name: 'Admin Person' } });
       expect(JSON.parse(event!.detail!)).toEqual({ staffId: tv.staffIds.engineer, email: 'engineer@vendor.test' });
     });
@@ -222,25 +221,24 @@ describe('rotating the token-signing key (keys rotate)', () => {
   async function rotateElsewhere() {
     const other = await composeVault(tv.vault.config, { log: createLogger('silent'), clock: tv.clock });
     try {
-      const { stores } = other;
-      return rotateKeys({ db: other.db, keyring: other.keys.keyring, vaultKeyStore: stores.vaultKeyStore, credentialStore: stores.credentialStore, receiptStore: stores.receiptStore, audit: other.audit, clock: tv.clock });
+      return await other.rotateKeys();
     } finally {
-      other.close();
+      await other.close();
     }
   }
 
   it('makes every token signed before fail on the server that is already running, and signs new ones with the new key', async () => {
     const old = tv.tokens.engineer;
     await tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${old}` }).expect(200);
-    const oldKeyId = tv.vault.keys.signing.current().id;
+    const oldKeyId = (await tv.vault.keys.signing.current()).id;
 
     const summary = await rotateElsewhere();
     expect(summary).toMatchObject({ signingKeyId: expect.stringMatching(/^signing_/), signingKeysDeleted: 1 });
     expect(summary.signingKeyId).not.toBe(oldKeyId);
-    expect(tv.vault.db.prepare("SELECT id FROM vault_keys WHERE purpose = 'signing'").pluck().all()).toEqual([summary.signingKeyId]);
+    expect(tv.db.prepare("SELECT id FROM vault_keys WHERE purpose = 'signing'").pluck().all()).toEqual([summary.signingKeyId]);
 
     expectProblem(await tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${old}` }), 401, 'invalid_token');
-    const fresh = (await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.requireStaff(tv.staffIds.engineer), 3600)).token;
+    const fresh = (await tv.vault.staffTokens.issueStaffToken(await tv.vault.staff.requireStaff(tv.staffIds.engineer), 3600)).token;
     expect(JSON.parse(Buffer.from(fresh.split('.')[0]!, 'base64url').toString())).toMatchObject({ kid: summary.signingKeyId });
     await tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${fresh}` }).expect(200);
   });

@@ -44,7 +44,7 @@ async function expectRevealRefused(tv: TestVault, credentialId: string) {
   const res = await revealAs(tv, credentialId);
   expectStorageUnavailable(res, 'audit_unavailable');
   expect(JSON.stringify(res.body)).not.toContain(FTP_FIELDS.password);
-  expect(auditEvents(tv, { credentialId, action: 'credential.revealed' })).toEqual([]);
+  expect(await auditEvents(tv, { credentialId, action: 'credential.revealed' })).toEqual([]);
 }
 
 /** The service works again without a restart: a submission is stored and revealed exactly. */
@@ -156,7 +156,7 @@ describe.each(FULL_DISKS)('a full disk (%s)', (_name, how) => {
       free = fillFileSystem(mount!);
       return;
     }
-    const db = tv.vault.db;
+    const db = tv.db;
     db.exec('CREATE TABLE test_filler (x BLOB)');
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     const insert = db.prepare('INSERT INTO test_filler VALUES (?)');
@@ -241,12 +241,12 @@ describe('a connection SQLite holds read-only (PRAGMA query_only: SQLITE_READONL
   it('answers writes 503 with Retry-After and resumes when it is writable again', async () => {
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
-    tv.vault.db.pragma('query_only = 1');
+    tv.db.pragma('query_only = 1');
     try {
       expectStorageUnavailable(await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send(submission()));
       await expectRevealRefused(tv, credentialId);
     } finally {
-      tv.vault.db.pragma('query_only = 0');
+      tv.db.pragma('query_only = 0');
     }
     await expectServiceResumed(tv, linkToken);
   });
@@ -255,7 +255,7 @@ describe('a connection SQLite holds read-only (PRAGMA query_only: SQLITE_READONL
     const cookie = await signIn(tv);
     await tv.http.get('/console/tickets').set('Cookie', cookie).expect(200);
     tv.clock.advance(2 * 60_000); // the next request slides the session: a write
-    tv.vault.db.pragma('query_only = 1');
+    tv.db.pragma('query_only = 1');
     try {
       const res = await tv.http.get('/console/tickets').set('Cookie', cookie);
       expect(res.status).toBe(503);
@@ -264,7 +264,7 @@ describe('a connection SQLite holds read-only (PRAGMA query_only: SQLITE_READONL
       expect(res.text).not.toMatch(/SQLITE|readonly/i);
       expect(res.headers['set-cookie']).toBeUndefined(); // the fault does not sign the engineer out
     } finally {
-      tv.vault.db.pragma('query_only = 0');
+      tv.db.pragma('query_only = 0');
     }
     await tv.http.get('/console/tickets').set('Cookie', cookie).expect(200);
   });
@@ -276,7 +276,7 @@ describe('the purge timer and the notice sender of `serve` while another process
     const tv = await createTestVault({ PURGE_INTERVAL_SECONDS: '1', PUBLIC_URL: 'http://vault.example.test' }, { clock: new TestClock(Date.now()) });
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
-    tv.vault.close();
+    await tv.vault.close();
     const logs: string[] = [];
     const log = createLogger('info', new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }));
     const running = await startServer({ ...tv.vault.config, port: 0 }, { clock: tv.clock, log, noticeIntervalMs: 50, warn: () => {} });

@@ -16,9 +16,9 @@ describe('ticket search', () => {
     const subjects = ['Upload to shop fails', 'Checkout broken', 'Müller GmbH: SFTP login', '100% CPU on import_job', 'Quote "this" please', 'back\\slash path'];
     const actor = staffActorOf(tv);
     // 1 200 tickets: "Upload" is on 200 of them, "shop" on more than the index's cap of 1 000.
-    tv.vault.db.transaction(() => {
+    {
       for (let i = 0; i < 1200; i++) {
-        tv.vault.tickets.createTicket(
+        await tv.vault.tickets.createTicket(
           {
             externalRef: `ZD-${i}`,
             subject: subjects[i % subjects.length],
@@ -30,17 +30,17 @@ describe('ticket search', () => {
         );
         tv.clock.advance(1000);
       }
-    })();
-    all = listAll({});
+    }
+    all = await listAll({});
   });
   afterAll(() => tv.close());
 
   /** Every page of GET /tickets for `query`, in order. */
-  function listAll(query: Record<string, string>): Ticket[] {
+  async function listAll(query: Record<string, string>): Promise<Ticket[]> {
     const items: Ticket[] = [];
     let cursor: string | undefined;
     do {
-      const page = tv.vault.tickets.listTickets({ ...query, limit: '100', ...(cursor ? { cursor } : {}) });
+      const page = await tv.vault.tickets.listTickets({ ...query, limit: '100', ...(cursor ? { cursor } : {}) });
       items.push(...(page.items as Ticket[]));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -73,8 +73,8 @@ describe('ticket search', () => {
     ['FTS syntax', 'upload OR checkout'],
     ['a wildcard-looking star', 'shop*'],
     ['nothing', 'no-such-ticket-anywhere'],
-  ])('%s gives exactly the tickets a full scan would, in list order', (_name, q) => {
-    const found = listAll({ q }).map((t) => t.id);
+  ])('%s gives exactly the tickets a full scan would, in list order', async (_name, q) => {
+    const found = (await listAll({ q })).map((t) => t.id);
     expect(found).toEqual(scan(q));
   });
 
@@ -86,25 +86,25 @@ describe('ticket search', () => {
 
   it('combines with the status filter and pages without gaps or repeats', async () => {
     const some = scan('upload').slice(0, 30);
-    for (const id of some) tv.vault.tickets.closeTicket(id, staffActorOf(tv));
-    all = listAll({});
-    expect(listAll({ q: 'upload', status: 'closed' }).map((t) => t.id)).toEqual(scan('upload', 'closed'));
-    expect(listAll({ q: 'upload', status: 'open' }).map((t) => t.id)).toEqual(scan('upload', 'open'));
+    for (const id of some) await tv.vault.tickets.closeTicket(id, staffActorOf(tv));
+    all = await listAll({});
+    expect((await listAll({ q: 'upload', status: 'closed' })).map((t) => t.id)).toEqual(scan('upload', 'closed'));
+    expect((await listAll({ q: 'upload', status: 'open' })).map((t) => t.id)).toEqual(scan('upload', 'open'));
     expect(scan('upload', 'closed')).toHaveLength(30);
   });
 
-  it('finds a ticket by its new subject after an update, and no longer by the old one', () => {
+  it('finds a ticket by its new subject after an update, and no longer by the old one', async () => {
     const target = all.find((t) => t.externalRef === 'ZD-17')!;
     const fresh = `Renamed ${randomUUID()}`;
-    tv.vault.tickets.updateTicket(target.id, { subject: fresh }, staffActorOf(tv));
-    all = listAll({});
-    expect(listAll({ q: fresh.slice(8) }).map((t) => t.id)).toEqual([target.id]);
-    expect(listAll({ q: target.subject }).map((t) => t.id)).toEqual(scan(target.subject));
+    await tv.vault.tickets.updateTicket(target.id, { subject: fresh }, staffActorOf(tv));
+    all = await listAll({});
+    expect((await listAll({ q: fresh.slice(8) })).map((t) => t.id)).toEqual([target.id]);
+    expect((await listAll({ q: target.subject })).map((t) => t.id)).toEqual(scan(target.subject));
     expect(scan(target.subject)).not.toContain(target.id);
   });
 
   it('keeps the index in step with the tickets table', () => {
-    const check = tv.vault.db.prepare("INSERT INTO tickets_search (tickets_search, rank) VALUES ('integrity-check', 1)");
+    const check = tv.db.prepare("INSERT INTO tickets_search (tickets_search, rank) VALUES ('integrity-check', 1)");
     expect(() => check.run()).not.toThrow();
   });
 });

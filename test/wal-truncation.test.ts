@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { jest } from '@jest/globals';
-import { JOURNAL_SIZE_LIMIT_BYTES } from '../src/storage/database.js';
+import { JOURNAL_SIZE_LIMIT_BYTES } from '../src/storage/sqlite/database.js';
 import { canary, createTestVault, openTicketWithLink, placesHolding, submitCredential, waitFor, type Submitted, type TestVault } from './harness/test-vault.js';
 
 // DESIGN.md "Security rules": after destroying key material the vault checks the checkpoint's
@@ -16,7 +16,7 @@ interface SecretColumns {
 }
 
 const secretColumns = (tv: TestVault, credentialId: string) =>
-  tv.vault.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId) as SecretColumns;
+  tv.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId) as SecretColumns;
 
 const walSize = (tv: TestVault) => {
   const wal = `${tv.vault.config.databasePath}-wal`;
@@ -54,7 +54,7 @@ describe('the WAL after key material is destroyed', () => {
   });
 
   it('is bounded by journal_size_limit', () => {
-    expect(tv.vault.db.pragma('journal_size_limit', { simple: true })).toBe(JOURNAL_SIZE_LIMIT_BYTES);
+    expect(tv.db.pragma('journal_size_limit', { simple: true })).toBe(JOURNAL_SIZE_LIMIT_BYTES);
   });
 
   describe.each(DESTROYING_WRITES)('by %s while another connection holds a read snapshot', (_name, destroy) => {

@@ -300,7 +300,7 @@ describe('staff console in Chromium', () => {
     await page.getByRole('dialog', { name: 'Disable Sam Support' }).getByRole('button', { name: 'Disable' }).click();
     await page.locator('#staff-status', { hasText: 'Sam Support is disabled and signed out.' }).waitFor();
     await expect(page.locator('tr', { hasText: 'sam@vendor.test' }).innerText()).resolves.toContain('Disabled');
-    expect(vault.tv.vault.staff.findStaffByEmail('sam@vendor.test')).toMatchObject({ role: 'auditor' });
+    expect(await vault.tv.vault.staff.findStaffByEmail('sam@vendor.test')).toMatchObject({ role: 'auditor' });
     await screenshot(page, 'console-staff-changed');
   });
 

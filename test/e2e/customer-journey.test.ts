@@ -177,7 +177,7 @@ describe('customer journey in Chromium', () => {
     // The reveal-notice preference.
     await page.getByLabel('E-mail me each time someone views one of these credentials').uncheck();
     await page.locator('#receipt-status', { hasText: 'You will not get e-mails when someone views a credential.' }).waitFor();
-    expect(vault.tv.vault.receipts.viewReceipt(receiptToken).preferences.notifyOnReveal).toBe(false);
+    expect((await vault.tv.vault.receipts.viewReceipt(receiptToken)).preferences.notifyOnReveal).toBe(false);
 
     // Export downloads the JSON.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download my data (JSON)' }).click()]);

@@ -94,13 +94,13 @@ describe('staff administration in Chromium', () => {
     // Cancel changes nothing and gives the focus back.
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await expect(focusedLabel(admin)).resolves.toBe('Sign out everywhere: Engineer Person');
-    expect(auditEvents(vault.tv, { action: 'staff.tokens_revoked' })).toHaveLength(0);
+    expect(await auditEvents(vault.tv, { action: 'staff.tokens_revoked' })).toHaveLength(0);
 
     await signOut.click();
     await confirm.getByRole('button', { name: 'Sign out everywhere' }).click();
     await expectText(admin.locator('#staff-status'), 'Engineer Person was signed out everywhere; the API tokens they had no longer work.');
     await expect(focusedLabel(admin)).resolves.toBe('Sign out everywhere: Engineer Person');
-    const [revoked] = auditEvents(vault.tv, { action: 'staff.tokens_revoked' });
+    const [revoked] = await auditEvents(vault.tv, { action: 'staff.tokens_revoked' });
     expect(revoked).toMatchObject({ actor: { type: 'staff', id: vault.tv.staffIds.admin } });
     expect(JSON.parse(revoked!.detail!)).toMatchObject({ staffId: vault.tv.staffIds.engineer });
 
@@ -120,7 +120,7 @@ describe('staff administration in Chromium', () => {
 
   it('links single sign-on for a member: refusals in plain words, the row shows the link, and the member then signs in with it', async () => {
     provider.identity = { sub: 'idp|engineer-7', email: 'engineer@vendor.test', email_verified: true, ticketvault_role: 'engineer' };
-    vault.tv.vault.staff.linkStaffSso(vault.tv.staffIds.auditor, { sub: 'idp|auditor-3' }, BY_OPERATOR);
+    await vault.tv.vault.staff.linkStaffSso(vault.tv.staffIds.auditor, { sub: 'idp|auditor-3' }, BY_OPERATOR);
 
     // The engineer has a password, so single sign-on never links them by e-mail alone.
     const engineerContext = await browser.newContext({ viewport: DESKTOP });
@@ -162,7 +162,7 @@ describe('staff administration in Chromium', () => {
     await expect(dialog.isVisible()).resolves.toBe(false);
     await expect(row('engineer@vendor.test').locator('td').nth(2).innerText()).resolves.toBe('Password\nSingle sign-on');
     await expect(focusedLabel(admin)).resolves.toBe('Change single sign-on for Engineer Person');
-    expect(auditEvents(vault.tv, { action: 'staff.sso_linked' }).map((e) => JSON.parse(e.detail!) as { staffId: string; sub: string })[0]).toMatchObject({
+    expect((await auditEvents(vault.tv, { action: 'staff.sso_linked' })).map((e) => JSON.parse(e.detail!) as { staffId: string; sub: string })[0]).toMatchObject({
       staffId: vault.tv.staffIds.engineer,
       sub: 'idp|engineer-7',
     });

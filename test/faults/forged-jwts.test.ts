@@ -9,7 +9,7 @@ const ACCEPTED_CODES = ['unauthorized', 'invalid_token', 'token_expired'];
 
 describe('forged bearer tokens', () => {
   const fuzzVault = fuzzVaultPerFile();
-  let context: ForgeContext | undefined;
+  let context: Promise<ForgeContext> | undefined;
   /** Made once the vault is up: the forger's keys and the vault's public key. */
   const forgery = () => (context ??= forgeContext(fuzzVault()));
 
@@ -33,7 +33,7 @@ describe('forged bearer tokens', () => {
   }
 
   it.each(FORGED_JWTS)('%s: 401 on every staff route, a problem body, nothing changed, no secret', async (_name, forge) => {
-    for (const req of targets(forge(forgery()))) {
+    for (const req of targets(forge(await forgery()))) {
       const answer = await checkRequest(fuzzVault(), req, { kind: 'api', status: 401 });
       expect(ACCEPTED_CODES).toContain(JSON.parse(answer.text).code);
       expect(answer.headers['www-authenticate']).toBe('Bearer realm="ticketvault"');

@@ -42,9 +42,9 @@ export interface ForgeContext {
 }
 
 /** Keys and claims for this vault; every forged token names the admin unless it says otherwise. */
-export function forgeContext(fv: FuzzVault): ForgeContext {
+export async function forgeContext(fv: FuzzVault): Promise<ForgeContext> {
   const { tv } = fv;
-  const signing = tv.vault.keys.signing.current();
+  const signing = await tv.vault.keys.signing.current();
   const now = Math.floor(tv.clock.now() / 1000);
   const claims = { email: 'admin@vendor.test', iss: tv.vault.config.publicUrl, aud: TOKEN_AUDIENCE, sub: tv.staffIds.admin, iat: now, nbf: now - 1, exp: now + 3600, jti: 'forged' };
   const header = { alg: 'EdDSA', kid: signing.id, typ: 'JWT' };

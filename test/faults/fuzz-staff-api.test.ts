@@ -10,7 +10,7 @@ describe('fuzzing the staff API', () => {
   const fuzzVault = fuzzVaultPerFile();
 
   it('never answers ≥ 500, refuses with problem+json and a stable code, changes nothing when it refuses, and never lets in a request without valid credentials', async () => {
-    const context = forgeContext(fuzzVault());
+    const context = await forgeContext(fuzzVault());
     const forged = FORGED_JWTS.map(([, forge]) => forge(context));
     await fuzzRequests(
       fuzzVault(),

@@ -106,9 +106,9 @@ export async function startFuzzVault(): Promise<FuzzVault> {
   const pools: Pools = { tickets: [], links: [], credentials: [], linkTokens: [], receiptTokens: [], receiptCredentials: [], staff: [] };
   const { vault } = tv;
 
-  const victim = vault.staff.addStaff({ email: 'victim@vendor.test', role: 'engineer', name: 'Victim Person' }, BY_OPERATOR);
-  const disabled = vault.staff.addStaff({ email: 'disabled@vendor.test', role: 'engineer', name: 'Disabled Person' }, BY_OPERATOR);
-  vault.staff.disableStaff(disabled.email, BY_OPERATOR);
+  const victim = await vault.staff.addStaff({ email: 'victim@vendor.test', role: 'engineer', name: 'Victim Person' }, BY_OPERATOR);
+  const disabled = await vault.staff.addStaff({ email: 'disabled@vendor.test', role: 'engineer', name: 'Disabled Person' }, BY_OPERATOR);
+  await vault.staff.disableStaff(disabled.email, BY_OPERATOR);
   pools.staff.push(victim.id, tv.staffIds.admin, tv.staffIds.auditor, disabled.id);
 
   const remember = (into: keyof Pools, ...values: string[]) => pools[into].push(...values);
@@ -153,7 +153,7 @@ export async function startFuzzVault(): Promise<FuzzVault> {
   const cookieName = sessionCookie.slice(0, sessionCookie.indexOf('='));
   const sealed = sealForPublicKey(JSON.stringify(FTP_FIELDS), new Uint8Array(Buffer.from(vault.keys.intakePublicKey, 'base64url')));
 
-  const tokensValidAfter = new Map(Object.values(tv.staffIds).map((id) => [id, vault.stores.staffStore.get(id)!.tokensValidAfter]));
+  const tokensValidAfter = new Map(Object.values(tv.staffIds).map((id) => [id, tv.stores.staff.get(id)!.tokensValidAfter]));
   const fuzzVault: FuzzVault = {
     tv,
     pools,
@@ -161,25 +161,25 @@ export async function startFuzzVault(): Promise<FuzzVault> {
     sealed,
     async restoreFixtures() {
       const now = tv.clock.now();
-      const credential = vault.stores.credentialStore.get(pools.credentials[0]!)!;
-      const ticket = vault.stores.ticketStore.get(credential.ticketId)!;
-      const link = vault.stores.intakeLinkStore.get(pools.links[0]!)!;
+      const credential = tv.stores.credentials.get(pools.credentials[0]!)!;
+      const ticket = tv.stores.tickets.get(credential.ticketId)!;
+      const link = tv.stores.intakeLinks.get(pools.links[0]!)!;
       if (!live(credential.status) || ticket.status !== 'open' || link.revokedAt !== null || (link.maxUses !== null && link.uses >= link.maxUses)) {
         await addLiveFixture();
       }
       // A run may change, disable or revoke the tokens of the members whose tokens the next runs
       // send, or enable the disabled one whose (genuinely signed) token the forged corpus holds.
       for (const role of ['engineer', 'admin', 'auditor'] as const) {
-        const member = vault.stores.staffStore.get(tv.staffIds[role])!;
+        const member = tv.stores.staff.get(tv.staffIds[role])!;
         if (member.role !== role || member.disabledAt !== null || member.tokensValidAfter !== tokensValidAfter.get(member.id)) {
-          vault.stores.staffStore.update(member.id, { role, disabledAt: null, tokensValidAfter: tokensValidAfter.get(member.id)! }, now);
+          tv.stores.staff.update(member.id, { role, disabledAt: null, tokensValidAfter: tokensValidAfter.get(member.id)! }, now);
         }
       }
-      if (vault.stores.staffStore.get(disabled.id)!.disabledAt === null) vault.stores.staffStore.update(disabled.id, { disabledAt: now }, now);
+      if (tv.stores.staff.get(disabled.id)!.disabledAt === null) tv.stores.staff.update(disabled.id, { disabledAt: now }, now);
       try {
-        vault.staffSessions.authenticateSession(fuzzVault.cookie.slice(cookieName.length + 1));
+        await vault.staffSessions.authenticateSession(fuzzVault.cookie.slice(cookieName.length + 1));
       } catch {
-        const started = vault.staffSessions.startSession(vault.stores.staffStore.get(tv.staffIds.engineer)!, 'password');
+        const started = await vault.storage.write((s) => vault.staffSessions.startSession(s, tv.stores.staff.get(tv.staffIds.engineer)!, 'password'));
         fuzzVault.cookie = `${cookieName}=${started.token}`;
       }
     },
@@ -187,7 +187,7 @@ export async function startFuzzVault(): Promise<FuzzVault> {
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await provider.stop();
-      tv.close();
+      await tv.close();
     },
   };
   return fuzzVault;
@@ -228,7 +228,7 @@ export const zendeskSignature = (secret: string, timestamp: string, body: Buffer
 
 /** Every table but SQLite's own and full-text index internals, row by row. */
 export function snapshotTables(tv: TestVault): Map<string, string> {
-  const db = tv.vault.db;
+  const db = tv.db;
   const tables = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'")
     .all() as Array<{ name: string }>;
@@ -318,5 +318,5 @@ function checkProblem(answer: Answer, say: (what: string) => Error) {
 export async function checkVaultSound(fv: FuzzVault): Promise<void> {
   const verdict = await fv.tv.vault.chainVerifier.verify();
   expect(verdict).toMatchObject({ ok: true });
-  expect(fv.tv.vault.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  expect(fv.tv.db.pragma('integrity_check', { simple: true })).toBe('ok');
 }

@@ -493,7 +493,7 @@ export function materialize(fv: FuzzVault, plan: RequestPlan, forged: string[] =
   let body: Buffer | undefined;
   if (plan.body) {
     const text = plan.body.text
-      .replaceAll('{{externalRef}}', fv.tv.vault.stores.ticketStore.get(pools.tickets[0]!)!.externalRef)
+      .replaceAll('{{externalRef}}', fv.tv.stores.tickets.get(pools.tickets[0]!)!.externalRef)
       .replaceAll('{{receiptToken}}', pools.receiptTokens[0]!)
       .replaceAll('{{otherReceiptToken}}', pools.receiptTokens.at(-1)!)
       .replaceAll('{{linkToken}}', pools.linkTokens[0]!)

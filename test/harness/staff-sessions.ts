@@ -15,7 +15,7 @@ export const emailOf = (role: StaffRole) => `${role}@vendor.test`;
  */
 export async function givePassword(tv: TestVault, role: StaffRole, password = PASSWORD): Promise<void> {
   await tv.vault.staff.setStaffPassword(tv.staffIds[role], { password }, BY_OPERATOR);
-  tv.tokens[role] = (await tv.vault.staffTokens.issueStaffToken(tv.vault.staff.requireStaff(tv.staffIds[role]), 8 * 3600)).token;
+  tv.tokens[role] = (await tv.vault.staffTokens.issueStaffToken(await tv.vault.staff.requireStaff(tv.staffIds[role]), 8 * 3600)).token;
 }
 
 /** The headers Chromium sends on a same-origin fetch from the console. */

@@ -11,6 +11,8 @@ import { createLogger } from '../../src/logger.js';
 import { composeVault, type Vault } from '../../src/main.js';
 import type { ChangedBy } from '../../src/staff-auth/staff.js';
 import type { StaffRole } from '../../src/staff-auth/staff-store.js';
+import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
+import { createSqliteStores } from '../../src/storage/sqlite/sqlite-storage.js';
 
 export const DAY = 24 * 3600 * 1000;
 export const START = Date.parse('2026-03-01T09:00:00.000Z');
@@ -38,11 +40,15 @@ export interface TestVault {
   http: ReturnType<typeof request>;
   clock: TestClock;
   dir: string;
+  /** The test's own connection to the vault's SQLite file, to look at (or tamper with) what is stored. */
+  db: Database;
+  /** The SQLite stores on that connection, synchronous. */
+  stores: ReturnType<typeof createSqliteStores>;
   logs: string[];
   tokens: Record<StaffRole, string>;
   staffIds: Record<StaffRole, string>;
   auth(role?: StaffRole): { Authorization: string };
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function makeTempDir(prefix = 'tv-test-'): string {
@@ -65,7 +71,7 @@ async function startTestVault(
   clock: TestClock,
   env: Env,
   sealedBoxThreads: number | undefined,
-  staffFor: (vault: Vault, role: StaffRole) => { id: string; email: string },
+  staffFor: (vault: Vault, role: StaffRole) => Promise<{ id: string; email: string }>,
 ): Promise<TestVault> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -90,22 +96,26 @@ async function startTestVault(
   const tokens = {} as Record<StaffRole, string>;
   const staffIds = {} as Record<StaffRole, string>;
   for (const role of ROLES) {
-    const member = staffFor(vault, role);
+    const member = await staffFor(vault, role);
     staffIds[role] = member.id;
-    tokens[role] = (await vault.staffTokens.issueStaffToken(vault.staff.findStaffByEmail(member.email), 8 * 3600)).token;
+    tokens[role] = (await vault.staffTokens.issueStaffToken(await vault.staff.findStaffByEmail(member.email), 8 * 3600)).token;
   }
+  const db = openDatabase(config.databasePath);
   return {
     vault,
     app,
     http: request(app),
     clock,
     dir,
+    db,
+    stores: createSqliteStores(db),
     logs,
     tokens,
     staffIds,
     auth: (role = 'engineer') => ({ Authorization: `Bearer ${tokens[role]}` }),
-    close: () => {
-      if (vault.db.open) vault.close();
+    close: async () => {
+      if (db.open) db.close();
+      await vault.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -165,8 +175,8 @@ export function revealBody(reason = 'Customer asked us to fix the upload'): { re
 }
 
 /** Audit events (newest first) as the auditor's API would list them. */
-export function auditEvents(tv: TestVault, filter: { credentialId?: string; ticketId?: string; action?: AuditAction }) {
-  return tv.vault.audit.listEvents({ ...filter, limit: 200 }).items;
+export async function auditEvents(tv: TestVault, filter: { credentialId?: string; ticketId?: string; action?: AuditAction }) {
+  return (await tv.vault.audit.listEvents({ ...filter, limit: 200 })).items;
 }
 
 /** A staff reveal through the real API. */
@@ -183,7 +193,7 @@ export function staffActorOf(tv: TestVault, role: StaffRole = 'engineer'): Actor
 export async function advanceClock(tv: TestVault, ms: number): Promise<void> {
   tv.clock.advance(ms);
   for (const role of Object.keys(tv.tokens) as StaffRole[]) {
-    const member = tv.vault.staff.findStaffByEmail(`${role}@vendor.test`);
+    const member = await tv.vault.staff.findStaffByEmail(`${role}@vendor.test`);
     tv.tokens[role] = (await tv.vault.staffTokens.issueStaffToken(member, 8 * 3600)).token;
   }
 }
@@ -194,7 +204,8 @@ export async function advanceClock(tv: TestVault, ms: number): Promise<void> {
  * defaults createTestVault uses, and issues fresh tokens for the staff already stored.
  */
 export async function reopenTestVault(previous: TestVault, env: Env = {}): Promise<TestVault> {
-  if (previous.vault.db.open) previous.vault.close();
+  if (previous.db.open) previous.db.close();
+  await previous.vault.close();
   return startTestVault(previous.dir, previous.clock, env, undefined, (vault, role) => vault.staff.findStaffByEmail(`${role}@vendor.test`));
 }
 
@@ -238,7 +249,7 @@ const SNAPSHOT_TABLES = ['tickets', 'intake_links', 'receipts', 'credentials', '
 /** Every row of the vault's tables, to show that a refused request changed nothing. */
 export function snapshotVault(tv: TestVault): Record<string, unknown[]> {
   const snapshot: Record<string, unknown[]> = {};
-  for (const table of SNAPSHOT_TABLES) snapshot[table] = tv.vault.db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all();
+  for (const table of SNAPSHOT_TABLES) snapshot[table] = tv.db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all();
   return snapshot;
 }
 
