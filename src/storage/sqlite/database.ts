@@ -3,7 +3,6 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS, noteStorageFault, noteStorageSuccess } from './storage-faults.js';
 
-export { checkpointWal, checkpointWalAfterPass } from './wal-truncation.js';
 
 export type Database = BetterSqlite3.Database;
 export type Statement<Params extends unknown[] | {} = unknown[], Row = unknown> = BetterSqlite3.Statement<Params, Row>;
