@@ -624,7 +624,7 @@ describe('fail closed: when the audit row cannot be written', () => {
     const secret = canary('locked');
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken, { kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
-    tv.db.pragma('busy_timeout = 50');
+    tv.vaultDb.pragma('busy_timeout = 50');
     const other = new BetterSqlite3(tv.vault.config.databasePath);
     try {
       other.exec('BEGIN IMMEDIATE');

@@ -58,8 +58,8 @@ describe('ticketvault restore <file>', () => {
     const r = await runCli(['backup', backup], env);
     expect(r.code).toBe(0);
   });
-  afterEach(() => {
-    tv.close();
+  afterEach(async () => {
+    await tv.close();
     fs.rmSync(backups, { recursive: true, force: true });
   });
 
@@ -215,7 +215,7 @@ describe('a vault starting while a restore holds the database', () => {
       await expect(composeVault(config, { log: createLogger('silent') })).rejects.toMatchObject({ code: 'restore_in_progress' });
     } finally {
       restoring.release();
-      tv.close();
+      await tv.close();
     }
   });
 });

@@ -326,7 +326,7 @@ describe('ticketvault CLI', () => {
         expect(bad.code).not.toBe(0);
         expect(bad.stderr).toContain('--since');
       } finally {
-        old.close();
+        await old.close();
       }
     });
 
@@ -482,7 +482,7 @@ describe('ticketvault CLI', () => {
         const revealed = await rotated.reveal.revealCredential(credentialId, { reason: 'after rotation' }, staffActorOf(tv));
         expect(revealed.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
       } finally {
-        rotated.close();
+        await rotated.close();
       }
     });
 

@@ -156,7 +156,7 @@ describe('console pages', () => {
     });
 
     it('with single sign-on configured, offers each member a link to it and shows who is linked', async () => {
-      tv.close();
+      await tv.close();
       tv = await createTestVault({ OIDC_ISSUER: 'https://idp.example.test', OIDC_AUDIENCE: 'ticketvault', OIDC_JWKS_URL: 'https://idp.example.test/jwks' });
       const cookie = await signIn(tv, 'admin');
       await tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'idp|engineer-7' }, BY_OPERATOR);

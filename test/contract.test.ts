@@ -1005,7 +1005,7 @@ describe('HTTP contract', () => {
       });
       expect(doc.components.responses.RateLimited?.headers?.['Retry-After']).toMatchObject({ required: true, schema: { type: 'integer', minimum: 1 } });
 
-      tv.close();
+      await tv.close();
       tv = await createTestVault({ CUSTOMER_RATE_LIMIT_PER_MINUTE: '1' });
       const { linkToken } = await openTicketWithLink(tv);
       await tv.http.get(`${API}/intake/${linkToken}`).expect(200);

@@ -475,7 +475,7 @@ describe('when a vault is reopened with a different master key', () => {
       expect(reopened.db.prepare('SELECT * FROM vault_keys ORDER BY id').all()).toEqual(keysBefore);
       expect((await reveal(reopened, credentialId).expect(200)).body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
     } finally {
-      (reopened ?? tv).close();
+      await (reopened ?? tv).close();
     }
   });
 });
@@ -529,7 +529,7 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
       // Restartable: a second run finds nothing left under the old key.
       expect((await rotate(rotating)).rewrapped).toEqual({ dataKeys: 0, receiptTokens: 0, vaultKeys: 0 });
     } finally {
-      rotating.close();
+      await rotating.close();
     }
   });
 
@@ -537,7 +537,7 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
     const { tv, ftp, api, apiFields } = await arrangeOldData();
     const staffTokenFromBefore = tv.tokens.engineer;
     const rotating = await reopenTestVault(tv, { MASTER_KEY: `${NEW_KEY},${OLD_KEY}` });
-    rotate(rotating);
+    await rotate(rotating);
     const rotated = await reopenTestVault(rotating, { MASTER_KEY: NEW_KEY });
     try {
       expect(rotated.vault.keys.keyring.ids).toEqual([kekIdOf(Buffer.from(NEW_KEY, 'base64'))]);
@@ -562,14 +562,14 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
       expectProblem(await rotated.http.get(`/api/v1/credentials/${ftp.credentialId}`).set({ Authorization: `Bearer ${staffTokenFromBefore}` }), 401, 'invalid_token');
       await rotated.http.get(`/api/v1/credentials/${ftp.credentialId}`).set(rotated.auth('engineer')).expect(200);
     } finally {
-      rotated.close();
+      await rotated.close();
     }
   });
 
   it('publishes a new intake key and still opens boxes sealed to the retired one', async () => {
     const { tv, linkToken, oldPublicKey } = await arrangeOldData();
     const rotating = await reopenTestVault(tv, { MASTER_KEY: `${NEW_KEY},${OLD_KEY}` });
-    rotate(rotating);
+    await rotate(rotating);
     const rotated = await reopenTestVault(rotating, { MASTER_KEY: NEW_KEY });
     try {
       const published = (await rotated.http.get(`/api/v1/intake/${linkToken}`).expect(200)).body.publicKey as string;
@@ -584,7 +584,7 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
       const fromNewPage = await submitCredential(rotated, linkToken, { kind: 'api', sealed: sealForPublicKey(JSON.stringify(newPageFields), newPublicKey) });
       expect((await reveal(rotated, fromNewPage.credentialId).expect(200)).body.fields).toEqual(newPageFields);
     } finally {
-      rotated.close();
+      await rotated.close();
     }
   });
 });

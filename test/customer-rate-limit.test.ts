@@ -82,7 +82,7 @@ describe('the customer rate limit', () => {
   });
 
   it('without a trusted proxy, counts the socket address whatever X-Forwarded-For says', async () => {
-    tv.close();
+    await tv.close();
     tv = await createTestVault({ CUSTOMER_RATE_LIMIT_PER_MINUTE: String(LIMIT) });
     ({ linkToken } = await openTicketWithLink(tv));
     for (let i = 0; i < LIMIT; i++) await tv.http.get(`/api/v1/intake/${linkToken}`).set(from(`203.0.113.${i + 1}`)).expect(200);
@@ -90,7 +90,7 @@ describe('the customer rate limit', () => {
   });
 
   it('with CUSTOMER_RATE_LIMIT_PER_MINUTE=0, limits nothing', async () => {
-    tv.close();
+    await tv.close();
     tv = await createTestVault({ CUSTOMER_RATE_LIMIT_PER_MINUTE: '0' });
     ({ linkToken } = await openTicketWithLink(tv));
     for (let i = 0; i < 150; i++) await tv.http.get(`/api/v1/intake/${linkToken}`).expect(200);

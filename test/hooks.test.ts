@@ -181,7 +181,7 @@ describe('POST /hooks/helpdesk', () => {
           .send(raw);
         expectProblem(res, 401, 'webhook_not_configured');
       } finally {
-        bare.close();
+        await bare.close();
       }
     });
 

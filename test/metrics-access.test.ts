@@ -39,7 +39,7 @@ describe('GET /metrics', () => {
     });
 
     it('answers 401 to a request a trusted proxy forwarded from loopback', async () => {
-      tv!.close();
+      await tv!.close();
       tv = await createTestVault({ METRICS_TOKEN, TRUST_PROXY: 'loopback' });
       expectProblem(await tv.http.get('/metrics').set('X-Forwarded-For', '127.0.0.1'), 401, 'unauthorized');
     });

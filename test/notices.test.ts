@@ -59,7 +59,7 @@ describe('notices through a real SMTP server', () => {
     tv = await createTestVault({ SMTP_URL: sink.url, MAIL_FROM });
   });
   afterEach(async () => {
-    tv.close();
+    await tv.close();
     await sink.stop();
   });
 
@@ -203,7 +203,7 @@ describe('notices when the SMTP server is down', () => {
       const text = await tv.vault.metrics.registry.getSingleMetricAsString('ticketvault_notices_total');
       expect(text).toContain('ticketvault_notices_total{kind="submission",result="retry"} 1');
     } finally {
-      tv.close();
+      await tv.close();
     }
   });
 
@@ -246,7 +246,7 @@ describe('notices when the SMTP server is down', () => {
       expect(await second.vault.notices.sendDueNotices()).toMatchObject({ sent: 2 });
       expect(ofKind(sink, 'reveal')).toHaveLength(1);
     } finally {
-      second.close();
+      await second.close();
     }
   });
 });
@@ -273,7 +273,7 @@ describe('notices without SMTP_URL', () => {
       expect(mail.body).toContain('Open the receipt link you got when you submitted it');
       expectNoSecret(mail);
     } finally {
-      tv.close();
+      await tv.close();
     }
   });
 
@@ -287,7 +287,7 @@ describe('notices without SMTP_URL', () => {
       expect(tv.logs.join('')).toContain('notices not sent: SMTP_URL is not set in production');
       expect(fs.existsSync(path.join(tv.dir, 'outbox-mail'))).toBe(false);
     } finally {
-      tv.close();
+      await tv.close();
     }
   });
 });

@@ -37,7 +37,7 @@ describe('requests the HTTP parser refuses', () => {
   });
   afterAll(async () => {
     await running.stop();
-    tv.close();
+    await tv.close();
   });
 
   it('headers over the limit › answer 431 with a problem body', async () => {

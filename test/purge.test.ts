@@ -150,7 +150,7 @@ describe('purge job', () => {
       expect(secretCount(tv, ids)).toBe(0);
       expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
     } finally {
-      other.close();
+      await other.close();
     }
   });
 

@@ -30,14 +30,14 @@ describe('the database file', () => {
   it('runs with WAL, synchronous=FULL, secure_delete and foreign keys, and is readable by its owner only', async () => {
     const tv = await createTestVault();
     try {
-      const pragma = (name: string) => tv.db.pragma(name, { simple: true });
+      const pragma = (name: string) => tv.vaultDb.pragma(name, { simple: true });
       expect(pragma('journal_mode')).toBe('wal');
       expect(pragma('synchronous')).toBe(2);
       expect(pragma('secure_delete')).toBe(1);
       expect(pragma('foreign_keys')).toBe(1);
       expect(fs.statSync(tv.vault.config.databasePath).mode & 0o777).toBe(0o600);
     } finally {
-      tv.close();
+      await tv.close();
     }
   });
 });

@@ -21,13 +21,13 @@ describe('health and readiness', () => {
     try {
       expect((await tv.http.get('/healthz').expect(200)).body).toEqual({ status: 'ok' });
       expect((await tv.http.get('/readyz').expect(200)).body).toEqual({ status: 'ready' });
-      tv.db.close();
+      tv.vaultDb.close();
       const res = await tv.http.get('/readyz').expect(503);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.body).toMatchObject({ status: 503, code: 'not_ready', detail: 'The database is not answering.' });
       await tv.http.get('/healthz').expect(200);
     } finally {
-      tv.close();
+      await tv.close();
     }
   });
 });

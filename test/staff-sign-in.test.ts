@@ -71,7 +71,7 @@ describe('staff sign-in', () => {
         const res = await login(local, emailOf('engineer')).expect(200);
         expect(String(res.headers['set-cookie'])).not.toMatch(/Secure/);
       } finally {
-        local.close();
+        await local.close();
       }
     });
 
@@ -162,7 +162,7 @@ describe('staff sign-in', () => {
         proxied.clock.advance(LOGIN_WINDOW_MS);
         await login(proxied, emailOf('engineer')).set(from('203.0.113.9')).expect(200);
       } finally {
-        proxied.close();
+        await proxied.close();
       }
     });
 
@@ -179,7 +179,7 @@ describe('staff sign-in', () => {
         await login(proxied, emailOf('admin'), 'another guess entirely').set(from('203.0.113.66')).expect(429);
         await login(proxied, emailOf('admin')).set(from('198.51.100.7')).expect(200);
       } finally {
-        proxied.close();
+        await proxied.close();
       }
     });
 
@@ -190,7 +190,7 @@ describe('staff sign-in', () => {
         for (let i = 0; i < 35; i++) await login(proxied, emailOf('admin'), `rotating guess ${i}`).set(from(`203.0.113.${i + 1}`)).expect(401);
         await login(proxied, emailOf('admin')).set(from('198.51.100.7')).expect(200);
       } finally {
-        proxied.close();
+        await proxied.close();
       }
     });
 
@@ -332,7 +332,7 @@ describe('staff sign-in', () => {
         await local.http.get(`${API}/auth/session`).set('Cookie', cookie).expect(200);
         expectProblem(await local.http.get(`${API}/auth/session`).set('Cookie', `__Host-${cookie}`), 401, 'unauthorized');
       } finally {
-        local.close();
+        await local.close();
       }
     });
 

@@ -119,7 +119,7 @@ describe('revoking staff bearer tokens', () => {
     const token = await issue();
     await tickets(token).expect(200);
     tv.clock.advance(1000);
-    revoke();
+    await revoke();
     expectProblem(await tickets(token), 401, 'token_revoked');
     expectProblem(await tickets(token), 401, 'token_revoked');
     await tickets(await issue()).expect(200);
@@ -129,7 +129,7 @@ describe('revoking staff bearer tokens', () => {
     tv.clock.set(Date.parse('2026-03-01T09:00:00.100Z'));
     const before = await issue();
     tv.clock.set(Date.parse('2026-03-01T09:00:00.400Z'));
-    revoke();
+    await revoke();
     tv.clock.set(Date.parse('2026-03-01T09:00:00.700Z'));
     const after = await issue();
     // Both carry the same whole-second iat: only the millisecond claim tells them apart.
@@ -141,17 +141,17 @@ describe('revoking staff bearer tokens', () => {
 
   it('within one millisecond: what was issued before the revocation is refused, what after works', async () => {
     const before = await issue();
-    revoke();
+    await revoke();
     const after = await issue();
     expectProblem(await tickets(before), 401, 'token_revoked');
     await tickets(after).expect(200);
   });
 
   it('within one millisecond, twice: a token issued between two revocations is refused by the second', async () => {
-    revoke();
+    await revoke();
     const between = await issue();
     await tickets(between).expect(200);
-    revoke();
+    await revoke();
     expectProblem(await tickets(between), 401, 'token_revoked');
     await tickets(await issue()).expect(200);
   });

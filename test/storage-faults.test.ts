@@ -144,9 +144,9 @@ describe.each(FULL_DISKS)('a full disk (%s)', (_name, how) => {
       tv = await createTestVault();
     }
   });
-  afterEach(() => {
+  afterEach(async () => {
     free();
-    tv.close();
+    await tv.close();
     if (mount) unmountTmpfs(mount);
     mount = null;
   });
@@ -156,7 +156,7 @@ describe.each(FULL_DISKS)('a full disk (%s)', (_name, how) => {
       free = fillFileSystem(mount!);
       return;
     }
-    const db = tv.db;
+    const db = tv.vaultDb;
     db.exec('CREATE TABLE test_filler (x BLOB)');
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     const insert = db.prepare('INSERT INTO test_filler VALUES (?)');
@@ -210,9 +210,9 @@ readOnly('a database file made read-only under the running server (chattr +i on 
     // Never the -shm: it is mapped into memory, and a write to an immutable mapping is a SIGBUS.
     files = [file, `${file}-wal`];
   });
-  afterEach(() => {
+  afterEach(async () => {
     setImmutable(files, false);
-    tv.close();
+    await tv.close();
   });
 
   it('answers submissions and reveals 503 with Retry-After, changes nothing, and resumes once writable', async () => {
@@ -241,12 +241,12 @@ describe('a connection SQLite holds read-only (PRAGMA query_only: SQLITE_READONL
   it('answers writes 503 with Retry-After and resumes when it is writable again', async () => {
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
-    tv.db.pragma('query_only = 1');
+    tv.vaultDb.pragma('query_only = 1');
     try {
       expectStorageUnavailable(await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send(submission()));
       await expectRevealRefused(tv, credentialId);
     } finally {
-      tv.db.pragma('query_only = 0');
+      tv.vaultDb.pragma('query_only = 0');
     }
     await expectServiceResumed(tv, linkToken);
   });
@@ -255,7 +255,7 @@ describe('a connection SQLite holds read-only (PRAGMA query_only: SQLITE_READONL
     const cookie = await signIn(tv);
     await tv.http.get('/console/tickets').set('Cookie', cookie).expect(200);
     tv.clock.advance(2 * 60_000); // the next request slides the session: a write
-    tv.db.pragma('query_only = 1');
+    tv.vaultDb.pragma('query_only = 1');
     try {
       const res = await tv.http.get('/console/tickets').set('Cookie', cookie);
       expect(res.status).toBe(503);
@@ -264,7 +264,7 @@ describe('a connection SQLite holds read-only (PRAGMA query_only: SQLITE_READONL
       expect(res.text).not.toMatch(/SQLITE|readonly/i);
       expect(res.headers['set-cookie']).toBeUndefined(); // the fault does not sign the engineer out
     } finally {
-      tv.db.pragma('query_only = 0');
+      tv.vaultDb.pragma('query_only = 0');
     }
     await tv.http.get('/console/tickets').set('Cookie', cookie).expect(200);
   });
@@ -303,7 +303,7 @@ describe('the purge timer and the notice sender of `serve` while another process
       expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
     } finally {
       await running.stop();
-      tv.close();
+      await tv.close();
     }
   });
 });

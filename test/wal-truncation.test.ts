@@ -47,14 +47,14 @@ describe('the WAL after key material is destroyed', () => {
   beforeEach(async () => {
     tv = await createTestVault();
   });
-  afterEach(() => {
+  afterEach(async () => {
     reader?.close();
     reader = null;
-    tv.close();
+    await tv.close();
   });
 
   it('is bounded by journal_size_limit', () => {
-    expect(tv.db.pragma('journal_size_limit', { simple: true })).toBe(JOURNAL_SIZE_LIMIT_BYTES);
+    expect(tv.vaultDb.pragma('journal_size_limit', { simple: true })).toBe(JOURNAL_SIZE_LIMIT_BYTES);
   });
 
   describe.each(DESTROYING_WRITES)('by %s while another connection holds a read snapshot', (_name, destroy) => {

@@ -39,7 +39,7 @@ export async function startVault(env: Env = {}): Promise<RunningVault> {
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      tv.close();
+      await tv.close();
     },
   };
 }

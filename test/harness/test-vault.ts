@@ -12,7 +12,7 @@ import { composeVault, type Vault } from '../../src/main.js';
 import type { ChangedBy } from '../../src/staff-auth/staff.js';
 import type { StaffRole } from '../../src/staff-auth/staff-store.js';
 import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
-import { createSqliteStores } from '../../src/storage/sqlite/sqlite-storage.js';
+import { createSqliteStores, type SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 
 export const DAY = 24 * 3600 * 1000;
 export const START = Date.parse('2026-03-01T09:00:00.000Z');
@@ -44,6 +44,8 @@ export interface TestVault {
   db: Database;
   /** The SQLite stores on that connection, synchronous. */
   stores: ReturnType<typeof createSqliteStores>;
+  /** The vault's own connection, for tests of its per-connection settings (busy timeout, page limit, secure_delete…). */
+  vaultDb: Database;
   logs: string[];
   tokens: Record<StaffRole, string>;
   staffIds: Record<StaffRole, string>;
@@ -109,6 +111,7 @@ async function startTestVault(
     dir,
     db,
     stores: createSqliteStores(db),
+    vaultDb: (vault.storage as SqliteStorage).db,
     logs,
     tokens,
     staffIds,
