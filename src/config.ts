@@ -60,6 +60,14 @@ const schema = z.object({
     .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'must be an http(s) URL' })
     .optional(),
   DATABASE_PATH: z.string().trim().min(1).default('./data/ticketvault.db'),
+  DATABASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .trim()
+      .refine((u) => URL.canParse(u) && /^postgres(ql)?:$/.test(new URL(u).protocol), { message: 'must be a postgres:// URL (leave it empty for the embedded SQLite file)' })
+      .optional(),
+  ),
   MASTER_KEY: z.preprocess((v) => (v === '' ? undefined : v), base64Key.optional()),
   MASTER_KEY_FILE: optionalText,
   PURGE_INTERVAL_SECONDS: seconds(60),
@@ -101,6 +109,8 @@ export interface Config {
   publicUrl: string;
   publicOrigin: string;
   databasePath: string;
+  /** DATABASE_URL: PostgreSQL for several instances; unset, the embedded SQLite file at databasePath. */
+  databaseUrl?: string;
   dataDir: string;
   masterKey?: string;
   masterKeyFile?: string;
@@ -175,6 +185,7 @@ export function parseConfig(env: Env): Config {
     publicUrl,
     publicOrigin: new URL(publicUrl).origin,
     databasePath,
+    databaseUrl: v.DATABASE_URL,
     dataDir: path.dirname(databasePath),
     masterKey: v.MASTER_KEY,
     masterKeyFile: v.MASTER_KEY_FILE,

@@ -165,7 +165,7 @@ describe('purge job', () => {
 
     afterEach(async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      other?.close();
+      await other?.close();
       other = undefined;
     });
 
@@ -188,7 +188,7 @@ describe('purge job', () => {
       if (separateVault) other = await composeVault(tv.vault.config, { clock: tv.clock, log: silent, warn: () => {} });
 
       let purgeDone = false;
-      const purging = await purgeOf(other ?? tv.vault, 10)
+      const purging = purgeOf(other ?? tv.vault, 10)
         .runPurge()
         .finally(() => {
           purgeDone = true;

@@ -12,7 +12,7 @@ import type { TicketStore } from '../tickets/tickets-store.js';
 
 /** A store interface with every method answering a promise (idempotent on async interfaces). */
 export type Async<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => R extends Promise<unknown> ? R : Promise<R> : T[K];
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => [R] extends [Promise<unknown>] ? R : Promise<R> : T[K];
 };
 
 /** The per-noun stores, bound to one transaction (or, outside one, to the backend's reader). */
@@ -62,6 +62,6 @@ export interface Storage {
 /** What a synchronous implementation of a store interface looks like (the SQLite stores, wrapped by the SQLite storage). */
 export type Sync<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => infer R
-    ? (...args: A) => R extends AsyncIterable<infer X> ? IterableIterator<X> : Awaited<R>
+    ? (...args: A) => [R] extends [AsyncIterable<infer X>] ? IterableIterator<X> : Awaited<R>
     : T[K];
 };

@@ -65,28 +65,37 @@ function promised<T extends object>(store: Sync<T>): T {
   return wrapped as T;
 }
 
-/**
- * The embedded backend: one connection, every transaction of this process in turn. SQLite
- * serializes writers anyway and better-sqlite3 answers synchronously, so a transaction whose work
- * awaits only these stores holds the connection for microseconds; the queue only keeps a
- * transaction that awaits something else from letting another one run inside it.
- */
-export function createSqliteStorage(db: Database): SqliteStorage {
-  const stores = Object.fromEntries(Object.entries(createSqliteStores(db)).map(([k, v]) => [k, promised(v as object)])) as unknown as Stores;
+interface Turn {
+  busy: boolean;
+  waiting: (() => void)[];
+}
 
-  let busy = false;
-  const waiting: (() => void)[] = [];
+/**
+ * One queue per database file in this process: every storage opened on the file (the server's,
+ * a second vault a test or a restore opens) takes its turn. Two connections of one process must
+ * not both be inside a transaction: while one waits on the other's lock (a synchronous busy wait
+ * in better-sqlite3), the other could never run to release it.
+ */
+const turns = new Map<string, Turn>();
+
+function turnFor(file: string) {
+  let turn = turns.get(file);
+  if (!turn) {
+    turn = { busy: false, waiting: [] };
+    turns.set(file, turn);
+  }
+  const current = turn;
   const acquire = (): Promise<void> | undefined => {
-    if (!busy) {
-      busy = true;
+    if (!current.busy) {
+      current.busy = true;
       return undefined;
     }
-    return new Promise((resolve) => waiting.push(resolve));
+    return new Promise((resolve) => current.waiting.push(resolve));
   };
   const release = () => {
-    const next = waiting.shift();
+    const next = current.waiting.shift();
     if (next) next();
-    else busy = false;
+    else current.busy = false;
   };
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
     const wait = acquire();
@@ -97,6 +106,19 @@ export function createSqliteStorage(db: Database): SqliteStorage {
       release();
     }
   };
+  return { exclusive };
+}
+
+/**
+ * The embedded backend: one connection, every transaction of this process in turn. SQLite
+ * serializes writers anyway and better-sqlite3 answers synchronously, so a transaction whose work
+ * awaits only these stores holds the connection for microseconds; the queue only keeps a
+ * transaction that awaits something else from letting another one run inside it.
+ */
+export function createSqliteStorage(db: Database): SqliteStorage {
+  const stores = Object.fromEntries(Object.entries(createSqliteStores(db)).map(([k, v]) => [k, promised(v as object)])) as unknown as Stores;
+
+  const { exclusive } = turnFor(db.name);
 
   const faultOf = (error: unknown) => noteStorageFault(db, error) ?? error;
 
