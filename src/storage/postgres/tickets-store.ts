@@ -61,9 +61,11 @@ export function createPgTicketStore(client: PgClient): PgStore<TicketStore> {
       const arg = (value: unknown) => `$${args.push(value)}`;
       if (q.status) where.push(`t.status = ${arg(q.status)}`);
       if (q.q) {
-        // ILIKE: case-insensitive as SQLite's LIKE; the trigram indexes (migration 016) serve it.
-        const p = arg(`%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
-        where.push(`(t.external_ref ILIKE ${p} OR t.subject ILIKE ${p} OR t.customer_email ILIKE ${p} OR t.customer_name ILIKE ${p})`);
+        // ASCII-case-insensitive as SQLite's LIKE; the trigram indexes (migration 016) serve it.
+        const p = `ascii_lower(${arg(`%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`)})`;
+        where.push(
+          `(ascii_lower(t.external_ref) LIKE ${p} OR ascii_lower(t.subject) LIKE ${p} OR ascii_lower(t.customer_email) LIKE ${p} OR ascii_lower(t.customer_name) LIKE ${p})`,
+        );
       }
       if (q.after) {
         const at = arg(q.after.createdAt);
