@@ -23,6 +23,10 @@ export async function migratePostgres(pool: pg.Pool, dir = POSTGRES_MIGRATIONS_D
     .sort();
   const client = await pool.connect();
   let broken: Error | undefined;
+  const lost = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', lost);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATIONS_LOCK]);
     try {
@@ -58,6 +62,7 @@ export async function migratePostgres(pool: pg.Pool, dir = POSTGRES_MIGRATIONS_D
     throw error;
   } finally {
     // A connection that failed mid-way is dropped, not handed back to the pool.
+    client.off('error', lost);
     client.release(broken);
   }
 }

@@ -51,8 +51,9 @@ const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
  * too many connections (53300) or a statement timeout (57014). Anything else is the caller's.
  */
 export function pgFaultOf(error: unknown): StorageFaultKind | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as { code?: unknown }).code;
+  // Not `instanceof Error`: a socket error may come from another realm (a test runner's VM context).
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string') {
     if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || code.startsWith('57P')) return 'cannot_open';
     if (code === '53100') return 'full';
@@ -62,7 +63,7 @@ export function pgFaultOf(error: unknown): StorageFaultKind | undefined {
     return undefined;
   }
   // pg's own connection errors carry no code.
-  if (/^Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed/i.test(error.message)) return 'cannot_open';
+  if (typeof message === 'string' && /^Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed/i.test(message)) return 'cannot_open';
   return undefined;
 }
 
@@ -114,6 +115,11 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
         throw unavailable(error) ?? error;
       }
       let broken = false;
+      // A connection lost while checked out emits 'error' besides failing its query: unheard, it would crash the process.
+      const lost = () => {
+        broken = true;
+      };
+      client.on('error', lost);
       try {
         await client.query(begin);
         // Until the port's Stores name the async interfaces (the SQLite side's conversion), this cast bridges them.
@@ -134,6 +140,7 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
         if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
         log?.debug({ code: (error as { code?: string }).code, attempt }, 'postgres: transaction run again');
       } finally {
+        client.off('error', lost);
         client.release(broken);
       }
     }
