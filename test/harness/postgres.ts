@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 
 /** The PostgreSQL the tests run against (trust auth, see .ci/run); TEST_POSTGRES_URL overrides it. */
 export const POSTGRES_SERVER_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -31,6 +32,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+/** A fresh database with the PostgreSQL storage open on it (migrated); `close()` closes and drops both. */
+export async function openTestStorage(): Promise<{ db: TestDatabase; storage: PostgresStorage; close(): Promise<void> }> {
+  const db = await createTestDatabase();
+  const storage = await createPostgresStorage({ url: db.url });
+  return {
+    db,
+    storage,
+    close: async () => {
+      await storage.close();
+      await db.drop();
     },
   };
 }

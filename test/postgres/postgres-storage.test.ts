@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { StorageUnavailable } from '../../src/errors.js';
 import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
+import { openTestStorage, type TestDatabase } from '../harness/postgres.js';
 import { arrangeCredentials, ticketRecord, type PgStores } from './records.js';
 
 const as = (stores: unknown) => stores as PgStores;
@@ -16,16 +16,14 @@ async function closedPort(): Promise<number> {
 }
 
 describe('PostgreSQL storage', () => {
+  let opened: Awaited<ReturnType<typeof openTestStorage>>;
   let db: TestDatabase;
   let storage: PostgresStorage;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    storage = await createPostgresStorage({ url: db.url });
+    opened = await openTestStorage();
+    ({ db, storage } = opened);
   });
-  afterAll(async () => {
-    await storage.close();
-    await db.drop();
-  });
+  afterAll(() => opened.close());
 
   it('when the server is unreachable › start-up fails with StorageUnavailable', async () => {
     const error = await createPostgresStorage({ url: `postgres://postgres@127.0.0.1:${await closedPort()}/postgres` }).catch((e: unknown) => e);

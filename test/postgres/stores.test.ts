@@ -2,10 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../src/audit/audit-chain.js';
 import type { AuditRow } from '../../src/audit/audit-store.js';
 import type { StaffRecord } from '../../src/staff-auth/staff-store.js';
-import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
+import type { PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import { AUDIT_PAGE_ROWS } from '../../src/storage/postgres/audit-store.js';
 import type { Stores } from '../../src/storage/storage.js';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
+import { openTestStorage } from '../harness/postgres.js';
 import { arrangeCredentials, credentialRecord, DAY, linkRecord, receiptRecord, secretOf, T0, ticketRecord, type PgStores } from './records.js';
 
 // Each PostgreSQL store against what its SQLite twin answers (src/<noun>/<noun>-store.ts).
@@ -13,18 +13,15 @@ import { arrangeCredentials, credentialRecord, DAY, linkRecord, receiptRecord, s
 const as = (stores: Stores) => stores as unknown as PgStores;
 
 describe('PostgreSQL stores', () => {
-  let db: TestDatabase;
+  let opened: Awaited<ReturnType<typeof openTestStorage>>;
   let storage: PostgresStorage;
   const write = <T>(fn: (s: PgStores) => Promise<T>) => storage.write((s) => fn(as(s)));
   const read = <T>(fn: (s: PgStores) => Promise<T>) => storage.read((s) => fn(as(s)));
   beforeAll(async () => {
-    db = await createTestDatabase();
-    storage = await createPostgresStorage({ url: db.url });
+    opened = await openTestStorage();
+    ({ storage } = opened);
   });
-  afterAll(async () => {
-    await storage.close();
-    await db.drop();
-  });
+  afterAll(() => opened.close());
 
   describe('tickets', () => {
     it('stores and finds a ticket by id and by external ref, numbers as numbers', async () => {

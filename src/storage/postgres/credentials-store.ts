@@ -1,26 +1,10 @@
 import type { CredentialKind } from '../../credentials/credential-kinds.js';
-import type { CredentialRecord, CredentialStatus, CredentialStore, EndReason } from '../../credentials/credentials-store.js';
+import type { CredentialStore, EndReason } from '../../credentials/credentials-store.js';
 import type { TicketStatus } from '../../tickets/tickets-store.js';
+import { credentialOf, type CredentialRow } from '../rows.js';
 import { allRows, bytes, changedRows, oneRow, type PgClient, type PgStore } from './client.js';
 
-interface Raw {
-  id: string;
-  ticket_id: string;
-  receipt_id: string;
-  intake_link_id: string | null;
-  kind: CredentialKind;
-  label: string;
-  status: CredentialStatus;
-  ended_because: EndReason | null;
-  submitted_at: number;
-  expires_at: number;
-  rectified_at: number | null;
-  ended_at: number | null;
-  purged_at: number | null;
-  updated_at: number;
-}
-
-interface RawReveal extends Raw {
+interface RawReveal extends CredentialRow {
   ticket_status: TicketStatus;
   ticket_support_until: number;
   external_ref: string;
@@ -28,23 +12,6 @@ interface RawReveal extends Raw {
   wrapped_dek: Buffer | null;
   ciphertext: Buffer | null;
 }
-
-const fromRaw = (r: Raw): CredentialRecord => ({
-  id: r.id,
-  ticketId: r.ticket_id,
-  receiptId: r.receipt_id,
-  intakeLinkId: r.intake_link_id,
-  kind: r.kind,
-  label: r.label,
-  status: r.status,
-  endedBecause: r.ended_because,
-  submittedAt: r.submitted_at,
-  expiresAt: r.expires_at,
-  rectifiedAt: r.rectified_at,
-  endedAt: r.ended_at,
-  purgedAt: r.purged_at,
-  updatedAt: r.updated_at,
-});
 
 /**
  * Ends and destroys in one statement: `claim` picks up to $2 rows and locks them, skipping rows
@@ -93,8 +60,8 @@ export function createPgCredentialStore(client: PgClient): PgStore<CredentialSto
       );
     },
     get: async (id) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM credentials WHERE id = $1', [id]);
-      return r && fromRaw(r);
+      const r = await oneRow<CredentialRow>(client, 'SELECT * FROM credentials WHERE id = $1', [id]);
+      return r && credentialOf(r);
     },
     getForReveal: async (id) => {
       const r = await oneRow<RawReveal>(
@@ -107,7 +74,7 @@ export function createPgCredentialStore(client: PgClient): PgStore<CredentialSto
       );
       if (!r) return undefined;
       return {
-        ...fromRaw(r),
+        ...credentialOf(r),
         ticket: { status: r.ticket_status, supportUntil: r.ticket_support_until },
         externalRef: r.external_ref,
         secret:
@@ -125,17 +92,17 @@ export function createPgCredentialStore(client: PgClient): PgStore<CredentialSto
       return r && { kekId: r.kek_id, wrappedDek: new Uint8Array(r.wrapped_dek), ciphertext: new Uint8Array(r.ciphertext) };
     },
     listByTicket: async (ticketId) =>
-      (await allRows<Raw>(client, 'SELECT * FROM credentials WHERE ticket_id = $1 ORDER BY submitted_at, id', [ticketId])).map(fromRaw),
+      (await allRows<CredentialRow>(client, 'SELECT * FROM credentials WHERE ticket_id = $1 ORDER BY submitted_at, id', [ticketId])).map(credentialOf),
     listByReceipt: async (receiptId) =>
-      (await allRows<Raw>(client, 'SELECT * FROM credentials WHERE receipt_id = $1 ORDER BY submitted_at, id', [receiptId])).map(fromRaw),
+      (await allRows<CredentialRow>(client, 'SELECT * FROM credentials WHERE receipt_id = $1 ORDER BY submitted_at, id', [receiptId])).map(credentialOf),
     listLiveByTicket: async (ticketId) =>
       (
-        await allRows<Raw>(
+        await allRows<CredentialRow>(
           client,
           `SELECT * FROM credentials WHERE ticket_id = $1 AND status IN ('active', 'restricted') ORDER BY submitted_at, id`,
           [ticketId],
         )
-      ).map(fromRaw),
+      ).map(credentialOf),
     expireAndPurgeDue: async (now, limit) =>
       (await allRows<{ id: string; ticket_id: string; receipt_id: string }>(client, EXPIRE_AND_PURGE_DUE, [now, limit])).map((r) => ({
         id: r.id,

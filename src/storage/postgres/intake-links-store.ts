@@ -1,29 +1,6 @@
-import type { IntakeLinkRecord, IntakeLinkStore } from '../../intake-links/intake-links-store.js';
+import type { IntakeLinkStore } from '../../intake-links/intake-links-store.js';
+import { intakeLinkOf, type IntakeLinkRow } from '../rows.js';
 import { allRows, bytes, changedRows, oneRow, type PgClient, type PgStore } from './client.js';
-
-interface Raw {
-  id: string;
-  ticket_id: string;
-  token_hash: Buffer;
-  created_by: string | null;
-  created_at: number;
-  expires_at: number;
-  max_uses: number | null;
-  uses: number;
-  revoked_at: number | null;
-}
-
-const fromRaw = (r: Raw): IntakeLinkRecord => ({
-  id: r.id,
-  ticketId: r.ticket_id,
-  tokenHash: r.token_hash,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  maxUses: r.max_uses,
-  uses: r.uses,
-  revokedAt: r.revoked_at,
-});
 
 export function createPgIntakeLinkStore(client: PgClient): PgStore<IntakeLinkStore> {
   return {
@@ -35,15 +12,15 @@ export function createPgIntakeLinkStore(client: PgClient): PgStore<IntakeLinkSto
       );
     },
     get: async (id) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM intake_links WHERE id = $1', [id]);
-      return r && fromRaw(r);
+      const r = await oneRow<IntakeLinkRow>(client, 'SELECT * FROM intake_links WHERE id = $1', [id]);
+      return r && intakeLinkOf(r);
     },
     getByTokenHash: async (hash) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM intake_links WHERE token_hash = $1', [bytes(hash)]);
-      return r && fromRaw(r);
+      const r = await oneRow<IntakeLinkRow>(client, 'SELECT * FROM intake_links WHERE token_hash = $1', [bytes(hash)]);
+      return r && intakeLinkOf(r);
     },
     listByTicket: async (ticketId) =>
-      (await allRows<Raw>(client, 'SELECT * FROM intake_links WHERE ticket_id = $1 ORDER BY created_at, id', [ticketId])).map(fromRaw),
+      (await allRows<IntakeLinkRow>(client, 'SELECT * FROM intake_links WHERE ticket_id = $1 ORDER BY created_at, id', [ticketId])).map(intakeLinkOf),
     revoke: async (id, at) => (await changedRows(client, 'UPDATE intake_links SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [id, at])) === 1,
     // One statement: the row lock makes racing uses on several instances queue, and each re-checks
     // `uses < max_uses` on the row as the one before it left it, so maxUses is never exceeded.

@@ -1,57 +1,6 @@
-import type { CredentialKind } from '../../credentials/credential-kinds.js';
-import type { CredentialStatus, EndReason } from '../../credentials/credentials-store.js';
-import type { NoticeKind, NoticeOutboxStore, PendingNotice } from '../../notices/notice-outbox-store.js';
+import type { NoticeKind, NoticeOutboxStore } from '../../notices/notice-outbox-store.js';
+import { pendingNoticeOf, type PendingNoticeRow } from '../rows.js';
 import { allRows, changedRows, type PgClient, type PgStore } from './client.js';
-
-interface Raw {
-  id: number;
-  kind: NoticeKind;
-  attempts: number;
-  created_at: number;
-  ticket_id: string;
-  external_ref: string;
-  subject: string;
-  customer_email: string;
-  customer_name: string | null;
-  credential_id: string;
-  credential_kind: CredentialKind;
-  label: string;
-  status: CredentialStatus;
-  ended_because: EndReason | null;
-  submitted_at: number;
-  ended_at: number | null;
-  purged_at: number | null;
-  receipt_id: string;
-  token_kek_id: string;
-  token_wrapped: Buffer;
-  revealed_at: number | null;
-  revealed_by: string | null;
-  reason: string | null;
-  staff_email: string | null;
-  staff_name: string | null;
-  staff_disabled_at: number | null;
-}
-
-const fromRaw = (r: Raw): PendingNotice => ({
-  id: r.id,
-  kind: r.kind,
-  attempts: r.attempts,
-  createdAt: r.created_at,
-  ticket: { id: r.ticket_id, externalRef: r.external_ref, subject: r.subject, customerEmail: r.customer_email, customerName: r.customer_name },
-  credential: {
-    id: r.credential_id,
-    kind: r.credential_kind,
-    label: r.label,
-    status: r.status,
-    endedBecause: r.ended_because,
-    submittedAt: r.submitted_at,
-    endedAt: r.ended_at,
-    purgedAt: r.purged_at,
-  },
-  receipt: { id: r.receipt_id, tokenKekId: r.token_kek_id, tokenWrapped: new Uint8Array(r.token_wrapped) },
-  reveal: r.revealed_at === null ? null : { at: r.revealed_at, by: r.revealed_by, reason: r.reason },
-  engineer: r.staff_email && r.staff_name !== null && r.staff_disabled_at === null ? { email: r.staff_email, name: r.staff_name } : null,
-});
 
 /**
  * Due rows are claimed: `FOR UPDATE OF o SKIP LOCKED` locks them until the caller's transaction
@@ -93,7 +42,7 @@ export function createPgNoticeOutboxStore(client: PgClient): PgStore<NoticeOutbo
     },
     queueSubmissionNotice: (n) => queue('submission', n),
     queueDestructionNotice: (n) => queue('destruction', n),
-    listDue: async (now, limit) => (await allRows<Raw>(client, LIST_DUE, [now, limit])).map(fromRaw),
+    listDue: async (now, limit) => (await allRows<PendingNoticeRow>(client, LIST_DUE, [now, limit])).map(pendingNoticeOf),
     postpone: async (ids, until) => {
       if (ids.length) await client.query('UPDATE notice_outbox SET next_attempt_at = $2 WHERE id = ANY($1::bigint[])', [ids, until]);
     },

@@ -1,27 +1,6 @@
-import type { ReceiptRecord, ReceiptStore } from '../../receipts/receipts-store.js';
+import type { ReceiptStore } from '../../receipts/receipts-store.js';
+import { receiptOf, type ReceiptRow } from '../rows.js';
 import { allRows, bytes, oneRow, type PgClient, type PgStore } from './client.js';
-
-interface Raw {
-  id: string;
-  ticket_id: string;
-  intake_link_id: string | null;
-  token_hash: Buffer;
-  token_kek_id: string;
-  token_wrapped: Buffer;
-  notify_on_reveal: boolean;
-  created_at: number;
-}
-
-const fromRaw = (r: Raw): ReceiptRecord => ({
-  id: r.id,
-  ticketId: r.ticket_id,
-  intakeLinkId: r.intake_link_id,
-  tokenHash: r.token_hash,
-  tokenKekId: r.token_kek_id,
-  tokenWrapped: new Uint8Array(r.token_wrapped),
-  notifyOnReveal: r.notify_on_reveal,
-  createdAt: r.created_at,
-});
 
 export function createPgReceiptStore(client: PgClient): PgStore<ReceiptStore> {
   return {
@@ -33,18 +12,18 @@ export function createPgReceiptStore(client: PgClient): PgStore<ReceiptStore> {
       );
     },
     get: async (id) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM receipts WHERE id = $1', [id]);
-      return r && fromRaw(r);
+      const r = await oneRow<ReceiptRow>(client, 'SELECT * FROM receipts WHERE id = $1', [id]);
+      return r && receiptOf(r);
     },
     getByTokenHash: async (hash) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM receipts WHERE token_hash = $1', [bytes(hash)]);
-      return r && fromRaw(r);
+      const r = await oneRow<ReceiptRow>(client, 'SELECT * FROM receipts WHERE token_hash = $1', [bytes(hash)]);
+      return r && receiptOf(r);
     },
     setNotifyOnReveal: async (id, value) => {
       await client.query('UPDATE receipts SET notify_on_reveal = $2 WHERE id = $1', [id, value]);
     },
     listPage: async (afterId, limit) =>
-      (await allRows<Raw>(client, 'SELECT * FROM receipts WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit])).map(fromRaw),
+      (await allRows<ReceiptRow>(client, 'SELECT * FROM receipts WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit])).map(receiptOf),
     rewrapToken: async (id, kekId, wrapped) => {
       await client.query('UPDATE receipts SET token_kek_id = $2, token_wrapped = $3 WHERE id = $1', [id, kekId, bytes(wrapped)]);
     },

@@ -1,31 +1,6 @@
-import type { StaffSessionRecord, StaffSessionStore } from '../../staff-auth/staff-sessions-store.js';
+import type { StaffSessionStore } from '../../staff-auth/staff-sessions-store.js';
+import { staffSessionOf, type StaffSessionRow } from '../rows.js';
 import { bytes, changedRows, oneRow, type PgClient, type PgStore } from './client.js';
-
-interface Raw {
-  id: string;
-  token_hash: Buffer;
-  staff_id: string;
-  method: StaffSessionRecord['method'];
-  created_at: number;
-  authenticated_at: number;
-  last_seen_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  ended_because: StaffSessionRecord['endedBecause'];
-}
-
-const fromRaw = (r: Raw): StaffSessionRecord => ({
-  id: r.id,
-  tokenHash: r.token_hash,
-  staffId: r.staff_id,
-  method: r.method,
-  createdAt: r.created_at,
-  authenticatedAt: r.authenticated_at,
-  lastSeenAt: r.last_seen_at,
-  expiresAt: r.expires_at,
-  endedAt: r.ended_at,
-  endedBecause: r.ended_because,
-});
 
 export function createPgStaffSessionStore(client: PgClient): PgStore<StaffSessionStore> {
   return {
@@ -37,8 +12,8 @@ export function createPgStaffSessionStore(client: PgClient): PgStore<StaffSessio
       );
     },
     getByTokenHash: async (hash) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM staff_sessions WHERE token_hash = $1', [bytes(hash)]);
-      return r && fromRaw(r);
+      const r = await oneRow<StaffSessionRow>(client, 'SELECT * FROM staff_sessions WHERE token_hash = $1', [bytes(hash)]);
+      return r && staffSessionOf(r);
     },
     renew: async (id, lastSeenAt, expiresAt) =>
       (await changedRows(client, 'UPDATE staff_sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1 AND ended_at IS NULL', [id, lastSeenAt, expiresAt])) === 1,

@@ -1,31 +1,6 @@
-import type { StaffChanges, StaffRecord, StaffStore } from '../../staff-auth/staff-store.js';
+import type { StaffChanges, StaffStore } from '../../staff-auth/staff-store.js';
+import { staffOf, type StaffRow } from '../rows.js';
 import { allRows, oneRow, type PgClient, type PgStore } from './client.js';
-
-interface Raw {
-  id: string;
-  email: string;
-  name: string;
-  role: StaffRecord['role'];
-  password_hash: string | null;
-  oidc_subject: string | null;
-  disabled_at: number | null;
-  tokens_valid_after: number;
-  created_at: number;
-  updated_at: number;
-}
-
-const fromRaw = (r: Raw): StaffRecord => ({
-  id: r.id,
-  email: r.email,
-  name: r.name,
-  role: r.role,
-  passwordHash: r.password_hash,
-  oidcSubject: r.oidc_subject,
-  disabledAt: r.disabled_at,
-  tokensValidAfter: r.tokens_valid_after,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 const COLUMNS: Record<keyof StaffChanges, string> = {
   name: 'name',
@@ -51,18 +26,18 @@ export function createPgStaffStore(client: PgClient): PgStore<StaffStore> {
       );
     },
     get: async (id) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM staff WHERE id = $1', [id]);
-      return r && Object.freeze(fromRaw(r));
+      const r = await oneRow<StaffRow>(client, 'SELECT * FROM staff WHERE id = $1', [id]);
+      return r && Object.freeze(staffOf(r));
     },
     getByEmail: async (email) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM staff WHERE lower(email) = lower($1)', [email]);
-      return r && fromRaw(r);
+      const r = await oneRow<StaffRow>(client, 'SELECT * FROM staff WHERE lower(email) = lower($1)', [email]);
+      return r && staffOf(r);
     },
     getByOidcSubject: async (subject) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM staff WHERE oidc_subject = $1', [subject]);
-      return r && fromRaw(r);
+      const r = await oneRow<StaffRow>(client, 'SELECT * FROM staff WHERE oidc_subject = $1', [subject]);
+      return r && staffOf(r);
     },
-    list: async () => (await allRows<Raw>(client, 'SELECT * FROM staff ORDER BY lower(email) COLLATE "C", id')).map(fromRaw),
+    list: async () => (await allRows<StaffRow>(client, 'SELECT * FROM staff ORDER BY lower(email) COLLATE "C", id')).map(staffOf),
     countActiveAdmins: async () =>
       (await oneRow<{ n: number }>(client, "SELECT COUNT(*) AS n FROM staff WHERE role = 'admin' AND disabled_at IS NULL"))!.n,
     update: async (id, changes, at) => {

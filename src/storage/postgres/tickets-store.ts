@@ -1,34 +1,6 @@
-import type { TicketListRow, TicketRecord, TicketStore } from '../../tickets/tickets-store.js';
+import type { TicketListRow, TicketStore } from '../../tickets/tickets-store.js';
+import { ticketOf, type TicketRow } from '../rows.js';
 import { allRows, oneRow, type PgClient, type PgStore } from './client.js';
-
-interface Raw {
-  id: string;
-  external_ref: string;
-  subject: string;
-  customer_email: string;
-  customer_name: string | null;
-  support_until: number;
-  status: TicketRecord['status'];
-  created_by: string | null;
-  created_at: number;
-  updated_at: number;
-  closed_at: number | null;
-  live_credentials?: number;
-}
-
-const fromRaw = (r: Raw): TicketRecord => ({
-  id: r.id,
-  externalRef: r.external_ref,
-  subject: r.subject,
-  customerEmail: r.customer_email,
-  customerName: r.customer_name,
-  supportUntil: r.support_until,
-  status: r.status,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  closedAt: r.closed_at,
-});
 
 const COLUMNS = {
   subject: 'subject',
@@ -48,12 +20,12 @@ export function createPgTicketStore(client: PgClient): PgStore<TicketStore> {
       );
     },
     get: async (id) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM tickets WHERE id = $1', [id]);
-      return r && fromRaw(r);
+      const r = await oneRow<TicketRow>(client, 'SELECT * FROM tickets WHERE id = $1', [id]);
+      return r && ticketOf(r);
     },
     getByExternalRef: async (ref) => {
-      const r = await oneRow<Raw>(client, 'SELECT * FROM tickets WHERE external_ref = $1', [ref]);
-      return r && fromRaw(r);
+      const r = await oneRow<TicketRow>(client, 'SELECT * FROM tickets WHERE external_ref = $1', [ref]);
+      return r && ticketOf(r);
     },
     list: async (q) => {
       const where: string[] = [];
@@ -71,14 +43,14 @@ export function createPgTicketStore(client: PgClient): PgStore<TicketStore> {
         const at = arg(q.after.createdAt);
         where.push(`(t.created_at < ${at} OR (t.created_at = ${at} AND t.id < ${arg(q.after.id)}))`);
       }
-      const rows = await allRows<Raw>(
+      const rows = await allRows<TicketRow>(
         client,
         `SELECT t.*, (SELECT COUNT(*) FROM credentials c WHERE c.ticket_id = t.id AND c.status IN ('active', 'restricted')) AS live_credentials
          FROM tickets t ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
          ORDER BY t.created_at DESC, t.id DESC LIMIT ${arg(q.limit)}`,
         args,
       );
-      return rows.map((r): TicketListRow => ({ ...fromRaw(r), liveCredentials: r.live_credentials ?? 0 }));
+      return rows.map((r): TicketListRow => ({ ...ticketOf(r), liveCredentials: r.live_credentials ?? 0 }));
     },
     setStatus: async (id, status, at) => {
       await client.query(
