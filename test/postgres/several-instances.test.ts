@@ -83,6 +83,32 @@ describe('several instances on one PostgreSQL', () => {
     }
   });
 
+  it('while one instance holds the chain (head read, not committed) › the other appends after it, and reads do not wait', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let headRead!: () => void;
+    const holding = new Promise<void>((resolve) => (headRead = resolve));
+    const first = one.write(async (s) => {
+      await as(s).audit.head();
+      headRead();
+      await held;
+      await append(as(s), 1, 'holder');
+    });
+    await holding;
+    const order: string[] = [];
+    const second = two.write(async (s) => append(as(s), 1, 'waiter')).then(() => order.push('waiter committed'));
+    const head = await two.read(async (s) => as(s).audit.head());
+    order.push('read answered');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(order).toEqual(['read answered']);
+    release();
+    await Promise.all([first, second]);
+    const last = await one.read(async (s) => as(s).audit.query({ limit: 2 }));
+    expect(last.map((r) => r.actor_id)).toEqual(['waiter', 'holder']);
+    expect(last[0]!.prev_hash).toEqual(last[1]!.hash);
+    expect(last[1]!.seq).toBe((head?.seq ?? 0) + 1);
+  });
+
   it('due notices claimed by two instances at once › each is handed out once', async () => {
     const { credentials } = await one.write(async (s) => arrangeCredentials(as(s), 40));
     await one.write(async (s) => {
