@@ -100,8 +100,10 @@ describe('several instances on one PostgreSQL', () => {
     const head = await two.read(async (s) => as(s).audit.head());
     order.push('read answered');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(order).toEqual(['read answered']);
+    const whileHeld = [...order];
     release();
+    await Promise.allSettled([first, second]);
+    expect(whileHeld).toEqual(['read answered']);
     await Promise.all([first, second]);
     const last = await one.read(async (s) => as(s).audit.query({ limit: 2 }));
     expect(last.map((r) => r.actor_id)).toEqual(['waiter', 'holder']);
