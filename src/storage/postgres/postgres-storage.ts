@@ -1,0 +1,182 @@
+import pg from 'pg';
+import { StorageUnavailable, type StorageFaultKind } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Storage, Stores } from '../storage.js';
+import { createPgAuditStore } from './audit-store.js';
+import type { PgClient } from './client.js';
+import { createPgCredentialStore } from './credentials-store.js';
+import { createPgIntakeLinkStore } from './intake-links-store.js';
+import { createPgLoginThrottleStore } from './login-throttles-store.js';
+import { migratePostgres } from './migrations.js';
+import { createPgNoticeOutboxStore } from './notice-outbox-store.js';
+import { createPgReceiptStore } from './receipts-store.js';
+import { createPgStaffSessionStore } from './staff-sessions-store.js';
+import { createPgStaffStore } from './staff-store.js';
+import { createPgTicketStore } from './tickets-store.js';
+import { createPgVaultKeyStore } from './vault-keys-store.js';
+import { createPgWebhookEventStore } from './webhook-events-store.js';
+
+/** Runs of a transaction's `fn` at most: the first and up to three retries. */
+export const MAX_ATTEMPTS = 4;
+/** How long readiness waits for `SELECT 1`. */
+export const PING_TIMEOUT_MS = 2000;
+
+export interface PostgresStorage extends Storage {
+  readonly backend: 'postgres';
+  readonly pool: pg.Pool;
+}
+
+/** The stores bound to one connection; `appends`: inside a write transaction (the audit store then locks the chain). */
+export function createPgStores(client: PgClient, options: { appends: boolean }) {
+  return {
+    tickets: createPgTicketStore(client),
+    intakeLinks: createPgIntakeLinkStore(client),
+    receipts: createPgReceiptStore(client),
+    credentials: createPgCredentialStore(client),
+    staff: createPgStaffStore(client),
+    staffSessions: createPgStaffSessionStore(client),
+    loginThrottles: createPgLoginThrottleStore(client),
+    audit: createPgAuditStore(client, options),
+    noticeOutbox: createPgNoticeOutboxStore(client),
+    webhookEvents: createPgWebhookEventStore(client),
+    vaultKeys: createPgVaultKeyStore(client),
+  };
+}
+
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * Which storage fault an error from pg is, if any: the server unreachable or shutting down
+ * (08*, 57P*, a socket error), out of disk (53100) or other resources (53*, 58*), read-only (25006),
+ * too many connections (53300) or a statement timeout (57014). Anything else is the caller's.
+ */
+export function pgFaultOf(error: unknown): StorageFaultKind | undefined {
+  // Not `instanceof Error`: a socket error may come from another realm (a test runner's VM context).
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || code.startsWith('57P')) return 'cannot_open';
+    if (code === '53100') return 'full';
+    if (code === '25006') return 'read_only';
+    if (code === '53300' || code === '57014' || code === '55P03') return 'locked';
+    if (code.startsWith('53') || code.startsWith('58')) return 'io_error';
+    return undefined;
+  }
+  // pg's own connection errors carry no code.
+  if (typeof message === 'string' && /^Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed/i.test(message)) return 'cannot_open';
+  return undefined;
+}
+
+/**
+ * Worth running the whole transaction again: a serialization failure or deadlock (40001, 40P01),
+ * or a unique violation (23505), which is two instances racing a check-then-insert (a webhook
+ * event id, a ticket's external ref): run again, the check sees the other's row.
+ */
+const RETRYABLE = new Set(['40001', '40P01', '23505']);
+const isRetryable = (error: unknown) => RETRYABLE.has((error as { code?: string } | null)?.code ?? '');
+
+/** BIGINT (oid 20) as a JavaScript number: every BIGINT the vault stores is an epoch ms, a seq or a count. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * The PostgreSQL backend (DESIGN "Storage backends and several instances"): a pool, migrations
+ * applied at start by one instance at a time, `read` on a REPEATABLE READ READ ONLY snapshot,
+ * `write` and `grouped` in READ COMMITTED transactions where row locks, SKIP LOCKED claims and the
+ * audit chain's advisory lock serialize what must be across instances.
+ */
+export async function createPostgresStorage(options: { url: string; log?: Logger; max?: number }): Promise<PostgresStorage> {
+  const { log } = options;
+  const pool = new pg.Pool({ connectionString: options.url, types, max: options.max ?? 10, connectionTimeoutMillis: 5000 });
+  // An idle connection the server dropped: the pool discards it; the next query meets the fault.
+  pool.on('error', (error) => log?.warn({ code: (error as { code?: string }).code }, 'postgres: idle connection lost'));
+
+  const unavailable = (error: unknown) => {
+    const fault = pgFaultOf(error);
+    return fault ? new StorageUnavailable(fault, { cause: error }) : undefined;
+  };
+
+  try {
+    const result = await migratePostgres(pool);
+    if (result.applied.length) log?.info({ applied: result.applied, version: result.current }, 'postgres: migrations applied');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw unavailable(error) ?? error;
+  }
+
+  async function transaction<T>(begin: string, appends: boolean, fn: (stores: Stores) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw unavailable(error) ?? error;
+      }
+      let broken = false;
+      // A connection lost while checked out emits 'error' besides failing its query: unheard, it would crash the process.
+      const lost = () => {
+        broken = true;
+      };
+      client.on('error', lost);
+      try {
+        await client.query(begin);
+        // Until the port's Stores name the async interfaces (the SQLite side's conversion), this cast bridges them.
+        const value = await fn(createPgStores(client, { appends }) as unknown as Stores);
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        const fault = unavailable(error);
+        if (fault) {
+          broken = true;
+          throw fault;
+        }
+        if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+        log?.debug({ code: (error as { code?: string }).code, attempt }, 'postgres: transaction run again');
+      } finally {
+        client.off('error', lost);
+        client.release(broken);
+      }
+    }
+  }
+
+  const vacuumSecrets = async () => {
+    try {
+      await pool.query('VACUUM credential_secrets');
+    } catch (error) {
+      log?.warn({ code: (error as { code?: string }).code }, 'postgres: VACUUM credential_secrets after a purge failed');
+    }
+  };
+
+  return {
+    backend: 'postgres',
+    pool,
+    read: (fn) => transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, fn),
+    write: (fn) => transaction('BEGIN', true, fn),
+    grouped: (fn) => transaction('BEGIN', true, fn),
+    afterDestroy: vacuumSecrets,
+    afterPurgePass: async (destroyed) => {
+      if (destroyed > 0) await vacuumSecrets();
+    },
+    ping: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          pool.query('SELECT 1').then(() => true),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS))),
+        ]);
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close: () => pool.end(),
+  };
+}

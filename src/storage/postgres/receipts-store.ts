@@ -1,0 +1,31 @@
+import type { ReceiptStore } from '../../receipts/receipts-store.js';
+import { receiptOf, type ReceiptRow } from '../rows.js';
+import { allRows, bytes, oneRow, type PgClient, type PgStore } from './client.js';
+
+export function createPgReceiptStore(client: PgClient): PgStore<ReceiptStore> {
+  return {
+    insert: async (r) => {
+      await client.query(
+        `INSERT INTO receipts (id, ticket_id, intake_link_id, token_hash, token_kek_id, token_wrapped, notify_on_reveal, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [r.id, r.ticketId, r.intakeLinkId, bytes(r.tokenHash), r.tokenKekId, bytes(r.tokenWrapped), r.notifyOnReveal, r.createdAt],
+      );
+    },
+    get: async (id) => {
+      const r = await oneRow<ReceiptRow>(client, 'SELECT * FROM receipts WHERE id = $1', [id]);
+      return r && receiptOf(r);
+    },
+    getByTokenHash: async (hash) => {
+      const r = await oneRow<ReceiptRow>(client, 'SELECT * FROM receipts WHERE token_hash = $1', [bytes(hash)]);
+      return r && receiptOf(r);
+    },
+    setNotifyOnReveal: async (id, value) => {
+      await client.query('UPDATE receipts SET notify_on_reveal = $2 WHERE id = $1', [id, value]);
+    },
+    listPage: async (afterId, limit) =>
+      (await allRows<ReceiptRow>(client, 'SELECT * FROM receipts WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit])).map(receiptOf),
+    rewrapToken: async (id, kekId, wrapped) => {
+      await client.query('UPDATE receipts SET token_kek_id = $2, token_wrapped = $3 WHERE id = $1', [id, kekId, bytes(wrapped)]);
+    },
+  };
+}

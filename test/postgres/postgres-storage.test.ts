@@ -1,0 +1,146 @@
+import net from 'node:net';
+import { StorageUnavailable } from '../../src/errors.js';
+import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
+import { openTestStorage, type TestDatabase } from '../harness/postgres.js';
+import { arrangeCredentials, ticketRecord, type PgStores } from './records.js';
+
+const as = (stores: unknown) => stores as PgStores;
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('PostgreSQL storage', () => {
+  let opened: Awaited<ReturnType<typeof openTestStorage>>;
+  let db: TestDatabase;
+  let storage: PostgresStorage;
+  beforeAll(async () => {
+    opened = await openTestStorage();
+    ({ db, storage } = opened);
+  });
+  afterAll(() => opened.close());
+
+  it('when the server is unreachable › start-up fails with StorageUnavailable', async () => {
+    const error = await createPostgresStorage({ url: `postgres://postgres@127.0.0.1:${await closedPort()}/postgres` }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageUnavailable);
+    expect((error as StorageUnavailable).status).toBe(503);
+    expect((error as StorageUnavailable).fault).toBe('cannot_open');
+  });
+
+  it('a write commits when fn resolves, and rolls back whole when it throws', async () => {
+    const kept = ticketRecord();
+    await storage.write(async (s) => as(s).tickets.insert(kept));
+    const dropped = ticketRecord();
+    await expect(
+      storage.write(async (s) => {
+        await as(s).tickets.insert(dropped);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    await storage.read(async (s) => {
+      expect(await as(s).tickets.get(kept.id)).toEqual(kept);
+      expect(await as(s).tickets.get(dropped.id)).toBeUndefined();
+    });
+  });
+
+  it('a read is one snapshot and cannot write', async () => {
+    const ticket = ticketRecord();
+    await storage.write(async (s) => as(s).tickets.insert(ticket));
+    await storage.read(async (s) => {
+      const before = await as(s).tickets.get(ticket.id);
+      await storage.write(async (w) => as(w).tickets.update(ticket.id, { subject: 'changed meanwhile' }, ticket.createdAt + 1));
+      expect(await as(s).tickets.get(ticket.id)).toEqual(before);
+    });
+    await expect(storage.read(async (s) => as(s).tickets.insert(ticketRecord()))).rejects.toThrow();
+  });
+
+  it('a serialization failure or deadlock runs fn again; another error does not', async () => {
+    let runs = 0;
+    const value = await storage.write(async () => {
+      runs++;
+      if (runs < 3) throw Object.assign(new Error('could not serialize access'), { code: runs === 1 ? '40001' : '40P01' });
+      return 'done';
+    });
+    expect({ value, runs }).toEqual({ value: 'done', runs: 3 });
+    runs = 0;
+    await expect(
+      storage.grouped(async () => {
+        runs++;
+        throw Object.assign(new Error('check violated'), { code: '23514' });
+      }),
+    ).rejects.toThrow('check violated');
+    expect(runs).toBe(1);
+    runs = 0;
+    await expect(
+      storage.write(async () => {
+        runs++;
+        throw Object.assign(new Error('could not serialize access'), { code: '40001' });
+      }),
+    ).rejects.toThrow('could not serialize');
+    expect(runs).toBe(4);
+  });
+
+  it('two instances inserting one webhook event id at once › the loser is run again and sees the event as known', async () => {
+    const other = await createPostgresStorage({ url: db.url });
+    try {
+      const record = { source: 'zendesk', eventId: 'evt-1', event: 'ticket.closed', externalRef: 'ZD-1', result: 'applied' as const, receivedAt: 1 };
+      let bothChecked!: () => void;
+      const checked = new Promise<void>((resolve) => (bothChecked = resolve));
+      let checks = 0;
+      const deliver = (on: PostgresStorage) =>
+        on.write(async (s) => {
+          const known = await as(s).webhookEvents.has(record.source, record.eventId);
+          if (++checks === 2) bothChecked();
+          await checked;
+          if (known) return 'duplicate';
+          await as(s).webhookEvents.insert(record);
+          return 'applied';
+        });
+      const results = await Promise.all([deliver(storage), deliver(other)]);
+      expect(results.sort()).toEqual(['applied', 'duplicate']);
+      expect(await storage.read(async (s) => as(s).webhookEvents.has('zendesk', 'evt-1'))).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('when the server ends the connection mid-transaction › the write fails with StorageUnavailable and the next one works', async () => {
+    const lost = ticketRecord();
+    const error = await storage
+      .write(async (s) => {
+        await as(s).tickets.insert(lost);
+        const pid = (await storage.pool.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+        )).rows[0]!.pid;
+        await storage.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+        await as(s).tickets.get(lost.id);
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageUnavailable);
+    expect((error as StorageUnavailable).fault).toBe('cannot_open');
+    await storage.write(async (s) => as(s).tickets.insert(ticketRecord()));
+    expect(await storage.read(async (s) => as(s).tickets.get(lost.id))).toBeUndefined();
+  });
+
+  it('ping answers true while the server answers, false once closed', async () => {
+    expect(await storage.ping()).toBe(true);
+    const other = await createPostgresStorage({ url: db.url });
+    await other.close();
+    expect(await other.ping()).toBe(false);
+  });
+
+  it('afterDestroy and afterPurgePass vacuum the secrets table without failing', async () => {
+    const { credentials } = await storage.write(async (s) => arrangeCredentials(as(s), 2, { status: 'revoked', endedBecause: 'revoked', endedAt: 1 }));
+    const purged = await storage.write(async (s) => as(s).credentials.purgeEnded(2, 10));
+    expect(purged.map((p) => p.id).sort()).toEqual(credentials.map((c) => c.id).sort());
+    await storage.afterPurgePass(purged.length);
+    await storage.afterDestroy();
+    const vacuumed = await storage.pool.query<{ at: Date | null }>("SELECT last_vacuum AS at FROM pg_stat_user_tables WHERE relname = 'credential_secrets'");
+    expect(vacuumed.rows[0]?.at ?? 'stats not yet flushed').toBeTruthy();
+  });
+});
