@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { auditRoutes, type AuditRouteDeps } from './http/audit-routes.js';
 import { authRoutes, type AuthRouteDeps } from './http/auth-routes.js';
 import { consoleRoutes, type ConsoleRouteDeps } from './http/console-routes.js';
-import { customerRateLimit } from './http/customer-rate-limit.js';
+import { customerRateLimit, type SharedRateLimits } from './http/customer-rate-limit.js';
 import { customerRoutes, type CustomerRouteDeps } from './http/customer-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { hookRoutes, type HookRouteDeps } from './http/hook-routes.js';
@@ -33,6 +33,8 @@ export interface AppDeps
   clock: Clock;
   log: Logger;
   storage: Storage;
+  /** Customer rate-limit windows shared by every instance (PostgreSQL); without it, this process's own. */
+  sharedRateLimits?: SharedRateLimits;
   metrics: Metrics;
 }
 
@@ -82,7 +84,7 @@ export function buildApp(deps: AppDeps): Express {
     }),
   );
 
-  const customerLimit = customerRateLimit({ perMinute: deps.config.customerRateLimitPerMinute, clock: deps.clock });
+  const customerLimit = customerRateLimit({ perMinute: deps.config.customerRateLimitPerMinute, clock: deps.clock, shared: deps.sharedRateLimits });
 
   const api = express.Router();
   api.use((_req, res, next) => {

@@ -111,6 +111,8 @@ export interface Config {
   databasePath: string;
   /** DATABASE_URL: PostgreSQL for several instances; unset, the embedded SQLite file at databasePath. */
   databaseUrl?: string;
+  /** Where the data is, for logs and banners: the SQLite path, or the PostgreSQL URL without its credentials. */
+  databaseLabel: string;
   dataDir: string;
   masterKey?: string;
   masterKeyFile?: string;
@@ -186,6 +188,7 @@ export function parseConfig(env: Env): Config {
     publicOrigin: new URL(publicUrl).origin,
     databasePath,
     databaseUrl: v.DATABASE_URL,
+    databaseLabel: v.DATABASE_URL ? withoutCredentials(v.DATABASE_URL) : databasePath,
     dataDir: path.dirname(databasePath),
     masterKey: v.MASTER_KEY,
     masterKeyFile: v.MASTER_KEY_FILE,
@@ -300,4 +303,10 @@ export function readConfig(): Config {
     delete process.env.MASTER_KEY;
   }
   return readOnce;
+}
+
+/** A database URL safe to log: scheme, host, port and database name, never the user or password. */
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }

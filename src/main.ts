@@ -11,7 +11,7 @@ import { Keyring, KeyringError } from './crypto/keyring.js';
 import { createPasswords } from './crypto/passwords.js';
 import { createSealedBoxOpener, defaultSealedBoxThreads } from './crypto/sealed-box-opener.js';
 import { initSodium } from './crypto/sodium.js';
-import { BadRequest } from './errors.js';
+import { BadRequest, StorageUnavailable } from './errors.js';
 import { createWebhooks } from './hooks/webhooks.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { createIntakeLinks } from './intake-links/intake-links.js';
@@ -25,6 +25,7 @@ import { createNotices } from './notices/notices.js';
 import { createPurge, endCredentialsAgain } from './purge/purge.js';
 import { createReceipts } from './receipts/receipts.js';
 import { createReveal } from './reveal/reveal.js';
+import type { SharedRateLimits } from './http/customer-rate-limit.js';
 import { createLoginThrottle } from './staff-auth/login-throttle.js';
 import { createOidcSignIn } from './staff-auth/oidc-sign-in.js';
 import { createPasswordSignIn } from './staff-auth/password-sign-in.js';
@@ -41,6 +42,8 @@ import { storageFaultStatus } from './storage/sqlite/storage-faults.js';
 import { settleWalTruncation, walTruncationPending } from './storage/sqlite/wal-truncation.js';
 import type { Storage } from './storage/storage.js';
 import { createTickets } from './tickets/tickets.js';
+import { createPgCustomerRateLimits } from './storage/postgres/customer-rate-limits.js';
+import { createPostgresStorage, pgFaultOf } from './storage/postgres/postgres-storage.js';
 
 export interface ComposeOptions {
   log?: Logger;
@@ -68,7 +71,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   await initSodium();
 
   const backend = await openBackend(config, log);
-  const { storage } = backend;
+  const { storage, sharedRateLimits } = backend;
   let keyring: Keyring;
   let keys: VaultKeys;
   try {
@@ -146,6 +149,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     log,
     clock,
     storage,
+    sharedRateLimits,
     keys,
     audit,
     chainVerifier,
@@ -197,6 +201,8 @@ interface Backend {
   verifyAudit: (auditKey: Uint8Array, head: string | undefined, workers: number | undefined, inProcess: () => Promise<VerifyResult>) => Promise<VerifyResult>;
   backupTo: (file: string) => BackupSummary;
   walTruncation: { pending: () => boolean; settle: (timeoutMs: number) => Promise<boolean> };
+  /** Customer rate-limit windows every instance shares (PostgreSQL); SQLite's one process keeps its own in memory. */
+  sharedRateLimits?: SharedRateLimits;
   close: () => Promise<void>;
 }
 
@@ -209,6 +215,41 @@ export async function migrateStorage(config: Config) {
 
 /** The storage the configuration names, migrated. */
 async function openBackend(config: Config, log: Logger): Promise<Backend & { migrations: MigrationResult }> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl, log) : openSqlite(config, log);
+}
+
+/** PostgreSQL: several instances share it; the SQLite-only commands say what to use instead. */
+async function openPostgres(url: string, log: Logger): Promise<Backend & { migrations: MigrationResult }> {
+  const storage = await createPostgresStorage({ url, log });
+  const limits = createPgCustomerRateLimits(storage.pool);
+  let lastPrune = 0;
+  const sqliteOnly = (what: string, instead: string) => () => {
+    throw new BadRequest('sqlite_only', `${what} works on the embedded SQLite file; with DATABASE_URL (PostgreSQL) ${instead}.`);
+  };
+  return {
+    storage,
+    migrations: storage.migrations,
+    status: () => ({ failingFast: false, walTruncationPending: false, faults: {} }),
+    verifyAudit: (_auditKey, _head, _workers, inProcess) => inProcess(),
+    backupTo: sqliteOnly('`backup`', 'use pg_dump, then `ticketvault audit verify` against a restored copy (README "Several instances")'),
+    walTruncation: { pending: () => false, settle: async () => true },
+    sharedRateLimits: async (key, now, perMinute) => {
+      try {
+        if (now - lastPrune > 60_000) {
+          lastPrune = now;
+          await limits.prune(now);
+        }
+        return await limits.take(key, now, perMinute);
+      } catch (error) {
+        throw pgFaultOf(error) ? new StorageUnavailable(pgFaultOf(error)!, { cause: error }) : error;
+      }
+    },
+    close: () => storage.close(),
+  };
+}
+
+/** The embedded SQLite file, held by this process while open (`restore` refuses until it is released). */
+function openSqlite(config: Config, log: Logger): Backend & { migrations: MigrationResult } {
   // Held while this process has the database open: `restore` refuses until it is released.
   const hold = holdDatabase(config.databasePath);
   let db: Database;
@@ -274,6 +315,9 @@ export interface RestoreOptions {
  * it and whatever has expired since: a backup never brings a withdrawn credential back.
  */
 export async function restoreVault(config: Config, backupFile: string, options: RestoreOptions = {}) {
+  if (config.databaseUrl) {
+    throw new BadRequest('sqlite_only', '`restore` works on the embedded SQLite file; with DATABASE_URL (PostgreSQL) use pg_restore, then `ticketvault audit verify` (README "Several instances").');
+  }
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger('silent');
   await initSodium();
@@ -417,6 +461,6 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
       log.flush?.();
     })());
 
-  log.info({ url, publicUrl: config.publicUrl, database: config.databasePath }, 'ticketvault listening');
+  log.info({ url, publicUrl: config.publicUrl, database: config.databaseLabel }, 'ticketvault listening');
   return { server, url, stop };
 }

@@ -337,7 +337,7 @@ export function buildCli(io: CliIo = processIo): Command {
 }
 
 function printStartBanner(io: CliIo, config: Config, url: string) {
-  io.stderr(`ticketvault is listening on ${url} (public URL ${config.publicUrl}), database ${config.databasePath}`);
+  io.stderr(`ticketvault is listening on ${url} (public URL ${config.publicUrl}), database ${config.databaseLabel}`);
   io.stderr('Create the first staff member in another terminal, then sign in to the console:');
   io.stderr('  npx ticketvault staff add you@example.com --role admin --name "Your Name"');
   io.stderr('  npx ticketvault staff passwd you@example.com');

@@ -79,16 +79,29 @@ export function createRateLimitWindows(options: { perMinute: number; maxTracked?
 }
 
 /**
+ * Windows every instance shares (PostgreSQL): counts one request for `key`, answering the seconds
+ * to wait when it is over `perMinute`, else null.
+ */
+export type SharedRateLimits = (key: string, now: number, perMinute: number) => Promise<number | null>;
+
+/**
  * The limiter for `/s`, `/r`, `/api/v1/intake`, `/api/v1/receipts` and `/portal`: one budget per
  * client address (req.ip, which honours TRUST_PROXY) across all of them. Over it, 429
  * `rate_limited` with Retry-After, passed on as an error so the API answers problem+json and the
  * pages their own page.
  */
-export function customerRateLimit(options: { perMinute: number; clock: Clock }): RequestHandler {
+export function customerRateLimit(options: { perMinute: number; clock: Clock; shared?: SharedRateLimits }): RequestHandler {
   if (options.perMinute === 0) return (_req, _res, next) => next();
   const windows = createRateLimitWindows({ perMinute: options.perMinute });
-  return (req, res, next) => {
-    const retryAfter = windows.take(rateLimitKeyOf(req.ip), options.clock.now());
+  const take = options.shared ?? ((key: string, now: number) => windows.take(key, now));
+  return async (req, res, next) => {
+    let retryAfter: number | null;
+    try {
+      retryAfter = await take(rateLimitKeyOf(req.ip), options.clock.now(), options.perMinute);
+    } catch (error) {
+      next(error); // the shared windows' storage is down: a 503, as the request itself would meet
+      return;
+    }
     if (retryAfter === null) {
       next();
       return;

@@ -1,18 +1,11 @@
 import { canonicalJson, HASHED_COLUMNS, type ChainRow } from '../../audit/audit-chain.js';
 import type { AuditRow, AuditStore } from '../../audit/audit-store.js';
 import { AUDIT_CHAIN_LOCK } from './advisory-locks.js';
-import { allRows, bytes, oneRow, type PgClient, type PgStore } from './client.js';
+import { allRows, bytes, oneRow, type PgClient } from './client.js';
 
 /** Rows per keyset page when streaming the log (verify, export). */
 export const AUDIT_PAGE_ROWS = 5000;
 
-/** The audit store on PostgreSQL: the port's async methods, and streams as async iterables. */
-export type PgAuditStore = Omit<PgStore<AuditStore>, 'iterate' | 'iterateChain' | 'iterateChainInJs'> & {
-  iterate(sinceAt?: number): AsyncIterable<AuditRow>;
-  iterateChain(fromSeq: number, toSeq: number): AsyncIterable<ChainRow>;
-  /** The same as iterateChain: on PostgreSQL the canonical JSON is always built in JavaScript. */
-  iterateChainInJs(fromSeq: number, toSeq: number): AsyncIterable<ChainRow>;
-};
 
 type HashedRow = { seq: number } & Record<string, unknown> & { prev_hash: Buffer; hash: Buffer };
 
@@ -24,7 +17,7 @@ const hashedValues = (r: Record<string, unknown>) => HASHED.map((column) => r[co
  * takes the chain's transaction-scoped advisory lock before reading the head, so appends from every
  * instance queue up from head read to commit: one chain, no fork, no gap. Reads never take it.
  */
-export function createPgAuditStore(client: PgClient, options: { appends: boolean }): PgAuditStore {
+export function createPgAuditStore(client: PgClient, options: { appends: boolean }): AuditStore {
   let holdsChain = false;
   const lockChain = async () => {
     if (!options.appends || holdsChain) return;
@@ -111,7 +104,6 @@ export function createPgAuditStore(client: PgClient, options: { appends: boolean
           : pages<AuditRow>((after) => `SELECT * FROM audit_events WHERE at >= $1 AND seq > ${after} ORDER BY seq LIMIT ${AUDIT_PAGE_ROWS}`, [sinceAt]),
     }),
     iterateChain: chainRows,
-    iterateChainInJs: chainRows,
     canonicalOf: async (seq) => {
       const r = await oneRow<Record<string, unknown>>(client, `SELECT ${HASHED_COLUMNS} FROM audit_events WHERE seq = $1`, [seq]);
       return r && canonicalJson(hashedValues(r));

@@ -20,12 +20,3 @@ export async function allRows<R extends pg.QueryResultRow>(client: PgClient, tex
 export async function changedRows(client: PgClient, text: string, values: unknown[] = []): Promise<number> {
   return (await client.query(text, values)).rowCount ?? 0;
 }
-
-/**
- * A store interface with every method answering a promise: storage.ts's `Async<T>` without its
- * distribution over unions (which turns `Promise<X | undefined>` into `Promise<X> | Promise<undefined>`).
- * Once every store interface is async, both are the interface itself.
- */
-export type PgStore<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => [R] extends [Promise<unknown>] ? R : Promise<R> : T[K];
-};

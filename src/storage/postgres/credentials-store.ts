@@ -2,7 +2,7 @@ import type { CredentialKind } from '../../credentials/credential-kinds.js';
 import type { CredentialStore, EndReason } from '../../credentials/credentials-store.js';
 import type { TicketStatus } from '../../tickets/tickets-store.js';
 import { credentialOf, type CredentialRow } from '../rows.js';
-import { allRows, bytes, changedRows, oneRow, type PgClient, type PgStore } from './client.js';
+import { allRows, bytes, changedRows, oneRow, type PgClient } from './client.js';
 
 interface RawReveal extends CredentialRow {
   ticket_status: TicketStatus;
@@ -41,7 +41,7 @@ const PURGE_ENDED = endAndDestroy(
   'c.id, c.ticket_id, c.receipt_id, c.ended_because',
 );
 
-export function createPgCredentialStore(client: PgClient): PgStore<CredentialStore> {
+export function createPgCredentialStore(client: PgClient): CredentialStore {
   return {
     insert: async (record, secret) => {
       await client.query(

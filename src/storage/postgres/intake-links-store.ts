@@ -1,8 +1,8 @@
 import type { IntakeLinkStore } from '../../intake-links/intake-links-store.js';
 import { intakeLinkOf, type IntakeLinkRow } from '../rows.js';
-import { allRows, bytes, changedRows, oneRow, type PgClient, type PgStore } from './client.js';
+import { allRows, bytes, changedRows, oneRow, type PgClient } from './client.js';
 
-export function createPgIntakeLinkStore(client: PgClient): PgStore<IntakeLinkStore> {
+export function createPgIntakeLinkStore(client: PgClient): IntakeLinkStore {
   return {
     insert: async (l) => {
       await client.query(

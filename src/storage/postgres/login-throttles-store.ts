@@ -1,7 +1,7 @@
 import type { LoginThrottleStore } from '../../staff-auth/login-throttles-store.js';
-import { oneRow, type PgClient, type PgStore } from './client.js';
+import { oneRow, type PgClient } from './client.js';
 
-export function createPgLoginThrottleStore(client: PgClient): PgStore<LoginThrottleStore> {
+export function createPgLoginThrottleStore(client: PgClient): LoginThrottleStore {
   return {
     // One statement, so two attempts racing each other (on any instance) are both counted.
     hit: async (key, now, windowMs) => {

@@ -1,6 +1,6 @@
 import type { NoticeKind, NoticeOutboxStore } from '../../notices/notice-outbox-store.js';
 import { pendingNoticeOf, type PendingNoticeRow } from '../rows.js';
-import { allRows, changedRows, type PgClient, type PgStore } from './client.js';
+import { allRows, changedRows, type PgClient } from './client.js';
 
 /**
  * Due rows are claimed: `FOR UPDATE OF o SKIP LOCKED` locks them until the caller's transaction
@@ -24,7 +24,7 @@ const LIST_DUE = `SELECT o.id, o.kind, o.attempts, o.created_at,
   ORDER BY o.next_attempt_at, o.id LIMIT $2
   FOR UPDATE OF o SKIP LOCKED`;
 
-export function createPgNoticeOutboxStore(client: PgClient): PgStore<NoticeOutboxStore> {
+export function createPgNoticeOutboxStore(client: PgClient): NoticeOutboxStore {
   const queue = async (kind: NoticeKind, n: { ticketId: string; credentialId: string; receiptId: string; at: number }) => {
     await client.query(
       `INSERT INTO notice_outbox (kind, ticket_id, credential_id, receipt_id, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)`,

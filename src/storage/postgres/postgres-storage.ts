@@ -7,7 +7,7 @@ import type { PgClient } from './client.js';
 import { createPgCredentialStore } from './credentials-store.js';
 import { createPgIntakeLinkStore } from './intake-links-store.js';
 import { createPgLoginThrottleStore } from './login-throttles-store.js';
-import { migratePostgres } from './migrations.js';
+import { migratePostgres, type MigrationResult } from './migrations.js';
 import { createPgNoticeOutboxStore } from './notice-outbox-store.js';
 import { createPgReceiptStore } from './receipts-store.js';
 import { createPgStaffSessionStore } from './staff-sessions-store.js';
@@ -24,6 +24,8 @@ export const PING_TIMEOUT_MS = 2000;
 export interface PostgresStorage extends Storage {
   readonly backend: 'postgres';
   readonly pool: pg.Pool;
+  /** What this start applied (one instance at a time applies them). */
+  readonly migrations: MigrationResult;
 }
 
 /** The stores bound to one connection; `appends`: inside a write transaction (the audit store then locks the chain). */
@@ -98,8 +100,10 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
     return fault ? new StorageUnavailable(fault, { cause: error }) : undefined;
   };
 
+  let migrations: MigrationResult;
   try {
     const result = await migratePostgres(pool);
+    migrations = result;
     if (result.applied.length) log?.info({ applied: result.applied, version: result.current }, 'postgres: migrations applied');
   } catch (error) {
     await pool.end().catch(() => undefined);
@@ -122,8 +126,7 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
       client.on('error', lost);
       try {
         await client.query(begin);
-        // Until the port's Stores name the async interfaces (the SQLite side's conversion), this cast bridges them.
-        const value = await fn(createPgStores(client, { appends }) as unknown as Stores);
+        const value = await fn(createPgStores(client, { appends }));
         await client.query('COMMIT');
         return value;
       } catch (error) {
@@ -157,6 +160,7 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
   return {
     backend: 'postgres',
     pool,
+    migrations,
     read: (fn) => transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, fn),
     write: (fn) => transaction('BEGIN', true, fn),
     grouped: (fn) => transaction('BEGIN', true, fn),

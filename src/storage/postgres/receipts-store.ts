@@ -1,8 +1,8 @@
 import type { ReceiptStore } from '../../receipts/receipts-store.js';
 import { receiptOf, type ReceiptRow } from '../rows.js';
-import { allRows, bytes, oneRow, type PgClient, type PgStore } from './client.js';
+import { allRows, bytes, oneRow, type PgClient } from './client.js';
 
-export function createPgReceiptStore(client: PgClient): PgStore<ReceiptStore> {
+export function createPgReceiptStore(client: PgClient): ReceiptStore {
   return {
     insert: async (r) => {
       await client.query(

@@ -1,8 +1,8 @@
 import type { StaffSessionStore } from '../../staff-auth/staff-sessions-store.js';
 import { staffSessionOf, type StaffSessionRow } from '../rows.js';
-import { bytes, changedRows, oneRow, type PgClient, type PgStore } from './client.js';
+import { bytes, changedRows, oneRow, type PgClient } from './client.js';
 
-export function createPgStaffSessionStore(client: PgClient): PgStore<StaffSessionStore> {
+export function createPgStaffSessionStore(client: PgClient): StaffSessionStore {
   return {
     insert: async (s) => {
       await client.query(

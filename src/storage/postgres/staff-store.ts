@@ -1,6 +1,6 @@
 import type { StaffChanges, StaffStore } from '../../staff-auth/staff-store.js';
 import { staffOf, type StaffRow } from '../rows.js';
-import { allRows, oneRow, type PgClient, type PgStore } from './client.js';
+import { allRows, oneRow, type PgClient } from './client.js';
 
 const COLUMNS: Record<keyof StaffChanges, string> = {
   name: 'name',
@@ -16,7 +16,7 @@ const COLUMNS: Record<keyof StaffChanges, string> = {
  * instance may disable a member or change their role, and that must hold at the next request here.
  * E-mail matches whatever its case, as SQLite's COLLATE NOCASE column (migration 001's index).
  */
-export function createPgStaffStore(client: PgClient): PgStore<StaffStore> {
+export function createPgStaffStore(client: PgClient): StaffStore {
   return {
     insert: async (s) => {
       await client.query(

@@ -1,6 +1,6 @@
 import type { TicketListRow, TicketStore } from '../../tickets/tickets-store.js';
 import { ticketOf, type TicketRow } from '../rows.js';
-import { allRows, oneRow, type PgClient, type PgStore } from './client.js';
+import { allRows, oneRow, type PgClient } from './client.js';
 
 const COLUMNS = {
   subject: 'subject',
@@ -9,7 +9,7 @@ const COLUMNS = {
   supportUntil: 'support_until',
 } as const;
 
-export function createPgTicketStore(client: PgClient): PgStore<TicketStore> {
+export function createPgTicketStore(client: PgClient): TicketStore {
   return {
     insert: async (t) => {
       await client.query(

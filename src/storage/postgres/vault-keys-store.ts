@@ -1,12 +1,12 @@
 import type { VaultKeyPurpose, VaultKeyStore } from '../../keys/vault-keys-store.js';
 import { vaultKeyOf, type StoredVaultKeyRow } from '../rows.js';
-import { allRows, bytes, changedRows, type PgClient, type PgStore } from './client.js';
+import { allRows, bytes, changedRows, type PgClient } from './client.js';
 
 /**
  * Vault keys on PostgreSQL: `current` reads the table each time (SQLite caches it until PRAGMA
  * data_version moves), since a rotation may be committed by another instance.
  */
-export function createPgVaultKeyStore(client: PgClient): PgStore<VaultKeyStore> {
+export function createPgVaultKeyStore(client: PgClient): VaultKeyStore {
   const list = async (purpose: VaultKeyPurpose) =>
     (await allRows<StoredVaultKeyRow>(client, 'SELECT * FROM vault_keys WHERE purpose = $1 ORDER BY retired_at IS NOT NULL, created_at DESC', [purpose])).map(vaultKeyOf);
   return {
