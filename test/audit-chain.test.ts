@@ -605,7 +605,7 @@ describe('fail closed: when the audit row cannot be written', () => {
     tv.db.exec(
       "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events WHEN NEW.action = 'credential.revealed' BEGIN SELECT RAISE(ABORT, 'x'); END",
     );
-    const before = snapshot();
+    const before = await snapshot();
 
     const res = await reveal(tv, credentialId);
 
@@ -613,7 +613,7 @@ describe('fail closed: when the audit row cannot be written', () => {
     expect(res.body.code).toBe('audit_unavailable');
     expect(res.text).not.toContain(secret);
     expect(res.body.fields).toBeUndefined();
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
     expect(tv.logs.join('')).not.toContain(secret);
 
     tv.db.exec('DROP TRIGGER audit_down');
@@ -628,12 +628,12 @@ describe('fail closed: when the audit row cannot be written', () => {
     const other = new BetterSqlite3(tv.vault.config.databasePath);
     try {
       other.exec('BEGIN IMMEDIATE');
-      const before = snapshot();
+      const before = await snapshot();
       const res = await reveal(tv, credentialId);
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('audit_unavailable');
       expect(res.text).not.toContain(secret);
-      expect(snapshot()).toEqual(before);
+      expect(await snapshot()).toEqual(before);
       other.exec('ROLLBACK');
     } finally {
       other.close();

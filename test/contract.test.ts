@@ -73,8 +73,7 @@ const newTicket = (tv: TestVault, overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-const countRows = (tv: TestVault, table: string) =>
-  (tv.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+const countRows = async (tv: TestVault, table: string) => Number((await tv.query(`SELECT COUNT(*) AS n FROM ${table}`))[0]!.n);
 
 /** Follows nextCursor from the first page to the last; returns every page. */
 async function walkPages(tv: TestVault, path: string, role: 'engineer' | 'auditor', query: Record<string, string>) {
@@ -133,10 +132,10 @@ describe('HTTP contract', () => {
     describe('when the externalRef already exists', () => {
       it('responds 409 ticket_exists and creates nothing', async () => {
         await tv.http.post(`${API}/tickets`).set(tv.auth()).send(newTicket(tv, { externalRef: 'ZD-7' })).expect(201);
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         const res = await tv.http.post(`${API}/tickets`).set(tv.auth()).send(newTicket(tv, { externalRef: 'ZD-7', subject: 'Other' }));
         expectProblem(res, 409, 'ticket_exists');
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
     });
 
@@ -145,7 +144,7 @@ describe('HTTP contract', () => {
         const { subject: _omitted, ...body } = newTicket(tv);
         const res = await tv.http.post(`${API}/tickets`).set(tv.auth()).send(body);
         expectProblem(res, 400, 'validation_failed');
-        expect(countRows(tv, 'tickets')).toBe(0);
+        expect(await countRows(tv, 'tickets')).toBe(0);
       });
     });
   });
@@ -275,12 +274,12 @@ describe('HTTP contract', () => {
     it('is idempotent: closing again responds 200 and changes nothing', async () => {
       const { ticketId } = await openTicketWithLink(tv);
       const first = await tv.http.post(`${API}/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       tv.clock.advance(60_000);
       const again = await tv.http.post(`${API}/tickets/${ticketId}/close`).set(tv.auth());
       expect(again.status).toBe(200);
       expect(again.body).toEqual(first.body);
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('responds 404 ticket_not_found for an unknown id', async () => {
@@ -307,7 +306,7 @@ describe('HTTP contract', () => {
     it('shows the token once: the stored link holds only its hash', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       expect(linkToken).toMatch(LINK_TOKEN);
-      const detail = JSON.stringify(tv.db.prepare('SELECT * FROM intake_links').all());
+      const detail = JSON.stringify(await tv.query('SELECT * FROM intake_links'));
       expect(detail).not.toContain(linkToken);
     });
 
@@ -315,10 +314,10 @@ describe('HTTP contract', () => {
       it('responds 409 ticket_closed and creates no link', async () => {
         const { ticketId } = await openTicketWithLink(tv);
         await tv.http.post(`${API}/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         const res = await tv.http.post(`${API}/tickets/${ticketId}/intake-links`).set(tv.auth()).send({});
         expectProblem(res, 409, 'ticket_closed');
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
     });
 
@@ -385,12 +384,12 @@ describe('HTTP contract', () => {
       ])('responds 400 reason_required for %s and reveals nothing', async (_name, body) => {
         const { linkToken } = await openTicketWithLink(tv);
         const { credentialId } = await submitCredential(tv, linkToken);
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         const req = tv.http.post(`${API}/credentials/${credentialId}/reveal`).set(tv.auth());
         const res = await (body === undefined ? req : req.send(body));
         expectProblem(res, 400, 'reason_required');
         expect(res.text).not.toContain(FTP_FIELDS.password);
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
     });
 
@@ -561,7 +560,7 @@ describe('HTTP contract', () => {
         const { linkToken } = await openTicketWithLink(tv);
         await submitCredential(tv, linkToken);
       }
-      const total = countRows(tv, 'audit_events');
+      const total = await countRows(tv, 'audit_events');
       expect(total).toBe(3 + 12); // the test vault's three members were added first
       const pages = await walkPages(tv, '/audit', 'auditor', { limit: '5' });
       expect(pages.map((p) => p.items.length)).toEqual([5, 5, 5]);
@@ -693,10 +692,10 @@ describe('HTTP contract', () => {
       it('responds 410 intake_link_expired and stores nothing', async () => {
         const { linkToken } = await openTicketWithLink(tv, {}, { ttlSeconds: 3600 });
         tv.clock.advance(3601_000);
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         const res = await tv.http.post(`${API}/intake/${linkToken}/credentials`).send({ kind: 'ftp', fields: FTP_FIELDS });
         expectProblem(res, 410, 'intake_link_expired');
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
     });
 
@@ -704,10 +703,10 @@ describe('HTTP contract', () => {
       it('responds 410 ticket_closed and stores nothing', async () => {
         const { ticketId, linkToken } = await openTicketWithLink(tv);
         await tv.http.post(`${API}/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         const res = await tv.http.post(`${API}/intake/${linkToken}/credentials`).send({ kind: 'ftp', fields: FTP_FIELDS });
         expectProblem(res, 410, 'ticket_closed');
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
     });
 
@@ -715,10 +714,10 @@ describe('HTTP contract', () => {
       it('responds 410 support_period_ended and stores nothing', async () => {
         const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
         tv.clock.advance(DAY + 1);
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         const res = await tv.http.post(`${API}/intake/${linkToken}/credentials`).send({ kind: 'ftp', fields: FTP_FIELDS });
         expectProblem(res, 410, 'support_period_ended');
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
     });
 
@@ -726,10 +725,10 @@ describe('HTTP contract', () => {
       it('responds 410 intake_link_revoked and stores nothing', async () => {
         const { linkId, linkToken } = await openTicketWithLink(tv);
         await tv.http.delete(`${API}/intake-links/${linkId}`).set(tv.auth()).expect(204);
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         const res = await tv.http.post(`${API}/intake/${linkToken}/credentials`).send({ kind: 'ftp', fields: FTP_FIELDS });
         expectProblem(res, 410, 'intake_link_revoked');
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
     });
   });
@@ -778,16 +777,16 @@ describe('HTTP contract', () => {
       expect(res.text).toBe('');
       const after = await tv.http.get(`${API}/credentials/${credentialId}`).set(tv.auth()).expect(200);
       expect(after.body).toEqual(expect.objectContaining({ status: 'purged', endedBecause: 'withdrawn' }));
-      expect(countRows(tv, 'credential_secrets')).toBe(0);
+      expect(await countRows(tv, 'credential_secrets')).toBe(0);
     });
 
     it('responds 404 credential_not_found for a credential of another receipt', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const mine = await submitCredential(tv, linkToken);
       const theirs = await submitCredential(tv, linkToken);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await tv.http.delete(`${API}/receipts/${mine.receiptToken}/credentials/${theirs.credentialId}`), 404, 'credential_not_found');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
   });
 
@@ -817,13 +816,13 @@ describe('HTTP contract', () => {
     it('responds 200 with the credential, and a reveal shows the new fields', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-      const before = tv.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId);
+      const [before] = await tv.query('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?', credentialId);
       tv.clock.advance(1000);
       const fields = { host: 'sftp.shop.test', username: 'support2', password: 'new-pass', protocol: 'ftps' };
       const res = await tv.http.put(`${API}/receipts/${receiptToken}/credentials/${credentialId}`).send({ fields });
       expect(res.status).toBe(200);
       expect(res.body).toEqual(expect.objectContaining({ ...RECEIPT_CREDENTIAL_SHAPE, id: credentialId, status: 'active', rectifiedAt: expect.stringMatching(ISO) }));
-      const after = tv.db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId);
+      const [after] = await tv.query('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?', credentialId);
       expect(after).not.toEqual(before);
       expect((await revealAs(tv, credentialId).expect(200)).body.fields).toEqual(fields);
     });
@@ -851,9 +850,9 @@ describe('HTTP contract', () => {
     it('responds 400 validation_failed for a value that is not a boolean', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { receiptToken } = await submitCredential(tv, linkToken);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await tv.http.put(`${API}/receipts/${receiptToken}/preferences`).send({ notifyOnReveal: 'no' }), 400, 'validation_failed');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('responds 410 with why it ended once every credential on the receipt has ended', async () => {
@@ -923,23 +922,23 @@ describe('HTTP contract', () => {
       });
 
       it('responds 401 unauthorized without a bearer token, and changes nothing', async () => {
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         expectProblem(await send(tv, at), 401, 'unauthorized');
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
 
       it('responds 401 invalid_token with a bad token, and changes nothing', async () => {
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         expectProblem(await send(tv, at).set('Authorization', 'Bearer not.a.jwt'), 401, 'invalid_token');
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
 
       it('responds 401 token_revoked with a token issued before its holder’s tokens were revoked, and changes nothing', async () => {
         const revoked = tv.auth('admin');
         await tv.vault.staff.revokeStaffTokens(tv.staffIds.admin, BY_OPERATOR);
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         expectProblem(await send(tv, at).set(revoked), 401, 'token_revoked');
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
       });
     });
   });
@@ -951,9 +950,9 @@ describe('HTTP contract', () => {
     // included, the reveal route too (docs/decisions/012).
     it.each(engineerRequests)('an auditor gets 403 forbidden on %s against real targets, and nothing changes', async (_route, send) => {
       const at = await arrangeStaffTargets(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await send(tv, at).set(tv.auth('auditor')), 403, 'forbidden');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('an engineer gets 403 forbidden on GET /audit', async () => {

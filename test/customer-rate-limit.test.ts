@@ -36,11 +36,11 @@ describe('the customer rate limit', () => {
 
   it(`answers the API's ${LIMIT + 1}th request from one address in a minute with 429 rate_limited and Retry-After, and changes nothing`, async () => {
     for (let i = 0; i < LIMIT; i++) await tv.http.get(`/api/v1/intake/${linkToken}`).set(from('198.51.100.7')).expect(200);
-    const before = snapshotVault(tv);
+    const before = await snapshotVault(tv);
     const refused = await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).set(from('198.51.100.7')).send({ kind: 'ftp', label: 'Shop FTP', fields: FTP_FIELDS });
     expectProblem(refused, 429, 'rate_limited');
     expect(Number(refused.headers['retry-after'])).toBe(60);
-    expect(snapshotVault(tv)).toEqual(before);
+    expect(await snapshotVault(tv)).toEqual(before);
   });
 
   it('counts /s, /r, /api/v1/intake, /api/v1/receipts and /portal against one budget per address', async () => {

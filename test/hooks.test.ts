@@ -386,10 +386,10 @@ describe('POST /hooks/helpdesk', () => {
     });
 
     it.each(['ticket.closed', 'ticket.updated', 'ticket.reopened'])('%s for an unknown externalRef answers 202, does nothing and logs it', async (name) => {
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await deliver(tv, event('evt-unknown', name, { externalRef: 'NOPE-1' })).expect(202);
       expect(res.body).toEqual({ id: 'evt-unknown', result: 'ignored' });
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       expect(tv.logs.join('')).toMatch(/"externalRef":"NOPE-1".*webhook event ignored/);
       // Recorded, so the helpdesk's retry is a duplicate, not another lookup.
       expect((await deliver(tv, event('evt-unknown', name, { externalRef: 'NOPE-1' })).expect(202)).body.result).toBe('duplicate');
@@ -531,9 +531,9 @@ describe('POST /hooks/zendesk', () => {
     expect((await deliverZendesk(tv, raw, { timestamp }).expect(202)).body.result).toBe('duplicate');
     expect(everything(tv)).toEqual(after);
 
-    const before = snapshotVault(tv);
+    const before = await snapshotVault(tv);
     expect((await deliverZendesk(tv, zendesk(78, 'solved')).expect(202)).body.result).toBe('ignored');
-    expect(snapshotVault(tv)).toEqual(before);
+    expect(await snapshotVault(tv)).toEqual(before);
   });
 
   it('an unknown status or field is a 400 and changes nothing', async () => {

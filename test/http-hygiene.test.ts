@@ -70,7 +70,7 @@ describe('HTTP hygiene', () => {
 
     it.each(bodies)('responds 400 malformed_json to %s on every JSON endpoint, and changes nothing', async (_name, raw) => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const requests: Test[] = [
         postRaw(tv, '/tickets', raw).set(tv.auth()),
         postRaw(tv, `/tickets/${a.ticketId}/intake-links`, raw).set(tv.auth()),
@@ -80,7 +80,7 @@ describe('HTTP hygiene', () => {
         tv.http.put(`${API}/receipts/${a.receiptToken}/preferences`).set('Content-Type', 'application/json').send(raw),
       ];
       for (const req of requests) expectProblem(await req, 400, 'malformed_json');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       await expectLinkUnused(tv, a.linkToken);
     });
 
@@ -105,11 +105,11 @@ describe('HTTP hygiene', () => {
 
     it.each(types)('responds 415 unsupported_media_type to %s, and changes nothing', async (_name, contentType, raw) => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await postRaw(tv, `/intake/${a.linkToken}/credentials`, raw, contentType), 415, 'unsupported_media_type');
       expectProblem(await postRaw(tv, '/tickets', raw, contentType).set(tv.auth()), 415, 'unsupported_media_type');
       expectProblem(await postRaw(tv, `/credentials/${a.credentialId}/reveal`, raw, contentType).set(tv.auth()), 415, 'unsupported_media_type');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       await expectLinkUnused(tv, a.linkToken);
     });
   });
@@ -123,22 +123,22 @@ describe('HTTP hygiene', () => {
 
     it('responds 413 payload_too_large at 1 MiB + 1 byte, and changes nothing', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const raw = submissionOf(MiB + 1);
       expect(Buffer.byteLength(raw)).toBe(MiB + 1);
       expectProblem(await postRaw(tv, `/intake/${a.linkToken}/credentials`, raw), 413, 'payload_too_large');
       expectProblem(await postRaw(tv, '/tickets', raw).set(tv.auth()), 413, 'payload_too_large');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       await expectLinkUnused(tv, a.linkToken);
     });
 
     it('reads a body of exactly 1 MiB (then refuses the 16 KiB field in it with 400)', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const raw = submissionOf(MiB);
       expect(Buffer.byteLength(raw)).toBe(MiB);
       expectProblem(await postRaw(tv, `/intake/${a.linkToken}/credentials`, raw), 400, 'validation_failed');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
   });
 
@@ -174,27 +174,27 @@ describe('HTTP hygiene', () => {
 
     it.each(undecodable)('responds 400 malformed_body to %s on every JSON endpoint and webhook, and changes nothing', async (_name, encoding, body) => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const paths = ['/tickets', `/intake/${a.linkToken}/credentials`, `/credentials/${a.credentialId}/reveal`, '/auth/login', '/hooks/helpdesk', '/hooks/zendesk'];
       for (const path of paths) {
         const res = await postEncoded(path, encoding, body).set(tv.auth());
         expect([path, res.status]).toEqual([path, 400]);
         expectProblem(res, 400, 'malformed_body');
       }
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       expect(tv.logs.join('\n')).not.toContain('unhandled error');
       await expectLinkUnused(tv, a.linkToken);
     });
 
     it('responds 413 payload_too_large when it inflates past 1 MiB, and changes nothing', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const bomb = zlib.gzipSync(JSON.stringify({ kind: 'other', fields: { notes: 'x'.repeat(3 * MiB) } }));
       expect(bomb.length).toBeLessThan(64 * KiB);
       for (const path of [`/intake/${a.linkToken}/credentials`, '/hooks/helpdesk']) {
         expectProblem(await postEncoded(path, 'gzip', bomb), 413, 'payload_too_large');
       }
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
   });
 
@@ -205,27 +205,27 @@ describe('HTTP hygiene', () => {
       ['GET /audit', (t: TestVault) => t.http.get(`${API}/audit`).query({ sort: 'asc' }).set(t.auth('auditor')), 'query.sort'],
     ])('%s responds 400 unknown_field naming %s, and changes nothing', async (_route, send, path) => {
       await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await send(tv);
       expectProblem(res, 400, 'unknown_field');
       expect(res.body.detail).toContain(path);
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('POST /tickets/:id/intake-links responds 400 unknown_field, and creates no link', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await tv.http.post(`${API}/tickets/${a.ticketId}/intake-links`).set(tv.auth()).send({ ttl: 3600 }), 400, 'unknown_field');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('POST /credentials/:id/reveal responds 400 unknown_field, reveals nothing and writes no audit row', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await revealAs(tv, a.credentialId).send({ reason: 'debugging', fieldsWanted: ['password'] });
       expectProblem(res, 400, 'unknown_field');
       expect(res.text).not.toContain(FTP_FIELDS.password);
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     describe('POST /intake/:token/credentials', () => {
@@ -236,38 +236,38 @@ describe('HTTP hygiene', () => {
         ['in fields, a password for kind other', { kind: 'other', fields: { notes: 'n', password: 'p' } }, 'fields.password'],
       ])('responds 400 unknown_field %s, and stores nothing', async (_where, body, path) => {
         const a = await arrange(tv);
-        const before = snapshotVault(tv);
+        const before = await snapshotVault(tv);
         const res = await tv.http.post(`${API}/intake/${a.linkToken}/credentials`).send(body);
         expectProblem(res, 400, 'unknown_field');
         expect(res.body.detail).toContain(path);
-        expect(snapshotVault(tv)).toEqual(before);
+        expect(await snapshotVault(tv)).toEqual(before);
         await expectLinkUnused(tv, a.linkToken);
       });
     });
 
     it('PUT /receipts/:token/credentials/:id responds 400 unknown_field and keeps the old secret', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await tv.http.put(`${API}/receipts/${a.receiptToken}/credentials/${a.credentialId}`).send({ kind: 'ftp', fields: FTP_FIELDS });
       expectProblem(res, 400, 'unknown_field');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('PUT /receipts/:token/preferences responds 400 unknown_field, and changes nothing', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await tv.http.put(`${API}/receipts/${a.receiptToken}/preferences`).send({ notifyOnReveal: false, sms: true }), 400, 'unknown_field');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
   });
 
   describe('unknown kinds', () => {
     it.each(['smb', 'FTP', 'ftp ', 'web_login', 'toString', '__proto__', ''])('responds 400 unknown_kind to kind %j, and stores nothing', async (kind) => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await tv.http.post(`${API}/intake/${a.linkToken}/credentials`).send({ kind, fields: { notes: 'n' } });
       expectProblem(res, 400, 'unknown_kind');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       await expectLinkUnused(tv, a.linkToken);
     });
   });
@@ -299,11 +299,11 @@ describe('HTTP hygiene', () => {
     /** Submits, expecting a 400 with `code` that stores nothing and leaves the one-use link unused. */
     async function expectRefused(kind: string, fields: unknown, code = 'validation_failed', path?: string) {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await submit(tv, a.linkToken, kind, fields);
       expectProblem(res, 400, code);
       if (path) expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       await expectLinkUnused(tv, a.linkToken);
     }
 
@@ -353,27 +353,27 @@ describe('HTTP hygiene', () => {
       ['a label that is not a string', { kind: 'other', label: 7, fields: { notes: 'n' } }],
     ])('refuses a submission with %s with 400 validation_failed', async (_name, body) => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await tv.http.post(`${API}/intake/${a.linkToken}/credentials`).send(body), 400, 'validation_failed');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       await expectLinkUnused(tv, a.linkToken);
     });
 
     it('refuses sealed data that does not open with 400 sealed_invalid', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await tv.http.post(`${API}/intake/${a.linkToken}/credentials`).send({ kind: 'other', sealed: Buffer.alloc(80, 1).toString('base64url') });
       expectProblem(res, 400, 'sealed_invalid');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('validates sealed fields like plain ones', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const publicKey = new Uint8Array(Buffer.from(tv.vault.keys.intakePublicKey, 'base64url'));
       const sealed = sealForPublicKey(JSON.stringify({ host: 'h', username: 'u', port: '70000' }), publicKey);
       expectProblem(await tv.http.post(`${API}/intake/${a.linkToken}/credentials`).send({ kind: 'ftp', sealed }), 400, 'validation_failed');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     describe('the 16 KiB limit, counted in UTF-8 bytes', () => {
@@ -446,10 +446,10 @@ describe('HTTP hygiene', () => {
 
     it('applies to rectification too, keeping the old secret', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await tv.http.put(`${API}/receipts/${a.receiptToken}/credentials/${a.credentialId}`).send({ fields: { ...FTP_FIELDS, port: '0' } });
       expectProblem(res, 400, 'validation_failed');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       expect((await revealAs(tv, a.credentialId).expect(200)).body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
     });
   });
@@ -464,9 +464,9 @@ describe('HTTP hygiene', () => {
       ['__proto__ in an array', (t: TestVault) => `{${ticketJson(t)},"tags":[{"__proto__":{"role":"admin"}}]}`],
     ])('POST /tickets responds 400 forbidden_key to %s, and creates nothing', async (_name, raw) => {
       await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await postRaw(tv, '/tickets', raw(tv)).set(tv.auth()), 400, 'forbidden_key');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       expect(({} as Record<string, unknown>).role).toBeUndefined();
     });
 
@@ -484,38 +484,38 @@ describe('HTTP hygiene', () => {
       ['constructor two thousand levels down', `{"kind":"other","fields":{"notes":"n"},"meta":${deep(2000, '{"constructor":1}')}}`],
     ])('POST /intake/:token/credentials responds 400 forbidden_key to %s, and stores nothing', async (_name, raw) => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await postRaw(tv, `/intake/${a.linkToken}/credentials`, raw), 400, 'forbidden_key');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       await expectLinkUnused(tv, a.linkToken);
     });
 
     it('responds 400 forbidden_key to __proto__ inside sealed fields, and stores nothing', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const publicKey = new Uint8Array(Buffer.from(tv.vault.keys.intakePublicKey, 'base64url'));
       const sealed = sealForPublicKey('{"notes":"n","__proto__":{"polluted":true}}', publicKey);
       expectProblem(await tv.http.post(`${API}/intake/${a.linkToken}/credentials`).send({ kind: 'other', sealed }), 400, 'forbidden_key');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
     it('POST /credentials/:id/reveal responds 400 forbidden_key, reveals nothing and writes no audit row', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await postRaw(tv, `/credentials/${a.credentialId}/reveal`, '{"reason":"debugging","__proto__":{"reason":"x"}}').set(tv.auth());
       expectProblem(res, 400, 'forbidden_key');
       expect(res.text).not.toContain(FTP_FIELDS.password);
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('receipt endpoints respond 400 forbidden_key, and change nothing', async () => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const put = (path: string, raw: string) => tv.http.put(`${API}/receipts/${a.receiptToken}${path}`).set('Content-Type', 'application/json').send(raw);
       expectProblem(await put('/preferences', '{"notifyOnReveal":false,"constructor":{}}'), 400, 'forbidden_key');
       expectProblem(await put(`/credentials/${a.credentialId}`, '{"fields":{"host":"h","username":"u","__proto__":{}}}'), 400, 'forbidden_key');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it.each([
@@ -547,7 +547,7 @@ describe('HTTP hygiene', () => {
 
     it.each(GARBAGE)('a token %s gets a plain 404 on every customer route, and changes nothing', async (_name, token, decodable) => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const valid = { kind: 'other', fields: { notes: 'n' } };
       const routes: Array<[string, Test]> = [
         ['intake_link_not_found', tv.http.get(`${API}/intake/${token}`)],
@@ -561,7 +561,7 @@ describe('HTTP hygiene', () => {
         ['receipt_not_found', tv.http.put(`${API}/receipts/${token}/credentials/${a.credentialId}`).send({ fields: FTP_FIELDS })],
       ];
       for (const [code, req] of routes) expectProblem(await req, 404, decodable ? code : 'not_found');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       await expectLinkUnused(tv, a.linkToken);
     });
 
@@ -594,7 +594,7 @@ describe('HTTP hygiene', () => {
 
     it.each(NOT_UUIDS)('%s gets 404 on every route with an id, and changes nothing', async (_name, id, decodable) => {
       const a = await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const routes: Array<[string, Test]> = [
         ['ticket_not_found', tv.http.get(`${API}/tickets/${id}`).set(tv.auth())],
         ['ticket_not_found', tv.http.post(`${API}/tickets/${id}/close`).set(tv.auth())],
@@ -608,7 +608,7 @@ describe('HTTP hygiene', () => {
         ['credential_not_found', tv.http.put(`${API}/receipts/${a.receiptToken}/credentials/${id}`).send({ fields: FTP_FIELDS })],
       ];
       for (const [code, req] of routes) expectProblem(await req, 404, decodable ? code : 'not_found');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('POST /credentials/:id/reveal answers 404 credential_not_found and reveals nothing', async () => {
@@ -643,10 +643,10 @@ describe('HTTP hygiene', () => {
     /** POST /tickets with this Authorization header: refused with 401 `code`, creating nothing. */
     async function expectRefused(authorization: string, code: string) {
       await arrange(tv);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       const res = await tv.http.post(`${API}/tickets`).set('Authorization', authorization).send(newTicket(tv));
       expectProblem(res, 401, code);
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     }
 
     it('(control) a token signed here with the right claims is accepted', async () => {

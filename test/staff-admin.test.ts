@@ -164,15 +164,15 @@ describe('staff administration and audit endpoints', () => {
 
     it('writes nothing for a change that changes nothing (disabling twice, the same role, a refused change)', async () => {
       await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set(as('admin')).expect(200);
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set(as('admin')).expect(200);
       await tv.http.patch(`${API}/staff/${tv.staffIds.auditor}`).set(as('admin')).send({ role: 'auditor' }).expect(200);
       expectProblem(await tv.http.patch(`${API}/staff/${tv.staffIds.admin}`).set(as('admin')).send({ role: 'engineer' }), 409, 'last_admin');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
 
     it('commits the change and its row together: when the row cannot be written, the change is not made', async () => {
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       tv.db.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
       try {
         expect((await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set(as('admin'))).status).toBeGreaterThanOrEqual(500);
@@ -182,7 +182,7 @@ describe('staff administration and audit endpoints', () => {
       } finally {
         tv.db.exec('DROP TRIGGER refuse_audit');
       }
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
       await tv.http.get(`${API}/tickets`).set(as('engineer')).expect(200);
     });
 

@@ -203,9 +203,9 @@ describe('revoking staff bearer tokens', () => {
     });
 
     it('answers 404 staff_not_found for an unknown member and changes nothing', async () => {
-      const before = snapshotVault(tv);
+      const before = await snapshotVault(tv);
       expectProblem(await tv.http.post('/api/v1/staff/00000000-0000-4000-8000-000000000000/revoke-tokens').set(tv.auth('admin')), 404, 'staff_not_found');
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     });
   });
 });

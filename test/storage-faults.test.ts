@@ -63,7 +63,7 @@ describe('a database another process keeps locked past the busy timeout', () => 
 
   it('answers twenty concurrent submissions 503 storage_unavailable with Retry-After, each within one busy timeout, stores nothing, and takes the next one once released', async () => {
     const { linkToken } = await openTicketWithLink(tv);
-    const before = snapshotVault(tv);
+    const before = await snapshotVault(tv);
     const server = tv.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/intake/${linkToken}/credentials`;
@@ -79,7 +79,7 @@ describe('a database another process keeps locked past the busy timeout', () => 
       );
       for (const answer of answers) expectStorageUnavailable(answer);
       expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(ANSWER_BOUND_MS);
-      expect(snapshotVault(tv)).toEqual(before); // readers are not blocked by the lock
+      expect(await snapshotVault(tv)).toEqual(before); // readers are not blocked by the lock
     } finally {
       await lock.release();
       server.close();
@@ -176,12 +176,12 @@ describe.each(FULL_DISKS)('a full disk (%s)', (_name, how) => {
 
   it('answers a submission 503 storage_unavailable with Retry-After, stores nothing and leaves the link unused, then takes it once space is freed', async () => {
     const { linkToken } = await openTicketWithLink(tv, {}, { maxUses: 1 });
-    const before = snapshotVault(tv);
+    const before = await snapshotVault(tv);
     fillDisk();
     // A 16 KiB field needs pages of its own, whatever room the last pages had.
     const res = await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send(submission('x'.repeat(16 * 1024)));
     expectStorageUnavailable(res);
-    expect(snapshotVault(tv)).toEqual(before);
+    expect(await snapshotVault(tv)).toEqual(before);
     free();
     await expectServiceResumed(tv, linkToken);
   });
@@ -218,12 +218,12 @@ readOnly('a database file made read-only under the running server (chattr +i on 
   it('answers submissions and reveals 503 with Retry-After, changes nothing, and resumes once writable', async () => {
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
-    const before = snapshotVault(tv);
+    const before = await snapshotVault(tv);
     setImmutable(files, true);
     try {
       expectStorageUnavailable(await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send(submission()));
       await expectRevealRefused(tv, credentialId);
-      expect(snapshotVault(tv)).toEqual(before);
+      expect(await snapshotVault(tv)).toEqual(before);
     } finally {
       setImmutable(files, false);
     }

@@ -13,6 +13,21 @@ import type { ChangedBy } from '../../src/staff-auth/staff.js';
 import type { StaffRole } from '../../src/staff-auth/staff-store.js';
 import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
 import { createSqliteStores, type SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
+import type { PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+
+/**
+ * The backend the suite runs on: TEST_DATABASE=postgres runs every vault on its own fresh
+ * PostgreSQL database (dropped when the vault closes); anything else, on a SQLite file.
+ */
+export const TEST_BACKEND: 'sqlite' | 'postgres' = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+export const onPostgres = TEST_BACKEND === 'postgres';
+
+/**
+ * For tests of what only the SQLite backend has (its files, WAL, pragmas, backup/restore, its
+ * connection): they run on SQLite and are skipped, by name, on PostgreSQL.
+ */
+export const sqliteOnly = { it: onPostgres ? it.skip : it, describe: onPostgres ? describe.skip : describe };
 
 export const DAY = 24 * 3600 * 1000;
 export const START = Date.parse('2026-03-01T09:00:00.000Z');
@@ -40,12 +55,16 @@ export interface TestVault {
   http: ReturnType<typeof request>;
   clock: TestClock;
   dir: string;
-  /** The test's own connection to the vault's SQLite file, to look at (or tamper with) what is stored. */
+  /** The test's own connection to the vault's SQLite file, to look at (or tamper with) what is stored (SQLite only). */
   db: Database;
-  /** The SQLite stores on that connection, synchronous. */
+  /** The SQLite stores on that connection, synchronous (SQLite only). */
   stores: ReturnType<typeof createSqliteStores>;
-  /** The vault's own connection, for tests of its per-connection settings (busy timeout, page limit, secure_delete…). */
+  /** The vault's own connection, for tests of its per-connection settings (busy timeout, page limit, secure_delete…; SQLite only). */
   vaultDb: Database;
+  /** Rows of a plain SELECT on either backend (`?` placeholders). */
+  query(sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]>;
+  /** The PostgreSQL database the vault runs on (PostgreSQL only). */
+  postgres?: TestDatabase;
   logs: string[];
   tokens: Record<StaffRole, string>;
   staffIds: Record<StaffRole, string>;
@@ -59,9 +78,37 @@ export function makeTempDir(prefix = 'tv-test-'): string {
 
 const ROLES = ['engineer', 'admin', 'auditor'] as const;
 
+/** The PostgreSQL database of each open vault, by its temp folder. */
+const databases = new Map<string, TestDatabase>();
+/**
+ * Databases of closed vaults, emptied, for the next vault of this test file: a CREATE DATABASE
+ * costs ~200 ms, a TRUNCATE a few. Dropped when the file's tests are done.
+ */
+const spareDatabases: TestDatabase[] = [];
+if (onPostgres) {
+  afterAll(async () => {
+    for (const database of spareDatabases.splice(0)) await database.drop();
+  });
+}
+
+/** What tv.db and tv.stores are on PostgreSQL: any use says the test is SQLite-only. */
+function sqliteOnlyDatabase(): Database {
+  return new Proxy({} as Database, {
+    get: (_target, name) => {
+      if (name === 'open') return false;
+      throw new Error(`tv.db.${String(name)}: this test reads the SQLite file; mark it sqliteOnly (TEST_DATABASE=postgres)`);
+    },
+  });
+}
+
 /** A real vault on a real SQLite file in a temp folder, real libsodium, a fixed clock, captured logs. */
 export async function createTestVault(env: Env = {}, options: { clock?: TestClock; sealedBoxThreads?: number } = {}): Promise<TestVault> {
   const dir = makeTempDir();
+  if (onPostgres && env.DATABASE_URL === undefined) {
+    const database = spareDatabases.pop() ?? (await createTestDatabase());
+    env = { ...env, DATABASE_URL: database.url };
+    databases.set(dir, database);
+  }
   return startTestVault(dir, options.clock ?? new TestClock(), env, options.sealedBoxThreads, (vault, role) =>
     vault.staff.addStaff({ email: `${role}@vendor.test`, role, name: `${role[0]!.toUpperCase()}${role.slice(1)} Person` }, BY_OPERATOR),
   );
@@ -102,7 +149,9 @@ async function startTestVault(
     staffIds[role] = member.id;
     tokens[role] = (await vault.staffTokens.issueStaffToken(await vault.staff.findStaffByEmail(member.email), 8 * 3600)).token;
   }
-  const db = openDatabase(config.databasePath);
+  const postgres = databases.get(dir);
+  const db = postgres ? sqliteOnlyDatabase() : openDatabase(config.databasePath);
+  const pgPool = postgres ? (vault.storage as PostgresStorage).pool : undefined;
   return {
     vault,
     app,
@@ -110,16 +159,27 @@ async function startTestVault(
     clock,
     dir,
     db,
-    stores: createSqliteStores(db),
-    vaultDb: (vault.storage as SqliteStorage).db,
+    stores: postgres ? (sqliteOnlyDatabase() as never) : createSqliteStores(db),
+    vaultDb: postgres ? sqliteOnlyDatabase() : (vault.storage as SqliteStorage).db,
+    postgres,
+    query: async (sql, ...params) => {
+      if (!pgPool) return db.prepare(sql).all(...params) as Record<string, unknown>[];
+      let n = 0;
+      return (await pgPool.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as Record<string, unknown>[];
+    },
     logs,
     tokens,
     staffIds,
     auth: (role = 'engineer') => ({ Authorization: `Bearer ${tokens[role]}` }),
     close: async () => {
-      if (db.open) db.close();
+      if (!postgres && db.open) db.close();
       await vault.close();
       fs.rmSync(dir, { recursive: true, force: true });
+      if (postgres) {
+        databases.delete(dir);
+        await postgres.reset();
+        spareDatabases.push(postgres);
+      }
     },
   };
 }
@@ -207,8 +267,9 @@ export async function advanceClock(tv: TestVault, ms: number): Promise<void> {
  * defaults createTestVault uses, and issues fresh tokens for the staff already stored.
  */
 export async function reopenTestVault(previous: TestVault, env: Env = {}): Promise<TestVault> {
-  if (previous.db.open) previous.db.close();
+  if (!previous.postgres && previous.db.open) previous.db.close();
   await previous.vault.close();
+  if (previous.postgres) env = { DATABASE_URL: previous.postgres.url, ...env };
   return startTestVault(previous.dir, previous.clock, env, undefined, (vault, role) => vault.staff.findStaffByEmail(`${role}@vendor.test`));
 }
 
@@ -249,10 +310,10 @@ export function expectProblem(res: { status: number; headers: Record<string, str
 
 const SNAPSHOT_TABLES = ['tickets', 'intake_links', 'receipts', 'credentials', 'credential_secrets', 'audit_events', 'staff'];
 
-/** Every row of the vault's tables, to show that a refused request changed nothing. */
-export function snapshotVault(tv: TestVault): Record<string, unknown[]> {
+/** Every row of the vault's tables (in key order), to show that a refused request changed nothing. */
+export async function snapshotVault(tv: TestVault): Promise<Record<string, unknown[]>> {
   const snapshot: Record<string, unknown[]> = {};
-  for (const table of SNAPSHOT_TABLES) snapshot[table] = tv.db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all();
+  for (const table of SNAPSHOT_TABLES) snapshot[table] = await tv.query(`SELECT * FROM ${table} ORDER BY 1`);
   return snapshot;
 }
 

@@ -12,7 +12,7 @@ describe('PostgreSQL migrations', () => {
     return pool;
   };
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase({ empty: true });
   });
   afterAll(async () => {
     await Promise.all(pools.map((p) => p.end()));

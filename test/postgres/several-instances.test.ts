@@ -20,7 +20,7 @@ describe('several instances on one PostgreSQL', () => {
   const instances = () => [one, two];
   beforeAll(async () => {
     await initSodium();
-    db = await createTestDatabase();
+    db = await createTestDatabase({ empty: true });
     one = await createPostgresStorage({ url: db.url, max: 8 });
     two = await createPostgresStorage({ url: db.url, max: 8 });
   });
