@@ -1,5 +1,6 @@
 // Jest in ESM mode (jose 6 is ESM-only): run through `node --experimental-vm-modules`.
-// This config is the unit + integration suite (`npm test`); jest.e2e.config.js drives Chromium,
+// This config is the unit + integration suite on SQLite (`npm test`); jest.postgres.config.js runs
+// it on PostgreSQL with test/postgres/; jest.e2e.config.js drives Chromium,
 // jest.faults.config.js runs the reliability suite in test/faults/.
 export default {
   extensionsToTreatAsEsm: ['.ts'],
@@ -7,5 +8,5 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/faults/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/faults/', '<rootDir>/test/postgres/'],
 };

@@ -7,7 +7,7 @@ import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
 import { lockDatabaseExclusively } from '../src/storage/sqlite/database-lock.js';
 import { buildIfStale, killAndWait, lines, MASTER_KEY, PUBLIC_URL, runCli, startServe } from './harness/cli.js';
-import {
+import { databaseEnv,
   canary,
   createTestVault,
   expectProblem,
@@ -48,7 +48,7 @@ describe('ticketvault restore <file>', () => {
   beforeEach(async () => {
     // The CLI runs on the real clock (a restore's purge pass expires what is due): so does this vault.
     tv = await createTestVault({}, { clock: new TestClock(Date.now()) });
-    env = { DATABASE_PATH: tv.vault.config.databasePath };
+    env = databaseEnv(tv);
     backups = fs.mkdtempSync(path.join(path.dirname(tv.dir), 'tv-backups-'));
     backup = path.join(backups, 'vault.db');
     const { linkToken } = await openTicketWithLink(tv);

@@ -8,7 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
 import { BIN, buildIfStale, cliEnv, lines, MASTER_KEY, PUBLIC_URL, ROOT, runCli, type CliResult } from './harness/cli.js';
 import { mountTmpfs, unmountTmpfs } from './harness/storage-faults.js';
-import {
+import { databaseEnv,
   advanceClock,
   BY_OPERATOR,
   createTestVault,
@@ -64,7 +64,7 @@ describe('ticketvault CLI', () => {
     beforeEach(async () => {
       // Real time: tokens the CLI signs now must verify in the in-process vault.
       tv = await createTestVault({}, { clock: new TestClock(Date.now()) });
-      env = { DATABASE_PATH: tv.vault.config.databasePath };
+      env = databaseEnv(tv);
     });
     afterEach(() => tv.close());
 
@@ -312,8 +312,8 @@ describe('ticketvault CLI', () => {
         await submitCredential(old, linkToken);
         const expected = (await old.vault.audit.listEvents({ since: clock.now(), limit: 200 })).items.map((e) => e.seq).reverse();
 
-        const all = await runCli(['audit', 'export'], { DATABASE_PATH: old.vault.config.databasePath });
-        const r = await runCli(['audit', 'export', '--since', since], { DATABASE_PATH: old.vault.config.databasePath });
+        const all = await runCli(['audit', 'export'], databaseEnv(old));
+        const r = await runCli(['audit', 'export', '--since', since], databaseEnv(old));
         expect(r.code).toBe(0);
         const events = lines(r.stdout).map((l) => JSON.parse(l) as { seq: number; at: string; action: string; hash: string });
         expect(events.map((e) => e.seq)).toEqual(expected);
@@ -322,7 +322,7 @@ describe('ticketvault CLI', () => {
         expect(lines(all.stdout).length).toBeGreaterThan(events.length);
         expect(all.stdout).not.toContain(FTP_FIELDS.password);
 
-        const bad = await runCli(['audit', 'export', '--since', 'yesterday'], { DATABASE_PATH: old.vault.config.databasePath });
+        const bad = await runCli(['audit', 'export', '--since', 'yesterday'], databaseEnv(old));
         expect(bad.code).not.toBe(0);
         expect(bad.stderr).toContain('--since');
       } finally {
@@ -475,7 +475,7 @@ describe('ticketvault CLI', () => {
       // The retired signing key is destroyed key material: nothing of it is left in the files.
       expect(placesHolding(tv, oldSigningKey)).toEqual([]);
 
-      const rotated = await composeVault(parseConfig({ NODE_ENV: 'test', DATABASE_PATH: tv.vault.config.databasePath, MASTER_KEY: newKey, PUBLIC_URL }), {
+      const rotated = await composeVault(parseConfig({ NODE_ENV: 'test', ...databaseEnv(tv), MASTER_KEY: newKey, PUBLIC_URL }), {
         log: createLogger('silent'),
       });
       try {

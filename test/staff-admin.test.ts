@@ -3,7 +3,7 @@ import path from 'node:path';
 import { jest } from '@jest/globals';
 import type { StaffRole } from '../src/staff-auth/staff-store.js';
 import { emailOf, login, sameOrigin, signIn } from './harness/staff-sessions.js';
-import { auditEvents, BY_OPERATOR, createTestVault, expectProblem, openTicketWithLink, revealAs, snapshotVault, submitCredential, type TestVault } from './harness/test-vault.js';
+import { databaseEnv, auditEvents, BY_OPERATOR, createTestVault, expectProblem, openTicketWithLink, revealAs, snapshotVault, submitCredential, type TestVault } from './harness/test-vault.js';
 
 // The staff endpoints added for the console: staff administration (admin), the audit export and
 // chain verification (admin, auditor), and `ticketvault staff passwd`.
@@ -280,7 +280,7 @@ describe('ticketvault staff passwd', () => {
         LOG_LEVEL: 'warn',
         MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
         PUBLIC_URL: tv.vault.config.publicUrl,
-        DATABASE_PATH: tv.vault.config.databasePath,
+        ...databaseEnv(tv),
       };
       const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'ticketvault.js'), ...args], { cwd: ROOT, env });
       let stdout = '';
@@ -326,7 +326,7 @@ describe('ticketvault staff passwd', () => {
           LOG_LEVEL: 'warn',
           MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
           PUBLIC_URL: tv.vault.config.publicUrl,
-          DATABASE_PATH: tv.vault.config.databasePath,
+          ...databaseEnv(tv),
         };
         const command = [process.execPath, path.join(ROOT, 'bin', 'ticketvault.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
         const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd: ROOT, env });

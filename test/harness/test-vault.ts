@@ -252,6 +252,12 @@ export function staffActorOf(tv: TestVault, role: StaffRole = 'engineer'): Actor
   return { type: 'staff', id: tv.staffIds[role], name: `${role[0]!.toUpperCase()}${role.slice(1)} Person` };
 }
 
+/** The environment that points the CLI, a server process or another vault at this vault's database (either backend). */
+export function databaseEnv(tv: TestVault): Record<string, string> {
+  const { databasePath, databaseUrl } = tv.vault.config;
+  return databaseUrl ? { DATABASE_PATH: databasePath, DATABASE_URL: databaseUrl } : { DATABASE_PATH: databasePath };
+}
+
 /** Moves the clock and re-issues the staff tokens, which would otherwise expire with the time travelled. */
 export async function advanceClock(tv: TestVault, ms: number): Promise<void> {
   tv.clock.advance(ms);

@@ -1,0 +1,298 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { call, ftpFields, revealsExactly, submit, Tally, type Answer, type Client, type Fields } from '../faults/fault-run.js';
+import { buildIfStale, lines } from '../harness/cli.js';
+import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
+import { startSmtpSink, type SmtpSink } from '../harness/smtp-sink.js';
+import { tokenOf } from '../harness/test-vault.js';
+import { addStaffWithToken, cli, sharedEnv, startInstances, stopInstances, unreachable, type Instance } from './instances.js';
+
+// Issue 13, DESIGN "Storage backends and several instances": two real `ticketvault serve`
+// processes on one PostgreSQL database behave as one vault. Requests alternate between the two
+// and race; each case names what a per-instance (unshared) implementation would show instead.
+
+const HOOK_SECRET = 'whsec_two_instances_3c9e1a7f5b';
+const REASON = 'Two-instance drill: the customer asked us to check the upload';
+const RATE_LIMIT = 10;
+
+const fresh = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+
+describe('two instances on one PostgreSQL database', () => {
+  let db: TestDatabase | undefined;
+  let sink: SmtpSink | undefined;
+  let env: Record<string, string>;
+  let instances: Instance[] = [];
+  let limited: Instance[] = [];
+  const tally = new Tally();
+  /** The i-th request's instance: alternating, so every race has both instances in it. */
+  const on = (i: number) => instances[i % instances.length]!;
+  let admin: string;
+  let engineer: string;
+  const as = (instance: Instance, token: string): Client => ({ url: () => instance.url, token, tally });
+
+  /** What the test expects in the SMTP sink: each answered 201 (submission notice) and 200 reveal (reveal notice). */
+  const expectedMail = { submissions: new Map<string, number>(), reveals: new Map<string, number>() };
+  const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
+
+  beforeAll(async () => {
+    buildIfStale();
+    try {
+      db = await createTestDatabase();
+    } catch (error) {
+      throw unreachable(error);
+    }
+    sink = await startSmtpSink();
+    env = sharedEnv(db.url, {
+      PURGE_INTERVAL_SECONDS: '1',
+      SMTP_URL: sink.url,
+      CUSTOMER_RATE_LIMIT_PER_MINUTE: '0',
+      HELPDESK_WEBHOOK_SECRET: HOOK_SECRET,
+      // As behind a load balancer: the client address comes from X-Forwarded-For.
+      TRUST_PROXY: 'loopback',
+    });
+    // Staff first, with the CLI, one command at a time: it also brings a stale dist/ up to date
+    // before two servers start.
+    admin = await addStaffWithToken(env, 'admin@vendor.test', 'admin', 'Ada Admin');
+    engineer = await addStaffWithToken(env, 'ops@vendor.test', 'engineer', 'Ops Engineer');
+    instances = await startInstances(2, env);
+  }, 130_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([stopInstances(instances), stopInstances(limited)]);
+    await Promise.allSettled([sink?.stop(), db?.drop()]);
+  }, 30_000);
+
+  afterEach(() => {
+    // A 5xx anywhere is a failure of the case that caused it, whatever its own assertions said.
+    expect(tally.fiveHundreds.splice(0)).toEqual([]);
+  });
+
+  async function openTicket(instance: Instance, options: { supportUntil?: string; maxUses?: number } = {}) {
+    const ref = fresh('TI');
+    const customerEmail = `${ref.toLowerCase()}@shop.test`;
+    const ticket = await call(as(instance, engineer), 'POST', '/api/v1/tickets', {
+      externalRef: ref,
+      subject: `Shop upload fails (${ref})`,
+      customerEmail,
+      customerName: 'Casey Customer',
+      supportUntil: options.supportUntil ?? inSeconds(365 * 24 * 3600),
+    });
+    expect(ticket.status).toBe(201);
+    const link = await call(as(instance, engineer), 'POST', `/api/v1/tickets/${ticket.body.id}/intake-links`, options.maxUses ? { maxUses: options.maxUses } : {});
+    expect(link.status).toBe(201);
+    return { ref, customerEmail, ticketId: ticket.body.id as string, linkToken: tokenOf(link.body.url as string) };
+  }
+
+  /** Every audit event matching `query`, read page by page from `instance`. */
+  async function auditEvents(instance: Instance, query: Record<string, string>): Promise<{ seq: number; action: string; credentialId: string | null }[]> {
+    const items = [];
+    let cursor: string | undefined;
+    do {
+      const params = new URLSearchParams({ ...query, limit: '200', ...(cursor ? { cursor } : {}) });
+      const page = await call(as(instance, admin), 'GET', `/api/v1/audit?${params}`);
+      expect(page.status).toBe(200);
+      items.push(...page.body.items);
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    return items;
+  }
+
+  const revealOn = (instance: Instance, credentialId: string) =>
+    call(as(instance, engineer), 'POST', `/api/v1/credentials/${credentialId}/reveal`, { reason: REASON });
+
+  const countBy = <T>(items: readonly T[], key: (item: T) => string | number) =>
+    items.reduce<Record<string, number>>((counts, item) => ({ ...counts, [key(item)]: (counts[key(item)] ?? 0) + 1 }), {});
+
+  // Broken (the use counted by reading `uses` and writing it back, or checked in one process only),
+  // both instances admit a submission for the same last use: more than three 201s and credentials.
+  it('20 submissions racing over both instances on a link of maxUses 3 › exactly 3 × 201, the rest 410 intake_link_used_up, 3 credentials stored', async () => {
+    const { ref, ticketId, linkToken } = await openTicket(on(0), { maxUses: 3 });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => submit(as(on(i), ''), linkToken, ftpFields(`${ref}-${i}`), `Shop FTP ${i}`)));
+
+    expect(countBy(answers, (a) => a.answer.status)).toEqual({ 201: 3, 410: 17 });
+    for (const a of answers.filter((a) => a.answer.status === 410)) expect(a.answer.body.code).toBe('intake_link_used_up');
+    const detail = await call(as(on(1), engineer), 'GET', `/api/v1/tickets/${ticketId}`);
+    expect(detail.body.credentials.map((c: { id: string }) => c.id).sort()).toEqual(answers.flatMap((a) => a.credentialId ?? []).sort());
+    expect(detail.body.intakeLinks[0].uses).toBe(3);
+    expect(await auditEvents(on(0), { ticketId, action: 'credential.submitted' })).toHaveLength(3);
+    add(expectedMail.submissions, ref, 3);
+  }, 20_000);
+
+  // Broken (each instance reading the chain head and appending after it without one lock), two
+  // reveals chain after the same row: a fork that `audit verify` names, or a refused append (5xx).
+  it('reveals of 6 credentials racing over both instances › every 200 has the exact fields and its own credential.revealed row; the chain verifies', async () => {
+    const { ref, customerEmail, linkToken } = await openTicket(on(1));
+    const sent: { id: string; fields: Fields }[] = [];
+    for (let i = 0; i < 6; i++) {
+      const fields = ftpFields(`${ref}-${i}`);
+      const s = await submit(as(on(i), ''), linkToken, fields, `Shop FTP ${i}`);
+      expect(s.answer.status).toBe(201);
+      sent.push({ id: s.credentialId!, fields });
+    }
+    add(expectedMail.submissions, ref, 6);
+
+    const rounds = 5;
+    const reveals = sent.flatMap((c, n) => Array.from({ length: rounds }, (_, r) => ({ ...c, on: on(n + r) })));
+    const answers: { id: string; fields: Fields; answer: Answer }[] = await Promise.all(reveals.map(async (r) => ({ ...r, answer: await revealOn(r.on, r.id) })));
+
+    for (const a of answers) expect({ id: a.id, exact: revealsExactly(a.answer, a.fields) }).toEqual({ id: a.id, exact: true });
+    const rows = await auditEvents(on(0), { action: 'credential.revealed' });
+    const oursRows = countBy(rows.filter((r) => sent.some((c) => c.id === r.credentialId)), (r) => r.credentialId!);
+    expect(oursRows).toEqual(Object.fromEntries(sent.map((c) => [c.id, rounds])));
+    add(expectedMail.reveals, customerEmail, answers.length);
+
+    // One chain: seq 1..N without a gap or a repeat, each row's prevHash the row before's hash.
+    const chain = await auditEvents(on(1), {});
+    const bySeq = [...chain].sort((a, b) => a.seq - b.seq) as unknown as { seq: number; prevHash: string; hash: string }[];
+    expect(bySeq.map((r) => r.seq)).toEqual(Array.from({ length: bySeq.length }, (_, i) => i + 1));
+    for (let i = 1; i < bySeq.length; i++) expect(bySeq[i]!.prevHash).toBe(bySeq[i - 1]!.hash);
+    const verify = await cli(env, ['audit', 'verify']);
+    expect({ code: verify.code, ok: JSON.parse(lines(verify.stdout).at(-1)!).ok }).toEqual({ code: 0, ok: true });
+  }, 30_000);
+
+  /** A helpdesk delivery: raw JSON bytes, signed over "<timestamp>.<body>" as test/hooks.test.ts does. */
+  function signedDelivery(body: unknown) {
+    const raw = JSON.stringify(body);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = `v1=${createHmac('sha256', HOOK_SECRET).update(`${timestamp}.${raw}`).digest('hex')}`;
+    return (instance: Instance) =>
+      fetch(`${instance.url}/api/v1/hooks/helpdesk`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Ticketvault-Timestamp': timestamp, 'X-Ticketvault-Signature': signature },
+        body: raw,
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id: string; result: string } }));
+  }
+
+  // Broken (event ids remembered per instance, or checked before the insert without a unique
+  // key), both deliveries are 'applied' and the second ticket.created fails or makes a second ticket.
+  it('the same signed helpdesk delivery sent to both instances at once, five times › one applied, one duplicate, one ticket each', async () => {
+    for (let round = 0; round < 5; round++) {
+      const ref = fresh('HD');
+      const id = fresh('evt');
+      const send = signedDelivery({
+        id,
+        event: 'ticket.created',
+        ticket: { externalRef: ref, subject: 'Shop upload fails', customerEmail: 'casey@shop.test', customerName: 'Casey Customer', supportUntil: inSeconds(365 * 24 * 3600) },
+      });
+      const answers = await Promise.all(instances.map(send));
+      expect(answers.map((a) => a.status)).toEqual([202, 202]);
+      expect(answers.map((a) => a.body.result).sort()).toEqual(['applied', 'duplicate']);
+      const found = await call(as(on(round), engineer), 'GET', `/api/v1/tickets?q=${ref}`);
+      expect(found.body.items.map((t: { externalRef: string }) => t.externalRef)).toEqual([ref]);
+    }
+  }, 20_000);
+
+  // Broken (each instance's purge pass expiring and destroying what it read as due, without a lock
+  // or a claim), a credential gets two credential.expired and two credential.purged rows.
+  it('credentials whose support period ends while both purge timers run › expired and purged exactly once each; a reveal answers 410', async () => {
+    const supportSeconds = 4;
+    const { ref, ticketId, linkToken } = await openTicket(on(0), { supportUntil: inSeconds(supportSeconds) });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const s = await submit(as(on(i), ''), linkToken, ftpFields(`${ref}-${i}`), `Shop FTP ${i}`);
+      expect(s.answer.status).toBe(201);
+      ids.push(s.credentialId!);
+    }
+    add(expectedMail.submissions, ref, ids.length);
+
+    // Until every credential is purged, then a few more passes of both timers (1 s each) that must find nothing.
+    const deadline = Date.now() + (supportSeconds + 10) * 1000;
+    while ((await auditEvents(on(1), { ticketId, action: 'credential.purged' })).length < ids.length && Date.now() < deadline) await sleep(250);
+    await sleep(2500);
+
+    for (const action of ['credential.expired', 'credential.purged']) {
+      const rows = await auditEvents(on(0), { ticketId, action });
+      expect({ action, counts: countBy(rows, (r) => r.credentialId!) }).toEqual({ action, counts: Object.fromEntries(ids.map((id) => [id, 1])) });
+    }
+    const answers = await Promise.all(ids.flatMap((id) => instances.map((instance) => revealOn(instance, id))));
+    expect(answers.map((a) => [a.status, a.body?.code])).toEqual(answers.map(() => [410, 'credential_expired']));
+    for (const id of ids) expect((await call(as(on(1), engineer), 'GET', `/api/v1/credentials/${id}`)).body.status).toBe('purged');
+  }, 30_000);
+
+  // Broken (due notices read without a claim, FOR UPDATE SKIP LOCKED or equal), both instances'
+  // notice passes send the same row: a Message-ID twice in the sink, more mails than reveals.
+  it('due notices, which both instances send › each reveal notice and each submission notice reaches the SMTP sink exactly once', async () => {
+    // One more of each, through different instances, besides those the cases above left due.
+    const { ref, customerEmail, linkToken } = await openTicket(on(1));
+    const s = await submit(as(on(0), ''), linkToken, ftpFields(ref));
+    expect(s.answer.status).toBe(201);
+    expect((await revealOn(on(1), s.credentialId!)).status).toBe(200);
+    add(expectedMail.submissions, ref, 1);
+    add(expectedMail.reveals, customerEmail, 1);
+
+    const submissionMails = () => sink!.messages.filter((m) => / submitted a credential: /.test(m.headers.subject ?? ''));
+    const revealMails = () => sink!.messages.filter((m) => / viewed your credential /.test(m.headers.subject ?? ''));
+    const expectedCount = (map: Map<string, number>) => [...map.values()].reduce((a, b) => a + b, 0);
+    // Notice passes run every 2 s on each instance: wait for every expected mail, then for a few more passes.
+    const deadline = Date.now() + 15_000;
+    while ((submissionMails().length < expectedCount(expectedMail.submissions) || revealMails().length < expectedCount(expectedMail.reveals)) && Date.now() < deadline) {
+      await sleep(200);
+    }
+    await sleep(4500);
+
+    const messageIds = countBy(sink!.messages, (m) => m.headers['message-id'] ?? '');
+    expect(Object.entries(messageIds).filter(([, n]) => n > 1)).toEqual([]);
+    const submissionsByRef = countBy(submissionMails(), (m) => /^\[([^\]]+)\]/.exec(m.headers.subject!)![1]!);
+    expect(submissionsByRef).toEqual(Object.fromEntries(expectedMail.submissions));
+    for (const m of submissionMails()) expect(m.envelopeTo).toEqual(['ops@vendor.test']);
+    expect(countBy(revealMails(), (m) => m.envelopeTo.join(','))).toEqual(Object.fromEntries(expectedMail.reveals));
+  }, 40_000);
+
+  async function staffIdOf(email: string): Promise<string> {
+    const list = await call(as(on(0), admin), 'GET', '/api/v1/staff');
+    return list.body.items.find((m: { email: string }) => m.email === email).id as string;
+  }
+
+  // Broken (staff rows or the principal cached per instance), instance B keeps honouring the
+  // disabled member's token, or the old role, until its cache lapses.
+  it('a member disabled through instance A › their token is refused by instance B at the next request', async () => {
+    const email = `${fresh('temp')}@vendor.test`;
+    const token = await addStaffWithToken(env, email, 'engineer', 'Temp Engineer');
+    const [a, b] = instances as [Instance, Instance];
+    expect((await call(as(b, token), 'GET', '/api/v1/tickets')).status).toBe(200);
+    expect((await call(as(a, admin), 'POST', `/api/v1/staff/${await staffIdOf(email)}/disable`)).status).toBe(200);
+    const refused = await call(as(b, token), 'GET', '/api/v1/tickets');
+    expect(refused.status).toBe(401);
+  }, 30_000);
+
+  it('a role changed through instance A › instance B applies the new role at the next request', async () => {
+    const email = `${fresh('role')}@vendor.test`;
+    const token = await addStaffWithToken(env, email, 'engineer', 'Role Changer');
+    const [a, b] = instances as [Instance, Instance];
+    expect((await call(as(b, token), 'GET', '/api/v1/tickets')).status).toBe(200);
+    expect((await call(as(b, token), 'GET', '/api/v1/audit')).status).toBe(403);
+    const changed = await call(as(a, admin), 'PATCH', `/api/v1/staff/${await staffIdOf(email)}`, { role: 'auditor' });
+    expect(changed.status).toBe(200);
+    const [tickets, audit] = await Promise.all([call(as(b, token), 'GET', '/api/v1/tickets'), call(as(b, token), 'GET', '/api/v1/audit')]);
+    expect([tickets.status, audit.status]).toEqual([403, 200]);
+  }, 30_000);
+
+  // Broken (windows kept in each instance's memory), each instance allows RATE_LIMIT: with two
+  // instances 2 × RATE_LIMIT requests pass and the extra ones get no 429 at all.
+  it(`CUSTOMER_RATE_LIMIT_PER_MINUTE=${RATE_LIMIT} on two more instances › ${RATE_LIMIT} + 6 requests from one address over both give exactly 6 × 429`, async () => {
+    limited = await startInstances(2, { ...env, CUSTOMER_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) }, 'limited-');
+    const { linkToken } = await openTicket(on(0));
+    const address = `198.51.100.${1 + Math.floor(Math.random() * 250)}`;
+    const answers = await Promise.all(
+      Array.from({ length: RATE_LIMIT + 6 }, (_, i) =>
+        fetch(`${limited[i % 2]!.url}/api/v1/intake/${linkToken}`, { headers: { 'X-Forwarded-For': address } }).then(async (res) => {
+          await res.arrayBuffer();
+          return { status: res.status, retryAfter: res.headers.get('retry-after') };
+        }),
+      ),
+    );
+    expect(countBy(answers, (a) => a.status)).toEqual({ 200: RATE_LIMIT, 429: 6 });
+    for (const a of answers.filter((a) => a.status === 429)) expect(a.retryAfter).toMatch(/^[1-9]\d*$/);
+    // Another address still has its whole budget.
+    const other = await fetch(`${limited[1]!.url}/api/v1/intake/${linkToken}`, { headers: { 'X-Forwarded-For': '192.0.2.77' } });
+    expect(other.status).toBe(200);
+  }, 30_000);
+
+  it('after all of it › `ticketvault audit verify` exits 0 with the whole chain', async () => {
+    const verify = await cli(env, ['audit', 'verify']);
+    const result = JSON.parse(lines(verify.stdout).at(-1)!) as { ok: boolean; count: number };
+    expect({ code: verify.code, ok: result.ok }).toEqual({ code: 0, ok: true });
+    expect(result.count).toBe((await auditEvents(on(1), {})).length);
+  }, 30_000);
+});
