@@ -31,8 +31,8 @@ describe('two instances on one PostgreSQL database', () => {
   let engineer: string;
   const as = (instance: Instance, token: string): Client => ({ url: () => instance.url, token, tally });
 
-  /** What the test expects in the SMTP sink: each answered 201 (submission notice) and 200 reveal (reveal notice). */
-  const expectedMail = { submissions: new Map<string, number>(), reveals: new Map<string, number>() };
+  /** What the SMTP sink must hold: a notice per answered 201 (submission) and 200 (reveal), a destruction receipt per purged receipt. */
+  const expectedMail = { submissions: new Map<string, number>(), reveals: new Map<string, number>(), destructions: new Map<string, number>() };
   const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
 
   beforeAll(async () => {
@@ -187,7 +187,7 @@ describe('two instances on one PostgreSQL database', () => {
   // or a claim), a credential gets two credential.expired and two credential.purged rows.
   it('credentials whose support period ends while both purge timers run › expired and purged exactly once each; a reveal answers 410', async () => {
     const supportSeconds = 4;
-    const { ref, ticketId, linkToken } = await openTicket(on(0), { supportUntil: inSeconds(supportSeconds) });
+    const { ref, customerEmail, ticketId, linkToken } = await openTicket(on(0), { supportUntil: inSeconds(supportSeconds) });
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       const s = await submit(as(on(i), ''), linkToken, ftpFields(`${ref}-${i}`), `Shop FTP ${i}`);
@@ -195,6 +195,8 @@ describe('two instances on one PostgreSQL database', () => {
       ids.push(s.credentialId!);
     }
     add(expectedMail.submissions, ref, ids.length);
+    // Each submission has its own receipt, so each destruction is its own receipt mail.
+    add(expectedMail.destructions, customerEmail, ids.length);
 
     // Until every credential is purged, then a few more passes of both timers (1 s each) that must find nothing.
     const deadline = Date.now() + (supportSeconds + 10) * 1000;
@@ -212,7 +214,7 @@ describe('two instances on one PostgreSQL database', () => {
 
   // Broken (due notices read without a claim, FOR UPDATE SKIP LOCKED or equal), both instances'
   // notice passes send the same row: a Message-ID twice in the sink, more mails than reveals.
-  it('due notices, which both instances send › each reveal notice and each submission notice reaches the SMTP sink exactly once', async () => {
+  it('due notices, which both instances send › each reveal notice, submission notice and destruction receipt reaches the SMTP sink exactly once', async () => {
     // One more of each, through different instances, besides those the cases above left due.
     const { ref, customerEmail, linkToken } = await openTicket(on(1));
     const s = await submit(as(on(0), ''), linkToken, ftpFields(ref));
@@ -223,12 +225,15 @@ describe('two instances on one PostgreSQL database', () => {
 
     const submissionMails = () => sink!.messages.filter((m) => / submitted a credential: /.test(m.headers.subject ?? ''));
     const revealMails = () => sink!.messages.filter((m) => / viewed your credential /.test(m.headers.subject ?? ''));
+    const destructionMails = () => sink!.messages.filter((m) => / been destroyed$/.test(m.headers.subject ?? ''));
     const expectedCount = (map: Map<string, number>) => [...map.values()].reduce((a, b) => a + b, 0);
+    const arrived = () =>
+      submissionMails().length >= expectedCount(expectedMail.submissions) &&
+      revealMails().length >= expectedCount(expectedMail.reveals) &&
+      destructionMails().length >= expectedCount(expectedMail.destructions);
     // Notice passes run every 2 s on each instance: wait for every expected mail, then for a few more passes.
     const deadline = Date.now() + 15_000;
-    while ((submissionMails().length < expectedCount(expectedMail.submissions) || revealMails().length < expectedCount(expectedMail.reveals)) && Date.now() < deadline) {
-      await sleep(200);
-    }
+    while (!arrived() && Date.now() < deadline) await sleep(200);
     await sleep(4500);
 
     const messageIds = countBy(sink!.messages, (m) => m.headers['message-id'] ?? '');
@@ -237,6 +242,7 @@ describe('two instances on one PostgreSQL database', () => {
     expect(submissionsByRef).toEqual(Object.fromEntries(expectedMail.submissions));
     for (const m of submissionMails()) expect(m.envelopeTo).toEqual(['ops@vendor.test']);
     expect(countBy(revealMails(), (m) => m.envelopeTo.join(','))).toEqual(Object.fromEntries(expectedMail.reveals));
+    expect(countBy(destructionMails(), (m) => m.envelopeTo.join(','))).toEqual(Object.fromEntries(expectedMail.destructions));
   }, 40_000);
 
   async function staffIdOf(email: string): Promise<string> {
