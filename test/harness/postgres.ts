@@ -11,8 +11,12 @@ export const POSTGRES_SERVER_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://
 export interface TestDatabase {
   url: string;
   drop(): Promise<void>;
-  /** Empties every table but the migrations' (with the audit log's guards off for the moment), for the next vault. */
-  reset(): Promise<void>;
+  /**
+   * Empties every table but the migrations' (with the audit log's guards off for the moment), for
+   * the next vault; false (and nothing emptied) when a test changed the schema (a renamed table, a
+   * dropped trigger), so the database must be dropped instead.
+   */
+  reset(): Promise<boolean>;
 }
 
 const urlOf = (name: string) => {
@@ -34,6 +38,29 @@ const TEMPLATE = `tv_template_${createHash('sha256')
   .slice(0, 12)}`;
 
 let templateReady: Promise<void> | undefined;
+
+/** Tables, columns, indexes and triggers of a database, as one string to compare. */
+async function schemaOf(client: pg.ClientBase): Promise<string> {
+  const { rows } = await client.query<{ s: string }>(
+    `SELECT string_agg(x, '|' ORDER BY x) AS s FROM (
+       SELECT table_name || '.' || column_name || ':' || data_type AS x FROM information_schema.columns WHERE table_schema = 'public'
+       UNION ALL SELECT indexname FROM pg_indexes WHERE schemaname = 'public'
+       UNION ALL SELECT tgname FROM pg_trigger WHERE NOT tgisinternal) parts`,
+  );
+  return rows[0]?.s ?? '';
+}
+
+/** The template's schema, read once: a reused database must still have it. */
+let templateSchema: Promise<string>;
+const readTemplateSchema = async () => {
+  const client = new pg.Client({ connectionString: urlOf(TEMPLATE) });
+  await client.connect();
+  try {
+    return await schemaOf(client);
+  } finally {
+    await client.end();
+  }
+};
 
 /**
  * A migrated database to copy (CREATE DATABASE … TEMPLATE): each test vault then starts on a
@@ -73,17 +100,20 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   } finally {
     await admin.end();
   }
+  if (!options.empty) templateSchema ??= readTemplateSchema();
   return {
     url: urlOf(name),
     reset: async () => {
       const client = new pg.Client({ connectionString: urlOf(name) });
       await client.connect();
       try {
+        if ((await schemaOf(client)) !== (await templateSchema)) return false;
         const { rows } = await client.query<{ t: string }>(
           "SELECT quote_ident(tablename) AS t FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
         );
         await client.query('SET session_replication_role = replica');
         await client.query(`TRUNCATE ${rows.map((r) => r.t).join(', ')} RESTART IDENTITY CASCADE`);
+        return true;
       } finally {
         await client.end();
       }

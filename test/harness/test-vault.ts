@@ -63,6 +63,8 @@ export interface TestVault {
   vaultDb: Database;
   /** Rows of a plain SELECT on either backend (`?` placeholders). */
   query(sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Runs SQL valid on both backends (DDL, an UPDATE that tampers with a row), outside the vault's transactions. */
+  exec(sql: string, ...params: unknown[]): Promise<void>;
   /** The PostgreSQL database the vault runs on (PostgreSQL only). */
   postgres?: TestDatabase;
   logs: string[];
@@ -167,6 +169,15 @@ async function startTestVault(
       let n = 0;
       return (await pgPool.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as Record<string, unknown>[];
     },
+    exec: async (sql, ...params) => {
+      if (!pgPool) {
+        if (params.length) db.prepare(sql).run(...params);
+        else db.exec(sql);
+        return;
+      }
+      let n = 0;
+      await pgPool.query(sql.replace(/\?/g, () => `$${++n}`), params);
+    },
     logs,
     tokens,
     staffIds,
@@ -177,8 +188,8 @@ async function startTestVault(
       fs.rmSync(dir, { recursive: true, force: true });
       if (postgres) {
         databases.delete(dir);
-        await postgres.reset();
-        spareDatabases.push(postgres);
+        if (await postgres.reset()) spareDatabases.push(postgres);
+        else await postgres.drop();
       }
     },
   };
