@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { killAndWait, lines, runCli, startServe, type CliResult, type ServingProcess } from '../harness/cli.js';
 import { POSTGRES_SERVER_URL } from '../harness/postgres.js';
 
@@ -76,4 +77,38 @@ export function unreachable(error: unknown): Error {
     `PostgreSQL at ${POSTGRES_SERVER_URL} is not reachable (${(error as Error).message}); ` +
       'start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`',
   );
+}
+
+/** A transaction holding `LOCK TABLE … IN EXCLUSIVE MODE`: plain reads go on, every writer and row locker waits. */
+export interface HeldTable {
+  query<T extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Backends waiting for the table: each instance's purge and notice passes are one at a time, so 2 means both. */
+  waiters(): Promise<number>;
+  release(): Promise<void>;
+}
+
+/**
+ * Holds `table` so that both instances' timer passes queue on it and start together on release:
+ * the race the invariant is about happens every run, not only when two timers happen to coincide.
+ */
+export async function holdTable(databaseUrl: string, table: 'credentials' | 'notice_outbox'): Promise<HeldTable> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
+  let released = false;
+  return {
+    query: async (sql, params) => (await client.query(sql, params)).rows,
+    waiters: async () =>
+      (await client.query<{ n: number }>('SELECT count(DISTINCT pid)::int AS n FROM pg_locks WHERE relation = $1::regclass AND NOT granted', [table])).rows[0]!.n,
+    release: async () => {
+      if (released) return;
+      released = true;
+      try {
+        await client.query('COMMIT');
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }
