@@ -5,23 +5,7 @@ import type { TicketState } from '../../credentials/credential-lifecycle.js';
 import type { CredentialKind } from '../../credentials/credential-kinds.js';
 import type { CredentialStatus, EndReason, CredentialRecord, CredentialRef, RevealRow, CredentialStore } from '../../credentials/credentials-store.js';
 import type { Sync } from '../storage.js';
-
-interface Raw {
-  id: string;
-  ticket_id: string;
-  receipt_id: string;
-  intake_link_id: string | null;
-  kind: CredentialKind;
-  label: string;
-  status: CredentialStatus;
-  ended_because: EndReason | null;
-  submitted_at: number;
-  expires_at: number;
-  rectified_at: number | null;
-  ended_at: number | null;
-  purged_at: number | null;
-  updated_at: number;
-}
+import { credentialOf as fromRaw, type CredentialRow as Raw } from '../rows.js';
 
 interface RawReveal extends Raw {
   ticket_status: TicketStatus;
@@ -31,23 +15,6 @@ interface RawReveal extends Raw {
   wrapped_dek: Buffer | null;
   ciphertext: Buffer | null;
 }
-
-const fromRaw = (r: Raw): CredentialRecord => ({
-  id: r.id,
-  ticketId: r.ticket_id,
-  receiptId: r.receipt_id,
-  intakeLinkId: r.intake_link_id,
-  kind: r.kind,
-  label: r.label,
-  status: r.status,
-  endedBecause: r.ended_because,
-  submittedAt: r.submitted_at,
-  expiresAt: r.expires_at,
-  rectifiedAt: r.rectified_at,
-  endedAt: r.ended_at,
-  purgedAt: r.purged_at,
-  updatedAt: r.updated_at,
-});
 
 export function createCredentialStore(db: Database): Sync<CredentialStore> {
   const insert = db.prepare(

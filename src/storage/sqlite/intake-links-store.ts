@@ -1,30 +1,7 @@
 import type { Database } from './database.js';
 import type { IntakeLinkRecord, IntakeLinkStore } from '../../intake-links/intake-links-store.js';
 import type { Sync } from '../storage.js';
-
-interface Raw {
-  id: string;
-  ticket_id: string;
-  token_hash: Buffer;
-  created_by: string | null;
-  created_at: number;
-  expires_at: number;
-  max_uses: number | null;
-  uses: number;
-  revoked_at: number | null;
-}
-
-const fromRaw = (r: Raw): IntakeLinkRecord => ({
-  id: r.id,
-  ticketId: r.ticket_id,
-  tokenHash: r.token_hash,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  maxUses: r.max_uses,
-  uses: r.uses,
-  revokedAt: r.revoked_at,
-});
+import { intakeLinkOf as fromRaw, type IntakeLinkRow as Raw } from '../rows.js';
 
 export function createIntakeLinkStore(db: Database): Sync<IntakeLinkStore> {
   const insert = db.prepare(

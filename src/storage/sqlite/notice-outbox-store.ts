@@ -3,56 +3,7 @@ import type { CredentialStatus, EndReason } from '../../credentials/credentials-
 import type { Database } from './database.js';
 import type { NoticeKind, QueuedNotice, NoticeQueue, PendingNotice, NoticeOutboxStore } from '../../notices/notice-outbox-store.js';
 import type { Sync } from '../storage.js';
-
-interface Raw {
-  id: number;
-  kind: NoticeKind;
-  attempts: number;
-  created_at: number;
-  ticket_id: string;
-  external_ref: string;
-  subject: string;
-  customer_email: string;
-  customer_name: string | null;
-  credential_id: string;
-  credential_kind: CredentialKind;
-  label: string;
-  status: CredentialStatus;
-  ended_because: EndReason | null;
-  submitted_at: number;
-  ended_at: number | null;
-  purged_at: number | null;
-  receipt_id: string;
-  token_kek_id: string;
-  token_wrapped: Buffer;
-  revealed_at: number | null;
-  revealed_by: string | null;
-  reason: string | null;
-  staff_email: string | null;
-  staff_name: string | null;
-  staff_disabled_at: number | null;
-}
-
-const fromRaw = (r: Raw): PendingNotice => ({
-  id: r.id,
-  kind: r.kind,
-  attempts: r.attempts,
-  createdAt: r.created_at,
-  ticket: { id: r.ticket_id, externalRef: r.external_ref, subject: r.subject, customerEmail: r.customer_email, customerName: r.customer_name },
-  credential: {
-    id: r.credential_id,
-    kind: r.credential_kind,
-    label: r.label,
-    status: r.status,
-    endedBecause: r.ended_because,
-    submittedAt: r.submitted_at,
-    endedAt: r.ended_at,
-    purgedAt: r.purged_at,
-  },
-  receipt: { id: r.receipt_id, tokenKekId: r.token_kek_id, tokenWrapped: new Uint8Array(r.token_wrapped) },
-  reveal: r.revealed_at === null ? null : { at: r.revealed_at, by: r.revealed_by, reason: r.reason },
-  engineer: r.staff_email && r.staff_name !== null && r.staff_disabled_at === null ? { email: r.staff_email, name: r.staff_name } : null,
-});
+import { pendingNoticeOf as fromRaw, type PendingNoticeRow as Raw } from '../rows.js';
 
 export function createNoticeOutboxStore(db: Database): Sync<NoticeOutboxStore> {
   // One statement on the reveal's hot path: the receipt's preference decides whether a row is written.

@@ -1,28 +1,7 @@
 import type { Database } from './database.js';
 import type { ReceiptRecord, ReceiptStore } from '../../receipts/receipts-store.js';
 import type { Sync } from '../storage.js';
-
-interface Raw {
-  id: string;
-  ticket_id: string;
-  intake_link_id: string | null;
-  token_hash: Buffer;
-  token_kek_id: string;
-  token_wrapped: Buffer;
-  notify_on_reveal: number;
-  created_at: number;
-}
-
-const fromRaw = (r: Raw): ReceiptRecord => ({
-  id: r.id,
-  ticketId: r.ticket_id,
-  intakeLinkId: r.intake_link_id,
-  tokenHash: r.token_hash,
-  tokenKekId: r.token_kek_id,
-  tokenWrapped: new Uint8Array(r.token_wrapped),
-  notifyOnReveal: r.notify_on_reveal === 1,
-  createdAt: r.created_at,
-});
+import { receiptOf as fromRaw, type ReceiptRow as Raw } from '../rows.js';
 
 export function createReceiptStore(db: Database): Sync<ReceiptStore> {
   const insert = db.prepare(

@@ -1,32 +1,7 @@
 import type { Database } from './database.js';
 import type { SessionMethod, SessionEndReason, StaffSessionRecord, StaffSessionStore } from '../../staff-auth/staff-sessions-store.js';
 import type { Sync } from '../storage.js';
-
-interface Raw {
-  id: string;
-  token_hash: Buffer;
-  staff_id: string;
-  method: SessionMethod;
-  created_at: number;
-  authenticated_at: number;
-  last_seen_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  ended_because: SessionEndReason | null;
-}
-
-const fromRaw = (r: Raw): StaffSessionRecord => ({
-  id: r.id,
-  tokenHash: r.token_hash,
-  staffId: r.staff_id,
-  method: r.method,
-  createdAt: r.created_at,
-  authenticatedAt: r.authenticated_at,
-  lastSeenAt: r.last_seen_at,
-  expiresAt: r.expires_at,
-  endedAt: r.ended_at,
-  endedBecause: r.ended_because,
-});
+import { staffSessionOf as fromRaw, type StaffSessionRow as Raw } from '../rows.js';
 
 export function createStaffSessionStore(db: Database): Sync<StaffSessionStore> {
   const insert = db.prepare(

@@ -2,32 +2,7 @@ import { createCommittedReads } from './committed-reads.js';
 import type { Database } from './database.js';
 import type { StaffRole, StaffRecord, StaffChanges, StaffStore } from '../../staff-auth/staff-store.js';
 import type { Sync } from '../storage.js';
-
-interface Raw {
-  id: string;
-  email: string;
-  name: string;
-  role: StaffRole;
-  password_hash: string | null;
-  oidc_subject: string | null;
-  disabled_at: number | null;
-  tokens_valid_after: number;
-  created_at: number;
-  updated_at: number;
-}
-
-const fromRaw = (r: Raw): StaffRecord => ({
-  id: r.id,
-  email: r.email,
-  name: r.name,
-  role: r.role,
-  passwordHash: r.password_hash,
-  oidcSubject: r.oidc_subject,
-  disabledAt: r.disabled_at,
-  tokensValidAfter: r.tokens_valid_after,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
+import { staffOf as fromRaw, type StaffRow as Raw } from '../rows.js';
 
 const COLUMNS: Record<keyof StaffChanges, string> = {
   name: 'name',

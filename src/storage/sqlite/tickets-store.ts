@@ -1,35 +1,7 @@
 import type { Database, Statement } from './database.js';
 import type { TicketStatus, TicketRecord, TicketListQuery, TicketListRow, TicketStore } from '../../tickets/tickets-store.js';
 import type { Sync } from '../storage.js';
-
-interface Raw {
-  id: string;
-  external_ref: string;
-  subject: string;
-  customer_email: string;
-  customer_name: string | null;
-  support_until: number;
-  status: TicketStatus;
-  created_by: string | null;
-  created_at: number;
-  updated_at: number;
-  closed_at: number | null;
-  live_credentials?: number;
-}
-
-const fromRaw = (r: Raw): TicketRecord => ({
-  id: r.id,
-  externalRef: r.external_ref,
-  subject: r.subject,
-  customerEmail: r.customer_email,
-  customerName: r.customer_name,
-  supportUntil: r.support_until,
-  status: r.status,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  closedAt: r.closed_at,
-});
+import { ticketOf as fromRaw, type TicketRow as Raw } from '../rows.js';
 
 /**
  * Above this many index candidates a search is broad: scanning tickets in list order finds a page

@@ -2,26 +2,7 @@ import { createCommittedReads } from './committed-reads.js';
 import type { Database } from './database.js';
 import type { VaultKeyPurpose, VaultKeyRow, VaultKeyStore } from '../../keys/vault-keys-store.js';
 import type { Sync } from '../storage.js';
-
-interface Raw {
-  id: string;
-  purpose: VaultKeyPurpose;
-  kek_id: string;
-  wrapped: Buffer;
-  public_key: Buffer | null;
-  created_at: number;
-  retired_at: number | null;
-}
-
-const fromRaw = (r: Raw): VaultKeyRow => ({
-  id: r.id,
-  purpose: r.purpose,
-  kekId: r.kek_id,
-  wrapped: new Uint8Array(r.wrapped),
-  publicKey: r.public_key ? new Uint8Array(r.public_key) : null,
-  createdAt: r.created_at,
-  retiredAt: r.retired_at,
-});
+import { vaultKeyOf as fromRaw, type StoredVaultKeyRow as Raw } from '../rows.js';
 
 export function createVaultKeyStore(db: Database): Sync<VaultKeyStore> {
   const byPurpose = db.prepare<[string], Raw>(
