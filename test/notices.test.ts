@@ -24,8 +24,8 @@ const MAIL_FROM = 'Acme Support <support@acme.test>';
 // The port ("22") is too short to search for: it turns up in any encoded text.
 const SECRET_VALUES = [FTP_FIELDS.host, FTP_FIELDS.username, FTP_FIELDS.password];
 
-const outboxRows = (tv: TestVault) =>
-  tv.db.prepare('SELECT id, kind, attempts, sent_at, failed_at, last_error FROM notice_outbox ORDER BY id').all() as Array<{
+const outboxRows = async (tv: TestVault) =>
+  (await tv.query('SELECT id, kind, attempts, sent_at, failed_at, last_error FROM notice_outbox ORDER BY id')) as Array<{
     id: number;
     kind: string;
     attempts: number;
@@ -134,7 +134,7 @@ describe('notices through a real SMTP server', () => {
 
     expect(ofKind(sink, 'reveal')).toHaveLength(0);
     expect(ofKind(sink, 'submission')).toHaveLength(1);
-    expect(outboxRows(tv).map((r) => r.kind)).toEqual(['submission']);
+    expect((await outboxRows(tv)).map((r) => r.kind)).toEqual(['submission']);
 
     // Turned back on, the next reveal is told again.
     await tv.http.put(`/api/v1/receipts/${receiptToken}/preferences`).send({ notifyOnReveal: true }).expect(200);
@@ -147,7 +147,7 @@ describe('notices through a real SMTP server', () => {
     const { credentialId, receiptToken } = await arrangeCredential(tv);
     await tv.http.post(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}/restrict`).expect(200);
     await revealAs(tv, credentialId).expect(423);
-    expect(outboxRows(tv).map((r) => r.kind)).toEqual(['submission']);
+    expect((await outboxRows(tv)).map((r) => r.kind)).toEqual(['submission']);
   });
 
   it('counts notices in /metrics and prunes delivered rows a day later', async () => {
@@ -157,11 +157,11 @@ describe('notices through a real SMTP server', () => {
     const text = await tv.vault.metrics.registry.getSingleMetricAsString('ticketvault_notices_total');
     expect(text).toContain('ticketvault_notices_total{kind="reveal",result="sent"} 1');
     expect(text).toContain('ticketvault_notices_total{kind="submission",result="sent"} 1');
-    expect(outboxRows(tv).every((r) => r.sent_at !== null)).toBe(true);
+    expect((await outboxRows(tv)).every((r) => r.sent_at !== null)).toBe(true);
 
     await advanceClock(tv, DAY + 60_000);
     await tv.vault.notices.sendDueNotices();
-    expect(outboxRows(tv)).toEqual([]);
+    expect((await outboxRows(tv))).toEqual([]);
     expect(sink.messages).toHaveLength(2);
   });
 });
@@ -183,9 +183,9 @@ describe('notices when the SMTP server is down', () => {
       const down = await tv.vault.notices.sendDueNotices();
       // The first failure shows the server is unreachable: the rest of the pass waits for the retry.
       expect(down).toMatchObject({ sent: 0, retried: 1 });
-      expect(outboxRows(tv).every((r) => r.sent_at === null && r.failed_at === null)).toBe(true);
-      expect(outboxRows(tv).map((r) => r.attempts)).toEqual([1, 0]);
-      expect(outboxRows(tv)[0]!.last_error).toMatch(/ECONNREFUSED|connect/i);
+      expect((await outboxRows(tv)).every((r) => r.sent_at === null && r.failed_at === null)).toBe(true);
+      expect((await outboxRows(tv)).map((r) => r.attempts)).toEqual([1, 0]);
+      expect((await outboxRows(tv))[0]!.last_error).toMatch(/ECONNREFUSED|connect/i);
 
       sink = await startSmtpSink(port);
       // Not due yet: backoff, not a hot loop.
@@ -283,7 +283,7 @@ describe('notices without SMTP_URL', () => {
       const { credentialId } = await arrangeCredential(tv);
       await revealAs(tv, credentialId).expect(200);
       expect(await tv.vault.notices.sendDueNotices()).toMatchObject({ sent: 0, notSent: 2 });
-      expect(outboxRows(tv).map((r) => r.last_error)).toEqual(['not sent: SMTP_URL is not set', 'not sent: SMTP_URL is not set']);
+      expect((await outboxRows(tv)).map((r) => r.last_error)).toEqual(['not sent: SMTP_URL is not set', 'not sent: SMTP_URL is not set']);
       expect(tv.logs.join('')).toContain('notices not sent: SMTP_URL is not set in production');
       expect(fs.existsSync(path.join(tv.dir, 'outbox-mail'))).toBe(false);
     } finally {
