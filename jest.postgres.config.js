@@ -6,6 +6,10 @@ import unit from './jest.config.js';
 
 export default {
   ...unit,
+  // Test files wait on the database more than on the CPU: two at a time keep both cores busy.
+  maxWorkers: 2,
+  // The first test to need it builds the migrated template database; a busy machine makes that slow.
+  testTimeout: 30_000,
   testPathIgnorePatterns: [
     '/node_modules/',
     '<rootDir>/test/e2e/',
