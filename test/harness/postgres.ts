@@ -96,7 +96,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   const admin = new pg.Client({ connectionString: POSTGRES_SERVER_URL });
   await admin.connect();
   try {
-    await admin.query(options.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE} STRATEGY FILE_COPY`);
+    await admin.query(options.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
   } finally {
     await admin.end();
   }
