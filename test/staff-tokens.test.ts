@@ -1,8 +1,40 @@
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
 import { signIn } from './harness/staff-sessions.js';
-import { auditEvents, BY_OPERATOR, createTestVault, expectProblem, snapshotVault, type TestVault } from './harness/test-vault.js';
+import { auditEvents, BY_OPERATOR, createTestVault, expectProblem, onPostgres, snapshotVault, type TestVault } from './harness/test-vault.js';
+
+/** Another process's own connection to the vault's database (the CLI's): a second SQLite connection, or a PostgreSQL client. */
+interface OtherConnection {
+  /** Runs one statement (`?` placeholders), committed at once. */
+  run(sql: string, ...params: unknown[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function connectElsewhere(tv: TestVault): Promise<OtherConnection> {
+  if (tv.postgres) {
+    const client = new pg.Client({ connectionString: tv.postgres.url });
+    await client.connect();
+    return {
+      run: async (sql, ...params) => {
+        let n = 0;
+        await client.query(sql.replace(/\?/g, () => `$${++n}`), params);
+      },
+      close: () => client.end(),
+    };
+  }
+  const db = new Database(tv.vault.config.databasePath);
+  db.pragma('busy_timeout = 5000');
+  return {
+    run: async (sql, ...params) => {
+      db.prepare(sql).run(...params);
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}
 
 // Verified tokens are cached until they expire; these pin that the cache never outlives what
 // the token and the staff row allow.
@@ -16,7 +48,7 @@ describe('staff bearer tokens', () => {
   /** The engineer's token works as an engineer's, `makeAuditor` runs, and the same token is an auditor's at once. */
   async function expectNewRoleAtOnce(makeAuditor: () => unknown) {
     await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')).expect(200);
-    makeAuditor();
+    await makeAuditor();
     expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')), 403, 'forbidden');
     await tv.http.get('/api/v1/audit').set(tv.auth('engineer')).expect(200);
   }
@@ -48,46 +80,56 @@ describe('staff bearer tokens', () => {
 
   describe('when a role changes after the token was used', () => {
     it('takes the new role at once', async () => {
-      await expectNewRoleAtOnce(() => tv.stores.staff.update(tv.staffIds.engineer, { role: 'auditor' }, tv.clock.now()));
+      await expectNewRoleAtOnce(() => tv.vault.storage.write((s) => s.staff.update(tv.staffIds.engineer, { role: 'auditor' }, tv.clock.now())));
     });
   });
 
   // The staff row read on every request is kept in memory between requests; these pin that
   // nothing changed elsewhere is ever answered from it.
   describe('when another process (the CLI) changes the staff row after the token was used', () => {
-    let cli: Database.Database;
-    beforeEach(() => {
-      cli = new Database(tv.vault.config.databasePath);
-      cli.pragma('busy_timeout = 5000');
+    let cli: OtherConnection;
+    beforeEach(async () => {
+      cli = await connectElsewhere(tv);
     });
     afterEach(() => cli.close());
 
     it('refuses a member disabled there on the next request', async () => {
       await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')).expect(200);
       await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')).expect(200);
-      cli.prepare('UPDATE staff SET disabled_at = ? WHERE id = ?').run(tv.clock.now(), tv.staffIds.engineer);
+      await cli.run('UPDATE staff SET disabled_at = ? WHERE id = ?', tv.clock.now(), tv.staffIds.engineer);
       expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('engineer')), 401, 'invalid_token');
     });
 
     it('takes a role changed there at once', async () => {
-      await expectNewRoleAtOnce(() => cli.prepare("UPDATE staff SET role = 'auditor' WHERE id = ?").run(tv.staffIds.engineer));
+      await expectNewRoleAtOnce(() => cli.run("UPDATE staff SET role = 'auditor' WHERE id = ?", tv.staffIds.engineer));
     });
   });
 
   describe('when a change to the staff row is rolled back', () => {
     it('answers from what was committed, not from what the transaction had read', async () => {
       await tv.http.get('/api/v1/tickets').set(tv.auth('admin')).expect(200);
-      tv.stores.staff.update(tv.staffIds.admin, { role: 'auditor' }, tv.clock.now());
+      await tv.vault.storage.write((s) => s.staff.update(tv.staffIds.admin, { role: 'auditor' }, tv.clock.now()));
       expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('admin')), 403, 'forbidden');
-      // Made admin again, and the row read, inside a transaction that then fails.
-      expect(() =>
-        tv.db.transaction(() => {
-          tv.stores.staff.update(tv.staffIds.admin, { role: 'admin' }, tv.clock.now());
-          expect(tv.stores.staff.get(tv.staffIds.admin)!.role).toBe('admin');
+      // Made admin again, and the row read, inside a transaction of the vault's own that then fails.
+      await expect(
+        tv.vault.storage.write(async (s) => {
+          await s.staff.update(tv.staffIds.admin, { role: 'admin' }, tv.clock.now());
+          expect((await s.staff.get(tv.staffIds.admin))!.role).toBe('admin');
           throw new Error('rolled back');
-        })(),
-      ).toThrow('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
       expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('admin')), 403, 'forbidden');
+      if (!onPostgres) {
+        // The same on the test's own SQLite connection (synchronous stores, a cache of their own).
+        expect(() =>
+          tv.db.transaction(() => {
+            tv.stores.staff.update(tv.staffIds.admin, { role: 'admin' }, tv.clock.now());
+            expect(tv.stores.staff.get(tv.staffIds.admin)!.role).toBe('admin');
+            throw new Error('rolled back');
+          })(),
+        ).toThrow('rolled back');
+        expectProblem(await tv.http.get('/api/v1/tickets').set(tv.auth('admin')), 403, 'forbidden');
+      }
     });
   });
 
@@ -177,12 +219,11 @@ describe('revoking staff bearer tokens', () => {
     const token = await issue();
     await tickets(token).expect(200);
     await tickets(token).expect(200);
-    const cli = new Database(tv.vault.config.databasePath);
+    const cli = await connectElsewhere(tv);
     try {
-      cli.pragma('busy_timeout = 5000');
-      cli.prepare('UPDATE staff SET tokens_valid_after = ? WHERE id = ?').run(tv.clock.now(), tv.staffIds.engineer);
+      await cli.run('UPDATE staff SET tokens_valid_after = ? WHERE id = ?', tv.clock.now(), tv.staffIds.engineer);
     } finally {
-      cli.close();
+      await cli.close();
     }
     expectProblem(await tickets(token), 401, 'token_revoked');
   });
@@ -235,7 +276,7 @@ describe('rotating the token-signing key (keys rotate)', () => {
     const summary = await rotateElsewhere();
     expect(summary).toMatchObject({ signingKeyId: expect.stringMatching(/^signing_/), signingKeysDeleted: 1 });
     expect(summary.signingKeyId).not.toBe(oldKeyId);
-    expect(tv.db.prepare("SELECT id FROM vault_keys WHERE purpose = 'signing'").pluck().all()).toEqual([summary.signingKeyId]);
+    expect((await tv.query("SELECT id FROM vault_keys WHERE purpose = 'signing'")).map((r) => r.id)).toEqual([summary.signingKeyId]);
 
     expectProblem(await tv.http.get('/api/v1/tickets').set({ Authorization: `Bearer ${old}` }), 401, 'invalid_token');
     const fresh = (await tv.vault.staffTokens.issueStaffToken(await tv.vault.staff.requireStaff(tv.staffIds.engineer), 3600)).token;
