@@ -97,7 +97,7 @@ export function buildApp(deps: AppDeps): Express {
   api.use(under(['/intake', '/receipts'], customerLimit));
   api.use(jsonBody());
   api.use(under(['/intake', '/receipts'], customerRoutes(deps)));
-  api.use(under(['/tickets', '/intake-links', '/credentials', '/audit'], staffRoutes(deps)));
+  api.use(under(['/tickets', '/intake-links', '/credentials'], staffRoutes(deps)));
   api.use(under(['/auth'], authRoutes(deps)));
   api.use(under(['/audit'], auditRoutes(deps)));
   api.use(under(['/staff'], staffAdminRoutes(deps)));

@@ -1,16 +1,26 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import type { Audit, AuditFilter } from '../audit/audit.js';
+import { AUDIT_ACTIONS, type Audit, type AuditFilter } from '../audit/audit.js';
 import type { ChainVerifier } from '../audit/audit-verify.js';
-import { parseInput } from '../validation.js';
+import { isoDateTime, isUuid, pageLimit, parseInput } from '../validation.js';
 import { authenticateStaff, requireRole, type StaffAuthDeps } from './staff-auth.js';
-import { auditQuerySchema } from './staff-routes.js';
 
 export interface AuditRouteDeps extends StaffAuthDeps {
   audit: Audit;
   chainVerifier: ChainVerifier;
   clock: { now(): number };
 }
+
+export const auditQuerySchema = z.strictObject({
+  ticketId: z.string().refine(isUuid, 'must be a ticket id').optional(),
+  credentialId: z.string().refine(isUuid, 'must be a credential id').optional(),
+  actorId: z.string().max(100).optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+  since: isoDateTime.optional(),
+  until: isoDateTime.optional(),
+  limit: pageLimit,
+  cursor: z.string().max(100).optional(),
+});
 
 const exportQuerySchema = auditQuerySchema.omit({ limit: true, cursor: true });
 const verifyQuerySchema = z.strictObject({ head: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be a head hash (64 hex digits)').optional() });
@@ -33,11 +43,15 @@ function writeLine(res: Response, line: string): Promise<void> {
   });
 }
 
-/** GET /audit/export (JSON Lines) and GET /audit/verify, for admins and auditors. */
+/** GET /audit, GET /audit/export (JSON Lines) and GET /audit/verify, for admins and auditors. */
 export function auditRoutes(deps: AuditRouteDeps): Router {
   const { audit, clock } = deps;
   const router = Router();
   const auditor = [authenticateStaff(deps), requireRole('auditor')];
+
+  router.get('/audit', ...auditor, async (req, res) => {
+    res.json(await audit.listEvents(parseInput(auditQuerySchema, req.query, 'query')));
+  });
 
   // Newest first, like GET /audit, in pages: the database is never held open between writes.
   router.get('/audit/export', ...auditor, async (req, res) => {

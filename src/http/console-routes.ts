@@ -28,7 +28,7 @@ import { param } from './params.js';
 import { clientProblemOf, routeOf, setRetryAfter } from './problems.js';
 import { originOf } from './request-origin.js';
 import { clearSessionCookie, cookieName, cookieOf, isSecureCookie, sessionCookieOf, setSessionCookie, type StaffAuthDeps } from './staff-auth.js';
-import { auditQuerySchema } from './staff-routes.js';
+import { auditQuerySchema } from './audit-routes.js';
 
 export interface ConsoleRouteDeps extends StaffAuthDeps {
   config: { vendorName: string; publicUrl: string; publicOrigin: string; intakeLinkTtlSeconds: number };

@@ -1,11 +1,8 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { AUDIT_ACTIONS, type Audit } from '../audit/audit.js';
 import type { Credentials } from '../credentials/credentials.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Reveal } from '../reveal/reveal.js';
 import type { Tickets } from '../tickets/tickets.js';
-import { isoDateTime, isUuid, pageLimit, parseInput } from '../validation.js';
 import { param } from './params.js';
 import { originOf } from './request-origin.js';
 import { authenticateStaff, requireRecentSignIn, requireRole, staffActor, type StaffAuthDeps } from './staff-auth.js';
@@ -15,26 +12,13 @@ export interface StaffRouteDeps extends StaffAuthDeps {
   intakeLinks: IntakeLinks;
   credentials: Credentials;
   reveal: Reveal;
-  audit: Audit;
 }
 
-export const auditQuerySchema = z.strictObject({
-  ticketId: z.string().refine(isUuid, 'must be a ticket id').optional(),
-  credentialId: z.string().refine(isUuid, 'must be a credential id').optional(),
-  actorId: z.string().max(100).optional(),
-  action: z.enum(AUDIT_ACTIONS).optional(),
-  since: isoDateTime.optional(),
-  until: isoDateTime.optional(),
-  limit: pageLimit,
-  cursor: z.string().max(100).optional(),
-});
-
-/** Staff API: engineers work tickets, links and credentials; admins and auditors read the audit log. */
+/** Staff API: engineers work tickets, links and credentials (the audit log's routes are in audit-routes.ts). */
 export function staffRoutes(deps: StaffRouteDeps): Router {
-  const { tickets, intakeLinks, credentials, reveal, audit } = deps;
+  const { tickets, intakeLinks, credentials, reveal } = deps;
   const router = Router();
   const engineer = [authenticateStaff(deps), requireRole('engineer')];
-  const auditor = [authenticateStaff(deps), requireRole('auditor')];
 
   // First: the hot path; Express tries routes in order.
   router.post('/credentials/:id/reveal', ...engineer, requireRecentSignIn(deps.staffSessions), async (req, res) => {
@@ -66,9 +50,6 @@ export function staffRoutes(deps: StaffRouteDeps): Router {
   router.delete('/credentials/:id', ...engineer, async (req, res) => {
     await credentials.revokeCredential(param(req, 'id'), staffActor(res), originOf(req));
     res.status(204).end();
-  });
-  router.get('/audit', ...auditor, async (req, res) => {
-    res.json(await audit.listEvents(parseInput(auditQuerySchema, req.query, 'query')));
   });
   return router;
 }
