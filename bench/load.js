@@ -1,5 +1,9 @@
 // Load generator, run as its own process so it never shares an event loop with the server.
 // Usage: node bench/load.js <spec.json>; prints one JSON result line.
+// `spec.url` is one base URL, or an array of them (several instances behind no balancer): the
+// connections are dealt round-robin over the URLs (autocannon binds each keep-alive connection to
+// one address, as an L4 balancer would), and the request pool is taken in turn across all of
+// them, so consecutive requests go to alternate instances while every instance is kept busy.
 import fs from 'node:fs';
 import autocannon from 'autocannon';
 
@@ -8,7 +12,7 @@ const pool = spec.pool;
 let next = 0;
 
 const result = await autocannon({
-  url: spec.url,
+  url: Array.isArray(spec.url) && spec.url.length === 1 ? spec.url[0] : spec.url,
   connections: spec.connections ?? 32,
   duration: spec.duration,
   timeout: 20,

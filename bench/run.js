@@ -1,5 +1,9 @@
 // `npm run bench`: the vault against the bare stack (Express 5 + helmet), every figure a ratio
 // to a baseline measured in the same run. Loopback only, bounded in time. `--quick` for a smoke run.
+// `--postgres`: afterwards the reveal and intake scenarios on PostgreSQL (a fresh database
+// tv_bench_<random> on BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres,
+// dropped at the end), with one and with two `ticketvault serve` instances, as ratios to the same
+// baseline.
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -9,9 +13,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import sodium from 'libsodium-wrappers-sumo';
+import pg from 'pg';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
+const withPostgres = process.argv.includes('--postgres');
 // --profile: the vault server runs with --cpu-prof; profiles land in bench/profiles/ (see bench/profile-summary.js).
 const profileArg = process.argv.find((a) => a.startsWith('--profile'));
 const profile = profileArg ? (profileArg.split('=')[1] ?? 'reveal') : null;
@@ -23,6 +29,16 @@ if (process.env.BENCH_LOAD_SECONDS) SIZES.load = Number(process.env.BENCH_LOAD_S
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-bench-'));
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Servers this run started: none outlives it, even when a step throws.
+const children = new Set();
+const track = (child) => {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+};
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 function freePort() {
   return new Promise((resolve) => {
@@ -77,11 +93,17 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Runs a load scenario against the vault and adds how busy the server process was meanwhile. */
-async function loadVault(name, spec) {
-  const before = cpuSeconds(server.pid);
+/**
+ * Runs a load scenario against the vault and adds how busy its server processes were meanwhile
+ * (summed over instances), and, on PostgreSQL, the database's backends serving it (`db`).
+ */
+async function loadVault(name, spec, servers = [server], db = null) {
+  const cpuOf = () => servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0);
+  const before = cpuOf();
+  const dbBefore = db ? await db.cpu() : null;
   const result = await load(name, spec);
-  result.serverCpu = (cpuSeconds(server.pid) - before) / result.durationS;
+  result.serverCpu = (cpuOf() - before) / result.durationS;
+  if (db) result.postgresCpu = ((await db.cpu()) - dbBefore) / result.durationS;
   return result;
 }
 
@@ -99,8 +121,193 @@ async function metric(url, name) {
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
+/** Every request an instance has answered so far (its own counter, all routes and statuses). */
+async function requestsServed(url) {
+  const res = await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${vaultEnv.METRICS_TOKEN}` } });
+  if (!res.ok) throw new Error(`${url}/metrics answered ${res.status}`);
+  const text = await res.text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('ticketvault_http_requests_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+/** Reveals of the seeded live credentials, the engineers' tokens taken in turn. */
+function revealPoolFor(fx) {
+  return fx.liveCredentials.map((id, i) => ({
+    method: 'POST',
+    path: `/api/v1/credentials/${id}/reveal`,
+    headers: { authorization: `Bearer ${fx.tokens[i % fx.tokens.length]}` },
+    body: reason,
+  }));
+}
+
+/** Sealed submissions (sealed to the seeded vault's intake key) through the seeded intake link. */
+function intakePoolFor(fx) {
+  const publicKey = Buffer.from(fx.intakePublicKey, 'base64url');
+  return Array.from({ length: 2000 }, (_, i) => ({
+    method: 'POST',
+    path: `/api/v1/intake/${fx.intakeToken}/credentials`,
+    body: {
+      kind: 'teamviewer',
+      label: `TeamViewer ${i}`,
+      sealed: Buffer.from(sodium.crypto_box_seal(JSON.stringify({ partnerId: String(100000000 + i), password: `tv-${i}-secret` }), publicKey)).toString('base64url'),
+    },
+  }));
+}
+
+/** Makes the DOOM- tickets' credentials expire at `at` behind the vault's back, on either backend. */
+async function expireDoomed(env, at) {
+  const sql = `UPDATE credentials SET expires_at = $1 WHERE ticket_id IN (SELECT id FROM tickets WHERE external_ref LIKE 'DOOM-%')`;
+  if (env.DATABASE_URL) {
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(sql, [at]);
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  const db = new Database(env.DATABASE_PATH);
+  try {
+    db.pragma('busy_timeout = 10000');
+    db.prepare(sql.replace('$1', '?')).run(at);
+  } finally {
+    db.close();
+  }
+}
+
+const withoutPassword = (url) => {
+  const u = new URL(url);
+  u.password = '';
+  return u.toString();
+};
+
+/**
+ * `--postgres`: the reveal and intake scenarios on a fresh PostgreSQL database, first against one
+ * `ticketvault serve`, then against two on the same database (same MASTER_KEY and PUBLIC_URL, the
+ * load dealt over both), each bracketed by baseline runs like SQLite's. The database is dropped
+ * at the end, whatever happened.
+ */
+/** A session on the PostgreSQL server `--postgres` uses, as a user who may create databases. */
+async function postgresAdmin() {
+  const adminUrl = process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(
+      `--postgres: cannot reach PostgreSQL at ${withoutPassword(adminUrl)} (${error.message}); start it ` +
+        '(e.g. pg_ctlcluster --skip-systemctl-redirect <version> main start) or point BENCH_POSTGRES_URL at a server where this user may CREATE DATABASE',
+    );
+  }
+  return { admin, adminUrl };
+}
+
+async function postgresScenarios() {
+  const { admin, adminUrl } = await postgresAdmin();
+  const name = `tv_bench_${crypto.randomBytes(6).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${name}`;
+  const instances = [];
+  try {
+    const ports = [await freePort(), await freePort()];
+    while (ports[1] === ports[0]) ports[1] = await freePort();
+    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+    const env = { ...vaultEnv, DATABASE_URL: dbUrl.toString(), DATABASE_PATH: path.join(work, 'unused-with-postgres.db'), PUBLIC_URL: urls[0] };
+
+    // Live tickets only: the reveal and intake scenarios touch nothing else (no purge scenario here).
+    const sizes = { ...SIZES, doomedTickets: 0, credentialsPerDoomedTicket: 0 };
+    log(`postgres: seeding ${sizes.liveTickets * sizes.credentialsPerLiveTicket} live credentials into ${name}…`);
+    // The seed's own sessions only commit without waiting for the WAL flush (bench/seed.js says why that is safe here).
+    const seedUrl = new URL(env.DATABASE_URL);
+    seedUrl.searchParams.set('options', '-c synchronous_commit=off');
+    const specFile = path.join(work, 'pg-seed-spec.json');
+    fs.writeFileSync(specFile, JSON.stringify(sizes));
+    runNode([path.join(root, 'bench/seed.js'), specFile, path.join(work, 'pg-fixtures.json')], { ...env, DATABASE_URL: seedUrl.toString() });
+    const pfx = JSON.parse(fs.readFileSync(path.join(work, 'pg-fixtures.json'), 'utf8'));
+    log(`postgres: seeded in ${(pfx.seedMs / 1000).toFixed(1)} s: ${JSON.stringify(pfx.counts)}`);
+    // Fresh statistics, as a database that has been running a while would have.
+    const analyze = new pg.Client({ connectionString: env.DATABASE_URL });
+    await analyze.connect();
+    await analyze.query('ANALYZE');
+    await analyze.end();
+    const serverVersion = (await admin.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
+
+    /** CPU seconds of this database's backends (a backend gone since keeps its last reading). */
+    const seen = new Map();
+    const db = {
+      async cpu() {
+        const { rows } = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]);
+        for (const { pid } of rows) {
+          try {
+            seen.set(pid, cpuSeconds(pid));
+          } catch {}
+        }
+        return [...seen.values()].reduce((a, b) => a + b, 0);
+      },
+    };
+    const startInstance = (i) => {
+      const logFile = path.join(work, `pg-instance-${i}.log`);
+      const child = track(
+        spawn(process.execPath, [path.join(root, 'bin/ticketvault.js'), 'serve'], {
+          cwd: root,
+          env: { ...process.env, ...env, PORT: String(ports[i]) },
+          stdio: ['ignore', 'ignore', fs.openSync(logFile, 'w')],
+        }),
+      );
+      child.logFile = logFile;
+      instances.push(child);
+      return child;
+    };
+    const revealPool = revealPoolFor(pfx);
+    const intakePool = intakePoolFor(pfx);
+    const rows = [];
+    const split = {};
+    await baselineRun('baseline-before-postgres');
+    for (const count of [1, 2]) {
+      log(`postgres: ${count} instance${count > 1 ? 's' : ''}…`);
+      const servers = Array.from({ length: count }, (_, i) => startInstance(i));
+      const targets = urls.slice(0, count);
+      await Promise.all(targets.map((u) => waitReady(`${u}/readyz`, 30000)));
+      const spec = (pool, duration) => ({ url: targets, connections: CONNECTIONS, duration, pool });
+      await loadVault(`pg${count}-reveal-warm`, spec(revealPool, 2), servers, db);
+      for (const [scenario, pool] of [
+        ['reveal', revealPool],
+        ['intake', intakePool],
+      ]) {
+        const before = await Promise.all(targets.map(requestsServed));
+        const result = await bracketed(`pg${count}-${scenario}`, spec(pool, SIZES.load), servers, db);
+        const after = await Promise.all(targets.map(requestsServed));
+        result.instances = count;
+        result.perInstance = after.map((n, i) => n - before[i]);
+        split[`${scenario}-${count}`] = result.perInstance;
+        rows.push([`${scenario === 'intake' ? 'intake (sealed)' : 'reveal'}, ${count} instance${count > 1 ? 's' : ''}`, result]);
+      }
+      await Promise.all(servers.map(stop));
+      instances.length = 0;
+    }
+    for (const [scenario, r] of rows) if (r.errors || r.non2xx) log(`postgres: ${scenario}: ${r.errors} errors, ${r.non2xx} non-2xx ${JSON.stringify(r.statuses)}`);
+    return { database: name.replace(/_[0-9a-f]+$/, '_<random>'), serverVersion, seedMs: pfx.seedMs, counts: pfx.counts, rows, baselineRuns: baselineRuns.slice(sqliteBaselineRuns.length) };
+  } catch (error) {
+    for (const child of instances) {
+      try {
+        log(`${child.logFile}:\n${fs.readFileSync(child.logFile, 'utf8').split('\n').slice(-20).join('\n')}`);
+      } catch {}
+    }
+    throw error;
+  } finally {
+    await Promise.all(instances.map(stop));
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error) => log(`postgres: could not drop ${name}: ${error.message}`));
+    await admin.end();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 log(`ticketvault bench${quick ? ' (quick)' : ''}: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+if (withPostgres) await (await postgresAdmin()).admin.end(); // fail now, not after the SQLite scenarios
 log('building…');
 runNode([path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
 
@@ -119,6 +326,8 @@ const vaultEnv = {
   METRICS_TOKEN: crypto.randomBytes(32).toString('hex'),
   // The load comes from one address, far over any per-address budget.
   CUSTOMER_RATE_LIMIT_PER_MINUTE: '0',
+  // These scenarios are SQLite's, whatever the caller's environment says.
+  DATABASE_URL: '',
 };
 const base = `http://127.0.0.1:${port}`;
 
@@ -131,7 +340,7 @@ log(`seeded in ${(fx.seedMs / 1000).toFixed(1)} s: ${JSON.stringify(fx.counts)}`
 
 const profileArgs = (on) => (on ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench/profiles')}`] : []);
 const startVault = (withProfile = false) =>
-  spawn(process.execPath, [...profileArgs(withProfile), path.join(root, 'bin/ticketvault.js'), 'serve'], { cwd: root, env: { ...process.env, ...vaultEnv }, stdio: 'ignore' });
+  track(spawn(process.execPath, [...profileArgs(withProfile), path.join(root, 'bin/ticketvault.js'), 'serve'], { cwd: root, env: { ...process.env, ...vaultEnv }, stdio: 'ignore' }));
 
 log('cold start…');
 const coldStarts = [];
@@ -145,7 +354,7 @@ coldStarts.sort((a, b) => a - b);
 log('baseline…');
 const reason = { reason: 'Customer asked us to fix the nightly upload (ZD-1042)' };
 const baselinePort = await freePort();
-const baseline = spawn(process.execPath, [path.join(root, 'bench/baseline-server.js')], { env: { ...process.env, PORT: String(baselinePort) }, stdio: 'ignore' });
+const baseline = track(spawn(process.execPath, [path.join(root, 'bench/baseline-server.js')], { env: { ...process.env, PORT: String(baselinePort) }, stdio: 'ignore' }));
 await waitReady(`http://127.0.0.1:${baselinePort}/echo`);
 const baselineSpec = { url: `http://127.0.0.1:${baselinePort}`, connections: CONNECTIONS, pool: [{ method: 'POST', path: '/echo', body: reason }] };
 await load('baseline-warm', { ...baselineSpec, duration: 2 });
@@ -164,9 +373,9 @@ async function baselineRun(label) {
  * ratios are to the mean of the runs just before and after it, so a machine that slows down or
  * speeds up during the benchmark moves both sides of each ratio alike.
  */
-async function bracketed(name, spec) {
+async function bracketed(name, spec, servers, db) {
   const before = baselineRuns.at(-1) ?? (await baselineRun('baseline-0'));
-  const result = await loadVault(name, spec);
+  const result = await loadVault(name, spec, servers, db);
   const after = await baselineRun(`baseline-after-${name}`);
   result.baseline = { rps: (before.rps + after.rps) / 2, p99: (before.p99 + after.p99) / 2 };
   return result;
@@ -175,12 +384,7 @@ async function bracketed(name, spec) {
 log('vault…');
 const server = startVault(Boolean(profile));
 await waitReady(`${base}/readyz`);
-const revealPool = fx.liveCredentials.map((id, i) => ({
-  method: 'POST',
-  path: `/api/v1/credentials/${id}/reveal`,
-  headers: { authorization: `Bearer ${fx.tokens[i % fx.tokens.length]}` },
-  body: reason,
-}));
+const revealPool = revealPoolFor(fx);
 // Profiling runs only the scenario it profiles (reveal, intake, ticket-list or ticket-detail).
 const runs = (name) => !profile || profile === name;
 if (runs('reveal')) await loadVault('reveal-warm', { url: base, connections: CONNECTIONS, duration: 2, pool: revealPool });
@@ -211,16 +415,7 @@ async function stopForProfile(name, result) {
 if (profile === 'reveal') await stopForProfile('reveal', reveal);
 
 await sodium.ready;
-const publicKey = Buffer.from(fx.intakePublicKey, 'base64url');
-const intakePool = Array.from({ length: 2000 }, (_, i) => ({
-  method: 'POST',
-  path: `/api/v1/intake/${fx.intakeToken}/credentials`,
-  body: {
-    kind: 'teamviewer',
-    label: `TeamViewer ${i}`,
-    sealed: Buffer.from(sodium.crypto_box_seal(JSON.stringify({ partnerId: String(100000000 + i), password: `tv-${i}-secret` }), publicKey)).toString('base64url'),
-  },
-}));
+const intakePool = intakePoolFor(fx);
 const intake = runs('intake') ? await bracketed('intake', { url: base, connections: CONNECTIONS, duration: SIZES.load, pool: intakePool }) : null;
 if (profile === 'intake') await stopForProfile('intake', intake);
 
@@ -235,12 +430,7 @@ const memory = rssMb(server.pid);
 
 log('purge under reveal load…');
 const purgedBefore = await metric(`${base}/metrics`, 'ticketvault_credentials_purged_total');
-{
-  const db = new Database(vaultEnv.DATABASE_PATH);
-  db.pragma('busy_timeout = 10000');
-  db.prepare(`UPDATE credentials SET expires_at = ? WHERE ticket_id IN (SELECT id FROM tickets WHERE external_ref LIKE 'DOOM-%')`).run(Date.now() + 3000);
-  db.close();
-}
+await expireDoomed(vaultEnv, Date.now() + 3000);
 const purgeBaselineBefore = baselineRuns.at(-1);
 const purgeLoad = loadVault('reveal-during-purge', { url: base, connections: CONNECTIONS, duration: SIZES.purgeLoad, pool: revealPool });
 const purgeDeadline = performance.now() + (SIZES.purgeLoad + 30) * 1000;
@@ -259,6 +449,9 @@ await stop(server);
   const after = await baselineRun('baseline-after-purge');
   revealDuringPurge.baseline = { rps: (purgeBaselineBefore.rps + after.rps) / 2, p99: (purgeBaselineBefore.p99 + after.p99) / 2 };
 }
+// The SQLite table's baseline row is the mean of the runs bracketing SQLite's scenarios.
+const sqliteBaselineRuns = baselineRuns.slice();
+const postgres = withPostgres ? await postgresScenarios() : null;
 await stop(baseline);
 
 log(`audit verify over ${SIZES.auditEvents} events…`);
@@ -269,20 +462,21 @@ const verifyOut = JSON.parse(runNode([path.join(root, 'bin/ticketvault.js'), 'au
 const verifySeconds = (performance.now() - verifyStart) / 1000;
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const baselineResult = {
-  rps: mean(baselineRuns.map((r) => r.rps)),
-  p50: Math.round(mean(baselineRuns.map((r) => r.p50))),
-  p99: Math.round(mean(baselineRuns.map((r) => r.p99))),
-  errors: baselineRuns.reduce((a, r) => a + r.errors, 0),
-  non2xx: baselineRuns.reduce((a, r) => a + r.non2xx, 0),
-  serverCpu: mean(baselineRuns.map((r) => r.serverCpu)),
+const baselineOf = (runs) => ({
+  rps: mean(runs.map((r) => r.rps)),
+  p50: Math.round(mean(runs.map((r) => r.p50))),
+  p99: Math.round(mean(runs.map((r) => r.p99))),
+  errors: runs.reduce((a, r) => a + r.errors, 0),
+  non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+  serverCpu: mean(runs.map((r) => r.serverCpu)),
   baseline: null,
-};
+});
+const baselineResult = baselineOf(sqliteBaselineRuns);
 
 // ---------------------------------------------------------------------------------------------
 const ratio = (a, b) => (b ? a / b : null);
 const rows = [
-  [`baseline (Express 5 + helmet), mean of ${baselineRuns.length} runs`, baselineResult],
+  [`baseline (Express 5 + helmet), mean of ${sqliteBaselineRuns.length} runs`, baselineResult],
   ['reveal', reveal],
   ['intake (sealed)', intake],
   [`ticket list (${fx.counts.tickets} tickets)`, ticketList],
@@ -301,7 +495,11 @@ const targets = [
   [`RSS with ${fx.counts.liveCredentials + fx.counts.doomedCredentials} credentials < 200 MB`, memory.rss, (v) => v < 200, (v) => `${v.toFixed(0)} MB`],
   ['cold start to /readyz < 1 s (median of 3)', coldStarts[1], (v) => v < 1000, (v) => `${v.toFixed(0)} ms`],
 ];
-const errorsSeen = rows.some(([, r]) => r.errors > 0) || reveal.non2xx > 0 || intake.non2xx > 0;
+const errorsSeen =
+  rows.some(([, r]) => r.errors > 0) ||
+  reveal.non2xx > 0 ||
+  intake.non2xx > 0 ||
+  (postgres?.rows.some(([, r]) => r.errors > 0 || (r.baseline && r.non2xx > 0)) ?? false);
 
 const table = [];
 table.push('| scenario | req/s | p50 ms | p99 ms | errors | non-2xx | server CPU | req/s vs baseline |');
@@ -311,7 +509,7 @@ for (const [name, r] of rows) {
   table.push(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${(r.serverCpu * 100).toFixed(0)}% | ${ratio(r.rps, base.rps).toFixed(2)}× |`);
 }
 table.push('');
-table.push(`Each scenario's ratios are to the mean of the baseline runs just before and after it (baseline runs: ${baselineRuns.map((r) => r.rps.toFixed(0)).join(', ')} req/s).`);
+table.push(`Each scenario's ratios are to the mean of the baseline runs just before and after it (baseline runs: ${sqliteBaselineRuns.map((r) => r.rps.toFixed(0)).join(', ')} req/s).`);
 table.push('');
 table.push('| target | measured | result |');
 table.push('|---|---:|:---:|');
@@ -321,9 +519,37 @@ const verdicts = targets.map(([name, value, pass, fmt]) => {
   return { target: name, value, pass: ok };
 });
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`;
-const summary = { at: new Date().toISOString(), quick, machine, baselineRuns, connections: CONNECTIONS, sizes: SIZES, counts: fx.counts, seedMs: fx.seedMs, scenarios: Object.fromEntries(rows), purge, memory, coldStartsMs: coldStarts, verify: { seconds: verifySeconds, ...verifyOut }, targets: verdicts, errorsSeen };
+
+// PostgreSQL (--postgres): the same scenarios on the other backend, ratios to the same baseline.
+const pgTable = [];
+if (postgres) {
+  const pgBaseline = baselineOf(postgres.baselineRuns);
+  const sqliteOf = { reveal, intake };
+  pgTable.push('| scenario | req/s | p50 ms | p99 ms | errors | non-2xx | vault CPU | postgres CPU | req/s vs baseline | p99 vs baseline p99 | req/s ratio vs SQLite\'s |');
+  pgTable.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const cpu = (v) => (v === undefined ? '' : `${(v * 100).toFixed(0)}%`);
+  pgTable.push(`| baseline (Express 5 + helmet), mean of ${postgres.baselineRuns.length} runs | ${pgBaseline.rps.toFixed(0)} | ${pgBaseline.p50} | ${pgBaseline.p99} | ${pgBaseline.errors} | ${pgBaseline.non2xx} | ${cpu(pgBaseline.serverCpu)} |  |  |  |  |`);
+  for (const [name, r] of postgres.rows) {
+    const sqlite = sqliteOf[name.startsWith('reveal') ? 'reveal' : 'intake'];
+    const asRatio = ratio(r.rps, r.baseline.rps);
+    pgTable.push(
+      `| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${cpu(r.serverCpu)} | ${cpu(r.postgresCpu)} | ${asRatio.toFixed(2)}× | ${ratio(r.p99, r.baseline.p99).toFixed(2)}× | ${ratio(asRatio, ratio(sqlite.rps, sqlite.baseline.rps)).toFixed(2)}× |`,
+    );
+  }
+  pgTable.push('');
+  const two = postgres.rows.filter(([, r]) => r.instances === 2).map(([name, r]) => `${name.split(',')[0]} ${r.perInstance.join(' / ')}`);
+  pgTable.push(
+    `PostgreSQL ${postgres.serverVersion} on the same machine, a fresh database seeded with ${postgres.counts.liveCredentials} live credentials on ${postgres.counts.tickets} tickets ` +
+      `(in ${(postgres.seedMs / 1000).toFixed(1)} s). Two instances: two \`ticketvault serve\` processes on one database, same MASTER_KEY and PUBLIC_URL, the ${CONNECTIONS} connections dealt ` +
+      `alternately over them (requests each answered: ${two.join('; ')}). vault CPU is summed over the instances (100% = one core); postgres CPU is this database's backends. ` +
+      `"vs SQLite's" divides the scenario's ratio to its baseline by SQLite's. Baseline runs: ${postgres.baselineRuns.map((r) => r.rps.toFixed(0)).join(', ')} req/s.`,
+  );
+}
+const summary = { at: new Date().toISOString(), quick, machine, baselineRuns: sqliteBaselineRuns, connections: CONNECTIONS, sizes: SIZES, counts: fx.counts, seedMs: fx.seedMs, scenarios: Object.fromEntries(rows), purge, memory, coldStartsMs: coldStarts, verify: { seconds: verifySeconds, ...verifyOut }, targets: verdicts, errorsSeen };
+if (postgres) summary.postgres = { ...postgres, rows: undefined, scenarios: Object.fromEntries(postgres.rows) };
 
 process.stdout.write(`\n${table.join('\n')}\n\n`);
+if (postgres) process.stdout.write(`PostgreSQL\n\n${pgTable.join('\n')}\n\n`);
 fs.writeFileSync(path.join(root, 'bench/results.json'), JSON.stringify(summary, null, 2) + '\n');
 if (!quick) {
   const doc = `# Benchmarks
@@ -341,7 +567,22 @@ committed before its secret leaves) on a database seeded with ${fx.counts.liveCr
 ${fx.counts.tickets} tickets.
 
 ${table.join('\n')}
+${
+  postgres
+    ? `
+## PostgreSQL
 
+\`npm run bench -- --postgres\` runs the reveal and intake scenarios again with \`DATABASE_URL\`
+pointing at PostgreSQL, first with one instance, then with two instances on the same database,
+each bracketed by baseline runs like the scenarios above (every commit durable: the server's
+\`synchronous_commit\` default; only the seeding process turns it off for its own sessions).
+On a machine with few cores the instances, PostgreSQL and the load generator share the same CPUs,
+so a second instance adds no capacity there: it shows what coordinating through the database costs.
+
+${pgTable.join('\n')}
+`
+    : ''
+}
 Raw figures: \`bench/results.json\`. How the numbers were reached: \`docs/decisions/\` (performance records).
 `;
   fs.writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
