@@ -222,16 +222,18 @@ describe('single sign-on (OIDC)', () => {
     });
   });
 
+  /** Every staff row as stored, on either backend. */
+  const staffRows = () => tv.query('SELECT * FROM staff ORDER BY id');
+
   describe('linking to an existing local account (DESIGN "SSO linking")', () => {
-    const staffRows = () => tv.db.prepare('SELECT * FROM staff ORDER BY id').all();
     const refusedUntouched = async (identity: Record<string, unknown>, reason: string) => {
-      const before = staffRows();
+      const before = await staffRows();
       provider.identity = identity;
       const { callback, session } = await signInThroughProvider();
       expect(callback.status).toBe(403);
       expect(callback.text).toContain('until an admin links it');
       expect(session).toBeUndefined();
-      expect(staffRows()).toEqual(before);
+      expect(await staffRows()).toEqual(before);
       expect(await failures()).toEqual([`sso_link_refused:${reason}`]);
     };
 
@@ -282,24 +284,24 @@ describe('single sign-on (OIDC)', () => {
 
     it('PUT /staff/:id/sso refuses a subject already linked to someone else (409) and a bad body (400), changing nothing', async () => {
       await tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'idp-engineer' }, BY_OPERATOR);
-      const before = tv.db.prepare('SELECT * FROM staff ORDER BY id').all();
+      const before = await staffRows();
       expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('admin')).send({ sub: 'idp-engineer' }), 409, 'sso_subject_taken');
       expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('admin')).send({ sub: '' }), 400, 'validation_failed');
       expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('admin')).send({ sub: 'x', issuer: 'y' }), 400, 'unknown_field');
       expectProblem(await tv.http.put(`/api/v1/staff/${tv.staffIds.auditor}/sso`).set(tv.auth('engineer')).send({ sub: 'x' }), 403, 'forbidden');
-      expect(tv.db.prepare('SELECT * FROM staff ORDER BY id').all()).toEqual(before);
+      expect(await staffRows()).toEqual(before);
     });
   });
 
   describe("the provider's role never removes the vault's last admin", () => {
     it('refuses the sign-in (sso_link_refused) and leaves the admin untouched when the provider demotes the only admin', async () => {
       await tv.vault.staff.linkStaffSso(tv.staffIds.admin, { sub: 'idp-admin' }, BY_OPERATOR);
-      const before = tv.db.prepare('SELECT * FROM staff ORDER BY id').all();
+      const before = await staffRows();
       provider.identity = { sub: 'idp-admin', email: 'admin@vendor.test', ticketvault_role: 'engineer' };
       const { callback, session } = await signInThroughProvider();
       expect(callback.status).toBe(403);
       expect(session).toBeUndefined();
-      expect(tv.db.prepare('SELECT * FROM staff ORDER BY id').all()).toEqual(before);
+      expect(await staffRows()).toEqual(before);
       expect((await auditEvents(tv, { action: 'staff.login_failed' }))[0]).toMatchObject({ actor: { id: tv.staffIds.admin }, detail: 'sso_link_refused:last_admin' });
     });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { jest } from '@jest/globals';
 import type { StaffRole } from '../src/staff-auth/staff-store.js';
 import { emailOf, login, sameOrigin, signIn } from './harness/staff-sessions.js';
-import { databaseEnv, auditEvents, BY_OPERATOR, createTestVault, expectProblem, openTicketWithLink, revealAs, snapshotVault, submitCredential, type TestVault } from './harness/test-vault.js';
+import { databaseEnv, auditEvents, BY_OPERATOR, createTestVault, expectProblem, onPostgres, openTicketWithLink, revealAs, snapshotVault, submitCredential, type TestVault } from './harness/test-vault.js';
 
 // The staff endpoints added for the console: staff administration (admin), the audit export and
 // chain verification (admin, auditor), and `ticketvault staff passwd`.
@@ -157,7 +157,7 @@ describe('staff administration and audit endpoints', () => {
       await tv.http.post(`${API}/staff/${sam}/revoke-tokens`).set(as('admin')).expect(200);
       expect(await lastChange()).toMatchObject({ action: 'staff.tokens_revoked', actor: ADMIN_ACTOR() });
 
-      const rows = JSON.stringify(tv.db.prepare('SELECT * FROM audit_events').all());
+      const rows = JSON.stringify(await tv.query('SELECT * FROM audit_events ORDER BY seq'));
       for (const secret of [password, newPassword, tv.tokens.admin, '$argon2']) expect(rows).not.toContain(secret);
       expect((await tv.vault.audit.verifyChain()).ok).toBe(true);
     });
@@ -173,14 +173,24 @@ describe('staff administration and audit endpoints', () => {
 
     it('commits the change and its row together: when the row cannot be written, the change is not made', async () => {
       const before = await snapshotVault(tv);
-      tv.db.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+      if (onPostgres) {
+        await tv.exec("CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$");
+        await tv.exec('CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()');
+      } else {
+        await tv.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+      }
       try {
         expect((await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/disable`).set(as('admin'))).status).toBeGreaterThanOrEqual(500);
         expect((await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/revoke-tokens`).set(as('admin'))).status).toBeGreaterThanOrEqual(500);
         expect((await tv.http.put(`${API}/staff/${tv.staffIds.engineer}/password`).set(as('admin')).send({ password: 'never stored at all' })).status).toBeGreaterThanOrEqual(500);
         expect((await tv.http.post(`${API}/staff`).set(as('admin')).send({ email: 'nobody@vendor.test', role: 'engineer' })).status).toBeGreaterThanOrEqual(500);
       } finally {
-        tv.db.exec('DROP TRIGGER refuse_audit');
+        if (onPostgres) {
+          await tv.exec('DROP TRIGGER refuse_audit ON audit_events');
+          await tv.exec('DROP FUNCTION refuse_audit()');
+        } else {
+          await tv.exec('DROP TRIGGER refuse_audit');
+        }
       }
       expect(await snapshotVault(tv)).toEqual(before);
       await tv.http.get(`${API}/tickets`).set(as('engineer')).expect(200);
@@ -256,8 +266,8 @@ describe('staff administration and audit endpoints', () => {
       expect(ok.body).toMatchObject({ ok: true, count, headSeq: count, headHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
       await tv.http.get(`${API}/audit/verify`).query({ head: ok.body.headHash }).set(as('auditor')).expect(200);
 
-      tv.db.exec('DROP TRIGGER audit_events_no_update');
-      tv.db.prepare("UPDATE audit_events SET reason = 'tampered' WHERE seq = 1").run();
+      await tv.exec(onPostgres ? 'DROP TRIGGER audit_events_no_update ON audit_events' : 'DROP TRIGGER audit_events_no_update');
+      await tv.exec("UPDATE audit_events SET reason = 'tampered' WHERE seq = 1");
       const broken = await tv.http.get(`${API}/audit/verify`).set(as('auditor')).expect(200);
       expect(broken.body).toMatchObject({ ok: false, firstBadSeq: 1 });
       expectProblem(await tv.http.get(`${API}/audit/verify`).query({ head: 'nope' }).set(as('auditor')), 400, 'validation_failed');
