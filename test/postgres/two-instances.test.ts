@@ -152,8 +152,7 @@ describe('two instances on one PostgreSQL database', () => {
     const bySeq = [...chain].sort((a, b) => a.seq - b.seq) as unknown as { seq: number; prevHash: string; hash: string }[];
     expect(bySeq.map((r) => r.seq)).toEqual(Array.from({ length: bySeq.length }, (_, i) => i + 1));
     for (let i = 1; i < bySeq.length; i++) expect(bySeq[i]!.prevHash).toBe(bySeq[i - 1]!.hash);
-    const verify = await cli(env, ['audit', 'verify']);
-    expect({ code: verify.code, ok: JSON.parse(lines(verify.stdout).at(-1)!).ok }).toEqual({ code: 0, ok: true });
+    // The keyed hashes are checked by `audit verify` in the last case.
   }, 30_000);
 
   /** A helpdesk delivery: raw JSON bytes, signed over "<timestamp>.<body>" as test/hooks.test.ts does. */
@@ -166,24 +165,43 @@ describe('two instances on one PostgreSQL database', () => {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-Ticketvault-Timestamp': timestamp, 'X-Ticketvault-Signature': signature },
         body: raw,
-      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id: string; result: string } }));
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: string; result?: string; code?: string } }));
   }
 
-  // Broken (event ids remembered per instance, or checked before the insert without a unique
-  // key), both deliveries are 'applied': a ticket.closed delivery then closes the ticket twice
-  // (the ticket's own unique externalRef would still catch a second ticket.created).
-  it('the same signed helpdesk delivery sent to both instances at once, five times › one applied, one duplicate, one ticket each', async () => {
-    const race = async (body: unknown) => {
-      const answers = await Promise.all(instances.map(signedDelivery(body)));
-      expect(answers.map((a) => a.status)).toEqual([202, 202]);
-      expect(answers.map((a) => a.body.result).sort()).toEqual(['applied', 'duplicate']);
-    };
-    for (let round = 0; round < 5; round++) {
-      const ticket = { externalRef: fresh('HD'), subject: 'Shop upload fails', customerEmail: 'casey@shop.test', customerName: 'Casey Customer', supportUntil: inSeconds(365 * 24 * 3600) };
-      await race({ id: fresh('evt'), event: 'ticket.created', ticket });
+  /** Sends one signed delivery to both instances at once; one must apply it, the other call it a duplicate. */
+  async function raceDelivery(body: unknown): Promise<void> {
+    const answers = await Promise.all(instances.map(signedDelivery(body)));
+    expect(answers.map((a) => `${a.status} ${a.body.result ?? a.body.code}`).sort()).toEqual(['202 applied', '202 duplicate']);
+  }
+
+  const helpdeskTicket = () => ({ externalRef: fresh('HD'), subject: 'Shop upload fails', customerEmail: 'casey@shop.test', customerName: 'Casey Customer', supportUntil: inSeconds(365 * 24 * 3600) });
+
+  // BUG (reported to the lead): src/hooks/webhooks.ts applyEvent reads the ticket by externalRef,
+  // then createTicketIn reads it again, in separate READ COMMITTED statements. When the other
+  // instance commits the same delivery between the two reads, createTicketIn throws 409
+  // ticket_exists (not a retryable 23505) instead of the delivery ending as 'duplicate'. It hits
+  // about one race in ten, so this races up to 100 deliveries and stops at the first wrong answer.
+  // Fixed, it passes all 100 rounds and `it.failing` turns red: make it `it`. Broken otherwise
+  // (event ids remembered per instance), both answers are 'applied'.
+  it.failing('the same signed ticket.created delivery sent to both instances at once › one applied, one duplicate, one ticket', async () => {
+    for (let round = 0; round < 100; round++) {
+      const ticket = helpdeskTicket();
+      await raceDelivery({ id: fresh('evt'), event: 'ticket.created', ticket });
       const found = await call(as(on(round), engineer), 'GET', `/api/v1/tickets?q=${ticket.externalRef}`);
       expect(found.body.items.map((t: { externalRef: string }) => t.externalRef)).toEqual([ticket.externalRef]);
-      await race({ id: fresh('evt'), event: 'ticket.closed', ticket: { externalRef: ticket.externalRef } });
+    }
+  }, 40_000);
+
+  // Broken (event ids remembered per instance, or checked before the insert without a unique
+  // key), both deliveries are 'applied' and the ticket is closed twice.
+  it('the same signed ticket.closed delivery sent to both instances at once, five times › one applied, one duplicate, one ticket.closed row', async () => {
+    for (let round = 0; round < 5; round++) {
+      const ticket = helpdeskTicket();
+      const created = await signedDelivery({ id: fresh('evt'), event: 'ticket.created', ticket })(on(round));
+      expect(created.body.result).toBe('applied');
+      await raceDelivery({ id: fresh('evt'), event: 'ticket.closed', ticket: { externalRef: ticket.externalRef } });
+      const found = await call(as(on(round), engineer), 'GET', `/api/v1/tickets?q=${ticket.externalRef}`);
+      expect(found.body.items.map((t: { status: string }) => t.status)).toEqual(['closed']);
       expect(await auditEvents(on(round + 1), { ticketId: found.body.items[0].id, action: 'ticket.closed' })).toHaveLength(1);
     }
   }, 20_000);
@@ -337,5 +355,6 @@ describe('two instances on one PostgreSQL database', () => {
     const result = JSON.parse(lines(verify.stdout).at(-1)!) as { ok: boolean; count: number };
     expect({ code: verify.code, ok: result.ok }).toEqual({ code: 0, ok: true });
     expect(result.count).toBe((await auditEvents(on(1), {})).length);
-  }, 30_000);
+    // The bin rebuilds dist/ first when src/ changed during the run: time for tsc.
+  }, 130_000);
 });
