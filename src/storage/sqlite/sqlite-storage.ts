@@ -1,4 +1,4 @@
-import { StorageUnavailable } from '../../errors.js';
+import { createGroupCommit } from '../group-commit.js';
 import type { Storage, Stores, Sync } from '../storage.js';
 import { createAuditStore } from './audit-store.js';
 import { createCredentialStore } from './credentials-store.js';
@@ -14,9 +14,6 @@ import { createTicketStore } from './tickets-store.js';
 import { createVaultKeyStore } from './vault-keys-store.js';
 import { checkpointWal, checkpointWalAfterPass, stopWalTruncation } from './wal-truncation.js';
 import { createWebhookEventStore } from './webhook-events-store.js';
-
-/** Units of grouped work sharing one commit at most (one fsync under synchronous=FULL). */
-export const MAX_UNITS_PER_COMMIT = 256;
 
 export interface SqliteStorage extends Storage {
   readonly backend: 'sqlite';
@@ -146,59 +143,6 @@ export function createSqliteStorage(db: Database): SqliteStorage {
     }
   }
 
-  interface Unit {
-    fn: (stores: Stores) => Promise<unknown>;
-    resolve: (value: unknown) => void;
-    reject: (error: unknown) => void;
-  }
-  let queue: Unit[] = [];
-  let scheduled = false;
-  const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => void exclusive(flush));
-  };
-
-  /**
-   * Group commit: units that arrived while the event loop was busy run in one transaction and share
-   * one durable commit; each settles only after it. If a unit throws, the group rolls back and each
-   * unit runs again alone, so one failure decides only its own unit. A storage fault fails the
-   * whole group: run again, each would only meet it again (and a lock would cost a timeout each).
-   */
-  async function flush(): Promise<void> {
-    scheduled = false;
-    const group = queue.length > MAX_UNITS_PER_COMMIT ? queue.splice(0, MAX_UNITS_PER_COMMIT) : queue;
-    if (group === queue) queue = [];
-    if (queue.length) schedule();
-    try {
-      const values = await transaction(async () => {
-        const out: unknown[] = [];
-        for (const unit of group) out.push(await unit.fn(stores));
-        return out;
-      });
-      group.forEach((unit, i) => unit.resolve(values[i]));
-      return;
-    } catch (error) {
-      if (group.length === 1 || error instanceof StorageUnavailable) {
-        for (const unit of group) unit.reject(error);
-        return;
-      }
-    }
-    let fault: StorageUnavailable | null = null;
-    for (const unit of group) {
-      if (fault) {
-        unit.reject(fault);
-        continue;
-      }
-      try {
-        unit.resolve(await transaction(() => unit.fn(stores)));
-      } catch (error) {
-        if (error instanceof StorageUnavailable) fault = error;
-        unit.reject(error);
-      }
-    }
-  }
-
   return {
     backend: 'sqlite',
     db,
@@ -211,11 +155,7 @@ export function createSqliteStorage(db: Database): SqliteStorage {
         }
       }),
     write: (fn) => exclusive(() => transaction(() => fn(stores))),
-    grouped: <T>(fn: (s: Stores) => Promise<T>) =>
-      new Promise<T>((resolve, reject) => {
-        queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-        schedule();
-      }),
+    grouped: createGroupCommit((fn) => exclusive(() => transaction(() => fn(stores)))),
     afterDestroy: async () => {
       checkpointWal(db);
     },
