@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { sealForPublicKey } from '../src/crypto/sealed-box.js';
 import {
   advanceClock,
@@ -17,6 +18,9 @@ import {
 // DESIGN.md "Lifetime rule": expiresAt = min(submittedAt + max age, supportUntil), and a credential
 // that has ended keeps why it ended. These are the orders of events that could break that.
 
+// A fresh vault per test (a sealed-box worker thread, a database on PostgreSQL): seconds under a loaded machine.
+jest.setTimeout(30_000);
+
 describe('expiry when events cross', () => {
   let tv: TestVault;
   afterEach(() => tv.close());
@@ -34,7 +38,7 @@ describe('expiry when events cross', () => {
     const submitted = await submitting;
 
     expect(submitted.expiresAt).toBe(new Date(shortened).toISOString());
-    expect(tv.stores.credentials.get(submitted.credentialId)!.expiresAt).toBe(shortened);
+    expect((await tv.vault.storage.read((s) => s.credentials.get(submitted.credentialId)))!.expiresAt).toBe(shortened);
     await revealAs(tv, submitted.credentialId).expect(200);
     await advanceClock(tv, 2 * DAY);
     expectProblem(await revealAs(tv, submitted.credentialId), 410, 'credential_expired');
@@ -45,7 +49,7 @@ describe('expiry when events cross', () => {
     const { linkToken, ticketId } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 3 * DAY).toISOString() });
     const { credentialId } = await submitCredential(tv, linkToken);
     // A writer that broke the rule (a bug, or an old row): the ticket's period still bounds the reveal.
-    tv.db.prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run(tv.clock.now() + 30 * DAY, credentialId);
+    await tv.exec('UPDATE credentials SET expires_at = ? WHERE id = ?', tv.clock.now() + 30 * DAY, credentialId);
     await revealAs(tv, credentialId).expect(200);
     await advanceClock(tv, 3 * DAY);
     expectProblem(await revealAs(tv, credentialId), 410, 'credential_expired');
@@ -57,16 +61,16 @@ describe('expiry when events cross', () => {
     tv = await createTestVault();
     const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 3 * DAY).toISOString() });
     const { credentialId } = await submitCredential(tv, linkToken);
-    const supportUntil = tv.stores.credentials.get(credentialId)!.expiresAt;
-    tv.db.prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run(supportUntil + 27 * DAY, credentialId);
+    const supportUntil = (await tv.vault.storage.read((s) => s.credentials.get(credentialId)))!.expiresAt;
+    await tv.exec('UPDATE credentials SET expires_at = ? WHERE id = ?', supportUntil + 27 * DAY, credentialId);
     // As if the database predated migration 017: it runs at the next start.
-    tv.db.prepare('DELETE FROM schema_migrations WHERE version = 17').run();
+    await tv.exec('DELETE FROM schema_migrations WHERE version = 17');
     tv = await reopenTestVault(tv);
-    expect(tv.stores.credentials.get(credentialId)!.expiresAt).toBe(supportUntil);
+    expect((await tv.vault.storage.read((s) => s.credentials.get(credentialId)))!.expiresAt).toBe(supportUntil);
     await advanceClock(tv, 3 * DAY);
     await tv.vault.purge.runPurge();
-    expect(tv.stores.credentials.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'expired' });
-    expect(tv.stores.credentials.getSecret(credentialId)).toBeUndefined();
+    expect(await tv.vault.storage.read((s) => s.credentials.get(credentialId))).toMatchObject({ status: 'purged', endedBecause: 'expired' });
+    expect(await tv.vault.storage.read((s) => s.credentials.getSecret(credentialId))).toBeUndefined();
   });
 
   it('closing a ticket keeps "expired" as why a credential ended when it was already due and the purge job had not run', async () => {
@@ -82,7 +86,7 @@ describe('expiry when events cross', () => {
 
     expectProblem(await revealAs(tv, due.credentialId), 410, 'credential_expired');
     expectProblem(await revealAs(tv, live.credentialId), 410, 'ticket_closed');
-    const byId = new Map(tv.stores.credentials.listByTicket(ticketId).map((c) => [c.id, c]));
+    const byId = new Map((await tv.vault.storage.read((s) => s.credentials.listByTicket(ticketId))).map((c) => [c.id, c]));
     expect(byId.get(due.credentialId)).toMatchObject({ status: 'expired', endedBecause: 'expired' });
     expect(byId.get(live.credentialId)).toMatchObject({ status: 'expired', endedBecause: 'ticket_closed' });
     const ended = async (credentialId: string) => (await auditEvents(tv, { credentialId, action: 'credential.expired' })).map((e) => e.detail);

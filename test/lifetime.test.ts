@@ -86,8 +86,8 @@ describe('credential lifetime', () => {
       await expectDenied(credentialId, 410, 'credential_expired');
 
       // No purge ran: the row is still stored as active with its secret, yet every view says expired.
-      expect(tv.stores.credentials.get(credentialId)!.status).toBe('active');
-      expect(tv.stores.credentials.getSecret(credentialId)).toBeDefined();
+      expect((await tv.vault.storage.read((s) => s.credentials.get(credentialId)))!.status).toBe('active');
+      expect(await tv.vault.storage.read((s) => s.credentials.getSecret(credentialId))).toBeDefined();
       expect(await metadataStatuses(ticketId, credentialId, receiptToken)).toEqual({
         credential: { status: 'expired', endedBecause: 'expired' },
         ticket: { status: 'expired', endedBecause: 'expired' },
@@ -120,7 +120,7 @@ describe('credential lifetime', () => {
 
       await advanceClock(tv, 1);
       await expectDenied(credentialId, 410, 'credential_expired');
-      expect(tv.stores.credentials.get(credentialId)!.status).toBe('active');
+      expect((await tv.vault.storage.read((s) => s.credentials.get(credentialId)))!.status).toBe('active');
       expect(await metadataStatuses(ticketId, credentialId, receiptToken)).toEqual({
         credential: { status: 'expired', endedBecause: 'expired' },
         ticket: { status: 'expired', endedBecause: 'expired' },
@@ -164,7 +164,7 @@ describe('credential lifetime', () => {
       await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
 
       for (const id of [first.credentialId, second.credentialId]) {
-        expect(tv.stores.credentials.get(id)).toMatchObject({ status: 'expired', endedBecause: 'ticket_closed' });
+        expect(await tv.vault.storage.read((s) => s.credentials.get(id))).toMatchObject({ status: 'expired', endedBecause: 'ticket_closed' });
       }
       const events = (await auditEvents(tv, { ticketId })).reverse();
       const closedAt = events.findIndex((e) => e.action === 'ticket.closed');
@@ -282,7 +282,7 @@ describe('credential lifetime', () => {
       await expectDenied(credentialId, 410, 'credential_revoked');
 
       await tv.vault.purge.runPurge();
-      expect(tv.stores.credentials.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'revoked' });
+      expect(await tv.vault.storage.read((s) => s.credentials.get(credentialId))).toMatchObject({ status: 'purged', endedBecause: 'revoked' });
       await expectDenied(credentialId, 410, 'credential_revoked');
     });
 

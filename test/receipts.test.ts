@@ -124,14 +124,14 @@ describe('receipts', () => {
     it('replaces the fields with plain fields: a reveal returns the new ones under a new data key', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-      const before = tv.stores.credentials.getSecret(credentialId)!;
+      const before = (await tv.vault.storage.read((s) => s.credentials.getSecret(credentialId)))!;
       await advanceClock(tv, 60_000);
 
       const res = await tv.http.put(onCredential(receiptToken, credentialId)).send({ fields: NEW_FIELDS }).expect(200);
       expect(res.body).toMatchObject({ id: credentialId, status: 'active', rectifiedAt: new Date(tv.clock.now()).toISOString() });
       expect(res.text).not.toContain('CANARY-new-1c9d');
 
-      const after = tv.stores.credentials.getSecret(credentialId)!;
+      const after = (await tv.vault.storage.read((s) => s.credentials.getSecret(credentialId)))!;
       expect(Buffer.from(after.wrappedDek).equals(Buffer.from(before.wrappedDek))).toBe(false);
       expect(Buffer.from(after.ciphertext).equals(Buffer.from(before.ciphertext))).toBe(false);
       expect((await revealAs(tv, credentialId).expect(200)).body.fields).toEqual(NEW_FIELDS);
@@ -198,9 +198,9 @@ describe('receipts', () => {
 
       await tv.http.delete(onCredential(receiptToken, credentialId)).expect(204);
 
-      expect(tv.stores.credentials.getSecret(credentialId)).toBeUndefined();
-      const row = tv.db.prepare('SELECT COUNT(*) AS n FROM credential_secrets WHERE credential_id = ?').get(credentialId) as { n: number };
-      expect(row.n).toBe(0);
+      expect(await tv.vault.storage.read((s) => s.credentials.getSecret(credentialId))).toBeUndefined();
+      const [row] = await tv.query('SELECT COUNT(*) AS n FROM credential_secrets WHERE credential_id = ?', credentialId);
+      expect(row!.n).toBe(0);
       const view = await tv.http.get(receipt(receiptToken)).expect(200);
       expect(view.body.credentials[0]).toMatchObject({ status: 'purged', endedBecause: 'withdrawn' });
       const meta = await tv.http.get(`/api/v1/credentials/${credentialId}`).set(tv.auth()).expect(200);
@@ -221,8 +221,8 @@ describe('receipts', () => {
       await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
 
       await tv.http.delete(onCredential(receiptToken, credentialId)).expect(204);
-      expect(tv.stores.credentials.get(credentialId)).toMatchObject({ status: 'purged', endedBecause: 'ticket_closed' });
-      expect(tv.stores.credentials.getSecret(credentialId)).toBeUndefined();
+      expect(await tv.vault.storage.read((s) => s.credentials.get(credentialId))).toMatchObject({ status: 'purged', endedBecause: 'ticket_closed' });
+      expect(await tv.vault.storage.read((s) => s.credentials.getSecret(credentialId))).toBeUndefined();
     });
   });
 
@@ -311,7 +311,7 @@ describe('receipts', () => {
     ];
 
     /** The tables snapshotVault reads, plus the notice outbox a refused write must not touch either. */
-    const everything = (tv: TestVault) => ({ ...snapshotVault(tv), notice_outbox: tv.db.prepare('SELECT * FROM notice_outbox ORDER BY id').all() });
+    const everything = async (tv: TestVault) => ({ ...(await snapshotVault(tv)), notice_outbox: await tv.query('SELECT * FROM notice_outbox ORDER BY id') });
 
     describe.each(endStates)('once %s', (_state, code, supportDays, end) => {
       it.each(writes)('%s answers 410 with why it ended and changes nothing', async (_write, write) => {
@@ -320,9 +320,9 @@ describe('receipts', () => {
         const held = { ticketId, credentialId, receiptToken };
         await end(tv, held);
 
-        const before = everything(tv);
+        const before = await everything(tv);
         expectProblem(await write(tv, held), 410, code);
-        expect(everything(tv)).toEqual(before);
+        expect(await everything(tv)).toEqual(before);
 
         // Reading and exporting stay open.
         expect((await tv.http.get(receipt(receiptToken)).expect(200)).body.credentials[0].endedBecause).not.toBeNull();
@@ -334,9 +334,9 @@ describe('receipts', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const first = await submitCredential(tv, linkToken);
       // A second credential on the same receipt, as a later submission joining it would leave it.
-      const store = tv.stores.credentials;
-      const second = { ...store.get(first.credentialId)!, id: '0f9b2c3e-4d5a-4b6c-8d7e-9f0a1b2c3d4e', submittedAt: tv.clock.now() + 1 };
-      store.insert(second, store.getSecret(first.credentialId)!);
+      const second = { ...(await tv.vault.storage.read((s) => s.credentials.get(first.credentialId)))!, id: '0f9b2c3e-4d5a-4b6c-8d7e-9f0a1b2c3d4e', submittedAt: tv.clock.now() + 1 };
+      const secret = (await tv.vault.storage.read((s) => s.credentials.getSecret(first.credentialId)))!;
+      await tv.vault.storage.write((s) => s.credentials.insert(second, secret));
       const preferences = (notifyOnReveal: boolean) => tv.http.put(`${receipt(first.receiptToken)}/preferences`).send({ notifyOnReveal });
 
       await tv.http.delete(onCredential(first.receiptToken, first.credentialId)).expect(204);
@@ -344,19 +344,19 @@ describe('receipts', () => {
       await advanceClock(tv, 60_000);
       await tv.http.delete(`/api/v1/credentials/${second.id}`).set(tv.auth()).expect(204);
 
-      const before = everything(tv);
+      const before = await everything(tv);
       expectProblem(await preferences(true), 410, 'credential_revoked');
-      expect(everything(tv)).toEqual(before);
+      expect(await everything(tv)).toEqual(before);
     });
 
     it('the support period as it is now bounds a write, even when expiresAt was set from a longer one', async () => {
       const { ticketId, linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString() });
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-      tv.db.prepare('UPDATE tickets SET support_until = ? WHERE id = ?').run(tv.clock.now() + DAY, ticketId);
+      await tv.exec('UPDATE tickets SET support_until = ? WHERE id = ?', tv.clock.now() + DAY, ticketId);
       await advanceClock(tv, DAY);
-      const before = everything(tv);
+      const before = await everything(tv);
       for (const [, write] of writes) expectProblem(await write(tv, { ticketId, credentialId, receiptToken }), 410, 'credential_expired');
-      expect(everything(tv)).toEqual(before);
+      expect(await everything(tv)).toEqual(before);
     });
   });
 
@@ -376,7 +376,7 @@ describe('receipts', () => {
         const res = await attempt.expect(404);
         expect(res.body.code).toBe('credential_not_found');
       }
-      expect(tv.stores.credentials.get(mine.credentialId)).toMatchObject({ status: 'active', rectifiedAt: null });
+      expect(await tv.vault.storage.read((s) => s.credentials.get(mine.credentialId))).toMatchObject({ status: 'active', rectifiedAt: null });
       expect((await revealAs(tv, mine.credentialId).expect(200)).body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
     });
 
@@ -386,7 +386,7 @@ describe('receipts', () => {
       const mine = await submitCredential(tv, a.linkToken);
       const other = await submitCredential(tv, b.linkToken);
       await tv.http.delete(onCredential(other.receiptToken, mine.credentialId)).expect(404);
-      expect(tv.stores.credentials.get(mine.credentialId)!.status).toBe('active');
+      expect((await tv.vault.storage.read((s) => s.credentials.get(mine.credentialId)))!.status).toBe('active');
     });
   });
 });

@@ -2,10 +2,26 @@ import {
   auditEvents,
   createTestVault,
   FTP_FIELDS,
+  onPostgres,
   openTicketWithLink,
   submitCredential,
   type TestVault,
 } from './harness/test-vault.js';
+
+/**
+ * A trigger that refuses to insert the audit rows matching `when` (a condition on NEW), as a
+ * failing disk would: SQLite's RAISE(ABORT) or PostgreSQL's plpgsql RAISE.
+ */
+async function refuseAuditInserts(tv: TestVault, name: string, when: string, message: string): Promise<void> {
+  if (onPostgres) {
+    await tv.exec(
+      `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF ${when} THEN RAISE EXCEPTION '${message}'; END IF; RETURN NEW; END $$;
+       CREATE TRIGGER ${name} BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION ${name}()`,
+    );
+  } else {
+    await tv.exec(`CREATE TRIGGER ${name} BEFORE INSERT ON audit_events WHEN ${when} BEGIN SELECT RAISE(ABORT, '${message}'); END`);
+  }
+}
 
 // Concurrent reveals share one durable commit; each must still be audited before its secret
 // leaves, and a reveal whose audit row cannot be written must not take the others down with it.
@@ -41,11 +57,7 @@ describe('POST /credentials/:id/reveal › when many reveals arrive together', (
 
   it('refuses only the reveal whose audit row cannot be written, and answers the rest', async () => {
     const doomed = ids[5]!;
-    tv.db.exec(
-      `CREATE TRIGGER refuse_one BEFORE INSERT ON audit_events
-       WHEN NEW.credential_id = '${doomed}' AND NEW.action = 'credential.revealed'
-       BEGIN SELECT RAISE(ABORT, 'audit storage failed'); END`,
-    );
+    await refuseAuditInserts(tv, 'refuse_one', `NEW.credential_id = '${doomed}' AND NEW.action = 'credential.revealed'`, 'audit storage failed');
     const results = await revealAll('one fails');
     results.forEach((r, i) => {
       if (ids[i] === doomed) expect(r).toEqual({ ok: false, status: 503, code: 'audit_unavailable' });
@@ -57,7 +69,7 @@ describe('POST /credentials/:id/reveal › when many reveals arrive together', (
   });
 
   it('gives no secret to anyone when no audit row can be written at all', async () => {
-    tv.db.exec(`CREATE TRIGGER refuse_all BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    await refuseAuditInserts(tv, 'refuse_all', 'TRUE', 'disk full');
     const results = await revealAll('all fail');
     expect(results).toEqual(ids.map(() => ({ ok: false, status: 503, code: 'audit_unavailable' })));
   });
@@ -101,7 +113,7 @@ describe('POST /intake/:token/credentials › when submissions arrive together',
     );
     expect(results.filter((r) => r === 201)).toHaveLength(3);
     expect(results.filter((r) => r === '410 intake_link_used_up')).toHaveLength(4);
-    expect(tv.stores.credentials.listByTicket(ticketId)).toHaveLength(3);
+    expect(await tv.vault.storage.read((s) => s.credentials.listByTicket(ticketId))).toHaveLength(3);
     expect(await auditEvents(tv, { ticketId, action: 'credential.submitted' })).toHaveLength(3);
     expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
   });
