@@ -9,10 +9,12 @@ import {
   createTestVault,
   DAY,
   FTP_FIELDS,
+  onPostgres,
   openTicketWithLink,
   placesHolding,
   revealBody,
   snapshotVault,
+  sqliteOnly,
   submitCredential,
   type TestVault,
 } from './harness/test-vault.js';
@@ -50,10 +52,9 @@ const DESIGN_ACTIONS = [
 
 const USER_AGENT = 'ticketvault-tests/1.0';
 
-const auditRows = (tv: TestVault, afterSeq = 0) =>
-  tv.db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq').all(afterSeq) as AuditRow[];
+const auditRows = async (tv: TestVault, afterSeq = 0) => (await tv.query('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq', afterSeq)) as unknown as AuditRow[];
 
-const headSeq = (tv: TestVault) => (tv.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM audit_events').get() as { s: number }).s;
+const headSeq = async (tv: TestVault) => ((await tv.query('SELECT COALESCE(MAX(seq), 0) AS s FROM audit_events'))[0] as { s: number }).s;
 
 interface Written {
   action: string;
@@ -65,8 +66,8 @@ interface Written {
   reason: string | null;
 }
 
-const written = (tv: TestVault, afterSeq: number): Written[] =>
-  auditRows(tv, afterSeq).map((r) => ({
+const written = async (tv: TestVault, afterSeq: number): Promise<Written[]> =>
+  (await auditRows(tv, afterSeq)).map((r) => ({
     action: r.action,
     actorType: r.actor_type,
     actorId: r.actor_id,
@@ -85,15 +86,22 @@ const row = (fields: Partial<Written> & { action: string; actorType: string }): 
   ...fields,
 });
 
-const receiptIdOf = (tv: TestVault, credentialId: string) =>
-  (tv.db.prepare('SELECT receipt_id FROM credentials WHERE id = ?').get(credentialId) as { receipt_id: string }).receipt_id;
+const receiptIdOf = async (tv: TestVault, credentialId: string) =>
+  ((await tv.query('SELECT receipt_id FROM credentials WHERE id = ?', credentialId))[0] as { receipt_id: string }).receipt_id;
 
 const reveal = (tv: TestVault, credentialId: string, reason = 'Customer asked us to fix the upload') =>
   tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).set('User-Agent', USER_AGENT).send({ reason });
 
 /** What an attacker with database access does first. */
 const dropAppendOnlyTriggers = (tv: TestVault) =>
-  tv.db.exec('DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;');
+  tv.exec(
+    onPostgres
+      ? 'DROP TRIGGER audit_events_no_update ON audit_events; DROP TRIGGER audit_events_no_delete ON audit_events; DROP TRIGGER audit_events_no_truncate ON audit_events;'
+      : 'DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;',
+  );
+
+/** 32 random bytes in SQL. */
+const RANDOM_32_BYTES = onPostgres ? "decode(md5(random()::text) || md5(random()::text), 'hex')" : 'randomblob(32)';
 
 /** The canonical bytes as documented in src/audit/audit.ts, rebuilt here as an attacker would. */
 const canonicalOf = (r: AuditRow) =>
@@ -106,14 +114,13 @@ const canonicalOf = (r: AuditRow) =>
   ]);
 
 /** Rewrites prev_hash and hash of every row from `fromSeq` on with `mac`, re-linking the chain. */
-function rechain(tv: TestVault, fromSeq: number, mac: (message: Uint8Array) => Uint8Array) {
-  const update = tv.db.prepare('UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ?');
+async function rechain(tv: TestVault, fromSeq: number, mac: (message: Uint8Array) => Uint8Array) {
   let prev: Buffer | undefined;
-  for (const r of auditRows(tv)) {
+  for (const r of await auditRows(tv)) {
     if (r.seq >= fromSeq) {
       const relinked = { ...r, prev_hash: prev ?? r.prev_hash };
       const hash = Buffer.from(mac(canonicalOf(relinked)));
-      update.run(relinked.prev_hash, hash, r.seq);
+      await tv.exec('UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ?', relinked.prev_hash, hash, r.seq);
       prev = hash;
     } else {
       prev = r.hash;
@@ -135,23 +142,23 @@ describe('audit rows written per action', () => {
   const engineer = (fields: Partial<Written> & { action: string }) => row({ actorType: 'staff', actorId: tv.staffIds.engineer, ...fields });
 
   it('POST /tickets writes ticket.created; a duplicate externalRef writes nothing', async () => {
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     const body = { externalRef: 'ZD-4711', subject: 'Upload fails', customerEmail: 'c@shop.test', supportUntil: '2027-01-31' };
     const res = await tv.http.post('/api/v1/tickets').set(tv.auth()).send(body).expect(201);
-    expect(written(tv, before)).toEqual([engineer({ action: 'ticket.created', ticketId: res.body.id })]);
+    expect(await written(tv, before)).toEqual([engineer({ action: 'ticket.created', ticketId: res.body.id })]);
 
-    const afterCreate = headSeq(tv);
+    const afterCreate = await headSeq(tv);
     await tv.http.post('/api/v1/tickets').set(tv.auth()).send(body).expect(409);
-    expect(written(tv, afterCreate)).toEqual([]);
+    expect(await written(tv, afterCreate)).toEqual([]);
   });
 
   it('creating an intake link writes intake_link.created; revoking it writes intake_link.revoked once', async () => {
     const { ticketId } = await openTicketWithLink(tv);
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     const link = await tv.http.post(`/api/v1/tickets/${ticketId}/intake-links`).set(tv.auth()).send({}).expect(201);
     await tv.http.delete(`/api/v1/intake-links/${link.body.id}`).set(tv.auth()).expect(204);
     await tv.http.delete(`/api/v1/intake-links/${link.body.id}`).set(tv.auth()).expect(204);
-    expect(written(tv, before)).toEqual([
+    expect(await written(tv, before)).toEqual([
       engineer({ action: 'intake_link.created', ticketId, detail: link.body.id }),
       engineer({ action: 'intake_link.revoked', ticketId, detail: link.body.id }),
     ]);
@@ -159,25 +166,25 @@ describe('audit rows written per action', () => {
 
   it('opening an intake link writes nothing; a submission writes credential.submitted by the customer; a rejected one writes nothing', async () => {
     const { ticketId, linkToken } = await openTicketWithLink(tv);
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     await tv.http.get(`/api/v1/intake/${linkToken}`).expect(200);
     await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send({ kind: 'ftp', fields: { host: 'h' } }).expect(400);
     const { credentialId } = await submitCredential(tv, linkToken);
-    expect(written(tv, before)).toEqual([
-      row({ action: 'credential.submitted', actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId, credentialId, detail: 'ftp' }),
+    expect(await written(tv, before)).toEqual([
+      row({ action: 'credential.submitted', actorType: 'customer', actorId: await receiptIdOf(tv, credentialId), ticketId, credentialId, detail: 'ftp' }),
     ]);
   });
 
   it('a reveal writes credential.revealed with its reason, ip and user agent; one without a reason answers 400 and writes nothing', async () => {
     const { ticketId, linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).send({}).expect(400);
     await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).send({ reason: '   ' }).expect(400);
     await reveal(tv, credentialId, 'Fixing the upload, ticket ZD-1').expect(200);
 
-    expect(written(tv, before)).toEqual([engineer({ action: 'credential.revealed', ticketId, credentialId, reason: 'Fixing the upload, ticket ZD-1' })]);
-    const [revealed] = auditRows(tv, before);
+    expect(await written(tv, before)).toEqual([engineer({ action: 'credential.revealed', ticketId, credentialId, reason: 'Fixing the upload, ticket ZD-1' })]);
+    const [revealed] = await auditRows(tv, before);
     expect(revealed!.actor_name).toBe('Engineer Person');
     expect(revealed!.user_agent).toBe(USER_AGENT);
     expect(revealed!.ip).toEqual(expect.any(String));
@@ -187,10 +194,10 @@ describe('audit rows written per action', () => {
   it('a staff revoke writes credential.revoked once', async () => {
     const { ticketId, linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     await tv.http.delete(`/api/v1/credentials/${credentialId}`).set(tv.auth()).expect(204);
     await tv.http.delete(`/api/v1/credentials/${credentialId}`).set(tv.auth()).expect(204);
-    expect(written(tv, before)).toEqual([engineer({ action: 'credential.revoked', ticketId, credentialId, detail: 'revoked' })]);
+    expect(await written(tv, before)).toEqual([engineer({ action: 'credential.revoked', ticketId, credentialId, detail: 'revoked' })]);
   });
 
   it('closing a ticket writes ticket.closed and credential.expired for each live credential, once; reopening writes ticket.reopened', async () => {
@@ -201,7 +208,7 @@ describe('audit rows written per action', () => {
     await tv.http.post(`/api/v1/receipts/${restricted.receiptToken}/credentials/${restricted.credentialId}/restrict`).expect(200);
     await tv.http.delete(`/api/v1/credentials/${revoked.credentialId}`).set(tv.auth()).expect(204);
 
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
     await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
     const actor = { type: 'staff' as const, id: tv.staffIds.engineer, name: 'Engineer Person' };
@@ -211,7 +218,7 @@ describe('audit rows written per action', () => {
     const expired = [live.credentialId, restricted.credentialId]
       .sort()
       .map((credentialId) => engineer({ action: 'credential.expired', ticketId, credentialId, detail: 'ticket_closed' }));
-    const rows = written(tv, before);
+    const rows = await written(tv, before);
     expect(rows[0]).toEqual(engineer({ action: 'ticket.closed', ticketId }));
     expect(rows.slice(1, 3).sort((a, b) => a.credentialId!.localeCompare(b.credentialId!))).toEqual(expired);
     expect(rows.slice(3)).toEqual([engineer({ action: 'ticket.reopened', ticketId })]);
@@ -220,12 +227,12 @@ describe('audit rows written per action', () => {
   it('restrict and unrestrict write credential.restricted and credential.unrestricted once each', async () => {
     const { ticketId, linkToken } = await openTicketWithLink(tv);
     const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-    const customer = { actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId, credentialId };
-    const before = headSeq(tv);
+    const customer = { actorType: 'customer', actorId: await receiptIdOf(tv, credentialId), ticketId, credentialId };
+    const before = await headSeq(tv);
     for (const step of ['restrict', 'restrict', 'unrestrict', 'unrestrict']) {
       await tv.http.post(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}/${step}`).expect(200);
     }
-    expect(written(tv, before)).toEqual([
+    expect(await written(tv, before)).toEqual([
       row({ action: 'credential.restricted', ...customer }),
       row({ action: 'credential.unrestricted', ...customer }),
     ]);
@@ -234,23 +241,23 @@ describe('audit rows written per action', () => {
   it('rectify writes credential.rectified; viewing the receipt and setting preferences write nothing', async () => {
     const { ticketId, linkToken } = await openTicketWithLink(tv);
     const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     await tv.http.get(`/api/v1/receipts/${receiptToken}`).expect(200);
     await tv.http.put(`/api/v1/receipts/${receiptToken}/preferences`).send({ notifyOnReveal: false }).expect(200);
     await tv.http.put(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}`).send({ fields: { ...FTP_FIELDS, password: 'new' } }).expect(200);
-    expect(written(tv, before)).toEqual([
-      row({ action: 'credential.rectified', actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId, credentialId }),
+    expect(await written(tv, before)).toEqual([
+      row({ action: 'credential.rectified', actorType: 'customer', actorId: await receiptIdOf(tv, credentialId), ticketId, credentialId }),
     ]);
   });
 
   it('withdraw writes credential.withdrawn and credential.purged, once', async () => {
     const { ticketId, linkToken } = await openTicketWithLink(tv);
     const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-    const customer = { actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId, credentialId };
-    const before = headSeq(tv);
+    const customer = { actorType: 'customer', actorId: await receiptIdOf(tv, credentialId), ticketId, credentialId };
+    const before = await headSeq(tv);
     await tv.http.delete(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}`).expect(204);
     await tv.http.delete(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}`).expect(204);
-    expect(written(tv, before)).toEqual([
+    expect(await written(tv, before)).toEqual([
       row({ action: 'credential.withdrawn', ...customer, detail: 'withdrawn' }),
       row({ action: 'credential.purged', ...customer, detail: 'withdrawn' }),
     ]);
@@ -262,12 +269,12 @@ describe('audit rows written per action', () => {
     const revoked = await submitCredential(tv, linkToken);
     await tv.http.delete(`/api/v1/credentials/${revoked.credentialId}`).set(tv.auth()).expect(204);
     tv.clock.advance(31 * DAY);
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     await tv.vault.purge.runPurge();
     await tv.vault.purge.runPurge();
 
     const system = { actorType: 'system', ticketId };
-    const rows = written(tv, before);
+    const rows = await written(tv, before);
     expect(rows[0]).toEqual(row({ action: 'credential.expired', ...system, credentialId: due.credentialId, detail: 'expired' }));
     expect(rows.slice(1).sort((a, b) => a.credentialId!.localeCompare(b.credentialId!))).toEqual(
       [
@@ -280,32 +287,32 @@ describe('audit rows written per action', () => {
   it('a receipt export writes receipt.exported', async () => {
     const { ticketId, linkToken } = await openTicketWithLink(tv);
     const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     await tv.http.get(`/api/v1/receipts/${receiptToken}/export`).expect(200);
-    expect(written(tv, before)).toEqual([row({ action: 'receipt.exported', actorType: 'customer', actorId: receiptIdOf(tv, credentialId), ticketId })]);
+    expect(await written(tv, before)).toEqual([row({ action: 'receipt.exported', actorType: 'customer', actorId: await receiptIdOf(tv, credentialId), ticketId })]);
   });
 
   it('a key rotation writes keys.rotated as the system', async () => {
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     await tv.vault.rotateKeys();
-    const rows = written(tv, before);
+    const rows = await written(tv, before);
     expect(rows).toEqual([row({ action: 'keys.rotated', actorType: 'system', detail: expect.any(String) as unknown as string })]);
   });
 
   it('reading tickets, credentials and the audit log writes nothing', async () => {
     const { ticketId, linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
     await tv.http.get('/api/v1/tickets').set(tv.auth()).expect(200);
     await tv.http.get(`/api/v1/tickets/${ticketId}`).set(tv.auth()).expect(200);
     await tv.http.get(`/api/v1/credentials/${credentialId}`).set(tv.auth()).expect(200);
     await tv.http.get('/api/v1/audit').set(tv.auth('auditor')).expect(200);
-    expect(written(tv, before)).toEqual([]);
+    expect(await written(tv, before)).toEqual([]);
   });
 
   describe('across a whole lifecycle', () => {
     it('every row is an action DESIGN.md names, none holds a secret or a token, and every reveal has a reason', async () => {
-      const seeded = headSeq(tv); // the test vault's members, added before
+      const seeded = await headSeq(tv); // the test vault's members, added before
       const secret = canary('audit');
       const { ticketId, linkToken } = await openTicketWithLink(tv);
       const a = await submitCredential(tv, linkToken, { kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
@@ -322,7 +329,7 @@ describe('audit rows written per action', () => {
       await tv.vault.purge.runPurge();
       await reveal(tv, a.credentialId).expect(410);
 
-      const rows = auditRows(tv, seeded);
+      const rows = await auditRows(tv, seeded);
       expect(rows.length).toBeGreaterThan(12);
       for (const r of rows) {
         expect(DESIGN_ACTIONS).toContain(r.action);
@@ -387,13 +394,13 @@ describe('denied reveals', () => {
     const submitted = await submitCredential(tv, linkToken);
     const otherId = await arrange(tv, ticketId, submitted);
     const credentialId = otherId ?? submitted.credentialId;
-    const before = headSeq(tv);
+    const before = await headSeq(tv);
 
     const res = await reveal(tv, credentialId, 'Checking the shop');
     expect(res.status).toBe(status);
     expect(res.body.code).toBe(code);
     expect(res.body.fields).toBeUndefined();
-    expect(written(tv, before)).toEqual([
+    expect(await written(tv, before)).toEqual([
       row({
         action: 'credential.reveal_denied',
         actorType: 'staff',
@@ -421,13 +428,13 @@ describe('verifyChain', () => {
     const b = await submitCredential(tv, linkToken);
     tv.clock.advance(60_000);
     await reveal(tv, a.credentialId).expect(200);
-    const revealSeq = headSeq(tv);
+    const revealSeq = await headSeq(tv);
     await tv.http.post(`/api/v1/receipts/${b.receiptToken}/credentials/${b.credentialId}/restrict`).expect(200);
     await reveal(tv, b.credentialId).expect(423);
     await tv.http.post(`/api/v1/receipts/${b.receiptToken}/credentials/${b.credentialId}/unrestrict`).expect(200);
     await reveal(tv, b.credentialId).expect(200);
     await tv.http.get(`/api/v1/receipts/${a.receiptToken}/export`).expect(200);
-    const rows = auditRows(tv);
+    const rows = await auditRows(tv);
     expect(rows.length).toBeGreaterThanOrEqual(10);
     return { rows, revealSeq };
   }
@@ -458,14 +465,14 @@ describe('verifyChain', () => {
       ['detail (NULL to empty text)', "detail = ''"],
       ['ip', "ip = '203.0.113.9'"],
       ['user_agent', "user_agent = 'curl/8.0'"],
-      ['prev_hash', 'prev_hash = randomblob(32)'],
-      ['hash', 'hash = randomblob(32)'],
+      ['prev_hash', `prev_hash = ${RANDOM_32_BYTES}`],
+      ['hash', `hash = ${RANDOM_32_BYTES}`],
     ];
 
     it.each(alterations)('%s: verify reports ok:false at that row', async (_column, assignment) => {
       const { revealSeq } = await arrangeChain();
-      dropAppendOnlyTriggers(tv);
-      expect(tv.db.prepare(`UPDATE audit_events SET ${assignment} WHERE seq = ?`).run(revealSeq).changes).toBe(1);
+      await dropAppendOnlyTriggers(tv);
+      expect(await tv.query(`UPDATE audit_events SET ${assignment} WHERE seq = ? RETURNING seq`, revealSeq)).toEqual([{ seq: revealSeq }]);
       const result = await tv.vault.audit.verifyChain();
       expect(result).toMatchObject({ ok: false, firstBadSeq: revealSeq });
       expect(result.problem).toEqual(expect.stringContaining(String(revealSeq)));
@@ -474,15 +481,16 @@ describe('verifyChain', () => {
     it('the last row moved to a time before 1970: verify still reports it', async () => {
       const { rows } = await arrangeChain();
       const last = rows[rows.length - 1]!;
-      dropAppendOnlyTriggers(tv);
-      tv.db.prepare('UPDATE audit_events SET at = -1 WHERE seq = ?').run(last.seq);
+      await dropAppendOnlyTriggers(tv);
+      await tv.exec('UPDATE audit_events SET at = -1 WHERE seq = ?', last.seq);
       expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: last.seq });
     });
 
-    it.each(['prev_hash', 'hash'])('%s replaced by 32 characters of text: verify reports the row instead of failing', async (column) => {
+    // SQLite's columns take any type; PostgreSQL's BYTEA column cannot hold text.
+    sqliteOnly.it.each(['prev_hash', 'hash'])('%s replaced by 32 characters of text: verify reports the row instead of failing', async (column) => {
       const { revealSeq } = await arrangeChain();
-      dropAppendOnlyTriggers(tv);
-      tv.db.prepare(`UPDATE audit_events SET ${column} = ? WHERE seq = ?`).run('x'.repeat(32), revealSeq);
+      await dropAppendOnlyTriggers(tv);
+      await tv.exec(`UPDATE audit_events SET ${column} = ? WHERE seq = ?`, 'x'.repeat(32), revealSeq);
       expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
     });
   });
@@ -490,15 +498,15 @@ describe('verifyChain', () => {
   describe('when a row is deleted', () => {
     it('reports ok:false at the missing seq', async () => {
       const { revealSeq } = await arrangeChain();
-      dropAppendOnlyTriggers(tv);
-      tv.db.prepare('DELETE FROM audit_events WHERE seq = ?').run(revealSeq);
+      await dropAppendOnlyTriggers(tv);
+      await tv.exec('DELETE FROM audit_events WHERE seq = ?', revealSeq);
       expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
     });
 
     it('reports ok:false at seq 1 when the first row is deleted', async () => {
       await arrangeChain();
-      dropAppendOnlyTriggers(tv);
-      tv.db.prepare('DELETE FROM audit_events WHERE seq = 1').run();
+      await dropAppendOnlyTriggers(tv);
+      await tv.exec('DELETE FROM audit_events WHERE seq = 1');
       expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: 1 });
     });
   });
@@ -510,17 +518,14 @@ describe('verifyChain', () => {
     ])('(%s) reports ok:false at the earlier one', async (_case, distance) => {
       const { revealSeq } = await arrangeChain();
       const [a, b] = [revealSeq, revealSeq + distance];
-      dropAppendOnlyTriggers(tv);
+      await dropAppendOnlyTriggers(tv);
       const columns = ['at', 'action', 'actor_type', 'actor_id', 'actor_name', 'ticket_id', 'credential_id', 'reason', 'detail', 'ip', 'user_agent', 'prev_hash', 'hash'];
-      const get = tv.db.prepare('SELECT * FROM audit_events WHERE seq = ?');
-      const ra = get.get(a) as Record<string, unknown>;
-      const rb = get.get(b) as Record<string, unknown>;
-      const put = tv.db.prepare(`UPDATE audit_events SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE seq = @seq`);
-      const pick = (r: Record<string, unknown>, seq: number) => ({ ...Object.fromEntries(columns.map((c) => [c, r[c]])), seq });
-      tv.db.transaction(() => {
-        put.run(pick(rb, a));
-        put.run(pick(ra, b));
-      })();
+      const [ra] = await tv.query('SELECT * FROM audit_events WHERE seq = ?', a);
+      const [rb] = await tv.query('SELECT * FROM audit_events WHERE seq = ?', b);
+      const put = (r: Record<string, unknown>, seq: number) =>
+        tv.exec(`UPDATE audit_events SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`, ...columns.map((c) => r[c]), seq);
+      await put(rb!, a);
+      await put(ra!, b);
       expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: a });
     });
   });
@@ -530,8 +535,8 @@ describe('verifyChain', () => {
       const { rows } = await arrangeChain();
       const savedHead = (await tv.vault.audit.verifyChain()).headHash;
       const firstCut = rows[rows.length - 2]!.seq;
-      dropAppendOnlyTriggers(tv);
-      tv.db.prepare('DELETE FROM audit_events WHERE seq >= ?').run(firstCut);
+      await dropAppendOnlyTriggers(tv);
+      await tv.exec('DELETE FROM audit_events WHERE seq >= ?', firstCut);
 
       expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true, count: rows.length - 2 });
       expect(await tv.vault.audit.verifyChain({ head: savedHead })).toMatchObject({ ok: false, firstBadSeq: firstCut });
@@ -541,8 +546,8 @@ describe('verifyChain', () => {
     it('is caught with the saved head when the whole log was emptied', async () => {
       await arrangeChain();
       const savedHead = (await tv.vault.audit.verifyChain()).headHash;
-      dropAppendOnlyTriggers(tv);
-      tv.db.exec('DELETE FROM audit_events');
+      await dropAppendOnlyTriggers(tv);
+      await tv.exec('DELETE FROM audit_events');
       expect(await tv.vault.audit.verifyChain({ head: savedHead })).toMatchObject({ ok: false, firstBadSeq: 1 });
     });
 
@@ -557,16 +562,19 @@ describe('verifyChain', () => {
   describe('the append-only triggers', () => {
     it('reject UPDATE and DELETE and leave the row as it was', async () => {
       const { revealSeq } = await arrangeChain();
-      const before = auditRows(tv);
-      expect(() => tv.db.prepare("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = ?").run(revealSeq)).toThrow(/append-only/);
-      expect(() => tv.db.prepare('DELETE FROM audit_events WHERE seq = ?').run(revealSeq)).toThrow(/append-only/);
-      expect(() => tv.db.exec('DELETE FROM audit_events')).toThrow(/append-only/);
-      expect(auditRows(tv)).toEqual(before);
+      const before = await auditRows(tv);
+      await expect(tv.exec("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = ?", revealSeq)).rejects.toThrow(/append-only/);
+      await expect(tv.exec('DELETE FROM audit_events WHERE seq = ?', revealSeq)).rejects.toThrow(/append-only/);
+      await expect(tv.exec('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
+      // PostgreSQL's TRUNCATE skips row triggers: its own statement trigger refuses it.
+      if (onPostgres) await expect(tv.exec('TRUNCATE audit_events')).rejects.toThrow(/append-only/);
+      expect(await auditRows(tv)).toEqual(before);
     });
   });
 
   describe('the chain key', () => {
-    it('is not stored in clear in the database file or its WAL', async () => {
+    // Byte scans of the SQLite file and its WAL.
+    sqliteOnly.it('is not stored in clear in the database file or its WAL', async () => {
       await arrangeChain();
       expect(tv.vault.keys.auditKey).toHaveLength(32);
       expect(placesHolding(tv, tv.vault.keys.auditKey)).toEqual([]);
@@ -577,13 +585,13 @@ describe('verifyChain', () => {
       // The attacker's canonical form is right: with the real key it reproduces every stored hash.
       for (const r of rows) expect(Buffer.from(auditMac(tv.vault.keys.auditKey, canonicalOf(r))).equals(r.hash)).toBe(true);
 
-      dropAppendOnlyTriggers(tv);
-      tv.db.prepare("UPDATE audit_events SET reason = 'routine check', actor_name = 'Someone Else' WHERE seq = ?").run(revealSeq);
-      rechain(tv, revealSeq, (message) => sodium().crypto_generichash(32, message, null));
+      await dropAppendOnlyTriggers(tv);
+      await tv.exec("UPDATE audit_events SET reason = 'routine check', actor_name = 'Someone Else' WHERE seq = ?", revealSeq);
+      await rechain(tv, revealSeq, (message) => sodium().crypto_generichash(32, message, null));
       expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: revealSeq });
 
       // Only the key stands in the way: re-chained with it, the same forgery would pass.
-      rechain(tv, revealSeq, (message) => auditMac(tv.vault.keys.auditKey, message));
+      await rechain(tv, revealSeq, (message) => auditMac(tv.vault.keys.auditKey, message));
       expect((await tv.vault.audit.verifyChain()).ok).toBe(true);
     });
   });
@@ -602,8 +610,11 @@ describe('fail closed: when the audit row cannot be written', () => {
     const secret = canary('failclosed');
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken, { kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
-    tv.db.exec(
-      "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events WHEN NEW.action = 'credential.revealed' BEGIN SELECT RAISE(ABORT, 'x'); END",
+    await tv.exec(
+      onPostgres
+        ? `CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.action = 'credential.revealed' THEN RAISE EXCEPTION 'x'; END IF; RETURN NEW; END $$;
+           CREATE TRIGGER audit_down BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_down()`
+        : "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events WHEN NEW.action = 'credential.revealed' BEGIN SELECT RAISE(ABORT, 'x'); END",
     );
     const before = await snapshot();
 
@@ -616,11 +627,12 @@ describe('fail closed: when the audit row cannot be written', () => {
     expect(await snapshot()).toEqual(before);
     expect(tv.logs.join('')).not.toContain(secret);
 
-    tv.db.exec('DROP TRIGGER audit_down');
+    await tv.exec(onPostgres ? 'DROP TRIGGER audit_down ON audit_events' : 'DROP TRIGGER audit_down');
     expect((await reveal(tv, credentialId).expect(200)).body.fields.password).toBe(secret);
   });
 
-  it('a reveal answers 503 audit_unavailable while another connection holds the write lock', async () => {
+  // SQLite's write lock and busy timeout, held by a second better-sqlite3 connection.
+  sqliteOnly.it('a reveal answers 503 audit_unavailable while another connection holds the write lock', async () => {
     const secret = canary('locked');
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken, { kind: 'ftp', fields: { ...FTP_FIELDS, password: secret } });
@@ -683,7 +695,7 @@ describe('GET /api/v1/audit', () => {
   it('lists events newest first with hex hashes and ISO times, to auditors and admins only', async () => {
     await arrange();
     const { items } = await list({});
-    const rows = auditRows(tv);
+    const rows = await auditRows(tv);
     expect(items.map((i) => i.seq)).toEqual(rows.map((r) => r.seq).reverse());
     expect(items[0]).toMatchObject({ hash: rows[rows.length - 1]!.hash.toString('hex'), at: new Date(rows[rows.length - 1]!.at).toISOString() });
     await list({}, 'admin');
@@ -693,7 +705,7 @@ describe('GET /api/v1/audit', () => {
 
   it('filters by ticketId, credentialId, action and actorId', async () => {
     const { one, a, b } = await arrange();
-    const rows = auditRows(tv);
+    const rows = await auditRows(tv);
     const seqs = (pred: (r: AuditRow) => boolean) => rows.filter(pred).map((r) => r.seq).reverse();
 
     expect((await list({ ticketId: one.ticketId })).items.map((i) => i.seq)).toEqual(seqs((r) => r.ticket_id === one.ticketId));
@@ -707,7 +719,7 @@ describe('GET /api/v1/audit', () => {
 
   it('filters by time: since is inclusive, until exclusive', async () => {
     const { t0, t1, t2 } = await arrange();
-    const rows = auditRows(tv);
+    const rows = await auditRows(tv);
     const iso = (ms: number) => new Date(ms).toISOString();
     const seqsBetween = (from: number, to: number) => rows.filter((r) => r.at >= from && r.at < to).map((r) => r.seq).reverse();
 
@@ -736,7 +748,7 @@ describe('GET /api/v1/audit', () => {
     expect(everything.length).toBeGreaterThan(6);
     expect(await walk({ limit: 3 })).toEqual(everything);
     expect(await walk({ limit: 1, action: 'credential.revealed' })).toEqual(
-      auditRows(tv).filter((r) => r.action === 'credential.revealed').map((r) => r.seq).reverse(),
+      (await auditRows(tv)).filter((r) => r.action === 'credential.revealed').map((r) => r.seq).reverse(),
     );
     expect((await list({ limit: everything.length })).nextCursor).toBeNull();
   });
@@ -768,13 +780,14 @@ describe('audit chain text that SQLite and JavaScript could encode differently',
     expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
   });
 
-  it('names a row whose text column an attacker turned into a BLOB, without crashing', async () => {
+  // SQLite's columns take any type; PostgreSQL's TEXT column cannot hold bytes.
+  sqliteOnly.it('names a row whose text column an attacker turned into a BLOB, without crashing', async () => {
     const { linkToken } = await openTicketWithLink(tv);
     const { credentialId } = await submitCredential(tv, linkToken);
     await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).send({ reason: 'first' }).expect(200);
     const seq = (await tv.vault.audit.verifyChain()).headSeq;
-    tv.db.exec('DROP TRIGGER audit_events_no_update');
-    tv.db.prepare("UPDATE audit_events SET reason = CAST('first' AS BLOB) WHERE seq = ?").run(seq);
+    await tv.exec('DROP TRIGGER audit_events_no_update');
+    await tv.exec("UPDATE audit_events SET reason = CAST('first' AS BLOB) WHERE seq = ?", seq);
     expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: false, firstBadSeq: seq });
   });
 });

@@ -13,12 +13,15 @@ import { receiptTokenContext } from '../src/receipts/receipt-tokens.js';
 import {
   createTestVault,
   expectProblem,
+  onPostgres,
   FTP_FIELDS,
   makeTempDir,
   openTicketWithLink,
   readDatabaseFiles,
   reopenTestVault,
   revealBody,
+  snapshotVault,
+  sqliteOnly,
   submitCredential,
   type TestVault,
 } from './harness/test-vault.js';
@@ -33,15 +36,14 @@ interface SecretColumns {
   ciphertext: Buffer;
 }
 
-const secretColumns = (tv: TestVault, credentialId: string) =>
-  tv.db.prepare('SELECT kek_id, wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(credentialId) as
+const secretColumns = async (tv: TestVault, credentialId: string) =>
+  (await tv.query('SELECT kek_id, wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?', credentialId))[0] as
     | SecretColumns
     | undefined;
 
 /** What the reveal path does, minus the audit: decrypt the stored secret under the row's own binding. */
-function decryptStored(tv: TestVault, credentialId: string): unknown {
-  const credential = tv.stores.credentials.get(credentialId)!;
-  const secret: EncryptedSecret = tv.stores.credentials.getSecret(credentialId)!;
+async function decryptStored(tv: TestVault, credentialId: string): Promise<unknown> {
+  const [credential, secret] = await tv.vault.storage.read(async (s) => [(await s.credentials.get(credentialId))!, (await s.credentials.getSecret(credentialId))!] as const);
   const plaintext = decryptSecret(tv.vault.keys.keyring, { credentialId, ticketId: credential.ticketId, kind: credential.kind }, secret);
   return JSON.parse(Buffer.from(plaintext).toString('utf8'));
 }
@@ -74,23 +76,25 @@ describe('credential ciphertext binding', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const source = await submitCredential(tv, linkToken, { kind: 'ftp', label: 'Source', fields: ftpFields('pw-source-91c2') });
       const target = await submitCredential(tv, linkToken, { kind: 'ftp', label: 'Target', fields: ftpFields('pw-target-5e07') });
-      expect(decryptStored(tv, target.credentialId)).toMatchObject({ password: 'pw-target-5e07' });
-      tv.db
-        .prepare(
-          `UPDATE credential_secrets SET
-             kek_id = (SELECT kek_id FROM credential_secrets WHERE credential_id = @source),
-             wrapped_dek = (SELECT wrapped_dek FROM credential_secrets WHERE credential_id = @source),
-             ciphertext = (SELECT ciphertext FROM credential_secrets WHERE credential_id = @source)
-           WHERE credential_id = @target`,
-        )
-        .run({ source: source.credentialId, target: target.credentialId });
+      expect(await decryptStored(tv, target.credentialId)).toMatchObject({ password: 'pw-target-5e07' });
+      await tv.exec(
+        `UPDATE credential_secrets SET
+           kek_id = (SELECT kek_id FROM credential_secrets WHERE credential_id = ?),
+           wrapped_dek = (SELECT wrapped_dek FROM credential_secrets WHERE credential_id = ?),
+           ciphertext = (SELECT ciphertext FROM credential_secrets WHERE credential_id = ?)
+         WHERE credential_id = ?`,
+        source.credentialId,
+        source.credentialId,
+        source.credentialId,
+        target.credentialId,
+      );
       return { source, target };
     }
 
     it('does not decrypt under the target row', async () => {
       const { source, target } = await arrangeMoved();
-      expect(() => decryptStored(tv, target.credentialId)).toThrow(DecryptionFailed);
-      expect(decryptStored(tv, source.credentialId)).toMatchObject({ password: 'pw-source-91c2' });
+      await expect(decryptStored(tv, target.credentialId)).rejects.toThrow(DecryptionFailed);
+      expect(await decryptStored(tv, source.credentialId)).toMatchObject({ password: 'pw-source-91c2' });
     });
 
     it('answers a reveal of the target with 500 internal_error and no secret', async () => {
@@ -110,11 +114,9 @@ describe('credential ciphertext binding', () => {
       const second = await openTicketWithLink(tv);
       const source = await submitCredential(tv, first.linkToken, { kind: 'ftp', fields: ftpFields('pw-ticket-one') });
       const target = await submitCredential(tv, second.linkToken, { kind: 'ftp', fields: ftpFields('pw-ticket-two') });
-      const moved = secretColumns(tv, source.credentialId)!;
-      tv.db
-        .prepare('UPDATE credential_secrets SET kek_id = ?, wrapped_dek = ?, ciphertext = ? WHERE credential_id = ?')
-        .run(moved.kek_id, moved.wrapped_dek, moved.ciphertext, target.credentialId);
-      expect(() => decryptStored(tv, target.credentialId)).toThrow(DecryptionFailed);
+      const moved = (await secretColumns(tv, source.credentialId))!;
+      await tv.exec('UPDATE credential_secrets SET kek_id = ?, wrapped_dek = ?, ciphertext = ? WHERE credential_id = ?', moved.kek_id, moved.wrapped_dek, moved.ciphertext, target.credentialId);
+      await expect(decryptStored(tv, target.credentialId)).rejects.toThrow(DecryptionFailed);
     });
   });
 
@@ -123,15 +125,15 @@ describe('credential ciphertext binding', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const other = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      tv.db.prepare('UPDATE credentials SET ticket_id = ? WHERE id = ?').run(other.ticketId, credentialId);
-      expect(() => decryptStored(tv, credentialId)).toThrow(DecryptionFailed);
+      await tv.exec('UPDATE credentials SET ticket_id = ? WHERE id = ?', other.ticketId, credentialId);
+      await expect(decryptStored(tv, credentialId)).rejects.toThrow(DecryptionFailed);
     });
 
     it('does not decrypt once its kind changes', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      tv.db.prepare("UPDATE credentials SET kind = 'ssh' WHERE id = ?").run(credentialId);
-      expect(() => decryptStored(tv, credentialId)).toThrow(DecryptionFailed);
+      await tv.exec("UPDATE credentials SET kind = 'ssh' WHERE id = ?", credentialId);
+      await expect(decryptStored(tv, credentialId)).rejects.toThrow(DecryptionFailed);
     });
   });
 
@@ -146,10 +148,10 @@ describe('credential ciphertext binding', () => {
     ] as const)('%s (%s) no longer decrypts, and a reveal answers 500 with no secret', async (column, _part, index) => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      const stored = secretColumns(tv, credentialId)!;
-      tv.db.prepare(`UPDATE credential_secrets SET ${column} = ? WHERE credential_id = ?`).run(flipByte(stored[column], index), credentialId);
+      const stored = (await secretColumns(tv, credentialId))!;
+      await tv.exec(`UPDATE credential_secrets SET ${column} = ? WHERE credential_id = ?`, flipByte(stored[column], index), credentialId);
 
-      expect(() => decryptStored(tv, credentialId)).toThrow(DecryptionFailed);
+      await expect(decryptStored(tv, credentialId)).rejects.toThrow(DecryptionFailed);
       const res = await reveal(tv, credentialId);
       expect(res.status).toBe(500);
       expect(res.body.code).toBe('internal_error');
@@ -159,8 +161,8 @@ describe('credential ciphertext binding', () => {
     it('a kek_id naming a master key the vault does not hold does not decrypt', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      tv.db.prepare('UPDATE credential_secrets SET kek_id = ? WHERE credential_id = ?').run(kekIdOf(Buffer.alloc(32, 0x33)), credentialId);
-      expect(() => decryptStored(tv, credentialId)).toThrow(DecryptionFailed);
+      await tv.exec('UPDATE credential_secrets SET kek_id = ? WHERE credential_id = ?', kekIdOf(Buffer.alloc(32, 0x33)), credentialId);
+      await expect(decryptStored(tv, credentialId)).rejects.toThrow(DecryptionFailed);
     });
   });
 
@@ -170,14 +172,14 @@ describe('credential ciphertext binding', () => {
       const body = { kind: 'ftp', label: 'Same', fields: FTP_FIELDS };
       const first = await submitCredential(tv, linkToken, body);
       const second = await submitCredential(tv, linkToken, body);
-      const a = secretColumns(tv, first.credentialId)!;
-      const b = secretColumns(tv, second.credentialId)!;
+      const a = (await secretColumns(tv, first.credentialId))!;
+      const b = (await secretColumns(tv, second.credentialId))!;
 
       expect(a.ciphertext.equals(b.ciphertext)).toBe(false);
       expect(a.ciphertext.subarray(0, 24).equals(b.ciphertext.subarray(0, 24))).toBe(false);
       expect(a.wrapped_dek.equals(b.wrapped_dek)).toBe(false);
       expect(a.wrapped_dek.subarray(0, 24).equals(b.wrapped_dek.subarray(0, 24))).toBe(false);
-      expect(decryptStored(tv, first.credentialId)).toEqual(decryptStored(tv, second.credentialId));
+      expect(await decryptStored(tv, first.credentialId)).toEqual(await decryptStored(tv, second.credentialId));
     });
   });
 
@@ -210,14 +212,14 @@ describe('sealed submissions (crypto_box_seal to the intake key)', () => {
     return key;
   }
 
-  const rowCounts = () =>
-    tv.db
-      .prepare(
+  const rowCounts = async () =>
+    (
+      await tv.query(
         `SELECT (SELECT COUNT(*) FROM credentials) AS credentials, (SELECT COUNT(*) FROM credential_secrets) AS secrets,
                 (SELECT COUNT(*) FROM receipts) AS receipts, (SELECT COUNT(*) FROM audit_events) AS audit,
                 (SELECT SUM(uses) FROM intake_links) AS uses`,
       )
-      .get();
+    )[0];
 
   it('accepts a sealed box and reveals exactly the sealed fields', async () => {
     const { linkToken } = await openTicketWithLink(tv);
@@ -260,11 +262,11 @@ describe('sealed submissions (crypto_box_seal to the intake key)', () => {
       await intakePublicKey(linkToken);
       const stranger = generateBoxKeyPair();
       const sealed = sealForPublicKey(JSON.stringify(FTP_FIELDS), stranger.publicKey);
-      const before = rowCounts();
+      const before = await rowCounts();
 
       const res = await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send({ kind: 'ftp', sealed }).expect(400);
       expect(res.body.code).toBe('sealed_invalid');
-      expect(rowCounts()).toEqual(before);
+      expect(await rowCounts()).toEqual(before);
     });
   });
 
@@ -302,16 +304,23 @@ describe('link and receipt tokens', () => {
     expect(linkToken).not.toBe(receiptToken);
   });
 
-  it('are stored only as their SHA-256: neither the token nor its bytes are in the database file or its WAL', async () => {
+  /** The stored token hashes of a link and of the receipt of a credential. */
+  async function storedTokenHashes(linkId: string, credentialId: string) {
+    const [link] = (await tv.query('SELECT token_hash FROM intake_links WHERE id = ?', linkId)) as { token_hash: Buffer }[];
+    const [receipt] = (await tv.query('SELECT r.token_hash FROM receipts r JOIN credentials c ON c.receipt_id = r.id WHERE c.id = ?', credentialId)) as {
+      token_hash: Buffer;
+    }[];
+    return { link: link!.token_hash, receipt: receipt!.token_hash };
+  }
+
+  // Scans the SQLite file and its WAL; the PostgreSQL twin below looks at every stored row instead.
+  sqliteOnly.it('are stored only as their SHA-256: neither the token nor its bytes are in the database file or its WAL', async () => {
     const { linkToken, linkId } = await openTicketWithLink(tv);
     const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
 
-    const link = tv.db.prepare('SELECT token_hash FROM intake_links WHERE id = ?').get(linkId) as { token_hash: Buffer };
-    const receipt = tv.db
-      .prepare('SELECT r.token_hash FROM receipts r JOIN credentials c ON c.receipt_id = r.id WHERE c.id = ?')
-      .get(credentialId) as { token_hash: Buffer };
-    expect(link.token_hash.equals(sha256(linkToken))).toBe(true);
-    expect(receipt.token_hash.equals(sha256(receiptToken))).toBe(true);
+    const hashes = await storedTokenHashes(linkId, credentialId);
+    expect(hashes.link.equals(sha256(linkToken))).toBe(true);
+    expect(hashes.receipt.equals(sha256(receiptToken))).toBe(true);
 
     const { db, wal } = readDatabaseFiles(tv);
     expect(db.length + wal.length).toBeGreaterThan(0);
@@ -324,16 +333,36 @@ describe('link and receipt tokens', () => {
     }
   });
 
+  (onPostgres ? it : it.skip)('are stored only as their SHA-256: neither the token nor its bytes are in any stored row', async () => {
+    const { linkToken, linkId } = await openTicketWithLink(tv);
+    const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
+
+    const hashes = await storedTokenHashes(linkId, credentialId);
+    expect(hashes.link.equals(sha256(linkToken))).toBe(true);
+    expect(hashes.receipt.equals(sha256(receiptToken))).toBe(true);
+
+    const rows = Object.values({ ...(await snapshotVault(tv)), notice_outbox: await tv.query('SELECT * FROM notice_outbox') }).flat() as Record<string, unknown>[];
+    const values = rows.flatMap((row) => Object.values(row));
+    const holds = (needle: Buffer) => values.some((v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8')).indexOf(needle) !== -1);
+    expect(holds(sha256(linkToken))).toBe(true); // the scan sees what is stored
+    for (const token of [linkToken, receiptToken]) {
+      expect(holds(Buffer.from(token, 'utf8'))).toBe(false);
+      expect(holds(Buffer.from(token, 'base64url'))).toBe(false);
+    }
+  });
+
   it('keep the receipt token wrapped under the current master key, bound to its receipt', async () => {
     const { linkToken } = await openTicketWithLink(tv);
     const first = await submitCredential(tv, linkToken);
     const second = await submitCredential(tv, linkToken);
-    const receiptOf = (credentialId: string) =>
-      tv.db
-        .prepare('SELECT r.id, r.token_kek_id, r.token_wrapped FROM receipts r JOIN credentials c ON c.receipt_id = r.id WHERE c.id = ?')
-        .get(credentialId) as { id: string; token_kek_id: string; token_wrapped: Buffer };
-    const r1 = receiptOf(first.credentialId);
-    const r2 = receiptOf(second.credentialId);
+    const receiptOf = async (credentialId: string) =>
+      (await tv.query('SELECT r.id, r.token_kek_id, r.token_wrapped FROM receipts r JOIN credentials c ON c.receipt_id = r.id WHERE c.id = ?', credentialId))[0] as {
+        id: string;
+        token_kek_id: string;
+        token_wrapped: Buffer;
+      };
+    const r1 = await receiptOf(first.credentialId);
+    const r2 = await receiptOf(second.credentialId);
     const { keyring } = tv.vault.keys;
 
     expect(r1.token_kek_id).toBe(keyring.currentId);
@@ -465,14 +494,14 @@ describe('when a vault is reopened with a different master key', () => {
     try {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
-      const keysBefore = tv.db.prepare('SELECT * FROM vault_keys ORDER BY id').all();
+      const keysBefore = await tv.query('SELECT * FROM vault_keys ORDER BY id');
       const oldKekId = tv.vault.keys.keyring.currentId;
 
       await expect(reopenTestVault(tv, { MASTER_KEY: NEW_KEY })).rejects.toThrow(/MASTER_KEY/);
       await expect(reopenTestVault(tv, { MASTER_KEY: NEW_KEY })).rejects.toThrow(oldKekId);
 
       reopened = await reopenTestVault(tv, { MASTER_KEY: OLD_KEY });
-      expect(reopened.db.prepare('SELECT * FROM vault_keys ORDER BY id').all()).toEqual(keysBefore);
+      expect(await reopened.query('SELECT * FROM vault_keys ORDER BY id')).toEqual(keysBefore);
       expect((await reveal(reopened, credentialId).expect(200)).body.fields).toEqual({ ...FTP_FIELDS, protocol: 'sftp' });
     } finally {
       await (reopened ?? tv).close();
@@ -483,14 +512,12 @@ describe('when a vault is reopened with a different master key', () => {
 describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
   const rotate = (tv: TestVault): Promise<RotationSummary> => tv.vault.rotateKeys();
 
-  const kekIds = (tv: TestVault) =>
+  const kekIds = async (tv: TestVault) =>
     new Set(
       (
-        tv.db
-          .prepare(
-            `SELECT kek_id AS k FROM credential_secrets UNION ALL SELECT token_kek_id FROM receipts UNION ALL SELECT kek_id FROM vault_keys`,
-          )
-          .all() as { k: string }[]
+        (await tv.query(
+          `SELECT kek_id AS k FROM credential_secrets UNION ALL SELECT token_kek_id FROM receipts UNION ALL SELECT kek_id FROM vault_keys`,
+        )) as { k: string }[]
       ).map((r) => r.k),
     );
 
@@ -511,15 +538,15 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
     try {
       const newKekId = kekIdOf(Buffer.from(NEW_KEY, 'base64'));
       const oldKekId = kekIdOf(Buffer.from(OLD_KEY, 'base64'));
-      expect(kekIds(rotating)).toEqual(new Set([oldKekId]));
-      const before = secretColumns(rotating, ftp.credentialId)!;
+      expect(await kekIds(rotating)).toEqual(new Set([oldKekId]));
+      const before = (await secretColumns(rotating, ftp.credentialId))!;
 
       const summary = await rotate(rotating);
 
       expect(summary.kekId).toBe(newKekId);
       expect(summary.rewrapped).toEqual({ dataKeys: 2, receiptTokens: 2, vaultKeys: 3 });
-      expect(kekIds(rotating)).toEqual(new Set([newKekId]));
-      const after = secretColumns(rotating, ftp.credentialId)!;
+      expect(await kekIds(rotating)).toEqual(new Set([newKekId]));
+      const after = (await secretColumns(rotating, ftp.credentialId))!;
       expect(after.ciphertext.equals(before.ciphertext)).toBe(true);
       expect(after.wrapped_dek.equals(before.wrapped_dek)).toBe(false);
       expect((await rotating.vault.audit.listEvents({ action: 'keys.rotated' })).items).toEqual([
@@ -546,12 +573,12 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
 
       const receipt = await rotated.http.get(`/api/v1/receipts/${ftp.receiptToken}`).expect(200);
       expect(receipt.body.credentials.map((c: { id: string }) => c.id)).toEqual([ftp.credentialId]);
-      const row = rotated.db.prepare('SELECT id, token_kek_id, token_wrapped FROM receipts WHERE id = (SELECT receipt_id FROM credentials WHERE id = ?)').get(ftp.credentialId) as {
+      const [row] = (await rotated.query('SELECT id, token_kek_id, token_wrapped FROM receipts WHERE id = (SELECT receipt_id FROM credentials WHERE id = ?)', ftp.credentialId)) as Array<{
         id: string;
         token_kek_id: string;
         token_wrapped: Buffer;
-      };
-      const token = rotated.vault.keys.keyring.unwrap(row.token_kek_id, row.token_wrapped, receiptTokenContext(row.id));
+      }>;
+      const token = rotated.vault.keys.keyring.unwrap(row!.token_kek_id, row!.token_wrapped, receiptTokenContext(row!.id));
       expect(Buffer.from(token).toString('utf8')).toBe(ftp.receiptToken);
 
       const chain = await rotated.vault.audit.verifyChain();
