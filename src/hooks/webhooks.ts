@@ -1,7 +1,7 @@
 import type { Actor, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { BearerSecret } from '../config.js';
-import { Unauthorized } from '../errors.js';
+import { Conflict, Unauthorized } from '../errors.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Logger } from '../logger.js';
 import type { Storage, Stores } from '../storage/storage.js';
@@ -95,7 +95,25 @@ export function createWebhooks(deps: WebhookDeps) {
   }
 
   async function applyOnce(sender: Sender, event: TicketEvent, origin?: Origin): Promise<WebhookOutcome> {
-    const outcome = await storage.write(async (s): Promise<WebhookOutcome> => {
+    let outcome: WebhookOutcome;
+    try {
+      outcome = await applyInTransaction(sender, event, origin);
+    } catch (error) {
+      // Another instance created the ticket (applying this very delivery, or another) between this
+      // transaction's reads: run it once more, and it sees the event as a duplicate or the ticket
+      // as one the vault already follows. Only PostgreSQL's instances can race like this.
+      if (!(error instanceof Conflict && error.code === 'ticket_exists')) throw error;
+      outcome = await applyInTransaction(sender, event, origin);
+    }
+    const fields = { source: sender.source, eventId: event.id, event: event.event, externalRef: event.ticket.externalRef, result: outcome.result };
+    if (outcome.result === 'ignored') log.warn(fields, 'webhook event ignored: no ticket with that externalRef');
+    else log.info(fields, 'webhook event');
+    return outcome;
+  }
+
+  /** Applies an event once (an events table keyed by source and event id), in one transaction. */
+  function applyInTransaction(sender: Sender, event: TicketEvent, origin?: Origin): Promise<WebhookOutcome> {
+    return storage.write(async (s): Promise<WebhookOutcome> => {
       if (await s.webhookEvents.has(sender.source, event.id)) return { id: event.id, result: 'duplicate' };
       const applied = await applyEvent(s, event, sender.actor, origin);
       await s.webhookEvents.insert({
@@ -108,10 +126,6 @@ export function createWebhooks(deps: WebhookDeps) {
       });
       return applied;
     });
-    const fields = { source: sender.source, eventId: event.id, event: event.event, externalRef: event.ticket.externalRef, result: outcome.result };
-    if (outcome.result === 'ignored') log.warn(fields, 'webhook event ignored: no ticket with that externalRef');
-    else log.info(fields, 'webhook event');
-    return outcome;
   }
 
   /** Runs inside applyOnce's transaction, with the ticket functions' transaction-bound forms. */

@@ -176,14 +176,13 @@ describe('two instances on one PostgreSQL database', () => {
 
   const helpdeskTicket = () => ({ externalRef: fresh('HD'), subject: 'Shop upload fails', customerEmail: 'casey@shop.test', customerName: 'Casey Customer', supportUntil: inSeconds(365 * 24 * 3600) });
 
-  // BUG (reported to the lead): src/hooks/webhooks.ts applyEvent reads the ticket by externalRef,
-  // then createTicketIn reads it again, in separate READ COMMITTED statements. When the other
-  // instance commits the same delivery between the two reads, createTicketIn throws 409
-  // ticket_exists (not a retryable 23505) instead of the delivery ending as 'duplicate'. It hits
-  // about one race in ten, so this races up to 100 deliveries and stops at the first wrong answer.
-  // Fixed, it passes all 100 rounds and `it.failing` turns red: make it `it`. Broken otherwise
-  // (event ids remembered per instance), both answers are 'applied'.
-  it.failing('the same signed ticket.created delivery sent to both instances at once › one applied, one duplicate, one ticket', async () => {
+  // Found by this test: applyEvent read the ticket by externalRef, then createTicketIn read it again
+  // in a separate READ COMMITTED statement; when the other instance committed the same delivery
+  // between the two reads, the helpdesk got 409 ticket_exists (about one race in ten) instead of
+  // 'duplicate'. src/hooks/webhooks.ts now runs the delivery again on ticket_exists. This races up
+  // to 100 deliveries and stops at the first wrong answer; with event ids remembered per instance
+  // both answers would be 'applied'.
+  it('the same signed ticket.created delivery sent to both instances at once › one applied, one duplicate, one ticket', async () => {
     for (let round = 0; round < 100; round++) {
       const ticket = helpdeskTicket();
       await raceDelivery({ id: fresh('evt'), event: 'ticket.created', ticket });
