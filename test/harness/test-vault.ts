@@ -90,7 +90,7 @@ const spareDatabases: TestDatabase[] = [];
 if (onPostgres) {
   afterAll(async () => {
     for (const database of spareDatabases.splice(0)) await database.drop();
-  });
+  }, 60_000);
 }
 
 /** What tv.db and tv.stores are on PostgreSQL: any use says the test is SQLite-only. */
