@@ -138,6 +138,16 @@ describe('parseConfig', () => {
     expect(configErrorOf({ CUSTOMER_RATE_LIMIT_PER_MINUTE: value }).key).toBe('CUSTOMER_RATE_LIMIT_PER_MINUTE');
   });
 
+  it('takes DATABASE_URL=postgres://… for PostgreSQL and names it in logs without its credentials; without it, the SQLite file', () => {
+    const pg = parseConfig({ DATABASE_URL: 'postgres://vault:s3cret-pw@db.internal:5432/ticketvault?sslmode=require' });
+    expect(pg.databaseUrl).toBe('postgres://vault:s3cret-pw@db.internal:5432/ticketvault?sslmode=require');
+    expect(pg.databaseLabel).toBe('postgres://db.internal:5432/ticketvault');
+    expect(parseConfig({ DATABASE_URL: 'postgresql://db.internal/tv' }).databaseUrl).toBe('postgresql://db.internal/tv');
+    const sqlite = parseConfig({ DATABASE_URL: '' });
+    expect(sqlite.databaseUrl).toBeUndefined();
+    expect(sqlite.databaseLabel).toBe(path.resolve('./data/ticketvault.db'));
+  });
+
   it('takes CUSTOMER_RATE_LIMIT_PER_MINUTE=0 as "no limit" (benchmarks)', () => {
     expect(parseConfig({ CUSTOMER_RATE_LIMIT_PER_MINUTE: '0' }).customerRateLimitPerMinute).toBe(0);
   });
@@ -162,6 +172,8 @@ describe('parseConfig', () => {
       ['OIDC_ISSUER without the other two', { OIDC_ISSUER: 'https://idp.example.com' }, 'OIDC_AUDIENCE'],
       ['SMTP_URL over http', { SMTP_URL: 'http://mail.example.com' }, 'SMTP_URL'],
       ['LOG_LEVEL=verbose', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+      ['DATABASE_URL of another database', { DATABASE_URL: 'mysql://vault@db.internal/ticketvault' }, 'DATABASE_URL'],
+      ['DATABASE_URL not a URL', { DATABASE_URL: 'db.internal:5432' }, 'DATABASE_URL'],
     ])('%s', (_case, env, key) => {
       const error = configErrorOf(env);
       expect(error.key).toBe(key);
