@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { StorageUnavailable, type StorageFaultKind } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { createGroupCommit } from '../group-commit.js';
 import type { Storage, Stores } from '../storage.js';
 import { createPgAuditStore } from './audit-store.js';
 import type { PgClient } from './client.js';
@@ -164,8 +163,10 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
     migrations,
     read: (fn) => transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, fn),
     write: (fn) => transaction('BEGIN', true, fn),
-    // Reveals and submissions arriving together share one transaction: one WAL flush, one hold of the chain's lock.
-    grouped: createGroupCommit((fn) => transaction('BEGIN', true, fn)),
+    // Not grouped: units of a shared transaction lock rows (a link's use) in arrival order and then
+    // the chain, so two instances' groups could deadlock on each other's rows; one transaction per
+    // unit keeps every write's locks in the order rows, then chain (docs/decisions/020).
+    grouped: (fn) => transaction('BEGIN', true, fn),
     afterDestroy: vacuumSecrets,
     afterPurgePass: async (destroyed) => {
       if (destroyed > 0) await vacuumSecrets();
