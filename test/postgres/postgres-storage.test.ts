@@ -81,7 +81,7 @@ describe('PostgreSQL storage', () => {
         runs++;
         throw Object.assign(new Error('could not serialize access'), { code: '40001' });
       }),
-    ).rejects.toThrow('could not serialize');
+    ).rejects.toMatchObject({ name: 'StorageUnavailable', status: 503, fault: 'locked' }); // a 503 with Retry-After, never a 500
     expect(runs).toBe(4);
   });
 

@@ -140,7 +140,13 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
           broken = true;
           throw fault;
         }
-        if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+        if (!isRetryable(error)) throw error;
+        // Still contended after every retry (a deadlock or serialization failure each time): the
+        // storage is busy, a 503 with Retry-After like a SQLite lock, never a 500.
+        if (attempt >= MAX_ATTEMPTS) {
+          const code = (error as { code?: string }).code;
+          throw code === '23505' ? error : new StorageUnavailable('locked', { cause: error });
+        }
         log?.debug({ code: (error as { code?: string }).code, attempt }, 'postgres: transaction run again');
       } finally {
         client.off('error', lost);
