@@ -16,6 +16,7 @@ const result = await autocannon({
   connections: spec.connections ?? 32,
   duration: spec.duration,
   timeout: 20,
+  ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
   requests: [
     {
       setupRequest: (req) => {
