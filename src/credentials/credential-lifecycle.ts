@@ -1,7 +1,7 @@
 import type { Actor, Audit, AuditAction, Origin } from '../audit/audit.js';
 import { Gone, Locked, type VaultError } from '../errors.js';
 import type { Stores } from '../storage/storage.js';
-import type { TicketStatus } from '../tickets/tickets-store.js';
+import type { TicketStatus } from '../tickets/ticket-status.js';
 import type { CredentialRecord, CredentialStatus, EndReason } from './credentials-store.js';
 
 // expire, revoke, withdraw end a credential (it can never be revealed again);

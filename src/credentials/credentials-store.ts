@@ -1,5 +1,5 @@
 import type { EncryptedSecret } from '../crypto/credential-cipher.js';
-import type { TicketStatus } from '../tickets/tickets-store.js';
+import type { TicketStatus } from '../tickets/ticket-status.js';
 import type { TicketState } from './credential-lifecycle.js';
 import type { CredentialKind } from './credential-kinds.js';
 

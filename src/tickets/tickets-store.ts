@@ -1,5 +1,4 @@
-
-export type TicketStatus = 'open' | 'closed';
+import type { TicketStatus } from './ticket-status.js';
 
 export interface TicketRecord {
   id: string;

@@ -7,7 +7,8 @@ import { BadRequest, Conflict, NotFound } from '../errors.js';
 import { intakeLinkView, type IntakeLinkView } from '../intake-links/intake-link-view.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import { isoDateTime, isUuid, pageLimit, parseInput } from '../validation.js';
-import type { TicketRecord, TicketStatus } from './tickets-store.js';
+import type { TicketStatus } from './ticket-status.js';
+import type { TicketRecord } from './tickets-store.js';
 import { newId } from '../ids.js';
 
 export interface TicketView {

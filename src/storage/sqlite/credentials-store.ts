@@ -1,6 +1,6 @@
 import type { EncryptedSecret } from '../../crypto/credential-cipher.js';
 import type { Database } from './database.js';
-import type { TicketStatus } from '../../tickets/tickets-store.js';
+import type { TicketStatus } from '../../tickets/ticket-status.js';
 import type { TicketState } from '../../credentials/credential-lifecycle.js';
 import type { CredentialKind } from '../../credentials/credential-kinds.js';
 import type { CredentialStatus, EndReason, CredentialRecord, CredentialRef, RevealRow, CredentialStore } from '../../credentials/credentials-store.js';

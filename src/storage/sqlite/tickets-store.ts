@@ -1,5 +1,6 @@
 import type { Database, Statement } from './database.js';
-import type { TicketStatus, TicketRecord, TicketListQuery, TicketListRow, TicketStore } from '../../tickets/tickets-store.js';
+import type { TicketStatus } from '../../tickets/ticket-status.js';
+import type { TicketRecord, TicketListQuery, TicketListRow, TicketStore } from '../../tickets/tickets-store.js';
 import type { Sync } from '../storage.js';
 import { ticketOf as fromRaw, type TicketRow as Raw } from '../rows.js';
 
