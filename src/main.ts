@@ -5,7 +5,7 @@ import type { VerifyResult } from './audit/audit-chain.js';
 import { createChainVerifier } from './audit/audit-verify.js';
 import { systemClock, type Clock } from './clock.js';
 import { checkDevelopmentListensOnLoopback, ConfigError, type Config } from './config.js';
-import type { EndReason } from './credentials/credentials-store.js';
+import type { EndReason } from './credentials/credential-states.js';
 import { createCredentials } from './credentials/credentials.js';
 import { Keyring, KeyringError } from './crypto/keyring.js';
 import { createPasswords } from './crypto/passwords.js';

@@ -1,8 +1,8 @@
 import type { Actor, Audit, AuditAction, Origin } from '../audit/audit.js';
 import { Gone, Locked, type VaultError } from '../errors.js';
 import type { Stores } from '../storage/storage.js';
-import type { TicketStatus } from '../tickets/ticket-status.js';
-import type { CredentialRecord, CredentialStatus, EndReason } from './credentials-store.js';
+import type { CredentialStatus, EndReason, TicketState } from './credential-states.js';
+import type { CredentialRecord } from './credentials-store.js';
 
 // expire, revoke, withdraw end a credential (it can never be revealed again);
 // purge destroys the ciphertext and data key of an ended one. Four words, four functions.
@@ -98,12 +98,6 @@ export async function applySupportPeriod(
 export interface EffectiveState {
   status: CredentialStatus;
   endedBecause: EndReason | null;
-}
-
-/** What of its ticket decides whether a credential may still be revealed. */
-export interface TicketState {
-  status: TicketStatus;
-  supportUntil: number;
 }
 
 /**

@@ -1,10 +1,6 @@
 import type { EncryptedSecret } from '../crypto/credential-cipher.js';
-import type { TicketStatus } from '../tickets/ticket-status.js';
-import type { TicketState } from './credential-lifecycle.js';
 import type { CredentialKind } from './credential-kinds.js';
-
-export type CredentialStatus = 'active' | 'restricted' | 'expired' | 'revoked' | 'withdrawn' | 'purged';
-export type EndReason = 'ticket_closed' | 'expired' | 'revoked' | 'withdrawn';
+import type { CredentialStatus, EndReason, TicketState } from './credential-states.js';
 
 export interface CredentialRecord {
   id: string;

@@ -1,5 +1,5 @@
 import { KIND_SPECS } from '../credentials/credential-kinds.js';
-import type { EndReason } from '../credentials/credentials-store.js';
+import type { EndReason } from '../credentials/credential-states.js';
 import type { NoticeKind, PendingNotice } from './notice-outbox-store.js';
 
 // The words of each notice. Built only from metadata (kind, label, names, times, the reveal's

@@ -1,5 +1,5 @@
 import type { CredentialKind } from '../credentials/credential-kinds.js';
-import type { CredentialStatus, EndReason } from '../credentials/credentials-store.js';
+import type { CredentialStatus, EndReason } from '../credentials/credential-states.js';
 
 export type NoticeKind = 'reveal' | 'submission' | 'destruction';
 

@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { endCredential, isLive } from '../credentials/credential-lifecycle.js';
-import type { EndReason } from '../credentials/credentials-store.js';
+import type { EndReason } from '../credentials/credential-states.js';
 import type { Logger } from '../logger.js';
 import type { Storage, Stores } from '../storage/storage.js';
 

@@ -10,7 +10,8 @@ import {
   purgeCredential,
   type CredentialView,
 } from '../credentials/credential-lifecycle.js';
-import type { CredentialRecord, EndReason } from '../credentials/credentials-store.js';
+import type { EndReason } from '../credentials/credential-states.js';
+import type { CredentialRecord } from '../credentials/credentials-store.js';
 import { openWith, parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
 import { encryptSecret } from '../crypto/credential-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';

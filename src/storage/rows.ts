@@ -1,5 +1,6 @@
 import type { CredentialKind } from '../credentials/credential-kinds.js';
-import type { CredentialRecord, CredentialStatus, EndReason } from '../credentials/credentials-store.js';
+import type { CredentialStatus, EndReason } from '../credentials/credential-states.js';
+import type { CredentialRecord } from '../credentials/credentials-store.js';
 import type { IntakeLinkRecord } from '../intake-links/intake-links-store.js';
 import type { VaultKeyRow as VaultKeyRecord } from '../keys/vault-keys-store.js';
 import type { NoticeKind, PendingNotice } from '../notices/notice-outbox-store.js';

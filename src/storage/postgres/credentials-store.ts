@@ -1,5 +1,6 @@
 import type { CredentialKind } from '../../credentials/credential-kinds.js';
-import type { CredentialStore, EndReason } from '../../credentials/credentials-store.js';
+import type { EndReason } from '../../credentials/credential-states.js';
+import type { CredentialStore } from '../../credentials/credentials-store.js';
 import type { TicketStatus } from '../../tickets/ticket-status.js';
 import { credentialOf, type CredentialRow } from '../rows.js';
 import { allRows, bytes, changedRows, oneRow, type PgClient } from './client.js';

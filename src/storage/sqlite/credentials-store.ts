@@ -1,9 +1,9 @@
 import type { EncryptedSecret } from '../../crypto/credential-cipher.js';
 import type { Database } from './database.js';
 import type { TicketStatus } from '../../tickets/ticket-status.js';
-import type { TicketState } from '../../credentials/credential-lifecycle.js';
 import type { CredentialKind } from '../../credentials/credential-kinds.js';
-import type { CredentialStatus, EndReason, CredentialRecord, CredentialRef, RevealRow, CredentialStore } from '../../credentials/credentials-store.js';
+import type { CredentialStatus, EndReason, TicketState } from '../../credentials/credential-states.js';
+import type { CredentialRecord, CredentialRef, RevealRow, CredentialStore } from '../../credentials/credentials-store.js';
 import type { Sync } from '../storage.js';
 import { credentialOf as fromRaw, type CredentialRow as Raw } from '../rows.js';
 

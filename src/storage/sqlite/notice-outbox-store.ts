@@ -1,5 +1,5 @@
 import type { CredentialKind } from '../../credentials/credential-kinds.js';
-import type { CredentialStatus, EndReason } from '../../credentials/credentials-store.js';
+import type { CredentialStatus, EndReason } from '../../credentials/credential-states.js';
 import type { Database } from './database.js';
 import type { NoticeKind, QueuedNotice, NoticeQueue, PendingNotice, NoticeOutboxStore } from '../../notices/notice-outbox-store.js';
 import type { Sync } from '../storage.js';
