@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import type { StaffRole } from '../src/staff-auth/staff-store.js';
+import type { StaffRole } from '../src/staff-auth/staff-roles.js';
 import { emailOf, login, sameOrigin, signIn } from './harness/staff-sessions.js';
 import { databaseEnv, auditEvents, BY_OPERATOR, createTestVault, expectProblem, onPostgres, openTicketWithLink, revealAs, snapshotVault, submitCredential, type TestVault } from './harness/test-vault.js';
 

@@ -6,7 +6,7 @@ import { VaultError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { composeVault, migrateStorage, restoreVault, startServer, type Vault } from '../main.js';
 import type { ChangedBy, StaffView } from '../staff-auth/staff.js';
-import { STAFF_ROLES } from '../staff-auth/staff-store.js';
+import { STAFF_ROLES } from '../staff-auth/staff-roles.js';
 import { parseTtl } from '../staff-auth/staff-tokens.js';
 import { isoDateTime, parseInput } from '../validation.js';
 

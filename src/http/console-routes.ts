@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { safeConsolePath, type OidcSignIn } from '../staff-auth/oidc-sign-in.js';
 import type { Staff } from '../staff-auth/staff.js';
 import type { StaffSession } from '../staff-auth/staff-sessions.js';
-import type { StaffRole } from '../staff-auth/staff-store.js';
+import type { StaffRole } from '../staff-auth/staff-roles.js';
 import type { Tickets } from '../tickets/tickets.js';
 import { isUuid, parseInput } from '../validation.js';
 import {

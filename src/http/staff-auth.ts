@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Actor } from '../audit/audit.js';
 import { Forbidden, Unauthorized } from '../errors.js';
 import type { StaffSession, StaffSessions } from '../staff-auth/staff-sessions.js';
-import type { StaffRole } from '../staff-auth/staff-store.js';
+import type { StaffRole } from '../staff-auth/staff-roles.js';
 import type { StaffPrincipal, StaffTokens } from '../staff-auth/staff-tokens.js';
 
 /**

@@ -11,7 +11,8 @@ import type { LoginThrottle } from './login-throttle.js';
 import { staffActorOf } from './password-sign-in.js';
 import { oidcSubjectOf, recordStaffChange } from './staff.js';
 import type { StartedSession, StaffSessions } from './staff-sessions.js';
-import { STAFF_ROLES, type StaffRecord, type StaffRole } from './staff-store.js';
+import { STAFF_ROLES, type StaffRole } from './staff-roles.js';
+import type { StaffRecord } from './staff-store.js';
 import { newId } from '../ids.js';
 
 // Staff sign-in through an OpenID Connect provider: authorization code flow with PKCE (S256) as a

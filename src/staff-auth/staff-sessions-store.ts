@@ -1,6 +1,4 @@
-
-export type SessionMethod = 'password' | 'oidc';
-export type SessionEndReason = 'logout' | 'replaced' | 'staff_disabled' | 'password_changed' | 'tokens_revoked';
+import type { SessionEndReason, SessionMethod } from './staff-session-states.js';
 
 export interface StaffSessionRecord {
   id: string;

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { hashToken, issueToken, isWellFormedToken } from '../crypto/tokens.js';
 import { Unauthorized } from '../errors.js';
 import type { Storage, Stores } from '../storage/storage.js';
-import type { SessionEndReason, SessionMethod } from './staff-sessions-store.js';
+import type { SessionEndReason, SessionMethod } from './staff-session-states.js';
 import type { StaffRecord } from './staff-store.js';
 import type { StaffPrincipal } from './staff-tokens.js';
 import { newId } from '../ids.js';

@@ -1,6 +1,4 @@
-
-export type StaffRole = 'engineer' | 'admin' | 'auditor';
-export const STAFF_ROLES: readonly StaffRole[] = ['engineer', 'admin', 'auditor'];
+import type { StaffRole } from './staff-roles.js';
 
 export interface StaffRecord {
   id: string;

@@ -4,7 +4,8 @@ import type { Clock } from '../clock.js';
 import type { SigningKeys } from '../keys/vault-keys.js';
 import { BadRequest, Unauthorized } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
-import type { StaffRecord, StaffRole } from './staff-store.js';
+import type { StaffRole } from './staff-roles.js';
+import type { StaffRecord } from './staff-store.js';
 
 export const TOKEN_AUDIENCE = 'ticketvault-api';
 export const CLOCK_TOLERANCE_SECONDS = 30;

@@ -5,7 +5,8 @@ import { hashPassword, type Passwords } from '../crypto/passwords.js';
 import { BadRequest, Conflict, NotFound } from '../errors.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid, parseInput } from '../validation.js';
-import { STAFF_ROLES, type StaffChanges, type StaffRecord, type StaffRole } from './staff-store.js';
+import { STAFF_ROLES, type StaffRole } from './staff-roles.js';
+import type { StaffChanges, StaffRecord } from './staff-store.js';
 import { newId } from '../ids.js';
 
 export interface StaffView {

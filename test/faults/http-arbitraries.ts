@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { AUDIT_ACTIONS } from '../../src/audit/audit.js';
 import { CREDENTIAL_KINDS, KIND_SPECS } from '../../src/credentials/credential-kinds.js';
-import type { StaffRole } from '../../src/staff-auth/staff-store.js';
+import type { StaffRole } from '../../src/staff-auth/staff-roles.js';
 import { PASSWORD } from '../harness/staff-sessions.js';
 import {
   checkRequest,

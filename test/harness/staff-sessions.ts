@@ -1,5 +1,5 @@
 import type { Test } from 'supertest';
-import type { StaffRole } from '../../src/staff-auth/staff-store.js';
+import type { StaffRole } from '../../src/staff-auth/staff-roles.js';
 import { BY_OPERATOR, type TestVault } from './test-vault.js';
 
 // Console sessions in tests: give the test vault's staff passwords, sign in through the real

@@ -10,7 +10,7 @@ import { parseConfig, type Env } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { composeVault, type Vault } from '../../src/main.js';
 import type { ChangedBy } from '../../src/staff-auth/staff.js';
-import type { StaffRole } from '../../src/staff-auth/staff-store.js';
+import type { StaffRole } from '../../src/staff-auth/staff-roles.js';
 import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
 import { createSqliteStores, type SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 import type { PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';

@@ -1,5 +1,6 @@
 import type { Database } from './database.js';
-import type { SessionMethod, SessionEndReason, StaffSessionRecord, StaffSessionStore } from '../../staff-auth/staff-sessions-store.js';
+import type { SessionMethod, SessionEndReason } from '../../staff-auth/staff-session-states.js';
+import type { StaffSessionRecord, StaffSessionStore } from '../../staff-auth/staff-sessions-store.js';
 import type { Sync } from '../storage.js';
 import { staffSessionOf as fromRaw, type StaffSessionRow as Raw } from '../rows.js';
 

@@ -1,6 +1,7 @@
 import { createCommittedReads } from './committed-reads.js';
 import type { Database } from './database.js';
-import type { StaffRole, StaffRecord, StaffChanges, StaffStore } from '../../staff-auth/staff-store.js';
+import type { StaffRole } from '../../staff-auth/staff-roles.js';
+import type { StaffRecord, StaffChanges, StaffStore } from '../../staff-auth/staff-store.js';
 import type { Sync } from '../storage.js';
 import { staffOf as fromRaw, type StaffRow as Raw } from '../rows.js';
 
