@@ -1,6 +1,7 @@
 import { KIND_SPECS } from '../credentials/credential-kinds.js';
 import type { EndReason } from '../credentials/credential-states.js';
-import type { NoticeKind, PendingNotice } from './notice-outbox-store.js';
+import type { PendingNotice } from './notice-outbox-store.js';
+import type { NoticeKind } from './notice-queue.js';
 
 // The words of each notice. Built only from metadata (kind, label, names, times, the reveal's
 // reason) and the receipt link: a notice never carries a secret field.

@@ -1,22 +1,6 @@
 import type { CredentialKind } from '../credentials/credential-kinds.js';
 import type { CredentialStatus, EndReason } from '../credentials/credential-states.js';
-
-export type NoticeKind = 'reveal' | 'submission' | 'destruction';
-
-export interface QueuedNotice {
-  ticketId: string;
-  credentialId: string;
-  receiptId: string;
-  at: number;
-}
-
-/** What domain code needs to queue a notice inside its own write transaction. */
-export interface NoticeQueue {
-  /** Queued only while the receipt has reveal notices on; the audit row says who, when and why. */
-  queueRevealNotice(notice: QueuedNotice & { auditSeq: number }): Promise<void>;
-  queueSubmissionNotice(notice: QueuedNotice): Promise<void>;
-  queueDestructionNotice(notice: QueuedNotice): Promise<void>;
-}
+import type { NoticeKind, NoticeQueue } from './notice-queue.js';
 
 /** A queued notice with the facts its e-mail tells, read from the rows it points to. Never a secret. */
 export interface PendingNotice {

@@ -3,7 +3,8 @@ import type { CredentialStatus, EndReason } from '../credentials/credential-stat
 import type { CredentialRecord } from '../credentials/credentials-store.js';
 import type { IntakeLinkRecord } from '../intake-links/intake-links-store.js';
 import type { VaultKeyRow as VaultKeyRecord } from '../keys/vault-keys-store.js';
-import type { NoticeKind, PendingNotice } from '../notices/notice-outbox-store.js';
+import type { PendingNotice } from '../notices/notice-outbox-store.js';
+import type { NoticeKind } from '../notices/notice-queue.js';
 import type { ReceiptRecord } from '../receipts/receipts-store.js';
 import type { StaffSessionRecord } from '../staff-auth/staff-sessions-store.js';
 import type { StaffRecord } from '../staff-auth/staff-store.js';

@@ -1,4 +1,5 @@
-import type { NoticeKind, NoticeOutboxStore } from '../../notices/notice-outbox-store.js';
+import type { NoticeOutboxStore } from '../../notices/notice-outbox-store.js';
+import type { NoticeKind } from '../../notices/notice-queue.js';
 import { pendingNoticeOf, type PendingNoticeRow } from '../rows.js';
 import { allRows, changedRows, type PgClient } from './client.js';
 

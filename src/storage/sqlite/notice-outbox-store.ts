@@ -1,7 +1,8 @@
 import type { CredentialKind } from '../../credentials/credential-kinds.js';
 import type { CredentialStatus, EndReason } from '../../credentials/credential-states.js';
 import type { Database } from './database.js';
-import type { NoticeKind, QueuedNotice, NoticeQueue, PendingNotice, NoticeOutboxStore } from '../../notices/notice-outbox-store.js';
+import type { PendingNotice, NoticeOutboxStore } from '../../notices/notice-outbox-store.js';
+import type { NoticeKind, QueuedNotice, NoticeQueue } from '../../notices/notice-queue.js';
 import type { Sync } from '../storage.js';
 import { pendingNoticeOf as fromRaw, type PendingNoticeRow as Raw } from '../rows.js';
 
