@@ -1,5 +1,4 @@
-
-export type VaultKeyPurpose = 'intake' | 'signing' | 'audit';
+import type { VaultKeyPurpose } from './vault-key-purposes.js';
 
 export interface VaultKeyRow {
   id: string;

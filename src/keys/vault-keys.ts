@@ -4,7 +4,8 @@ import type { Keyring } from '../crypto/keyring.js';
 import { generateBoxKeyPair, type BoxKeyPair } from '../crypto/sealed-box.js';
 import { generateSigningSeed, signingKeyPair, type SigningKeyPair } from '../crypto/signing-keys.js';
 import { sodium } from '../crypto/sodium.js';
-import type { VaultKeyPurpose, VaultKeyRow, VaultKeyStore } from './vault-keys-store.js';
+import type { VaultKeyPurpose } from './vault-key-purposes.js';
+import type { VaultKeyRow, VaultKeyStore } from './vault-keys-store.js';
 import { newId } from '../ids.js';
 
 /** The vault's own keys, unwrapped in memory for the life of the process. */

@@ -1,4 +1,5 @@
-import type { VaultKeyPurpose, VaultKeyStore } from '../../keys/vault-keys-store.js';
+import type { VaultKeyPurpose } from '../../keys/vault-key-purposes.js';
+import type { VaultKeyStore } from '../../keys/vault-keys-store.js';
 import { vaultKeyOf, type StoredVaultKeyRow } from '../rows.js';
 import { allRows, bytes, changedRows, type PgClient } from './client.js';
 

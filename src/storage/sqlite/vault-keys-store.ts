@@ -1,6 +1,7 @@
 import { createCommittedReads } from './committed-reads.js';
 import type { Database } from './database.js';
-import type { VaultKeyPurpose, VaultKeyRow, VaultKeyStore } from '../../keys/vault-keys-store.js';
+import type { VaultKeyPurpose } from '../../keys/vault-key-purposes.js';
+import type { VaultKeyRow, VaultKeyStore } from '../../keys/vault-keys-store.js';
 import type { Sync } from '../storage.js';
 import { vaultKeyOf as fromRaw, type StoredVaultKeyRow as Raw } from '../rows.js';
 
