@@ -1,5 +1,8 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import { StorageUnavailable, type StorageFaultKind } from '../../errors.js';
-import type { Database } from './database.js';
+
+// The driver's type, not database.ts's alias of it: database.ts imports this file.
+type Database = BetterSqlite3.Database;
 
 /** How long a statement waits for another connection's lock before the storage counts as unavailable. */
 export const BUSY_TIMEOUT_MS = 5000;
