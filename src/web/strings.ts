@@ -74,6 +74,7 @@ export const en = {
     sentHeading: 'Sent securely',
     sentItem: (label: string) => `“${label}” was encrypted and sent.`,
     receiptLabel: (label: string) => `Receipt link for “${label}”`,
+    receiptLabelAll: 'Receipt link for everything you sent from this page',
     receiptHint: 'Keep this link. It shows who viewed what you sent, and lets you stop anyone viewing it, replace it or withdraw it at any time.',
     copy: 'Copy link',
     copied: 'Copied',
