@@ -21,13 +21,19 @@ interface Unit {
  * the group rolls back and each unit runs again alone, so one failure decides only its own unit:
  * units must be plain database work that can run again from the start. A storage fault fails the
  * whole group: run again, each would only meet it again.
+ *
+ * `maxInFlight` bounds the groups under way at once; units arriving meanwhile wait and form the
+ * next group. SQLite's transactions queue in the process anyway (no bound); PostgreSQL's groups
+ * queue on the audit chain's lock, so waiting in the process instead makes larger groups and keeps
+ * pooled connections free.
  */
-export function createGroupCommit(run: RunTransaction, maxUnits = MAX_UNITS_PER_COMMIT) {
+export function createGroupCommit(run: RunTransaction, maxUnits = MAX_UNITS_PER_COMMIT, maxInFlight = Infinity) {
   let queue: Unit[] = [];
   let scheduled = false;
+  let inFlight = 0;
 
   const schedule = () => {
-    if (scheduled) return;
+    if (scheduled || inFlight >= maxInFlight) return;
     scheduled = true;
     setImmediate(() => void flush());
   };
@@ -36,6 +42,16 @@ export function createGroupCommit(run: RunTransaction, maxUnits = MAX_UNITS_PER_
     scheduled = false;
     const group = queue.length > maxUnits ? queue.splice(0, maxUnits) : queue;
     if (group === queue) queue = [];
+    inFlight++;
+    try {
+      await runGroup(group);
+    } finally {
+      inFlight--;
+    }
+    if (queue.length) schedule();
+  }
+
+  async function runGroup(group: Unit[]): Promise<void> {
     if (queue.length) schedule();
     try {
       const values = await run(async (stores) => {

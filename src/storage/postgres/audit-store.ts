@@ -1,29 +1,65 @@
 import { canonicalJson, HASHED_COLUMNS, type ChainRow } from '../../audit/audit-chain.js';
 import type { AuditRow, AuditStore } from '../../audit/audit-store.js';
-import { AUDIT_CHAIN_LOCK } from './advisory-locks.js';
-import { allRows, bytes, oneRow, type PgClient } from './client.js';
+import { AUDIT_CHAIN_LOCK, ChainBusy } from './advisory-locks.js';
+import { allRows, bytes, oneRow, type PgClient, type PgTransactionClient } from './client.js';
 
 /** Rows per keyset page when streaming the log (verify, export). */
 export const AUDIT_PAGE_ROWS = 5000;
 
-
 type HashedRow = { seq: number } & Record<string, unknown> & { prev_hash: Buffer; hash: Buffer };
+type Head = { seq: number; hash: Buffer };
 
 const HASHED = HASHED_COLUMNS.split(', ');
 const hashedValues = (r: Record<string, unknown>) => HASHED.map((column) => r[column]);
 
+const HEAD = 'SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1';
+const INSERT = `INSERT INTO audit_events (seq, at, action, actor_type, actor_id, actor_name, ticket_id, credential_id,
+    reason, detail, ip, user_agent, prev_hash, hash)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`;
+const insertValues = (r: AuditRow) => [
+  r.seq, r.at, r.action, r.actor_type, r.actor_id, r.actor_name, r.ticket_id, r.credential_id, r.reason, r.detail, r.ip, r.user_agent, bytes(r.prev_hash), bytes(r.hash),
+];
+
 /**
- * `appends`: the store is bound to a write transaction. Its first `head()` (or `insert()`) then
- * takes the chain's transaction-scoped advisory lock before reading the head, so appends from every
- * instance queue up from head read to commit: one chain, no fork, no gap. Reads never take it.
+ * Takes the audit chain's transaction lock, waiting for it, and reads the head under it: two
+ * statements in one round trip. The head is its own statement, so its snapshot is taken once the
+ * lock is granted and it sees every append committed before.
  */
-export function createPgAuditStore(client: PgClient, options: { appends: boolean }): AuditStore {
-  let holdsChain = false;
-  const lockChain = async () => {
-    if (!options.appends || holdsChain) return;
-    await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
-    holdsChain = true;
-  };
+export function holdChain(client: PgTransactionClient): Promise<Head | undefined> {
+  client.send(`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
+  return oneRow<Head>(client, HEAD);
+}
+
+/** As holdChain, but without waiting: a transaction that may hold row locks never waits for the chain. */
+async function tryHoldChain(client: PgTransactionClient): Promise<Head | undefined> {
+  const tried = oneRow<{ held: boolean }>(client, `SELECT pg_try_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) AS held`);
+  const head = oneRow<Head>(client, HEAD);
+  void head.catch(() => undefined);
+  if (!(await tried)?.held) throw new ChainBusy();
+  return head;
+}
+
+/**
+ * A write transaction's way onto the chain (postgres-storage.ts): `held` is the head read just after
+ * the chain's lock was taken with BEGIN (grouped writes, and a write run again after ChainBusy), or
+ * null when the lock is taken at the first head()/insert().
+ */
+export interface ChainAccess {
+  client: PgTransactionClient;
+  held: Promise<Head | undefined> | null;
+}
+
+/**
+ * With `chain`, the store is bound to a write transaction: appends hold the chain's advisory lock
+ * from the head read to commit, so appends from every instance queue up: one chain, no fork, no gap.
+ * The lock is taken before any row lock, or else without waiting (ChainBusy), so a holder of the
+ * chain never waits for a row held by a transaction waiting for the chain (docs/decisions/020).
+ * Inserts are sent without waiting (the next statement travels with them); the head is then known
+ * without reading it again. Reads (no `chain`) never take the lock.
+ */
+export function createPgAuditStore(client: PgClient, chain?: ChainAccess): AuditStore {
+  let head = chain?.held ?? null;
+  const lockedHead = (access: ChainAccess) => (head ??= access.client.mayHoldRowLocks ? tryHoldChain(access.client) : holdChain(access.client));
 
   /** Keyset pages by seq, so a walk over millions of rows holds one page at a time. */
   async function* pages<R extends { seq: number }>(text: (afterSeqParam: string) => string, values: unknown[]): AsyncGenerator<R> {
@@ -49,18 +85,15 @@ export function createPgAuditStore(client: PgClient, options: { appends: boolean
   });
 
   return {
-    head: async () => {
-      await lockChain();
-      return oneRow<{ seq: number; hash: Buffer }>(client, 'SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
-    },
+    head: async () => (chain ? lockedHead(chain) : oneRow<Head>(client, HEAD)),
     insert: async (r) => {
-      await lockChain();
-      await client.query(
-        `INSERT INTO audit_events (seq, at, action, actor_type, actor_id, actor_name, ticket_id, credential_id,
-           reason, detail, ip, user_agent, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-        [r.seq, r.at, r.action, r.actor_type, r.actor_id, r.actor_name, r.ticket_id, r.credential_id, r.reason, r.detail, r.ip, r.user_agent, bytes(r.prev_hash), bytes(r.hash)],
-      );
+      if (!chain) {
+        await client.query(INSERT, insertValues(r));
+        return;
+      }
+      const before = await lockedHead(chain);
+      chain.client.send(INSERT, insertValues(r));
+      head = Promise.resolve(before && before.seq > r.seq ? before : { seq: r.seq, hash: bytes(r.hash) });
     },
     query: async (q) => {
       const where: string[] = [];
