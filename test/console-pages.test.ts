@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { SESSION_IDLE_MS } from '../src/staff-auth/staff-sessions.js';
+import { connectionString } from '../src/web/console/browser/connection-strings.js';
 import { signIn } from './harness/staff-sessions.js';
 import { BY_OPERATOR, createTestVault, FTP_FIELDS, openTicketWithLink, revealAs, submitCredential, type TestVault } from './harness/test-vault.js';
 
@@ -108,6 +109,8 @@ describe('console pages', () => {
       expect(res.text).toContain('aria-label="Reveal “Shop FTP”"');
       expect(res.text).toContain('data-reveal-seconds="60"');
       expect(res.text).toContain('data-reason-prefill="ZD-77"');
+      // The dialog masks only what unlocks something (SECRET_FIELDS); the rest shows plainly.
+      expect(res.text).toContain('data-secret-fields="{&quot;ftp&quot;:[&quot;password&quot;,&quot;privateKey&quot;],');
       for (const secret of [...Object.values(FTP_FIELDS).filter((v) => v.length > 4), linkToken, receiptToken]) expect(res.text).not.toContain(secret);
       // Engineers do not read the audit log, so the page offers no link to it.
       expect(res.text).not.toContain('Audit trail');
@@ -201,5 +204,25 @@ describe('console pages', () => {
       const second = await tv.http.get(older!.replace(/&amp;/g, '&')).set('Cookie', cookie).expect(200);
       expect(second.text).toContain('Newest events');
     });
+  });
+});
+
+describe('the connection string a reveal offers', () => {
+  it('is a file-transfer URL for FTP/SFTP: protocol (sftp by default), user, host, port and folder, never the password', () => {
+    expect(connectionString('ftp', { host: 'ftp.shop.test', username: 'vendor-support', protocol: 'ftps', port: '990', path: '/upload', password: 'pw' })).toBe('ftps://vendor-support@ftp.shop.test:990/upload');
+    expect(connectionString('ftp', { host: 'ftp.shop.test', username: 'vendor-support' })).toBe('sftp://vendor-support@ftp.shop.test');
+    expect(connectionString('ftp', { host: ' ftp.shop.test ', username: 'shop@support', path: 'web root/#1?' })).toBe('sftp://shop%40support@ftp.shop.test/web%20root/%231%3F');
+    expect(connectionString('ftp', { host: '2001:db8::7', username: 'u', port: '22' })).toBe('sftp://u@[2001:db8::7]:22');
+  });
+
+  it('is an ssh command for SSH, quoted for the shell where a value needs it', () => {
+    expect(connectionString('ssh', { host: 'build.shop.test', username: 'deploy', port: '2200', privateKey: 'k' })).toBe('ssh -p 2200 deploy@build.shop.test');
+    expect(connectionString('ssh', { host: 'build.shop.test', username: 'deploy' })).toBe('ssh deploy@build.shop.test');
+    expect(connectionString('ssh', { host: 'build.shop.test', username: "o'neil; rm -rf /" })).toBe(`ssh 'o'\\''neil; rm -rf /@build.shop.test'`);
+  });
+
+  it('is the TeamViewer ID without its spaces, and nothing for kinds without one', () => {
+    expect(connectionString('teamviewer', { partnerId: '123 456 789', password: 'pw' })).toBe('123456789');
+    for (const kind of ['api', 'web-login', 'other']) expect(connectionString(kind, { key: 'k', url: 'https://shop.test', notes: 'n' })).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { AuditEvent } from '../../audit/audit.js';
+import { SECRET_FIELDS } from '../../credentials/credential-kinds.js';
 import type { StaffView } from '../../staff-auth/staff.js';
 import type { StaffPrincipal } from '../../staff-auth/staff-tokens.js';
 import type { TicketDetail, TicketView } from '../../tickets/tickets.js';
@@ -166,6 +167,7 @@ export function renderTicketPage(viewer: Viewer, vendorName: string, ticket: Tic
     ttlOptions: ttlOptions.map((o) => ({ ...o, selected: o.seconds === options.defaultTtlSeconds })),
     auditHref: canReadAudit(viewer.staff) ? `/console/audit?ticketId=${ticket.id}` : null,
     revealReason: t.reveal.reasonPrefill(ticket.externalRef),
+    secretFields: JSON.stringify(SECRET_FIELDS),
   });
 }
 
