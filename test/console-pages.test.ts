@@ -112,8 +112,13 @@ describe('console pages', () => {
       // The dialog masks only what unlocks something (SECRET_FIELDS); the rest shows plainly.
       expect(res.text).toContain('data-secret-fields="{&quot;ftp&quot;:[&quot;password&quot;,&quot;privateKey&quot;],');
       for (const secret of [...Object.values(FTP_FIELDS).filter((v) => v.length > 4), linkToken, receiptToken]) expect(res.text).not.toContain(secret);
-      // Engineers do not read the audit log, so the page offers no link to it.
+      // Engineers do not read the audit log, so the page offers no link to it, but it shows who
+      // revealed each credential, when and why, as the customer's receipt does.
       expect(res.text).not.toContain('Audit trail');
+      const reveals = new RegExp(`<tr class="reveals-row" data-reveals-of="${credentialId}">[\\s\\S]*?</tr>`).exec(res.text)?.[0] ?? '';
+      expect(reveals).toContain('<strong>1 reveal</strong>');
+      expect(reveals).toContain('<span class="reveal-list__who">Engineer Person (you)</span> <span class="reveal-list__why">Customer asked us to fix the upload</span>');
+      expect(res.text).toContain('<th scope="col">Sent</th>');
     });
 
     it('answers an unknown ticket with the friendly 404 page', async () => {

@@ -80,6 +80,14 @@ export interface AuditEvent {
   hash: string;
 }
 
+/** One reveal of a credential as the people around it may see it: who, when, why. */
+export interface RevealRecord {
+  at: string;
+  by: string | null;
+  byId: string | null;
+  reason: string | null;
+}
+
 export interface AuditFilter {
   ticketId?: string;
   credentialId?: string;
@@ -124,6 +132,8 @@ export interface Audit {
   verifyChain(options?: { head?: string }): Promise<VerifyResult>;
   /** Every event in seq order (only those at or after `sinceAt` if given), handed to `sink` one at a time from one snapshot. */
   exportEvents(sink: (event: AuditEvent) => void | Promise<void>, sinceAt?: number): Promise<void>;
+  /** Each credential's reveals, oldest first (credentials never revealed are absent). */
+  listReveals(credentialIds: readonly string[]): Promise<Map<string, RevealRecord[]>>;
 }
 
 export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; clock: Clock }): Audit {
@@ -183,7 +193,18 @@ export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; cloc
       for await (const row of s.audit.iterate(sinceAt)) await sink(toAuditEvent(row));
     });
 
-  return { record, recordMany, listEvents, verifyChain, exportEvents };
+  const listReveals = (credentialIds: readonly string[]) =>
+    storage.read(async (s) => {
+      const reveals = new Map<string, RevealRecord[]>();
+      for (const row of await s.audit.revealsOf([...credentialIds])) {
+        const list = reveals.get(row.credential_id!) ?? [];
+        list.push({ at: new Date(row.at).toISOString(), by: row.actor_name, byId: row.actor_id, reason: row.reason });
+        reveals.set(row.credential_id!, list);
+      }
+      return reveals;
+    });
+
+  return { record, recordMany, listEvents, verifyChain, exportEvents, listReveals };
 }
 
 function decodeSeqCursor(cursor: string): number {

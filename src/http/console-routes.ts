@@ -153,7 +153,8 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
 
   router.get('/console/tickets/:id', signedIn('engineer'), async (req, res) => {
     const detail = await tickets.getTicketDetail(param(req, 'id'));
-    sendPage(res, 200, renderTicketPage(viewerOf(res), vendorName, detail, { defaultTtlSeconds: config.intakeLinkTtlSeconds }));
+    const reveals = await audit.listReveals(detail.credentials.map((c) => c.id));
+    sendPage(res, 200, renderTicketPage(viewerOf(res), vendorName, detail, { defaultTtlSeconds: config.intakeLinkTtlSeconds, reveals }));
   });
 
   router.get('/console/audit', signedIn('auditor'), async (req, res) => {

@@ -1,8 +1,9 @@
 import { jest } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { givePassword } from '../harness/staff-sessions.js';
 import { auditEvents, openTicketWithLink, submitCredential } from '../harness/test-vault.js';
-import { expectText, launchChromium, screenshot, seriousAxeViolations, signInAs, startVault, unexpectedErrors, watchPage, type RunningVault } from './browser-harness.js';
+import { expectText, launchChromium, screenshot, seriousAxeViolations, startVault, unexpectedErrors, type RunningVault } from './browser-harness.js';
+import { CONSOLE_WIDTHS, openConsoleTab, type ConsoleTab } from './console-viewports.js';
 
 // Issue 15 item 1, in Chromium at 1366 and 390 px: the reveal dialog masks only the secret fields,
 // offers each kind's connection string and "Copy all", sends the reason on Ctrl+Enter, and after
@@ -14,11 +15,6 @@ const SFTP = { host: 'sftp.reveal-canary.example', username: 'vendor-support', p
 const SSH = { host: 'ssh.reveal-canary.example', username: 'deploy', port: '2200', privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nCANARY-ssh-key\n-----END OPENSSH PRIVATE KEY-----' };
 const TEAMVIEWER = { partnerId: '123 456 789', password: 'CANARY-tv-9', notes: 'Call Robin before connecting' };
 const API = { key: 'CANARY-api-key', baseUrl: 'https://api.reveal-canary.example', secret: 'CANARY-api-secret' };
-
-const WIDTHS = [
-  { name: 'desktop', width: 1366, height: 900 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
 
 describe('reveal dialog (issue 15 item 1)', () => {
   let vault: RunningVault;
@@ -42,28 +38,17 @@ describe('reveal dialog (issue 15 item 1)', () => {
     await vault?.stop();
   });
 
-  async function openConsole(width: number, height: number): Promise<{ context: BrowserContext; page: Page; log: ReturnType<typeof watchPage> }> {
-    const context = await browser.newContext({ viewport: { width, height } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: vault.url });
-    // Fake timers in the page (time still flows): the test can jump the reveal's 60 s ahead.
-    await context.clock.install();
-    const page = await context.newPage();
-    const log = watchPage(page);
-    await signInAs(page, vault.url, 'engineer@vendor.test');
-    await page.goto(ticketUrl);
-    return { context, page, log };
-  }
-
   const clipboard = (page: Page) => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
 
-  describe.each(WIDTHS)('at $width px ($name)', ({ name, width, height }) => {
-    let context: BrowserContext;
+  describe.each(CONSOLE_WIDTHS)('at $width px ($name)', ({ name, ...size }) => {
+    let tab: ConsoleTab;
     let page: Page;
-    let log: ReturnType<typeof watchPage>;
     beforeAll(async () => {
-      ({ context, page, log } = await openConsole(width, height));
+      tab = await openConsoleTab(browser, vault.url, 'engineer@vendor.test', size, { fakeClock: true });
+      page = tab.page;
+      await page.goto(ticketUrl);
     });
-    afterAll(() => context?.close());
+    afterAll(() => tab?.context.close());
 
     it('copies the SFTP connection string in three clicks: only the password is masked, the rest plain', async () => {
       await page.getByRole('button', { name: 'Reveal “Shop SFTP”' }).click();
@@ -168,7 +153,7 @@ describe('reveal dialog (issue 15 item 1)', () => {
       await expect(dialog.locator('[data-connect]').isVisible()).resolves.toBe(false);
       await page.keyboard.press('Escape');
       await expect(dialog.isVisible()).resolves.toBe(false);
-      expect(unexpectedErrors(log.consoleErrors)).toEqual([]);
+      expect(unexpectedErrors(tab.log.consoleErrors)).toEqual([]);
     });
   });
 });

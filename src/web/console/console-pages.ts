@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
-import type { AuditEvent } from '../../audit/audit.js';
+import type { AuditEvent, RevealRecord } from '../../audit/audit.js';
 import { SECRET_FIELDS } from '../../credentials/credential-kinds.js';
 import type { StaffView } from '../../staff-auth/staff.js';
 import type { StaffPrincipal } from '../../staff-auth/staff-tokens.js';
@@ -120,9 +120,19 @@ export function renderNewTicketPage(viewer: Viewer, vendorName: string, defaults
 
 const LIVE = new Set(['active', 'restricted']);
 
-export function renderTicketPage(viewer: Viewer, vendorName: string, ticket: TicketDetail, options: { defaultTtlSeconds: number }): string {
+/** `reveals`: each credential's reveals, oldest first (Audit.listReveals). */
+export function renderTicketPage(
+  viewer: Viewer,
+  vendorName: string,
+  ticket: TicketDetail,
+  options: { defaultTtlSeconds: number; reveals: Map<string, RevealRecord[]> },
+): string {
   const t = consoleStringsFor();
   const f = frame(viewer, vendorName, 'ticket', t.ticket.title(ticket.externalRef), 'tickets');
+  const revealsOf = (id: string) =>
+    (options.reveals.get(id) ?? [])
+      .map((r) => ({ at: timeView(t, r.at), by: r.by ?? t.audit.unknownStaff, you: r.byId === viewer.staff.id, reason: r.reason ?? t.none }))
+      .reverse();
   const credentials = ticket.credentials.map((c) => ({
     id: c.id,
     label: c.label,
@@ -134,9 +144,11 @@ export function renderTicketPage(viewer: Viewer, vendorName: string, ticket: Tic
     live: LIVE.has(c.status),
     revealable: c.status === 'active',
     restricted: c.status === 'restricted',
+    submittedAt: timeView(t, c.submittedAt),
     expiresAt: timeView(t, c.expiresAt),
     endedAt: c.endedAt ? timeView(t, c.endedAt) : null,
     revealCount: c.revealCount ?? 0,
+    reveals: revealsOf(c.id),
   }));
   const ttlOptions = t.ticket.ttlOptions.some((o) => o.seconds === options.defaultTtlSeconds)
     ? t.ticket.ttlOptions
