@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { endCredential, isLive } from '../credentials/credential-lifecycle.js';
-import type { EndReason } from '../credentials/credentials-store.js';
+import type { CredentialRef, EndReason } from '../credentials/credentials-store.js';
 import type { Logger } from '../logger.js';
 import type { Storage, Stores } from '../storage/storage.js';
 
@@ -16,6 +16,8 @@ export interface PurgeDeps {
   /** Credentials per transaction: small enough that reveals waiting on the write lock are not held long. */
   batchSize?: number;
 }
+
+const destructionNotice = (c: CredentialRef, at: number) => ({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at });
 
 export interface PurgeSummary {
   expired: number;
@@ -37,7 +39,7 @@ export function createPurge(deps: PurgeDeps) {
   async function purgeBatch(s: Stores, now: number): Promise<number> {
     const purged = await s.credentials.purgeEnded(now, batchSize);
     await audit.recordMany(s, purged.map((c) => ({ action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: c.endedBecause }) as const));
-    if (notify) for (const c of purged) await s.noticeOutbox.queueDestructionNotice({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at: now });
+    if (notify) await s.noticeOutbox.queueDestructionNotices(purged.map((c) => destructionNotice(c, now)));
     return purged.length;
   }
 
@@ -51,7 +53,7 @@ export function createPurge(deps: PurgeDeps) {
         { action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' } as const,
       ]),
     );
-    if (notify) for (const c of done) await s.noticeOutbox.queueDestructionNotice({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at: now });
+    if (notify) await s.noticeOutbox.queueDestructionNotices(done.map((c) => destructionNotice(c, now)));
     return done.length;
   }
 
