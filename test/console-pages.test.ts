@@ -1,6 +1,8 @@
 import { jest } from '@jest/globals';
 import { SESSION_IDLE_MS } from '../src/staff-auth/staff-sessions.js';
+import { auditDetailWords } from '../src/web/console/audit-detail-words.js';
 import { connectionString } from '../src/web/console/browser/connection-strings.js';
+import { consoleStringsFor } from '../src/web/console/console-strings.js';
 import { signIn } from './harness/staff-sessions.js';
 import { BY_OPERATOR, createTestVault, FTP_FIELDS, openTicketWithLink, revealAs, submitCredential, type TestVault } from './harness/test-vault.js';
 
@@ -196,9 +198,23 @@ describe('console pages', () => {
       expect(later.text).toContain('No events match.');
       const earlier = await tv.http.get('/console/audit?since=2026-03-01T08:59&until=2026-03-01T09:01').set('Cookie', cookie).expect(200);
       expect(earlier.text).toContain('Credential revealed');
-      const byRef = await tv.http.get('/console/audit?ticketId=ZD-9&action=credential.revealed').set('Cookie', cookie).expect(200);
+      const byRef = await tv.http.get('/console/audit?ticketId=ZD-9&action=credential.revealed&since=2026-03-01T08:00').set('Cookie', cookie).expect(200);
       expect(byRef.text.match(/<tr data-action="/g)).toHaveLength(1);
       expect(byRef.text).toContain('>ZD-9</a>');
+      // Credentials by label, not by an id prefix; the export asks GET /audit/export for the ticket's id and UTC times.
+      expect(byRef.text).toContain(`<a class="credential-link" href="/console/audit?ticketId=ZD-9&amp;action=credential.revealed&amp;since=2026-03-01T08%3A00&amp;credentialId=${credentialId}" title="Only events of this credential">Shop FTP</a>`);
+      expect(byRef.text).not.toContain(`>${credentialId.slice(0, 8)}<`);
+      expect(byRef.text).toContain(`href="/api/v1/audit/export?ticketId=${ticketId}&amp;action=credential.revealed&amp;since=2026-03-01T08%3A00Z"`);
+      const byCredential = await tv.http.get(`/console/audit?credentialId=${credentialId}`).set('Cookie', cookie).expect(200);
+      expect(byCredential.text).toContain('<p class="field__hint" id="f-credential-hint">“Shop FTP” on ZD-9</p>');
+      // Detail codes in words: the kind sent, how a sign-in went, why a reveal was refused.
+      expect(all.text).toMatch(/Credential sent<\/span><span class="cell-note">FTP \/ SFTP<\/span>/);
+      await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+      await revealAs(tv, credentialId, 'engineer', 'One more look').expect(410);
+      const refused = await tv.http.get('/console/audit?ticketId=ZD-9&action=credential.reveal_denied').set('Cookie', cookie).expect(200);
+      expect(refused.text).toContain('Reveal refused</span><span class="cell-note">Ticket closed</span>');
+      const signIns = await tv.http.get('/console/audit?action=staff.login').set('Cookie', cookie).expect(200);
+      expect(signIns.text).toContain('Signed in</span><span class="cell-note">With password</span>');
       expect((await tv.http.get('/console/audit?ticketId=ZD-404').set('Cookie', cookie).expect(400)).text).toContain('No ticket has that reference or id.');
       expect((await tv.http.get('/console/audit?credentialId=nope').set('Cookie', cookie).expect(400)).text).toContain('That filter is not valid');
 
@@ -229,5 +245,33 @@ describe('the connection string a reveal offers', () => {
   it('is the TeamViewer ID without its spaces, and nothing for kinds without one', () => {
     expect(connectionString('teamviewer', { partnerId: '123 456 789', password: 'pw' })).toBe('123456789');
     for (const kind of ['api', 'web-login', 'other']) expect(connectionString(kind, { key: 'k', url: 'https://shop.test', notes: 'n' })).toBeNull();
+  });
+});
+
+describe("the audit view's words for an event's detail", () => {
+  const words = (action: string, detail: string | null) => auditDetailWords(consoleStringsFor(), { action: action as never, detail });
+
+  it('names staff changes by e-mail with what changed, never the JSON', () => {
+    expect(words('staff.changed', JSON.stringify({ staffId: 'x', email: 'sam@vendor.test', changed: ['name', 'role'], role: { from: 'engineer', to: 'auditor' } }))).toBe(
+      'sam@vendor.test: role Engineer → Auditor, name changed',
+    );
+    expect(words('staff.added', JSON.stringify({ staffId: 'x', email: 'sam@vendor.test', role: 'admin', hasPassword: true }))).toBe('sam@vendor.test: as Admin');
+    expect(words('staff.disabled', JSON.stringify({ staffId: 'x', email: 'sam@vendor.test' }))).toBe('sam@vendor.test');
+  });
+
+  it('says how a sign-in went or why it failed, and why a credential ended', () => {
+    expect(words('staff.login_failed', 'wrong_password')).toBe('Wrong password');
+    expect(words('staff.login_failed', 'oidc_token_expired')).toBe('Single sign-on refused');
+    expect(words('staff.login_failed', 'sso_link_refused:has_password')).toBe('Single sign-on not linked to this account');
+    expect(words('credential.purged', 'withdrawn')).toBe('Withdrawn by the customer');
+    expect(words('credential.reveal_denied', 'credential_restricted')).toBe('Frozen by the customer');
+    expect(words('keys.rotated', JSON.stringify({ kekId: 'k2', rewrapped: { dataKeys: 12, receiptTokens: 3, vaultKeys: 2 } }))).toBe('12 data keys re-wrapped');
+  });
+
+  it("leaves out a link's id and keeps a note it has no words for", () => {
+    expect(words('intake_link.created', '0190a6a4-0000-7000-8000-000000000000')).toBe('');
+    expect(words('credential.reveal_denied', 'some_new_code')).toBe('some_new_code');
+    expect(words('staff.changed', 'not json')).toBe('not json');
+    expect(words('ticket.closed', null)).toBe('');
   });
 });

@@ -88,6 +88,12 @@ export interface RevealRecord {
   reason: string | null;
 }
 
+/** What events name, in words: each ticket's helpdesk reference, each credential's label and kind. */
+export interface AuditSubjects {
+  tickets: Map<string, string>;
+  credentials: Map<string, { label: string; kind: string; ticketId: string }>;
+}
+
 export interface AuditFilter {
   ticketId?: string;
   credentialId?: string;
@@ -134,6 +140,10 @@ export interface Audit {
   exportEvents(sink: (event: AuditEvent) => void | Promise<void>, sinceAt?: number): Promise<void>;
   /** Each credential's reveals, oldest first (credentials never revealed are absent). */
   listReveals(credentialIds: readonly string[]): Promise<Map<string, RevealRecord[]>>;
+  /** The reference and label of the tickets and credentials events name; ids of rows that are gone are absent. */
+  nameSubjects(ids: { ticketIds: Iterable<string>; credentialIds: Iterable<string> }): Promise<AuditSubjects>;
+  /** The id of the ticket with exactly this helpdesk reference, or null: the audit filter takes either. */
+  ticketIdOfRef(externalRef: string): Promise<string | null>;
 }
 
 export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; clock: Clock }): Audit {
@@ -204,7 +214,25 @@ export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; cloc
       return reveals;
     });
 
-  return { record, recordMany, listEvents, verifyChain, exportEvents, listReveals };
+  const nameSubjects = (ids: { ticketIds: Iterable<string>; credentialIds: Iterable<string> }) =>
+    storage.read(async (s): Promise<AuditSubjects> => {
+      const credentials = new Map<string, { label: string; kind: string; ticketId: string }>();
+      for (const id of new Set(ids.credentialIds)) {
+        const credential = await s.credentials.get(id);
+        if (credential) credentials.set(id, { label: credential.label, kind: credential.kind, ticketId: credential.ticketId });
+      }
+      // A credential's ticket is named too, so the label can say where it belongs.
+      const tickets = new Map<string, string>();
+      for (const id of new Set([...ids.ticketIds, ...[...credentials.values()].map((c) => c.ticketId)])) {
+        const ticket = await s.tickets.get(id);
+        if (ticket) tickets.set(id, ticket.externalRef);
+      }
+      return { tickets, credentials };
+    });
+
+  const ticketIdOfRef = (externalRef: string) => storage.read(async (s) => (await s.tickets.getByExternalRef(externalRef))?.id ?? null);
+
+  return { record, recordMany, listEvents, verifyChain, exportEvents, listReveals, nameSubjects, ticketIdOfRef };
 }
 
 function decodeSeqCursor(cursor: string): number {
