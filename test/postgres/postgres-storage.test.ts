@@ -128,6 +128,27 @@ describe('PostgreSQL storage', () => {
     expect(await storage.read(async (s) => as(s).tickets.get(ticket.id))).toEqual(ticket);
   });
 
+  it('grouped units arriving together › one transaction, their appends in turn: each unit\'s rows follow one another after the head it read', async () => {
+    const ticket = ticketRecord();
+    await storage.write(async (s) => as(s).tickets.insert(ticket));
+    const units = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        storage.grouped(async (s) => {
+          await as(s).tickets.get(ticket.id);
+          const head = await as(s).audit.head();
+          const rows = [1, 2].map((n) => ({ ...refusedAuditRow(head), seq: (head?.seq ?? 0) + n, actor_type: 'system', actor_id: `unit-${i}` }));
+          for (const row of rows) await as(s).audit.insert(row);
+          return rows.map((r) => r.seq);
+        }),
+      ),
+    );
+    const seqs = units.flat();
+    expect(new Set(seqs).size).toBe(12);
+    for (const unit of units) expect(unit[1]).toBe(unit[0]! + 1);
+    const xmins = await storage.pool.query<{ xmin: string }>('SELECT DISTINCT xmin::text FROM audit_events WHERE seq = ANY($1::bigint[])', [seqs]);
+    expect(xmins.rows).toHaveLength(1);
+  });
+
   it('two instances inserting one webhook event id at once › the loser is run again and sees the event as known', async () => {
     const other = await createPostgresStorage({ url: db.url });
     try {

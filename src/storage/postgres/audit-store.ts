@@ -39,28 +39,70 @@ async function tryHoldChain(client: PgTransactionClient): Promise<Head | undefin
   return head;
 }
 
-/**
- * A write transaction's way onto the chain (postgres-storage.ts): `held` is the head read just after
- * the chain's lock was taken with BEGIN (grouped writes, and a write run again after ChainBusy), or
- * null when the lock is taken at the first head()/insert().
- */
+/** A write transaction's appends to the chain: head() holds the chain's lock, append() follows it. */
 export interface ChainAccess {
-  client: PgTransactionClient;
-  held: Promise<Head | undefined> | null;
+  /** The head, with the chain's lock held (taken now if the transaction does not hold it yet). */
+  head(): Promise<Head | undefined>;
+  /** Sends an append after head() without waiting for it; the head moves to it. */
+  append(row: AuditRow): void;
 }
 
 /**
- * With `chain`, the store is bound to a write transaction: appends hold the chain's advisory lock
- * from the head read to commit, so appends from every instance queue up: one chain, no fork, no gap.
- * The lock is taken before any row lock, or else without waiting (ChainBusy), so a holder of the
- * chain never waits for a row held by a transaction waiting for the chain (docs/decisions/020).
- * Inserts are sent without waiting (the next statement travels with them); the head is then known
- * without reading it again. Reads (no `chain`) never take the lock.
+ * One write transaction's hold on the chain. `lockFirst`: the lock is taken now, with BEGIN, before
+ * any row lock (grouped writes, and a write run again after ChainBusy); otherwise at the first
+ * head(), waiting for it only while the transaction cannot hold a row lock, else without waiting
+ * (ChainBusy). So a holder of the chain never waits for a row held by a transaction waiting for the
+ * chain (docs/decisions/020). Once held, the head is known from each append without reading it.
+ */
+export function createChainAccess(client: PgTransactionClient, lockFirst: boolean): ChainAccess {
+  let head = lockFirst ? holdChain(client) : null;
+  void head?.catch(() => undefined);
+  return {
+    head: () => (head ??= client.mayHoldRowLocks ? tryHoldChain(client) : holdChain(client)),
+    append(row) {
+      client.send(INSERT, insertValues(row));
+      const appended = { seq: row.seq, hash: bytes(row.hash) };
+      head = head!.then((before) => (before && before.seq > row.seq ? before : appended));
+    },
+  };
+}
+
+/**
+ * A group's units appending through one transaction at once: one unit at a time holds the turn,
+ * from its head() to its next other statement or its end (`release`), so each unit's rows follow
+ * the head it read. Turns go in the order the units ask.
+ */
+export function createAppendTurns(chain: ChainAccess) {
+  let holder: object | null = null;
+  const waiting: { unit: object; grant: () => void }[] = [];
+  return {
+    unit() {
+      const unit = {};
+      const access: ChainAccess = {
+        head: async () => {
+          if (holder === null) holder = unit;
+          else if (holder !== unit) await new Promise<void>((grant) => waiting.push({ unit, grant }));
+          return chain.head();
+        },
+        append: (row) => chain.append(row),
+      };
+      const release = () => {
+        if (holder !== unit) return;
+        const next = waiting.shift();
+        holder = next?.unit ?? null;
+        next?.grant();
+      };
+      return { chain: access, release };
+    },
+  };
+}
+
+/**
+ * With `chain`, the store is bound to a write transaction and appends under the chain's lock, so
+ * appends from every instance queue up: one chain, no fork, no gap. Inserts are sent without
+ * waiting (the next statement travels with them). Reads (no `chain`) never take the lock.
  */
 export function createPgAuditStore(client: PgClient, chain?: ChainAccess): AuditStore {
-  let head = chain?.held ?? null;
-  const lockedHead = (access: ChainAccess) => (head ??= access.client.mayHoldRowLocks ? tryHoldChain(access.client) : holdChain(access.client));
-
   /** Keyset pages by seq, so a walk over millions of rows holds one page at a time. */
   async function* pages<R extends { seq: number }>(text: (afterSeqParam: string) => string, values: unknown[]): AsyncGenerator<R> {
     let after = 0;
@@ -85,15 +127,14 @@ export function createPgAuditStore(client: PgClient, chain?: ChainAccess): Audit
   });
 
   return {
-    head: async () => (chain ? lockedHead(chain) : oneRow<Head>(client, HEAD)),
+    head: async () => (chain ? chain.head() : oneRow<Head>(client, HEAD)),
     insert: async (r) => {
       if (!chain) {
         await client.query(INSERT, insertValues(r));
         return;
       }
-      const before = await lockedHead(chain);
-      chain.client.send(INSERT, insertValues(r));
-      head = Promise.resolve(before && before.seq > r.seq ? before : { seq: r.seq, hash: bytes(r.hash) });
+      await chain.head();
+      chain.append(r);
     },
     query: async (q) => {
       const where: string[] = [];

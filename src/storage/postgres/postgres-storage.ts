@@ -1,11 +1,11 @@
 import pg from 'pg';
 import { StorageUnavailable, type StorageFaultKind } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { createGroupCommit, MAX_UNITS_PER_COMMIT } from '../group-commit.js';
+import { createGroupCommit } from '../group-commit.js';
 import type { Storage, Stores } from '../storage.js';
 import { ChainBusy } from './advisory-locks.js';
-import { createPgAuditStore, holdChain, type ChainAccess } from './audit-store.js';
-import { createPgTransactionClient, type PgClient } from './client.js';
+import { createAppendTurns, createChainAccess, createPgAuditStore, type ChainAccess } from './audit-store.js';
+import { createPgTransactionClient, type PgClient, type PgTransactionClient } from './client.js';
 import { createPgCredentialStore } from './credentials-store.js';
 import { createPgIntakeLinkStore } from './intake-links-store.js';
 import { createPgLoginThrottleStore } from './login-throttles-store.js';
@@ -117,13 +117,13 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
   }
 
   /**
-   * One transaction around `fn`, run again whole on a serialization failure or deadlock. A read is
+   * One transaction around `work`, run again whole on a serialization failure or deadlock. A read is
    * REPEATABLE READ READ ONLY. A write takes the audit chain's lock at its first append (waiting
    * only if it cannot hold a row lock yet); a grouped write, and a write that found the chain taken
    * while it may have held row locks (ChainBusy), take it with BEGIN, before any row lock. So no
    * transaction ever waits for the chain while holding a row lock (docs/decisions/020).
    */
-  async function transaction<T>(kind: 'read' | 'write' | 'grouped', fn: (stores: Stores) => Promise<T>): Promise<T> {
+  async function transaction<T>(kind: 'read' | 'write' | 'grouped', work: (client: PgTransactionClient, chain?: ChainAccess) => Promise<T>): Promise<T> {
     let chainFirst = kind === 'grouped';
     for (let attempt = 1; ; ) {
       let connection: pg.PoolClient;
@@ -145,11 +145,9 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
       let released = false;
       const tx = createPgTransactionClient(connection);
       try {
-        // BEGIN (and the chain's lock and head) go out with fn's first statement.
+        // BEGIN (and the chain's lock and head) go out with the first statement of `work`.
         tx.begin(kind === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
-        const chain = kind === 'read' ? undefined : { client: tx.client, held: chainFirst ? holdChain(tx.client) : null };
-        void chain?.held?.catch(() => undefined);
-        const value = await fn(createPgStores(tx.client, chain));
+        const value = await work(tx.client, kind === 'read' ? undefined : createChainAccess(tx.client, chainFirst));
         if (kind === 'read') {
           // Nothing to wait for: the answer is the snapshot's. The connection goes back once COMMIT is through.
           released = true;
@@ -193,6 +191,36 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
     }
   }
 
+  /**
+   * A group's units at once in one transaction: their statements pipeline on the connection (every
+   * unit's first read in one round trip, every audit row and notice in another) and their appends
+   * take turns on the chain, so the chain is held a few round trips per group, not a few per unit.
+   * Every unit settles before the transaction ends; a unit's failure (not the 25P02 the others then
+   * meet) fails the group, which group-commit then runs unit by unit.
+   */
+  async function runTogether(client: PgTransactionClient, chain: ChainAccess, fns: ReadonlyArray<(stores: Stores) => Promise<unknown>>) {
+    const turns = createAppendTurns(chain);
+    const settled = await Promise.allSettled(
+      fns.map(async (fn) => {
+        const unit = turns.unit();
+        const own: PgClient = {
+          query: (text, values) => {
+            unit.release();
+            return client.query(text, values);
+          },
+        };
+        try {
+          return await fn(createPgStores(own, unit.chain));
+        } finally {
+          unit.release();
+        }
+      }),
+    );
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length) throw failures.find((e) => (e as { code?: string } | null)?.code !== '25P02') ?? failures[0];
+    return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
+  }
+
   const vacuumSecrets = async () => {
     try {
       await pool.query('VACUUM credential_secrets');
@@ -205,11 +233,14 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
     backend: 'postgres',
     pool,
     migrations,
-    read: (fn) => transaction('read', fn),
-    write: (fn) => transaction('write', fn),
+    read: (fn) => transaction('read', (client) => fn(createPgStores(client))),
+    write: (fn) => transaction('write', (client, chain) => fn(createPgStores(client, chain))),
     // Reveals and submissions arriving together share one transaction: one WAL flush, one hold of
     // the chain's lock, taken with BEGIN before the units lock any row (a link's use).
-    grouped: createGroupCommit((fn) => transaction('grouped', fn), MAX_UNITS_PER_COMMIT, GROUPS_IN_FLIGHT),
+    grouped: createGroupCommit((fn) => transaction('grouped', (client, chain) => fn(createPgStores(client, chain))), {
+      maxInFlight: GROUPS_IN_FLIGHT,
+      runUnits: (fns) => transaction('grouped', (client, chain) => runTogether(client, chain!, fns)),
+    }),
     afterDestroy: vacuumSecrets,
     afterPurgePass: async (destroyed) => {
       if (destroyed > 0) await vacuumSecrets();
