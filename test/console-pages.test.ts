@@ -55,6 +55,16 @@ describe('console pages', () => {
       expect(form![1]).toMatch(/<button type="submit"[^>]*\bdisabled\b/);
     });
 
+    it('with VENDOR_NAME unset, names the product, and no page reads "Support support"', async () => {
+      await tv.close();
+      tv = await createTestVault({ VENDOR_NAME: undefined });
+      const { linkToken } = await openTicketWithLink(tv);
+      const pages = [(await tv.http.get('/console/sign-in').expect(200)).text, (await tv.http.get(`/s/${linkToken}`).expect(200)).text];
+      expect(pages[0]).toContain('<span>ticketvault</span> <span class="brand__product">Staff console</span>');
+      expect(pages[1]).toContain('ticketvault asked you for access to help with your support ticket.');
+      for (const html of pages) expect(html).not.toMatch(/support\s+support/i);
+    });
+
     it('never sends anyone to another site after sign-in', async () => {
       for (const next of ['https://evil.example/', '//evil.example/console', '/consolex', 'javascript:alert(1)']) {
         const res = await tv.http.get(`/console/sign-in?next=${encodeURIComponent(next)}`).expect(200);

@@ -153,14 +153,14 @@ describe('customer journey in Chromium', () => {
     await expect(card.locator('[data-status]').innerText()).resolves.toBe('Active');
     await screenshot(page, 'receipt-desktop');
 
-    await card.getByRole('button', { name: 'Stop viewing' }).click();
+    await card.getByRole('button', { name: 'Freeze' }).click();
     await card.locator('[data-status="restricted"]').waitFor();
-    await expect(page.locator('#receipt-status').innerText()).resolves.toContain('Viewing of “Shop SFTP” is stopped.');
+    await expect(page.locator('#receipt-status').innerText()).resolves.toContain('“Shop SFTP” is frozen: nobody can reveal it.');
     const denied = await revealAs(vault.tv, credentialId).expect(423);
     expect(denied.body.code).toBe('credential_restricted');
     await screenshot(page, 'receipt-restricted');
 
-    await card.getByRole('button', { name: 'Allow viewing again' }).click();
+    await card.getByRole('button', { name: 'Unfreeze' }).click();
     await card.locator('[data-status="active"]').waitFor();
     await expect(page.evaluate(`document.activeElement?.getAttribute('data-action')`)).resolves.toBe('restrict');
     await revealAs(vault.tv, credentialId).expect(200);
@@ -179,8 +179,8 @@ describe('customer journey in Chromium', () => {
     expect(Object.keys(JSON.parse(put!.body) as object)).toEqual(['sealed']);
 
     // The reveal-notice preference.
-    await page.getByLabel('E-mail me each time someone views one of these credentials').uncheck();
-    await page.locator('#receipt-status', { hasText: 'You will not get e-mails when someone views a credential.' }).waitFor();
+    await page.getByLabel('E-mail me each time someone reveals one of these credentials').uncheck();
+    await page.locator('#receipt-status', { hasText: 'You will not get e-mails when someone reveals a credential.' }).waitFor();
     expect((await vault.tv.vault.receipts.viewReceipt(receiptToken)).preferences.notifyOnReveal).toBe(false);
 
     // Export downloads the JSON.
