@@ -56,6 +56,21 @@ describe('one vocabulary (issue 15 item 9)', () => {
       await staff?.context.close();
     });
 
+    it('the console names itself the Staff console, after the vendor, on the sign-in page and the ticket list', async () => {
+      const visitor = await browser.newPage({ viewport: { width, ...size } });
+      await visitor.goto(`${vault.url}/console/sign-in`);
+      await expectText(visitor.locator('h1'), 'Sign in to the staff console');
+      await expectOneVocabulary(visitor);
+      await screenshot(visitor, `console-sign-in-${name}`);
+      expect(await seriousAxeViolations(visitor)).toEqual([]);
+      await visitor.close();
+      await staff.page.goto(`${vault.url}/console/tickets`);
+      await expect(staff.page.locator('.brand').textContent().then((t) => t?.replace(/\s+/g, ' ').trim())).resolves.toBe('Acme Support Staff console');
+      await expectOneVocabulary(staff.page);
+      await screenshot(staff.page, `console-tickets-${name}`);
+      expect(await seriousAxeViolations(staff.page)).toEqual([]);
+    });
+
     it('the intake page names the vendor once, never "Support support"', async () => {
       await customer.goto(`${vault.url}/s/${linkToken}`);
       await expectText(customer.locator('h1'), 'Send access details to Acme Support');
@@ -81,7 +96,6 @@ describe('one vocabulary (issue 15 item 9)', () => {
     it('the console shows the same state, says who froze it, and the audit log says "Credential frozen"', async () => {
       const page = staff.page;
       await page.goto(ticketUrl);
-      await expect(page.locator('.brand').textContent().then((t) => t?.replace(/\s+/g, ' ').trim())).resolves.toBe('Acme Support Staff console');
       const row = page.locator('tr[data-label="Shop admin"]');
       await expectText(row.locator('.badge'), 'Frozen');
       await expect(row.innerText()).resolves.toContain('Frozen by the customer');
