@@ -43,6 +43,7 @@ export function createPgTicketStore(client: PgClient): TicketStore {
         const at = arg(q.after.createdAt);
         where.push(`(t.created_at < ${at} OR (t.created_at = ${at} AND t.id < ${arg(q.after.id)}))`);
       }
+      // The count is an index-only scan of credentials_live_by_ticket (migration 021).
       const rows = await allRows<TicketRow>(
         client,
         `SELECT t.*, (SELECT COUNT(*) FROM credentials c WHERE c.ticket_id = t.id AND c.status IN ('active', 'restricted')) AS live_credentials

@@ -67,6 +67,7 @@ export function createTicketStore(db: Database): Sync<TicketStore> {
         args.afterAt = q.after.createdAt;
         args.afterId = q.after.id;
       }
+      // The count reads only credentials_live_by_ticket (migration 021), never a credential row.
       const sql = `SELECT t.*, (SELECT COUNT(*) FROM credentials c WHERE c.ticket_id = t.id AND c.status IN ('active', 'restricted')) AS live_credentials
         FROM tickets t ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
         ORDER BY t.created_at DESC, t.id DESC LIMIT @limit`;
