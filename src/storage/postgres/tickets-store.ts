@@ -39,10 +39,8 @@ export function createPgTicketStore(client: PgClient): TicketStore {
           `(ascii_lower(t.external_ref) LIKE ${p} OR ascii_lower(t.subject) LIKE ${p} OR ascii_lower(t.customer_email) LIKE ${p} OR ascii_lower(t.customer_name) LIKE ${p})`,
         );
       }
-      if (q.after) {
-        const at = arg(q.after.createdAt);
-        where.push(`(t.created_at < ${at} OR (t.created_at = ${at} AND t.id < ${arg(q.after.id)}))`);
-      }
+      // A row comparison, so the index scan starts at the cursor (the list's order, ties by id).
+      if (q.after) where.push(`(t.created_at, t.id) < (${arg(q.after.createdAt)}, ${arg(q.after.id)})`);
       // The count is an index-only scan of credentials_live_by_ticket (migration 021).
       const rows = await allRows<TicketRow>(
         client,

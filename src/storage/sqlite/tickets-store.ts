@@ -63,7 +63,8 @@ export function createTicketStore(db: Database): Sync<TicketStore> {
         }
       }
       if (q.after) {
-        where.push('(t.created_at < @afterAt OR (t.created_at = @afterAt AND t.id < @afterId))');
+        // A row value, so the index seeks straight to the cursor (the list's order, ties by id).
+        where.push('(t.created_at, t.id) < (@afterAt, @afterId)');
         args.afterAt = q.after.createdAt;
         args.afterId = q.after.id;
       }
