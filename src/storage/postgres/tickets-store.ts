@@ -9,6 +9,13 @@ const COLUMNS = {
   supportUntil: 'support_until',
 } as const;
 
+/** A list row in one object (no spread of the record into a second one). */
+function listRowOf(r: TicketRow): TicketListRow {
+  const row = ticketOf(r) as TicketListRow;
+  row.liveCredentials = r.live_credentials ?? 0;
+  return row;
+}
+
 export function createPgTicketStore(client: PgClient): TicketStore {
   return {
     insert: async (t) => {
@@ -49,7 +56,7 @@ export function createPgTicketStore(client: PgClient): TicketStore {
          ORDER BY t.created_at DESC, t.id DESC LIMIT ${arg(q.limit)}`,
         args,
       );
-      return rows.map((r): TicketListRow => ({ ...ticketOf(r), liveCredentials: r.live_credentials ?? 0 }));
+      return rows.map(listRowOf);
     },
     setStatus: async (id, status, at) => {
       await client.query(

@@ -9,6 +9,13 @@ import { ticketOf as fromRaw, type TicketRow as Raw } from '../rows.js';
  */
 const SEARCH_CAP = 1000;
 
+/** A list row in one object (no spread of the record into a second one). */
+function listRowOf(r: Raw): TicketListRow {
+  const row = fromRaw(r) as TicketListRow;
+  row.liveCredentials = r.live_credentials ?? 0;
+  return row;
+}
+
 export function createTicketStore(db: Database): Sync<TicketStore> {
   const insert = db.prepare(
     `INSERT INTO tickets (id, external_ref, subject, customer_email, customer_name, support_until, status,
@@ -74,9 +81,7 @@ export function createTicketStore(db: Database): Sync<TicketStore> {
         ORDER BY t.created_at DESC, t.id DESC LIMIT @limit`;
       let statement = listStatements.get(sql);
       if (!statement) listStatements.set(sql, (statement = db.prepare<Record<string, string | number>, Raw>(sql)));
-      return statement
-        .all(args)
-        .map((r) => ({ ...fromRaw(r), liveCredentials: r.live_credentials ?? 0 }));
+      return statement.all(args).map(listRowOf);
     },
     setStatus: (id, status, at) => {
       (status === 'closed' ? close : reopen).run({ id, at });
