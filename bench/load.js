@@ -4,6 +4,7 @@
 // connections are dealt round-robin over the URLs (autocannon binds each keep-alive connection to
 // one address, as an L4 balancer would), and the request pool is taken in turn across all of
 // them, so consecutive requests go to alternate instances while every instance is kept busy.
+// SIGUSR2 ends the run early (`spec.duration` is then a bound): the result covers the time until then.
 import fs from 'node:fs';
 import autocannon from 'autocannon';
 
@@ -11,7 +12,7 @@ const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const pool = spec.pool;
 let next = 0;
 
-const result = await autocannon({
+const run = autocannon({
   url: Array.isArray(spec.url) && spec.url.length === 1 ? spec.url[0] : spec.url,
   connections: spec.connections ?? 32,
   duration: spec.duration,
@@ -35,6 +36,8 @@ const result = await autocannon({
     },
   ],
 });
+process.on('SIGUSR2', () => run.stop());
+const result = await run;
 
 const statuses = {};
 for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = count;

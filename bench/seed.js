@@ -38,7 +38,7 @@ async function concurrently(total, size, fn) {
   }
 }
 
-const fixtures = { tokens: [], liveCredentials: [], ticketIds: [], doomedTicketRefs: 'DOOM-%', backend: storage.backend };
+const fixtures = { tokens: [], liveCredentials: [], ticketIds: [], doomedGroups: [], backend: storage.backend };
 
 if (spec.mode === 'topup-audit') {
   const want = Math.max(0, spec.auditEvents - (await auditCount()));
@@ -104,14 +104,19 @@ async function seedTickets(prefix, tickets, perTicket, keepIds) {
 
 const live = await seedTickets('LIVE', spec.liveTickets, spec.credentialsPerLiveTicket, true);
 const ticketsMs = performance.now() - started;
-const doomed = await seedTickets('DOOM', spec.doomedTickets, spec.credentialsPerDoomedTicket, false);
+// Two groups of tickets whose credentials the bench expires behind the vault's back: one purged
+// with no other load, one while reveals go on (external_ref LIKE 'DOOM-A-%', 'DOOM-B-%').
+for (const prefix of ['DOOM-A', 'DOOM-B']) {
+  const { credentials } = await seedTickets(prefix, spec.doomedTickets, spec.credentialsPerDoomedTicket, false);
+  fixtures.doomedGroups.push({ refs: `${prefix}-%`, credentials });
+}
 const intake = await storage.write((s) => ticketWithLink(s, 'INTAKE-1', 0));
 fixtures.intakeToken = intake.token;
 fixtures.intakePublicKey = vault.keys.intakePublicKey;
 fixtures.counts = {
   liveCredentials: live.credentials,
-  doomedCredentials: doomed.credentials,
-  tickets: spec.liveTickets + spec.doomedTickets + 1,
+  doomedCredentials: fixtures.doomedGroups.reduce((sum, g) => sum + g.credentials, 0),
+  tickets: spec.liveTickets + 2 * spec.doomedTickets + 1,
   auditEvents: await auditCount(),
 };
 fixtures.seedMs = Math.round(performance.now() - started);

@@ -73,7 +73,8 @@ const schema = z.object({
   PURGE_INTERVAL_SECONDS: seconds(60),
   INTAKE_LINK_TTL_SECONDS: seconds(259200, 60),
   CREDENTIAL_MAX_AGE_SECONDS: seconds(2592000, 60),
-  VENDOR_NAME: z.string().trim().min(1).max(200).default('Support'),
+  // Unset, the pages and e-mails name the product itself; they never put "support" after this name.
+  VENDOR_NAME: z.string().trim().min(1).max(200).default('ticketvault'),
   HELPDESK_WEBHOOK_SECRET: webhookSecrets(true),
   ZENDESK_WEBHOOK_SECRET: webhookSecrets(false),
   OIDC_ISSUER: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),

@@ -377,20 +377,26 @@ function endedCredentialsIn(replaced: Database): Array<{ id: string; endedBecaus
  * and the pass runs again at the next tick; the log says when failing starts and when it ends,
  * not at every tick in between.
  */
-function survivingFaults(name: string, pass: () => Promise<unknown>, countFailure: () => void, log: Logger): () => Promise<void> {
+export function survivingFaults(name: string, pass: () => Promise<unknown>, countFailure: () => void, log: Logger): () => Promise<void> {
   let failing = false;
+  // A tick that comes while the pass is still running joins it instead of starting (or counting) it again.
+  let running: Promise<void> | null = null;
   return () =>
-    pass().then(
-      () => {
-        if (failing) log.info(`${name} works again`);
-        failing = false;
-      },
-      (err: unknown) => {
-        countFailure();
-        if (!failing) log.error({ err }, `${name} failed; retrying at every tick`);
-        failing = true;
-      },
-    );
+    (running ??= pass()
+      .then(
+        () => {
+          if (failing) log.info(`${name} works again`);
+          failing = false;
+        },
+        (err: unknown) => {
+          countFailure();
+          if (!failing) log.error({ err }, `${name} failed; retrying at every tick`);
+          failing = true;
+        },
+      )
+      .finally(() => {
+        running = null;
+      }));
 }
 
 export interface RunningServer {

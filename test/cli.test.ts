@@ -92,6 +92,36 @@ describe('ticketvault CLI', () => {
       expect(reveal!.actor.name).toBe('Nia New');
     });
 
+    it('staff token names on stderr the vault (PUBLIC_URL) its token is signed for', async () => {
+      await runCli(['staff', 'add', 'ola@vendor.test', '--role', 'engineer', '--name', 'Ola'], env);
+      const other = await runCli(['staff', 'token', 'ola@vendor.test'], { ...env, PUBLIC_URL: 'http://localhost:4000' });
+      expect(other.code).toBe(0);
+      expect(other.stderr).toContain('for the vault at http://localhost:4000');
+      expect(other.stdout).not.toContain('localhost');
+    });
+
+    it('output piped into a reader that stops early (| head -1) ends quietly with exit 0, no EPIPE stack trace', async () => {
+      for (let i = 0; i < 5; i++) await runCli(['staff', 'add', `reader${i}@vendor.test`, '--role', 'engineer', '--name', `Reader ${i}`], env);
+      const seed = Array.from({ length: 2000 }, () => ({ action: 'staff.login', actor: { type: 'system', id: null, name: 'seed' } }) as const);
+      await tv.vault.storage.write((s) => tv.vault.audit.recordMany(s, seed));
+      const result = await new Promise<{ code: number | null; stderr: string; first: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, 'audit', 'export'], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        let first = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        // The reader takes one line and goes away, as `head -1` does.
+        child.stdout.once('data', (d: Buffer) => {
+          first = d.toString('utf8').split('\n')[0]!;
+          child.stdout.destroy();
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr, first }));
+      });
+      expect(JSON.parse(result.first).seq).toBe(1);
+      expect(result.stderr).not.toMatch(/EPIPE|Error|at /);
+      expect(result.code).toBe(0);
+    });
+
     it('staff token for an unknown e-mail exits non-zero with a message on stderr and no token', async () => {
       const r = await runCli(['staff', 'token', 'nobody@vendor.test'], env);
       expect(r.code).not.toBe(0);

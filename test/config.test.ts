@@ -32,10 +32,10 @@ describe('parseConfig', () => {
         purgeIntervalSeconds: 60,
         intakeLinkTtlSeconds: 259200,
         credentialMaxAgeSeconds: 2592000,
-        vendorName: 'Support',
+        vendorName: 'ticketvault',
         logLevel: 'info',
         trustProxy: false,
-        mailFrom: 'Support <no-reply@127.0.0.1>',
+        mailFrom: 'ticketvault <no-reply@127.0.0.1>',
         customerRateLimitPerMinute: 120,
       });
       expect(config.metricsToken).toBeUndefined();
@@ -46,7 +46,7 @@ describe('parseConfig', () => {
 
     it('treats a blank value (KEY= in an env file) as not set', () => {
       const config = parseConfig({ PORT: '', PURGE_INTERVAL_SECONDS: ' ', VENDOR_NAME: '', LOG_LEVEL: '', MASTER_KEY: '', OIDC_ISSUER: '' });
-      expect(config).toMatchObject({ port: 8080, purgeIntervalSeconds: 60, vendorName: 'Support', logLevel: 'info' });
+      expect(config).toMatchObject({ port: 8080, purgeIntervalSeconds: 60, vendorName: 'ticketvault', logLevel: 'info' });
       expect(config.masterKey).toBeUndefined();
     });
   });

@@ -1,5 +1,8 @@
 import { jest } from '@jest/globals';
 import { SESSION_IDLE_MS } from '../src/staff-auth/staff-sessions.js';
+import { auditDetailWords } from '../src/web/console/audit-detail-words.js';
+import { connectionString } from '../src/web/console/browser/connection-strings.js';
+import { consoleStringsFor } from '../src/web/console/console-strings.js';
 import { signIn } from './harness/staff-sessions.js';
 import { BY_OPERATOR, createTestVault, FTP_FIELDS, openTicketWithLink, revealAs, submitCredential, type TestVault } from './harness/test-vault.js';
 
@@ -50,6 +53,16 @@ describe('console pages', () => {
       // Nameless fields send nothing, and the button stays disabled until the script enables it.
       expect(form![1]).not.toMatch(/\bname="/);
       expect(form![1]).toMatch(/<button type="submit"[^>]*\bdisabled\b/);
+    });
+
+    it('with VENDOR_NAME unset, names the product, and no page reads "Support support"', async () => {
+      await tv.close();
+      tv = await createTestVault({ VENDOR_NAME: undefined });
+      const { linkToken } = await openTicketWithLink(tv);
+      const pages = [(await tv.http.get('/console/sign-in').expect(200)).text, (await tv.http.get(`/s/${linkToken}`).expect(200)).text];
+      expect(pages[0]).toContain('<span>ticketvault</span> <span class="brand__product">Staff console</span>');
+      expect(pages[1]).toContain('ticketvault asked you for access to help with your support ticket.');
+      for (const html of pages) expect(html).not.toMatch(/support\s+support/i);
     });
 
     it('never sends anyone to another site after sign-in', async () => {
@@ -108,9 +121,16 @@ describe('console pages', () => {
       expect(res.text).toContain('aria-label="Reveal “Shop FTP”"');
       expect(res.text).toContain('data-reveal-seconds="60"');
       expect(res.text).toContain('data-reason-prefill="ZD-77"');
+      // The dialog masks only what unlocks something (SECRET_FIELDS); the rest shows plainly.
+      expect(res.text).toContain('data-secret-fields="{&quot;ftp&quot;:[&quot;password&quot;,&quot;privateKey&quot;],');
       for (const secret of [...Object.values(FTP_FIELDS).filter((v) => v.length > 4), linkToken, receiptToken]) expect(res.text).not.toContain(secret);
-      // Engineers do not read the audit log, so the page offers no link to it.
+      // Engineers do not read the audit log, so the page offers no link to it, but it shows who
+      // revealed each credential, when and why, as the customer's receipt does.
       expect(res.text).not.toContain('Audit trail');
+      const reveals = new RegExp(`<tr class="reveals-row" data-reveals-of="${credentialId}">[\\s\\S]*?</tr>`).exec(res.text)?.[0] ?? '';
+      expect(reveals).toContain('<strong>1 reveal</strong>');
+      expect(reveals).toContain('<span class="reveal-list__who">Engineer Person (you)</span> <span class="reveal-list__why">Customer asked us to fix the upload</span>');
+      expect(res.text).toContain('<th scope="col">Sent</th>');
     });
 
     it('answers an unknown ticket with the friendly 404 page', async () => {
@@ -188,9 +208,23 @@ describe('console pages', () => {
       expect(later.text).toContain('No events match.');
       const earlier = await tv.http.get('/console/audit?since=2026-03-01T08:59&until=2026-03-01T09:01').set('Cookie', cookie).expect(200);
       expect(earlier.text).toContain('Credential revealed');
-      const byRef = await tv.http.get('/console/audit?ticketId=ZD-9&action=credential.revealed').set('Cookie', cookie).expect(200);
+      const byRef = await tv.http.get('/console/audit?ticketId=ZD-9&action=credential.revealed&since=2026-03-01T08:00').set('Cookie', cookie).expect(200);
       expect(byRef.text.match(/<tr data-action="/g)).toHaveLength(1);
       expect(byRef.text).toContain('>ZD-9</a>');
+      // Credentials by label, not by an id prefix; the export asks GET /audit/export for the ticket's id and UTC times.
+      expect(byRef.text).toContain(`<a class="credential-link" href="/console/audit?ticketId=ZD-9&amp;action=credential.revealed&amp;since=2026-03-01T08%3A00&amp;credentialId=${credentialId}" title="Only events of this credential">Shop FTP</a>`);
+      expect(byRef.text).not.toContain(`>${credentialId.slice(0, 8)}<`);
+      expect(byRef.text).toContain(`href="/api/v1/audit/export?ticketId=${ticketId}&amp;action=credential.revealed&amp;since=2026-03-01T08%3A00Z"`);
+      const byCredential = await tv.http.get(`/console/audit?credentialId=${credentialId}`).set('Cookie', cookie).expect(200);
+      expect(byCredential.text).toContain('<p class="field__hint" id="f-credential-hint">“Shop FTP” on ZD-9</p>');
+      // Detail codes in words: the kind sent, how a sign-in went, why a reveal was refused.
+      expect(all.text).toMatch(/Credential sent<\/span><span class="cell-note">FTP \/ SFTP<\/span>/);
+      await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+      await revealAs(tv, credentialId, 'engineer', 'One more look').expect(410);
+      const refused = await tv.http.get('/console/audit?ticketId=ZD-9&action=credential.reveal_denied').set('Cookie', cookie).expect(200);
+      expect(refused.text).toContain('Reveal refused</span><span class="cell-note">Ticket closed</span>');
+      const signIns = await tv.http.get('/console/audit?action=staff.login').set('Cookie', cookie).expect(200);
+      expect(signIns.text).toContain('Signed in</span><span class="cell-note">With password</span>');
       expect((await tv.http.get('/console/audit?ticketId=ZD-404').set('Cookie', cookie).expect(400)).text).toContain('No ticket has that reference or id.');
       expect((await tv.http.get('/console/audit?credentialId=nope').set('Cookie', cookie).expect(400)).text).toContain('That filter is not valid');
 
@@ -201,5 +235,53 @@ describe('console pages', () => {
       const second = await tv.http.get(older!.replace(/&amp;/g, '&')).set('Cookie', cookie).expect(200);
       expect(second.text).toContain('Newest events');
     });
+  });
+});
+
+describe('the connection string a reveal offers', () => {
+  it('is a file-transfer URL for FTP/SFTP: protocol (sftp by default), user, host, port and folder, never the password', () => {
+    expect(connectionString('ftp', { host: 'ftp.shop.test', username: 'vendor-support', protocol: 'ftps', port: '990', path: '/upload', password: 'pw' })).toBe('ftps://vendor-support@ftp.shop.test:990/upload');
+    expect(connectionString('ftp', { host: 'ftp.shop.test', username: 'vendor-support' })).toBe('sftp://vendor-support@ftp.shop.test');
+    expect(connectionString('ftp', { host: ' ftp.shop.test ', username: 'shop@support', path: 'web root/#1?' })).toBe('sftp://shop%40support@ftp.shop.test/web%20root/%231%3F');
+    expect(connectionString('ftp', { host: '2001:db8::7', username: 'u', port: '22' })).toBe('sftp://u@[2001:db8::7]:22');
+  });
+
+  it('is an ssh command for SSH, quoted for the shell where a value needs it', () => {
+    expect(connectionString('ssh', { host: 'build.shop.test', username: 'deploy', port: '2200', privateKey: 'k' })).toBe('ssh -p 2200 deploy@build.shop.test');
+    expect(connectionString('ssh', { host: 'build.shop.test', username: 'deploy' })).toBe('ssh deploy@build.shop.test');
+    expect(connectionString('ssh', { host: 'build.shop.test', username: "o'neil; rm -rf /" })).toBe(`ssh 'o'\\''neil; rm -rf /@build.shop.test'`);
+  });
+
+  it('is the TeamViewer ID without its spaces, and nothing for kinds without one', () => {
+    expect(connectionString('teamviewer', { partnerId: '123 456 789', password: 'pw' })).toBe('123456789');
+    for (const kind of ['api', 'web-login', 'other']) expect(connectionString(kind, { key: 'k', url: 'https://shop.test', notes: 'n' })).toBeNull();
+  });
+});
+
+describe("the audit view's words for an event's detail", () => {
+  const words = (action: string, detail: string | null) => auditDetailWords(consoleStringsFor(), { action: action as never, detail });
+
+  it('names staff changes by e-mail with what changed, never the JSON', () => {
+    expect(words('staff.changed', JSON.stringify({ staffId: 'x', email: 'sam@vendor.test', changed: ['name', 'role'], role: { from: 'engineer', to: 'auditor' } }))).toBe(
+      'sam@vendor.test: role Engineer → Auditor, name changed',
+    );
+    expect(words('staff.added', JSON.stringify({ staffId: 'x', email: 'sam@vendor.test', role: 'admin', hasPassword: true }))).toBe('sam@vendor.test: as Admin');
+    expect(words('staff.disabled', JSON.stringify({ staffId: 'x', email: 'sam@vendor.test' }))).toBe('sam@vendor.test');
+  });
+
+  it('says how a sign-in went or why it failed, and why a credential ended', () => {
+    expect(words('staff.login_failed', 'wrong_password')).toBe('Wrong password');
+    expect(words('staff.login_failed', 'oidc_token_expired')).toBe('Single sign-on refused');
+    expect(words('staff.login_failed', 'sso_link_refused:has_password')).toBe('Single sign-on not linked to this account');
+    expect(words('credential.purged', 'withdrawn')).toBe('Withdrawn by the customer');
+    expect(words('credential.reveal_denied', 'credential_restricted')).toBe('Frozen by the customer');
+    expect(words('keys.rotated', JSON.stringify({ kekId: 'k2', rewrapped: { dataKeys: 12, receiptTokens: 3, vaultKeys: 2 } }))).toBe('12 data keys re-wrapped');
+  });
+
+  it("leaves out a link's id and keeps a note it has no words for", () => {
+    expect(words('intake_link.created', '0190a6a4-0000-7000-8000-000000000000')).toBe('');
+    expect(words('credential.reveal_denied', 'some_new_code')).toBe('some_new_code');
+    expect(words('staff.changed', 'not json')).toBe('not json');
+    expect(words('ticket.closed', null)).toBe('');
   });
 });

@@ -78,14 +78,14 @@ describe('notices through a real SMTP server', () => {
     expect(mail!.headers).toMatchObject({
       from: MAIL_FROM,
       to: 'Casey Customer <customer@shop.test>',
-      subject: '[ZD-4711] Engineer Person viewed your credential "Shop FTP"',
+      subject: '[ZD-4711] Engineer Person revealed your credential "Shop FTP"',
       'auto-submitted': 'auto-generated',
     });
     expect(mail!.headers['message-id']).toMatch(/^<ticketvault-notice-\d+\.\d+@vault\.example\.test>$/);
-    expect(mail!.body).toContain('Credential: "Shop FTP" (FTP / SFTP login)');
-    expect(mail!.body).toContain('Viewed by:  Engineer Person');
-    expect(mail!.body).toContain(`When:       ${revealedAt} UTC`);
-    expect(mail!.body).toContain('Reason:     Fix the failing upload');
+    expect(mail!.body).toContain('Credential:  "Shop FTP" (FTP / SFTP login)');
+    expect(mail!.body).toContain('Revealed by: Engineer Person');
+    expect(mail!.body).toContain(`When:        ${revealedAt} UTC`);
+    expect(mail!.body).toContain('Reason:      Fix the failing upload');
     expect(mail!.body).toContain(`https://vault.example.test/r/${receiptToken}`);
     expectNoSecret(mail!);
   });
@@ -97,7 +97,7 @@ describe('notices through a real SMTP server', () => {
     const [mail] = ofKind(sink, 'submission');
     expect(ofKind(sink, 'submission')).toHaveLength(1);
     expect(mail!.envelopeTo).toEqual(['engineer@vendor.test']);
-    expect(mail!.headers.subject).toBe('[ZD-5000] Casey Customer submitted a credential: "Shop FTP"');
+    expect(mail!.headers.subject).toBe('[ZD-5000] Casey Customer sent a credential: "Shop FTP"');
     expect(mail!.body).toContain(credentialId);
     expect(mail!.body).toContain(ticketId);
     expect(mail!.body).not.toContain('/r/');
@@ -266,11 +266,11 @@ describe('notices without SMTP_URL', () => {
       expect(fs.statSync(path.join(folder, revealFile)).mode & 0o777).toBe(0o600);
       const mail = parseMail(fs.readFileSync(path.join(folder, revealFile), 'utf8'));
       expect(mail.headers).toMatchObject({ from: MAIL_FROM, to: 'Casey Customer <customer@shop.test>' });
-      expect(mail.body).toContain('Reason:     Check the permissions');
+      expect(mail.body).toContain('Reason:      Check the permissions');
       // A receipt link manages the customer's credentials: files in a data folder never hold one.
       expect(mail.body).not.toContain(receiptToken);
       expect(mail.body).not.toContain('/r/');
-      expect(mail.body).toContain('Open the receipt link you got when you submitted it');
+      expect(mail.body).toContain('Open the receipt link you got when you sent it');
       expectNoSecret(mail);
     } finally {
       await tv.close();

@@ -147,7 +147,7 @@ describe('customer pages', () => {
     describe('answers a link that no longer works with the friendly 410 page', () => {
       it.each([
         ['expired', 'This link has expired'],
-        ['revoked', 'This link was cancelled'],
+        ['revoked', 'This link was revoked'],
         ['closed', 'This ticket is closed'],
         ['support ended', 'The support period has ended'],
       ])('when the link is %s', async (why, heading) => {
@@ -213,7 +213,7 @@ describe('customer pages', () => {
       const restricted = await tv.http.get(`/r/${a.receiptToken}`).expect(200);
       expect(restricted.text).toContain('data-action="unrestrict"');
       expect(restricted.text).not.toContain('data-action="restrict"');
-      expect(restricted.text).toContain('Viewing stopped');
+      expect(restricted.text).toContain('Frozen');
 
       const b = await submitCredential(tv, linkToken);
       await tv.http.delete(`/api/v1/receipts/${b.receiptToken}/credentials/${b.credentialId}`).expect(204);

@@ -13,6 +13,7 @@ import {
   DAY,
   onPostgres,
   openTicketWithLink,
+  snapshotVault,
   sqliteOnly,
   submitCredential,
   type TestVault,
@@ -27,8 +28,8 @@ jest.setTimeout(60_000);
 
 const silent = createLogger('silent');
 
-function purgeOf(vault: Vault, batchSize: number) {
-  return createPurge({ storage: vault.storage, audit: vault.audit, clock: vault.clock, log: silent, batchSize });
+function purgeOf(vault: Vault, batchSize: number, transactionBudgetMs?: number) {
+  return createPurge({ storage: vault.storage, audit: vault.audit, clock: vault.clock, log: silent, batchSize, transactionBudgetMs });
 }
 
 const ftp = (n: number | string) => ({ host: `ftp${n}.shop.test`, username: `user-${n}`, password: `CANARY-pw-${n}`, protocol: 'sftp' });
@@ -182,6 +183,57 @@ describe('purge job', () => {
     }
   });
 
+  describe('transactions of a pass', () => {
+    /** The vault's storage, counting the write transactions it is asked for. */
+    function countingWrites(vault: Vault) {
+      const counted = { storage: { ...vault.storage }, writes: 0 };
+      counted.storage.write = (fn) => {
+        counted.writes++;
+        return vault.storage.write(fn);
+      };
+      return counted;
+    }
+
+    async function arrangeDue(count: number) {
+      const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+      const ids = await seedCredentials(tv, linkToken, count, 'due');
+      await advanceClock(tv, DAY);
+      return ids;
+    }
+
+    it.each([
+      ['no time at all: one batch per transaction', 0, 4],
+      ['a minute: every batch in one transaction', 60_000, 1],
+    ])('with a budget of %s, every due credential is destroyed', async (_budget, transactionBudgetMs, transactions) => {
+      const ids = await arrangeDue(10);
+      const counted = countingWrites(tv.vault);
+      const purge = createPurge({ storage: counted.storage, audit: tv.vault.audit, clock: tv.clock, log: silent, batchSize: 3, transactionBudgetMs });
+
+      expect(await purge.runPurge()).toMatchObject({ expired: 10, purged: 10 });
+
+      expect(counted.writes).toBe(transactions);
+      expect(await secretCount(tv, ids)).toBe(0);
+      const rows = await tv.query("SELECT credential_id FROM notice_outbox WHERE kind = 'destruction' ORDER BY id");
+      expect(rows.map((r) => r.credential_id).sort()).toEqual([...ids].sort());
+      expect(await tv.vault.audit.verifyChain()).toMatchObject({ ok: true });
+    });
+
+    it('a failure late in a transaction leaves every credential of it live, with its secret, and queues no destruction receipt', async () => {
+      const ids = await arrangeDue(10);
+      const before = await snapshotVault(tv);
+      let calls = 0;
+      const failing = { ...tv.vault.audit, recordMany: (...args: Parameters<Vault['audit']['recordMany']>) => (++calls === 3 ? Promise.reject(new Error('injected')) : tv.vault.audit.recordMany(...args)) };
+      const purge = createPurge({ storage: tv.vault.storage, audit: failing, clock: tv.clock, log: silent, batchSize: 3, transactionBudgetMs: 60_000 });
+
+      await expect(purge.runPurge()).rejects.toThrow('injected');
+
+      expect(await snapshotVault(tv)).toEqual(before);
+      expect(await tv.query("SELECT id FROM notice_outbox WHERE kind = 'destruction'")).toEqual([]);
+      expect(await purgeOf(tv.vault, 3).runPurge()).toMatchObject({ expired: 10, purged: 10 });
+      expect(await secretCount(tv, ids)).toBe(0);
+    });
+  });
+
   describe.each([
     ['by the serving vault itself', false],
     ['by another vault on the same database file', true],
@@ -216,7 +268,8 @@ describe('purge job', () => {
       if (separateVault) other = await composeVault(tv.vault.config, { clock: tv.clock, log: silent, warn: () => {} });
 
       let purgeDone = false;
-      const purging = purgeOf(other ?? tv.vault, 10)
+      // One batch per transaction: many commits for the reveals to run between.
+      const purging = purgeOf(other ?? tv.vault, 10, 0)
         .runPurge()
         .finally(() => {
           purgeDone = true;

@@ -11,6 +11,7 @@ import {
   snapshotVault,
   staffActorOf,
   submitCredential,
+  tokenOf,
   type TestVault,
 } from './harness/test-vault.js';
 
@@ -26,6 +27,47 @@ describe('receipts', () => {
 
   const receipt = (token: string) => `/api/v1/receipts/${token}`;
   const onCredential = (token: string, id: string, action = '') => `/api/v1/receipts/${token}/credentials/${id}${action}`;
+
+  describe('one receipt per visit (POST /intake/:token/credentials with receipt)', () => {
+    const post = (linkToken: string, body: Record<string, unknown>) => tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send(body);
+    const api = { kind: 'api', label: 'Shop API', fields: { key: 'CANARY-api-key-77c1' } };
+
+    it('a later submission that sends the first receipt token joins that receipt: same receipt link, both credentials on it', async () => {
+      const { linkToken } = await openTicketWithLink(tv);
+      const first = await submitCredential(tv, linkToken);
+      const joined = await post(linkToken, { ...api, receipt: first.receiptToken }).expect(201);
+      expect(joined.body.receiptUrl).toBe(`https://vault.example.test/r/${first.receiptToken}`);
+
+      const view = await tv.http.get(receipt(first.receiptToken)).expect(200);
+      expect(view.body.credentials.map((c: { id: string }) => c.id).sort()).toEqual([first.credentialId, joined.body.credentialId].sort());
+      const [submitted] = await auditEvents(tv, { credentialId: joined.body.credentialId, action: 'credential.submitted' });
+      const [firstSubmitted] = await auditEvents(tv, { credentialId: first.credentialId, action: 'credential.submitted' });
+      expect(submitted!.actor).toEqual(firstSubmitted!.actor);
+      // The joined credential is the receipt's like the first: the customer can freeze it there.
+      await tv.http.post(onCredential(first.receiptToken, joined.body.credentialId, '/restrict')).expect(200);
+    });
+
+    it.each([
+      ['another link of the same ticket', true],
+      ['a link of another ticket', false],
+    ])('a receipt token from %s is refused with 400 receipt_mismatch and changes nothing', async (_name, sameTicket) => {
+      const first = await openTicketWithLink(tv);
+      const { receiptToken } = await submitCredential(tv, first.linkToken);
+      const other = sameTicket
+        ? { linkToken: tokenOf((await tv.http.post(`/api/v1/tickets/${first.ticketId}/intake-links`).set(tv.auth()).send({}).expect(201)).body.url) }
+        : await openTicketWithLink(tv);
+      const before = await snapshotVault(tv);
+      expectProblem(await post(other.linkToken, { ...api, receipt: receiptToken }), 400, 'receipt_mismatch');
+      expect(await snapshotVault(tv)).toEqual(before);
+    });
+
+    it.each([['not a token'], ['A'.repeat(43)]])('an unknown or malformed receipt (%s) is refused with 400 receipt_mismatch', async (token) => {
+      const { linkToken } = await openTicketWithLink(tv);
+      const before = await snapshotVault(tv);
+      expectProblem(await post(linkToken, { ...api, receipt: token }), 400, 'receipt_mismatch');
+      expect(await snapshotVault(tv)).toEqual(before);
+    });
+  });
 
   describe('GET /receipts/:token', () => {
     it('shows the credential of that submission only, with metadata and no secret', async () => {

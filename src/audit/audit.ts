@@ -80,6 +80,20 @@ export interface AuditEvent {
   hash: string;
 }
 
+/** One reveal of a credential as the people around it may see it: who, when, why. */
+export interface RevealRecord {
+  at: string;
+  by: string | null;
+  byId: string | null;
+  reason: string | null;
+}
+
+/** What events name, in words: each ticket's helpdesk reference, each credential's label and kind. */
+export interface AuditSubjects {
+  tickets: Map<string, string>;
+  credentials: Map<string, { label: string; kind: string; ticketId: string }>;
+}
+
 export interface AuditFilter {
   ticketId?: string;
   credentialId?: string;
@@ -124,6 +138,12 @@ export interface Audit {
   verifyChain(options?: { head?: string }): Promise<VerifyResult>;
   /** Every event in seq order (only those at or after `sinceAt` if given), handed to `sink` one at a time from one snapshot. */
   exportEvents(sink: (event: AuditEvent) => void | Promise<void>, sinceAt?: number): Promise<void>;
+  /** Each credential's reveals, oldest first (credentials never revealed are absent). */
+  listReveals(credentialIds: readonly string[]): Promise<Map<string, RevealRecord[]>>;
+  /** The reference and label of the tickets and credentials events name; ids of rows that are gone are absent. */
+  nameSubjects(ids: { ticketIds: Iterable<string>; credentialIds: Iterable<string> }): Promise<AuditSubjects>;
+  /** The id of the ticket with exactly this helpdesk reference, or null: the audit filter takes either. */
+  ticketIdOfRef(externalRef: string): Promise<string | null>;
 }
 
 export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; clock: Clock }): Audit {
@@ -183,7 +203,36 @@ export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; cloc
       for await (const row of s.audit.iterate(sinceAt)) await sink(toAuditEvent(row));
     });
 
-  return { record, recordMany, listEvents, verifyChain, exportEvents };
+  const listReveals = (credentialIds: readonly string[]) =>
+    storage.read(async (s) => {
+      const reveals = new Map<string, RevealRecord[]>();
+      for (const row of await s.audit.revealsOf([...credentialIds])) {
+        const list = reveals.get(row.credential_id!) ?? [];
+        list.push({ at: new Date(row.at).toISOString(), by: row.actor_name, byId: row.actor_id, reason: row.reason });
+        reveals.set(row.credential_id!, list);
+      }
+      return reveals;
+    });
+
+  const nameSubjects = (ids: { ticketIds: Iterable<string>; credentialIds: Iterable<string> }) =>
+    storage.read(async (s): Promise<AuditSubjects> => {
+      const credentials = new Map<string, { label: string; kind: string; ticketId: string }>();
+      for (const id of new Set(ids.credentialIds)) {
+        const credential = await s.credentials.get(id);
+        if (credential) credentials.set(id, { label: credential.label, kind: credential.kind, ticketId: credential.ticketId });
+      }
+      // A credential's ticket is named too, so the label can say where it belongs.
+      const tickets = new Map<string, string>();
+      for (const id of new Set([...ids.ticketIds, ...[...credentials.values()].map((c) => c.ticketId)])) {
+        const ticket = await s.tickets.get(id);
+        if (ticket) tickets.set(id, ticket.externalRef);
+      }
+      return { tickets, credentials };
+    });
+
+  const ticketIdOfRef = (externalRef: string) => storage.read(async (s) => (await s.tickets.getByExternalRef(externalRef))?.id ?? null);
+
+  return { record, recordMany, listEvents, verifyChain, exportEvents, listReveals, nameSubjects, ticketIdOfRef };
 }
 
 function decodeSeqCursor(cursor: string): number {

@@ -188,7 +188,9 @@ export function buildCli(io: CliIo = processIo): Command {
         const member = await vault.staff.findStaffByEmail(email);
         if (member.disabledAt !== null) throw new VaultError(403, 'staff_disabled', 'Forbidden', `${member.email} is disabled.`);
         const { token, expiresAt } = await vault.staffTokens.issueStaffToken(member, parseTtl(opts.ttl));
-        io.stderr(`token for ${member.email} (${member.role}), valid until ${expiresAt}:`);
+        // The token verifies only on a server whose PUBLIC_URL is this issuer: say which, so a token
+        // made with another PORT or PUBLIC_URL than the server's is not a mystery 401.
+        io.stderr(`token for ${member.email} (${member.role}), valid until ${expiresAt}, for the vault at ${vault.config.publicUrl} (its PUBLIC_URL):`);
         io.stdout(token);
       }),
     );
@@ -344,8 +346,20 @@ function printStartBanner(io: CliIo, config: Config, url: string) {
   io.stderr(`  open ${config.publicUrl}/console (or: npx ticketvault staff token you@example.com for the API)`);
 }
 
+/**
+ * Output piped to a reader that stops early (`ticketvault audit export | head`) ends the command
+ * quietly, as other Unix tools do, instead of an EPIPE stack trace; what it had to do is done.
+ */
+function quietWhenTheReaderLeaves() {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 /** Entry point for bin/ticketvault.js; returns the exit code. */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (io === processIo) quietWhenTheReaderLeaves();
   const program = buildCli(io);
   program.configureOutput({ writeOut: (s) => io.stdout(s.trimEnd()), writeErr: (s) => io.stderr(s.trimEnd()) });
   try {

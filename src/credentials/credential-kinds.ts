@@ -27,6 +27,20 @@ export const KIND_SPECS: Record<CredentialKind, KindSpec> = {
   other: { kind: 'other', title: 'Other', required: ['notes'], optional: [] },
 };
 
+/**
+ * Per kind, the fields that unlock something (for `other`, its notes are the secret): a reveal
+ * shows them masked until asked, the others (host, user name, port, folder…) plainly. Every
+ * field is stored encrypted alike; this only decides what an engineer's screen shows at once.
+ */
+export const SECRET_FIELDS: Record<CredentialKind, readonly string[]> = {
+  ftp: ['password', 'privateKey'],
+  ssh: ['password', 'privateKey'],
+  teamviewer: ['password'],
+  api: ['key', 'secret'],
+  'web-login': ['password'],
+  other: ['notes'],
+};
+
 export const FTP_PROTOCOLS = ['ftp', 'ftps', 'sftp'] as const;
 
 const withinLimit = (s: string) => Buffer.byteLength(s, 'utf8') <= MAX_FIELD_BYTES;

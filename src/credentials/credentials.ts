@@ -4,8 +4,8 @@ import { encryptSecret } from '../crypto/credential-cipher.js';
 import { SealedBoxInvalid } from '../crypto/sealed-box.js';
 import type { SealedBoxOpener } from '../crypto/sealed-box-opener.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
-import { issueToken } from '../crypto/tokens.js';
-import { Gone, NotFound } from '../errors.js';
+import { hashToken, isWellFormedToken, issueToken } from '../crypto/tokens.js';
+import { BadRequest, Gone, NotFound } from '../errors.js';
 import type { IntakeLinks, UsableLink } from '../intake-links/intake-links.js';
 import type { ReceiptRecord } from '../receipts/receipts-store.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
@@ -35,6 +35,11 @@ export interface SubmittedCredential {
   receiptUrl: string;
 }
 
+const receiptMismatch = () =>
+  new BadRequest('receipt_mismatch', 'receipt is not a receipt this link gave out: send it only with the link it came from, or leave it out for a new receipt.', [
+    { path: 'body.receipt', message: 'not a receipt of this link' },
+  ]);
+
 export function createCredentials(deps: CredentialDeps) {
   const { storage, audit, clock, keys } = deps;
 
@@ -54,19 +59,25 @@ export function createCredentials(deps: CredentialDeps) {
     const now = clock.now();
     const credentialId = newId();
     const secret = encryptSecret(keys.keyring, { credentialId, ticketId: ticket.id, kind: submission.kind }, Buffer.from(JSON.stringify(fields), 'utf8'));
-    const receiptToken = issueToken();
-    const receiptId = newId();
-    const wrappedToken = keys.keyring.wrap(Buffer.from(receiptToken.token, 'utf8'), receiptTokenContext(receiptId));
-    const receipt: ReceiptRecord = {
-      id: receiptId,
-      ticketId: ticket.id,
-      intakeLinkId: link.id,
-      tokenHash: receiptToken.hash,
-      tokenKekId: wrappedToken.kekId,
-      tokenWrapped: wrappedToken.wrapped,
-      notifyOnReveal: true,
-      createdAt: now,
-    };
+    // A later submission of the same visit joins the receipt the first one got (DESIGN "Smaller
+    // contract changes"); otherwise this submission starts its own.
+    const joining = submission.receipt;
+    const receiptToken = joining === undefined ? issueToken() : { token: joining, hash: isWellFormedToken(joining) ? hashToken(joining) : null };
+    let receiptId = newId();
+    let receipt: ReceiptRecord | null = null;
+    if (joining === undefined) {
+      const wrappedToken = keys.keyring.wrap(Buffer.from(receiptToken.token, 'utf8'), receiptTokenContext(receiptId));
+      receipt = {
+        id: receiptId,
+        ticketId: ticket.id,
+        intakeLinkId: link.id,
+        tokenHash: receiptToken.hash!,
+        tokenKekId: wrappedToken.kekId,
+        tokenWrapped: wrappedToken.wrapped,
+        notifyOnReveal: true,
+        createdAt: now,
+      };
+    }
     const credential: CredentialRecord = {
       id: credentialId,
       ticketId: ticket.id,
@@ -83,7 +94,7 @@ export function createCredentials(deps: CredentialDeps) {
       purgedAt: null,
       updatedAt: now,
     };
-    const customer: Actor = { type: 'customer', id: receiptId, name: ticket.customerName ?? ticket.customerEmail };
+    const customer = (): Actor => ({ type: 'customer', id: receiptId, name: ticket.customerName ?? ticket.customerEmail });
 
     const store = async (s: Stores) => {
       // Re-checked inside the transaction: the ticket may have closed, the link been revoked or used up.
@@ -95,9 +106,18 @@ export function createCredentials(deps: CredentialDeps) {
       // The support period may have been shortened since the ticket was read (a helpdesk update
       // while the box was opened): the credential never outlives the period as it is now.
       credential.expiresAt = Math.min(credential.expiresAt, supportUntil);
-      await s.receipts.insert(receipt);
+      if (receipt) {
+        await s.receipts.insert(receipt);
+      } else {
+        // Only a receipt this link gave out on this ticket can be joined: another link's (or an
+        // unknown token) is refused without saying which, and the link use rolls back with it.
+        const earlier = receiptToken.hash ? await s.receipts.getByTokenHash(receiptToken.hash) : undefined;
+        if (!earlier || earlier.intakeLinkId !== link.id || earlier.ticketId !== ticket.id) throw receiptMismatch();
+        receiptId = earlier.id;
+        credential.receiptId = earlier.id;
+      }
       await s.credentials.insert(credential, secret);
-      await audit.record(s, { action: 'credential.submitted', actor: customer, origin, ticketId: ticket.id, credentialId, detail: credential.kind });
+      await audit.record(s, { action: 'credential.submitted', actor: customer(), origin, ticketId: ticket.id, credentialId, detail: credential.kind });
       // The engineer who asked for it is told; a link a helpdesk created has nobody to tell.
       if (link.createdBy) await s.noticeOutbox.queueSubmissionNotice({ ticketId: ticket.id, credentialId, receiptId, at: now });
     };

@@ -12,6 +12,8 @@ const secretPayload = {
 export const submissionSchema = z.strictObject({
   kind: z.string(),
   label: z.string().trim().max(200, 'must be at most 200 characters').optional(),
+  /** The receipt token an earlier submission of the same visit got back: this credential joins that receipt. */
+  receipt: z.string().min(1).max(200).optional(),
   ...secretPayload,
 });
 
@@ -20,6 +22,7 @@ export const rectificationSchema = z.strictObject(secretPayload);
 export interface Submission {
   kind: CredentialKind;
   label?: string;
+  receipt?: string;
   fields?: Record<string, unknown>;
   sealed?: string;
 }

@@ -72,10 +72,6 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
   const router = Router();
   const vendorName = config.vendorName;
 
-  /** The id of the ticket with exactly this reference, or null. */
-  const ticketIdOf = async (ref: string): Promise<string | null> =>
-    (await tickets.listTickets({ q: ref.slice(0, 200), limit: 200 })).items.find((ticket) => ticket.externalRef === ref)?.id ?? null;
-
   /** Pages need a live session (else the sign-in page) and one of `roles` (else a friendly 403). */
   const signedIn =
     (...roles: StaffRole[]): RequestHandler =>
@@ -153,7 +149,8 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
 
   router.get('/console/tickets/:id', signedIn('engineer'), async (req, res) => {
     const detail = await tickets.getTicketDetail(param(req, 'id'));
-    sendPage(res, 200, renderTicketPage(viewerOf(res), vendorName, detail, { defaultTtlSeconds: config.intakeLinkTtlSeconds }));
+    const reveals = await audit.listReveals(detail.credentials.map((c) => c.id));
+    sendPage(res, 200, renderTicketPage(viewerOf(res), vendorName, detail, { defaultTtlSeconds: config.intakeLinkTtlSeconds, reveals }));
   });
 
   router.get('/console/audit', signedIn('auditor'), async (req, res) => {
@@ -170,27 +167,31 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     let result: Awaited<ReturnType<Audit['listEvents']>> = { items: [], nextCursor: null };
     let error: string | undefined;
     // Auditors know tickets by their helpdesk reference; the filter takes that or the id.
-    const ticketId = query.ticketId && !isUuid(query.ticketId) ? await ticketIdOf(query.ticketId) : query.ticketId;
+    const ticketId = query.ticketId && !isUuid(query.ticketId) ? await audit.ticketIdOfRef(query.ticketId) : query.ticketId;
+    // What GET /audit (and its export) is asked: the ticket by id, the times as UTC.
+    const filter = Object.fromEntries(
+      Object.entries({ ...query, ticketId: ticketId ?? '', since: utc(query.since), until: utc(query.until) }).filter(([, v]) => v),
+    ) as Record<string, string>;
     if (ticketId === null) {
       error = t.audit.noSuchTicket;
     } else {
-      const given = Object.entries({ ...query, ticketId, since: utc(query.since), until: utc(query.until) }).filter(([, v]) => v);
       try {
-        result = await audit.listEvents(parseInput(auditQuerySchema, Object.fromEntries(given), 'query'));
+        result = await audit.listEvents(parseInput(auditQuerySchema, filter, 'query'));
       } catch (err) {
         if (!(err instanceof VaultError) || err.status !== 400) throw err;
         error = t.audit.badFilter;
       }
     }
-    const refs = new Map<string, string>();
-    for (const id of new Set(result.items.map((e) => e.ticketId).filter((id): id is string => id !== null))) {
-      try {
-        refs.set(id, (await tickets.requireTicket(id)).externalRef);
-      } catch {
-        // an event about a ticket that is gone keeps its id
-      }
-    }
-    sendPage(res, error ? 400 : 200, renderAuditPage(viewerOf(res), vendorName, query, result, await staff.listStaff(), AUDIT_ACTIONS, refs, error));
+    const named = (ids: (string | null)[]) => ids.filter((id): id is string => id !== null && isUuid(id));
+    const subjects = await audit.nameSubjects({
+      ticketIds: named([...result.items.map((e) => e.ticketId), ticketId]),
+      credentialIds: named([...result.items.map((e) => e.credentialId), query.credentialId]),
+    });
+    sendPage(
+      res,
+      error ? 400 : 200,
+      renderAuditPage(viewerOf(res), vendorName, query, result, { staff: await staff.listStaff(), actions: AUDIT_ACTIONS, subjects, apiFilter: filter, error }),
+    );
   });
 
   router.get('/console/staff', signedIn('admin'), async (_req, res) => {

@@ -300,7 +300,24 @@ export const openApiDocument = {
       post: {
         summary: 'Submit a credential',
         parameters: [token],
-        requestBody: body({ allOf: [{ type: 'object', required: ['kind'], properties: { kind: { enum: [...CREDENTIAL_KINDS] }, label: { type: 'string' } } }, secretPayload] }),
+        requestBody: body({
+          allOf: [
+            {
+              type: 'object',
+              required: ['kind'],
+              properties: {
+                kind: { enum: [...CREDENTIAL_KINDS] },
+                label: { type: 'string' },
+                receipt: {
+                  type: 'string',
+                  description:
+                    'the receipt token (last part of receiptUrl) an earlier submission through this link got: the credential joins that receipt (400 receipt_mismatch otherwise)',
+                },
+              },
+            },
+            secretPayload,
+          ],
+        }),
         responses: { '201': ok('submitted', { type: 'object', properties: { credentialId: {}, expiresAt: {}, receiptUrl: {} } }), ...customerErrors(400, 404, 410, 413, 415) },
       },
     },

@@ -24,7 +24,7 @@ export interface NoticeContext {
 
 const ENDED_BECAUSE: Record<EndReason, string> = {
   ticket_closed: 'the ticket was closed',
-  expired: 'it reached the end of its lifetime',
+  expired: 'it reached its end date',
   revoked: 'our support team revoked it',
   withdrawn: 'you withdrew it',
 };
@@ -40,7 +40,7 @@ const signature = (ctx: NoticeContext) => `-- \n${ctx.vendorName}, through ticke
 function receiptParagraph(ctx: NoticeContext, does: string): string {
   return ctx.receiptUrl
     ? `Your receipt ${does}:\n${ctx.receiptUrl}`
-    : 'Open the receipt link you got when you submitted it to see its history.';
+    : 'Open the receipt link you got when you sent it to see its history.';
 }
 
 function messageId(ids: number[], createdAt: number, publicUrl: string): string {
@@ -56,18 +56,18 @@ export function revealNoticeMail(n: PendingNotice, ctx: NoticeContext): NoticeMa
   return {
     kind: 'reveal',
     to: customer,
-    subject: `[${ref}] ${by} viewed your credential "${oneLine(n.credential.label)}"`,
+    subject: `[${ref}] ${by} revealed your credential "${oneLine(n.credential.label)}"`,
     text: [
       greeting(customer.name),
       '',
-      `${by} at ${ctx.vendorName} viewed a credential you gave us for ticket ${ref} ("${oneLine(n.ticket.subject)}").`,
+      `${by} at ${ctx.vendorName} revealed a credential you gave us for ticket ${ref} ("${oneLine(n.ticket.subject)}").`,
       '',
-      `  Credential: ${describe(n.credential)}`,
-      `  Viewed by:  ${by}`,
-      `  When:       ${when(at)}`,
-      `  Reason:     ${n.reveal?.reason ?? '(none recorded)'}`,
+      `  Credential:  ${describe(n.credential)}`,
+      `  Revealed by: ${by}`,
+      `  When:        ${when(at)}`,
+      `  Reason:      ${n.reveal?.reason ?? '(none recorded)'}`,
       '',
-      receiptParagraph(ctx, 'lists every view and lets you freeze, replace or withdraw the credential, or turn these notices off'),
+      receiptParagraph(ctx, 'lists every reveal and lets you freeze, replace or withdraw the credential, or turn these notices off'),
       '',
       'This message never contains the credential itself.',
       '',
@@ -102,7 +102,7 @@ export function destructionNoticeMail(group: PendingNotice[], ctx: NoticeContext
       '',
       ...lines,
       '',
-      'Their encrypted contents and keys have been deleted and cannot be recovered by anyone. What remains is the record that they existed and who viewed them.',
+      'Their encrypted contents and keys have been deleted and cannot be recovered by anyone. What remains is the record that they existed and who revealed them.',
       '',
       receiptParagraph(ctx, 'keeps that record'),
       '',
@@ -113,21 +113,21 @@ export function destructionNoticeMail(group: PendingNotice[], ctx: NoticeContext
   };
 }
 
-/** To the engineer who created the intake link: the customer submitted a credential through it. */
+/** To the engineer who created the intake link: the customer sent a credential through it. */
 export function submissionNoticeMail(n: PendingNotice, engineer: { email: string; name: string }, ctx: NoticeContext): NoticeMail {
   const ref = oneLine(n.ticket.externalRef);
   const customer = oneLine(n.ticket.customerName ?? '') || n.ticket.customerEmail;
   return {
     kind: 'submission',
     to: { name: oneLine(engineer.name), address: engineer.email },
-    subject: `[${ref}] ${customer} submitted a credential: "${oneLine(n.credential.label)}"`,
+    subject: `[${ref}] ${customer} sent a credential: "${oneLine(n.credential.label)}"`,
     text: [
       greeting(oneLine(engineer.name)),
       '',
-      `${customer} submitted a credential through the intake link you created for ticket ${ref} ("${oneLine(n.ticket.subject)}").`,
+      `${customer} sent a credential through the secure link you created for ticket ${ref} ("${oneLine(n.ticket.subject)}").`,
       '',
       `  Credential: ${describe(n.credential)}`,
-      `  Submitted:  ${when(n.credential.submittedAt)}`,
+      `  Sent:       ${when(n.credential.submittedAt)}`,
       `  Ticket id:  ${n.ticket.id}`,
       `  Credential id: ${n.credential.id}`,
       '',

@@ -15,4 +15,6 @@ export interface NoticeQueue {
   queueRevealNotice(notice: QueuedNotice & { auditSeq: number }): Promise<void>;
   queueSubmissionNotice(notice: QueuedNotice): Promise<void>;
   queueDestructionNotice(notice: QueuedNotice): Promise<void>;
+  /** The same for many credentials in one statement (a purge batch), in the given order. */
+  queueDestructionNotices(notices: readonly QueuedNotice[]): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { endCredential, isLive } from '../credentials/credential-lifecycle.js';
 import type { EndReason } from '../credentials/credential-states.js';
+import type { CredentialRef } from '../credentials/credentials-store.js';
 import type { Logger } from '../logger.js';
 import type { Storage, Stores } from '../storage/storage.js';
 
@@ -13,9 +14,19 @@ export interface PurgeDeps {
   log: Logger;
   /** Whether destruction receipts are queued (in the purge's own transaction); a restore's catch-up sends none. */
   notify?: boolean;
-  /** Credentials per transaction: small enough that reveals waiting on the write lock are not held long. */
+  /** Credentials per statement: one step of expiry and destruction. */
   batchSize?: number;
+  /**
+   * How long one transaction keeps taking batches: a reveal waiting for the write lock (on SQLite,
+   * for the event loop) waits about this, one batch and the commit; fewer, larger commits under it.
+   */
+  transactionBudgetMs?: number;
 }
+
+/** A few milliseconds: reveals waiting behind a purge transaction are not held long. */
+const DEFAULT_TRANSACTION_BUDGET_MS = 5;
+
+const destructionNotice = (c: CredentialRef, at: number) => ({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at });
 
 export interface PurgeSummary {
   expired: number;
@@ -32,12 +43,13 @@ export function createPurge(deps: PurgeDeps) {
   const { storage, audit, clock, log } = deps;
   const notify = deps.notify ?? true;
   const batchSize = deps.batchSize ?? 100;
+  const transactionBudgetMs = deps.transactionBudgetMs ?? DEFAULT_TRANSACTION_BUDGET_MS;
 
   /** One batch of destruction: ended credentials lose ciphertext and data key. Inside a write transaction. */
   async function purgeBatch(s: Stores, now: number): Promise<number> {
     const purged = await s.credentials.purgeEnded(now, batchSize);
     await audit.recordMany(s, purged.map((c) => ({ action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: c.endedBecause }) as const));
-    if (notify) for (const c of purged) await s.noticeOutbox.queueDestructionNotice({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at: now });
+    if (notify) await s.noticeOutbox.queueDestructionNotices(purged.map((c) => destructionNotice(c, now)));
     return purged.length;
   }
 
@@ -51,18 +63,27 @@ export function createPurge(deps: PurgeDeps) {
         { action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' } as const,
       ]),
     );
-    if (notify) for (const c of done) await s.noticeOutbox.queueDestructionNotice({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at: now });
+    if (notify) await s.noticeOutbox.queueDestructionNotices(done.map((c) => destructionNotice(c, now)));
     return done.length;
   }
 
-  /** Runs `step` a transaction at a time until it does less than a full batch, yielding to reveals in between. */
-  async function inBatches(step: (s: Stores, now: number) => Promise<{ done: number; full: boolean }>): Promise<number> {
-    let total = 0;
+  /**
+   * One transaction: batches of expiry and destruction until nothing is left or the budget is
+   * spent. Counts are returned, not tallied here, as a backend may run the transaction again.
+   */
+  async function purgeWithinBudget(s: Stores): Promise<{ expired: number; purged: number; more: boolean }> {
+    const started = performance.now();
+    let expired = 0;
+    let purged = 0;
     for (;;) {
-      const { done, full } = await storage.write((s) => step(s, clock.now()));
-      total += done;
-      if (!full) return total;
-      await yieldToEventLoop();
+      const now = clock.now();
+      const e = await expireAndPurgeBatch(s, now);
+      // While due credentials fill whole batches, the other ended ones wait for the batch that does not.
+      const p = e === batchSize ? 0 : await purgeBatch(s, now);
+      expired += e;
+      purged += e + p;
+      const more = e === batchSize || p === batchSize;
+      if (!more || performance.now() - started >= transactionBudgetMs) return { expired, purged, more };
     }
   }
 
@@ -74,14 +95,16 @@ export function createPurge(deps: PurgeDeps) {
       const started = performance.now();
       try {
         // Due credentials are expired and destroyed in the same step; then whatever else ended
-        // (closed tickets, revoked, withdrawn) is destroyed.
+        // (closed tickets, revoked, withdrawn) is destroyed. Reveals run between transactions.
         let expired = 0;
-        const purged = await inBatches(async (s, now) => {
-          const e = await expireAndPurgeBatch(s, now);
-          const p = await purgeBatch(s, now);
-          expired += e;
-          return { done: e + p, full: e === batchSize || p === batchSize };
-        });
+        let purged = 0;
+        for (;;) {
+          const done = await storage.write(purgeWithinBudget);
+          expired += done.expired;
+          purged += done.purged;
+          if (!done.more) break;
+          await yieldToEventLoop();
+        }
         // A verified truncation when anything may have been destroyed (by this pass or another
         // process), so destroyed pages a reader kept in the WAL leave it once that reader lets go.
         await storage.afterPurgePass(expired + purged);

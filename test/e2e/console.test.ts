@@ -271,7 +271,7 @@ describe('staff console in Chromium', () => {
     await page.waitForURL(/\/console\/sign-in\?reason=signed_out$/);
     await expectText(page.getByRole('status'), 'You have signed out.');
     await signInAs(page, vault.url, 'admin@vendor.test');
-    await page.getByRole('link', { name: 'Staff' }).click();
+    await page.getByRole('link', { name: 'Staff', exact: true }).click();
     await page.waitForURL(`${vault.url}/console/staff`);
     await screenshot(page, 'console-staff');
     await expectAxeClean(page);

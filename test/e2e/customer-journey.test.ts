@@ -106,21 +106,25 @@ describe('customer journey in Chromium', () => {
     await page.locator('#intake-teamviewer-password').fill(TEAMVIEWER.password);
     await page.locator('#intake-teamviewer-notes').fill(TEAMVIEWER.notes);
     await page.getByRole('button', { name: 'Encrypt and send' }).click();
-    await page.locator('#sent-list > li').nth(1).waitFor();
+    await page.getByText('“Office PC” was encrypted and sent.').waitFor();
     await screenshot(page, 'intake-sent');
 
+    // One visit, one receipt: the second credential joined the first one's receipt link.
+    await expect(page.locator('#sent-list > li').count()).resolves.toBe(1);
     const receiptUrls = await Promise.all((await page.locator('#sent-list input[readonly]').all()).map((input) => input.inputValue()));
-    expect(receiptUrls).toHaveLength(2);
-    for (const url of receiptUrls) expect(url).toMatch(new RegExp(`^${vault.url}/r/[A-Za-z0-9_-]{43}$`));
-    expect(submitted.map((s) => s.receiptUrl).sort()).toEqual([...receiptUrls].sort());
+    expect(receiptUrls).toHaveLength(1);
+    expect(receiptUrls[0]).toMatch(new RegExp(`^${vault.url}/r/[A-Za-z0-9_-]{43}$`));
+    expect(submitted.map((s) => s.receiptUrl)).toEqual([receiptUrls[0], receiptUrls[0]]);
+    await expect(page.getByText('“Shop SFTP” was encrypted and sent.').isVisible()).resolves.toBe(true);
+    await expect(page.getByLabel('Receipt link for everything you sent from this page').inputValue()).resolves.toBe(receiptUrls[0]);
 
     const posts = log.requests.filter((r) => r.method === 'POST');
     expect(posts).toHaveLength(2);
-    for (const post of posts) {
-      const body = JSON.parse(post.body) as Record<string, unknown>;
-      expect(Object.keys(body).sort()).toEqual(['kind', 'label', 'sealed']);
-      expect(body.sealed).toMatch(/^[A-Za-z0-9_-]+$/);
-    }
+    const bodies = posts.map((post) => JSON.parse(post.body) as Record<string, unknown>);
+    expect(Object.keys(bodies[0]!).sort()).toEqual(['kind', 'label', 'sealed']);
+    expect(Object.keys(bodies[1]!).sort()).toEqual(['kind', 'label', 'receipt', 'sealed']);
+    expect(`${vault.url}/r/${bodies[1]!.receipt}`).toBe(receiptUrls[0]);
+    for (const body of bodies) expect(body.sealed).toMatch(/^[A-Za-z0-9_-]+$/);
     expectNoPlaintext(log.requests, [...Object.values(SFTP), ...Object.values(TEAMVIEWER)]);
     for (const req of log.requests) expect(new URL(req.url).origin).toBe(vault.url);
     expect(log.consoleErrors).toEqual([]);
@@ -149,14 +153,14 @@ describe('customer journey in Chromium', () => {
     await expect(card.locator('[data-status]').innerText()).resolves.toBe('Active');
     await screenshot(page, 'receipt-desktop');
 
-    await card.getByRole('button', { name: 'Stop viewing' }).click();
+    await card.getByRole('button', { name: 'Freeze' }).click();
     await card.locator('[data-status="restricted"]').waitFor();
-    await expect(page.locator('#receipt-status').innerText()).resolves.toContain('Viewing of “Shop SFTP” is stopped.');
+    await expect(page.locator('#receipt-status').innerText()).resolves.toContain('“Shop SFTP” is frozen: nobody can reveal it.');
     const denied = await revealAs(vault.tv, credentialId).expect(423);
     expect(denied.body.code).toBe('credential_restricted');
     await screenshot(page, 'receipt-restricted');
 
-    await card.getByRole('button', { name: 'Allow viewing again' }).click();
+    await card.getByRole('button', { name: 'Unfreeze' }).click();
     await card.locator('[data-status="active"]').waitFor();
     await expect(page.evaluate(`document.activeElement?.getAttribute('data-action')`)).resolves.toBe('restrict');
     await revealAs(vault.tv, credentialId).expect(200);
@@ -175,15 +179,16 @@ describe('customer journey in Chromium', () => {
     expect(Object.keys(JSON.parse(put!.body) as object)).toEqual(['sealed']);
 
     // The reveal-notice preference.
-    await page.getByLabel('E-mail me each time someone views one of these credentials').uncheck();
-    await page.locator('#receipt-status', { hasText: 'You will not get e-mails when someone views a credential.' }).waitFor();
+    await page.getByLabel('E-mail me each time someone reveals one of these credentials').uncheck();
+    await page.locator('#receipt-status', { hasText: 'You will not get e-mails when someone reveals a credential.' }).waitFor();
     expect((await vault.tv.vault.receipts.viewReceipt(receiptToken)).preferences.notifyOnReveal).toBe(false);
 
     // Export downloads the JSON.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download my data (JSON)' }).click()]);
     expect(download.suggestedFilename()).toBe('ticketvault-ZD-1042-export.json');
     const exported = JSON.parse(fs.readFileSync((await download.path())!, 'utf8')) as { credentials: { id: string }[] };
-    expect(exported.credentials.map((c) => c.id)).toEqual([credentialId]);
+    // Both credentials of the visit are on its one receipt, and so in its export.
+    expect(exported.credentials.map((c) => c.id).sort()).toEqual(submitted.map((s) => s.credentialId).sort());
 
     // Withdraw, with a confirm step that can be cancelled.
     await card.getByRole('button', { name: 'Withdraw' }).click();

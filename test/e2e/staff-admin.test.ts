@@ -54,7 +54,7 @@ describe('staff administration in Chromium', () => {
 
   it('offers each member "Sign out everywhere" and "Link single sign-on", axe-clean at 1366 and 390 px', async () => {
     await signInAs(admin, vault.url, 'admin@vendor.test');
-    await admin.getByRole('link', { name: 'Staff' }).click();
+    await admin.getByRole('link', { name: 'Staff', exact: true }).click();
     await admin.waitForURL(`${vault.url}/console/staff`);
     for (const name of ['Engineer Person', 'Auditor Person', 'Admin Person']) {
       await admin.getByRole('button', { name: `Sign out everywhere: ${name}` }).waitFor();

@@ -1,8 +1,10 @@
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditRow } from '../../src/audit/audit-store.js';
 import { StorageUnavailable } from '../../src/errors.js';
 import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import { openTestStorage, type TestDatabase } from '../harness/postgres.js';
-import { arrangeCredentials, ticketRecord, type PgStores } from './records.js';
+import { arrangeCredentials, holdAuditChain, ticketRecord, type PgStores } from './records.js';
 
 const as = (stores: unknown) => stores as PgStores;
 
@@ -83,6 +85,68 @@ describe('PostgreSQL storage', () => {
       }),
     ).rejects.toMatchObject({ name: 'StorageUnavailable', status: 503, fault: 'locked' }); // a 503 with Retry-After, never a 500
     expect(runs).toBe(4);
+  });
+
+  /** An audit row after `head` that the table's CHECK refuses (actor_type). */
+  const refusedAuditRow = (head: { seq: number; hash: Buffer } | undefined): AuditRow => ({
+    seq: (head?.seq ?? 0) + 1, at: 1, action: 'credential.revealed', actor_type: 'nobody', actor_id: null, actor_name: null, ticket_id: null,
+    credential_id: null, reason: null, detail: null, ip: null, user_agent: null, prev_hash: Buffer.alloc(32), hash: Buffer.alloc(32, 1),
+  });
+
+  it('an audit row sent without waiting that the database refuses › the write fails with its error, found by the next statement or by COMMIT, and nothing commits', async () => {
+    for (const thenRead of [true, false]) {
+      const ticket = ticketRecord();
+      const error = await storage
+        .write(async (s) => {
+          await as(s).tickets.insert(ticket);
+          await as(s).audit.insert(refusedAuditRow(await as(s).audit.head()));
+          if (thenRead) await as(s).tickets.get(ticket.id);
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: '23514' });
+      expect(await storage.read(async (s) => as(s).tickets.get(ticket.id))).toBeUndefined();
+    }
+  });
+
+  it('a write that may hold a row lock when it finds the audit chain taken › does not wait for it: it runs again with the chain taken first', async () => {
+    const { release, done: holder } = await holdAuditChain(storage);
+    const ticket = ticketRecord();
+    const runs: string[] = [];
+    const waiter = storage.write(async (s) => {
+      runs.push('run');
+      await as(s).tickets.insert(ticket);
+      await as(s).audit.head();
+      runs.push('holds the chain');
+    });
+    await sleep(100);
+    const whileHeld = [...runs];
+    release();
+    await Promise.all([holder, waiter]);
+    // The second run's statements went out behind its BEGIN and the chain's lock, and waited there.
+    expect(whileHeld).toEqual(['run', 'run']);
+    expect(runs).toEqual(['run', 'run', 'holds the chain']);
+    expect(await storage.read(async (s) => as(s).tickets.get(ticket.id))).toEqual(ticket);
+  });
+
+  it('grouped units arriving together › one transaction, their appends in turn: each unit\'s rows follow one another after the head it read', async () => {
+    const ticket = ticketRecord();
+    await storage.write(async (s) => as(s).tickets.insert(ticket));
+    const units = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        storage.grouped(async (s) => {
+          await as(s).tickets.get(ticket.id);
+          const head = await as(s).audit.head();
+          const rows = [1, 2].map((n) => ({ ...refusedAuditRow(head), seq: (head?.seq ?? 0) + n, actor_type: 'system', actor_id: `unit-${i}` }));
+          for (const row of rows) await as(s).audit.insert(row);
+          return rows.map((r) => r.seq);
+        }),
+      ),
+    );
+    const seqs = units.flat();
+    expect(new Set(seqs).size).toBe(12);
+    for (const unit of units) expect(unit[1]).toBe(unit[0]! + 1);
+    const xmins = await storage.pool.query<{ xmin: string }>('SELECT DISTINCT xmin::text FROM audit_events WHERE seq = ANY($1::bigint[])', [seqs]);
+    expect(xmins.rows).toHaveLength(1);
   });
 
   it('two instances inserting one webhook event id at once › the loser is run again and sees the event as known', async () => {

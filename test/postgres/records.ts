@@ -3,6 +3,7 @@ import type { CredentialRecord } from '../../src/credentials/credentials-store.j
 import type { IntakeLinkRecord } from '../../src/intake-links/intake-links-store.js';
 import type { ReceiptRecord } from '../../src/receipts/receipts-store.js';
 import type { createPgStores } from '../../src/storage/postgres/postgres-storage.js';
+import type { Storage } from '../../src/storage/storage.js';
 import type { TicketRecord } from '../../src/tickets/tickets-store.js';
 
 // Records for the PostgreSQL store tests, each arranged by the test that needs it.
@@ -85,4 +86,23 @@ export async function arrangeCredentials(stores: PgStores, count: number, over: 
     credentials.push(credential);
   }
   return { ticket, receipt, credentials };
+}
+
+/**
+ * A write on `on` that reads the audit head (taking the chain's lock) and keeps the chain until
+ * `release()`; then `then` runs in the same transaction. Resolves once the chain is held.
+ */
+export async function holdAuditChain(on: Storage, then: (stores: PgStores) => Promise<void> = async () => undefined) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let headRead!: () => void;
+  const holding = new Promise<void>((resolve) => (headRead = resolve));
+  const done = on.write(async (s) => {
+    await (s as unknown as PgStores).audit.head();
+    headRead();
+    await released;
+    await then(s as unknown as PgStores);
+  });
+  await Promise.race([holding, done]);
+  return { release, done };
 }

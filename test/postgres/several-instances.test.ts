@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { checkRange, GENESIS, rowHash, canonicalJson, type ChainRow } from '../../src/audit/audit-chain.js';
 import type { AuditRow } from '../../src/audit/audit-store.js';
 import { initSodium } from '../../src/crypto/sodium.js';
+import { createLogger } from '../../src/logger.js';
 import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import type { Stores } from '../../src/storage/storage.js';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
-import { arrangeCredentials, DAY, linkRecord, T0, ticketRecord, type PgStores } from './records.js';
+import { arrangeCredentials, DAY, holdAuditChain, linkRecord, T0, ticketRecord, type PgStores } from './records.js';
 
 // DESIGN "Storage backends and several instances": two storages (two pools, as two instances
 // would have) on one database, racing what must happen once.
@@ -83,18 +84,50 @@ describe('several instances on one PostgreSQL', () => {
     }
   });
 
+  it('grouped link uses racing writes that lock a link and then append, from two instances › no deadlock, each use counted once, one chain', async () => {
+    // The bench seeding's pattern that deadlocked (decision 020): several submissions per link
+    // arriving together on both instances, each locking its link's row and then appending; here
+    // also plain writes doing the same, which meet the chain already taken while holding the row.
+    const logged: { code?: string; msg: string }[] = [];
+    const log = createLogger('debug', { write: (line: string) => void logged.push(JSON.parse(line) as { code?: string; msg: string }) });
+    const [a, b] = await Promise.all([createPostgresStorage({ url: db.url, max: 8, log }), createPostgresStorage({ url: db.url, max: 8, log })]);
+    try {
+      const ticket = ticketRecord();
+      const links = Array.from({ length: 8 }, () => linkRecord(ticket.id, { maxUses: null }));
+      await a.write(async (s) => {
+        await as(s).tickets.insert(ticket);
+        for (const link of links) await as(s).intakeLinks.insert(link);
+      });
+      const before = await a.read(async (s) => as(s).audit.maxSeq());
+      const units = Array.from({ length: 96 }, (_, i) => ({ on: i % 2 ? b : a, link: links[Math.floor(i / 3) % links.length]!, plain: i % 5 === 0, tag: `g${i}` }));
+      const results = await Promise.all(
+        units.map((u) =>
+          (u.plain ? u.on.write.bind(u.on) : u.on.grouped.bind(u.on))(async (s: Stores) => {
+            const supportUntil = await as(s).intakeLinks.useIfUsable(u.link.id, T0 + 1);
+            await append(as(s), 1, u.tag);
+            return supportUntil;
+          }),
+        ),
+      );
+      expect(results.every((r) => r === ticket.supportUntil)).toBe(true);
+      for (const link of links) {
+        const uses = (await a.read(async (s) => as(s).intakeLinks.get(link.id)))!.uses;
+        expect(uses).toBe(units.filter((u) => u.link === link).length);
+      }
+      const rows: ChainRow[] = [];
+      await a.read(async (s) => {
+        for await (const row of as(s).audit.iterateChain(before + 1, Number.MAX_SAFE_INTEGER)) rows.push(row);
+      });
+      expect(rows.map((r) => r[0])).toEqual(units.map((_, i) => before + i + 1));
+      rows.slice(1).forEach((row, i) => expect(row[2]).toEqual(rows[i]![3]));
+      expect(logged.filter((l) => l.code === '40P01' || l.code === '40001')).toEqual([]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('while one instance holds the chain (head read, not committed) › the other appends after it, and reads do not wait', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let headRead!: () => void;
-    const holding = new Promise<void>((resolve) => (headRead = resolve));
-    const first = one.write(async (s) => {
-      await as(s).audit.head();
-      headRead();
-      await held;
-      await append(as(s), 1, 'holder');
-    });
-    await holding;
+    const { release, done: first } = await holdAuditChain(one, (s) => append(s, 1, 'holder'));
     const order: string[] = [];
     const second = two.write(async (s) => append(as(s), 1, 'waiter')).then(() => order.push('waiter committed'));
     const head = await two.read(async (s) => as(s).audit.head());

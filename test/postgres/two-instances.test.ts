@@ -279,8 +279,8 @@ describe('two instances on one PostgreSQL database', () => {
     }
     expect(met).toBeGreaterThanOrEqual(2);
 
-    const submissionMails = () => sink!.messages.filter((m) => / submitted a credential: /.test(m.headers.subject ?? ''));
-    const revealMails = () => sink!.messages.filter((m) => / viewed your credential /.test(m.headers.subject ?? ''));
+    const submissionMails = () => sink!.messages.filter((m) => / sent a credential: /.test(m.headers.subject ?? ''));
+    const revealMails = () => sink!.messages.filter((m) => / revealed your credential /.test(m.headers.subject ?? ''));
     const destructionMails = () => sink!.messages.filter((m) => / been destroyed$/.test(m.headers.subject ?? ''));
     const expectedCount = (map: Map<string, number>) => [...map.values()].reduce((a, b) => a + b, 0);
     const arrived = () =>

@@ -43,6 +43,15 @@ export function createPgNoticeOutboxStore(client: PgClient): NoticeOutboxStore {
     },
     queueSubmissionNotice: (n) => queue('submission', n),
     queueDestructionNotice: (n) => queue('destruction', n),
+    queueDestructionNotices: async (notices) => {
+      if (!notices.length) return;
+      await client.query(
+        `INSERT INTO notice_outbox (kind, ticket_id, credential_id, receipt_id, created_at, next_attempt_at)
+         SELECT 'destruction', n.ticket_id, n.credential_id, n.receipt_id, n.at, n.at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS n (ticket_id, credential_id, receipt_id, at, i) ORDER BY n.i`,
+        [notices.map((n) => n.ticketId), notices.map((n) => n.credentialId), notices.map((n) => n.receiptId), notices.map((n) => n.at)],
+      );
+    },
     listDue: async (now, limit) => (await allRows<PendingNoticeRow>(client, LIST_DUE, [now, limit])).map(pendingNoticeOf),
     postpone: async (ids, until) => {
       if (ids.length) await client.query('UPDATE notice_outbox SET next_attempt_at = $2 WHERE id = ANY($1::bigint[])', [ids, until]);

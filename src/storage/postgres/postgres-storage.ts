@@ -1,9 +1,11 @@
 import pg from 'pg';
 import { StorageUnavailable, type StorageFaultKind } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { createGroupCommit } from '../group-commit.js';
 import type { Storage, Stores } from '../storage.js';
-import { createPgAuditStore } from './audit-store.js';
-import type { PgClient } from './client.js';
+import { ChainBusy } from './advisory-locks.js';
+import { createAppendTurns, createChainAccess, createPgAuditStore, type ChainAccess } from './audit-store.js';
+import { createPgTransactionClient, type PgClient, type PgTransactionClient } from './client.js';
 import { createPgCredentialStore } from './credentials-store.js';
 import { createPgIntakeLinkStore } from './intake-links-store.js';
 import { createPgLoginThrottleStore } from './login-throttles-store.js';
@@ -20,6 +22,8 @@ import { createPgWebhookEventStore } from './webhook-events-store.js';
 export const MAX_ATTEMPTS = 4;
 /** How long readiness waits for `SELECT 1`. */
 export const PING_TIMEOUT_MS = 2000;
+/** Grouped transactions of one instance under way at once: one holding the audit chain, one queued for it. */
+export const GROUPS_IN_FLIGHT = 2;
 
 export interface PostgresStorage extends Storage {
   readonly backend: 'postgres';
@@ -28,8 +32,8 @@ export interface PostgresStorage extends Storage {
   readonly migrations: MigrationResult;
 }
 
-/** The stores bound to one connection; `appends`: inside a write transaction (the audit store then locks the chain). */
-export function createPgStores(client: PgClient, options: { appends: boolean }) {
+/** The stores bound to one connection; `chain`: inside a write transaction (the audit store then appends under the chain's lock). */
+export function createPgStores(client: PgClient, chain?: ChainAccess) {
   return {
     tickets: createPgTicketStore(client),
     intakeLinks: createPgIntakeLinkStore(client),
@@ -38,7 +42,7 @@ export function createPgStores(client: PgClient, options: { appends: boolean }) 
     staff: createPgStaffStore(client),
     staffSessions: createPgStaffSessionStore(client),
     loginThrottles: createPgLoginThrottleStore(client),
-    audit: createPgAuditStore(client, options),
+    audit: createPgAuditStore(client, chain),
     noticeOutbox: createPgNoticeOutboxStore(client),
     webhookEvents: createPgWebhookEventStore(client),
     vaultKeys: createPgVaultKeyStore(client),
@@ -91,7 +95,9 @@ const types = {
  */
 export async function createPostgresStorage(options: { url: string; log?: Logger; max?: number }): Promise<PostgresStorage> {
   const { log } = options;
-  const pool = new pg.Pool({ connectionString: options.url, types, max: options.max ?? 10, connectionTimeoutMillis: 5000 });
+  // Pipelined connections: a statement sent without waiting for the one before (BEGIN, the chain's
+  // lock, an audit insert) travels with the next one, in one round trip.
+  const pool = new pg.Pool({ connectionString: options.url, types, max: options.max ?? 10, connectionTimeoutMillis: 5000, pipeline: true });
   // An idle connection the server dropped: the pool discards it; the next query meets the fault.
   pool.on('error', (error) => log?.warn({ code: (error as { code?: string }).code }, 'postgres: idle connection lost'));
 
@@ -110,11 +116,19 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
     throw unavailable(error) ?? error;
   }
 
-  async function transaction<T>(begin: string, appends: boolean, fn: (stores: Stores) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
+  /**
+   * One transaction around `work`, run again whole on a serialization failure or deadlock. A read is
+   * REPEATABLE READ READ ONLY. A write takes the audit chain's lock at its first append (waiting
+   * only if it cannot hold a row lock yet); a grouped write, and a write that found the chain taken
+   * while it may have held row locks (ChainBusy), take it with BEGIN, before any row lock. So no
+   * transaction ever waits for the chain while holding a row lock (docs/decisions/020).
+   */
+  async function transaction<T>(kind: 'read' | 'write' | 'grouped', work: (client: PgTransactionClient, chain?: ChainAccess) => Promise<T>): Promise<T> {
+    let chainFirst = kind === 'grouped';
+    for (let attempt = 1; ; ) {
+      let connection: pg.PoolClient;
       try {
-        client = await pool.connect();
+        connection = await pool.connect();
       } catch (error) {
         throw unavailable(error) ?? error;
       }
@@ -123,17 +137,39 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
       const lost = () => {
         broken = true;
       };
-      client.on('error', lost);
+      connection.on('error', lost);
+      const release = () => {
+        connection.off('error', lost);
+        connection.release(broken);
+      };
+      let released = false;
+      const tx = createPgTransactionClient(connection);
       try {
-        await client.query(begin);
-        const value = await fn(createPgStores(client, { appends }));
-        await client.query('COMMIT');
+        // BEGIN (and the chain's lock and head) go out with the first statement of `work`.
+        tx.begin(kind === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+        const value = await work(tx.client, kind === 'read' ? undefined : createChainAccess(tx.client, chainFirst));
+        if (kind === 'read') {
+          // Nothing to wait for: the answer is the snapshot's. The connection goes back once COMMIT is through.
+          released = true;
+          connection.query('COMMIT').then(release, () => {
+            broken = true;
+            release();
+          });
+          return value;
+        }
+        await tx.commit();
         return value;
-      } catch (error) {
+      } catch (thrown) {
+        const error = await tx.causeOf(thrown);
         try {
-          await client.query('ROLLBACK');
+          await connection.query('ROLLBACK');
         } catch {
           broken = true;
+        }
+        if (error instanceof ChainBusy && !chainFirst) {
+          log?.debug('postgres: the audit chain was taken while rows may have been locked; run again with the chain first');
+          chainFirst = true;
+          continue;
         }
         const fault = unavailable(error);
         if (fault) {
@@ -148,11 +184,41 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
           throw code === '23505' ? error : new StorageUnavailable('locked', { cause: error });
         }
         log?.debug({ code: (error as { code?: string }).code, attempt }, 'postgres: transaction run again');
+        attempt++;
       } finally {
-        client.off('error', lost);
-        client.release(broken);
+        if (!released) release();
       }
     }
+  }
+
+  /**
+   * A group's units at once in one transaction: their statements pipeline on the connection (every
+   * unit's first read in one round trip, every audit row and notice in another) and their appends
+   * take turns on the chain, so the chain is held a few round trips per group, not a few per unit.
+   * Every unit settles before the transaction ends; a unit's failure (not the 25P02 the others then
+   * meet) fails the group, which group-commit then runs unit by unit.
+   */
+  async function runTogether(client: PgTransactionClient, chain: ChainAccess, fns: ReadonlyArray<(stores: Stores) => Promise<unknown>>) {
+    const turns = createAppendTurns(chain);
+    const settled = await Promise.allSettled(
+      fns.map(async (fn) => {
+        const unit = turns.unit();
+        const own: PgClient = {
+          query: (text, values) => {
+            unit.release();
+            return client.query(text, values);
+          },
+        };
+        try {
+          return await fn(createPgStores(own, unit.chain));
+        } finally {
+          unit.release();
+        }
+      }),
+    );
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length) throw failures.find((e) => (e as { code?: string } | null)?.code !== '25P02') ?? failures[0];
+    return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
   }
 
   const vacuumSecrets = async () => {
@@ -167,12 +233,14 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
     backend: 'postgres',
     pool,
     migrations,
-    read: (fn) => transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, fn),
-    write: (fn) => transaction('BEGIN', true, fn),
-    // Not grouped: units of a shared transaction lock rows (a link's use) in arrival order and then
-    // the chain, so two instances' groups could deadlock on each other's rows; one transaction per
-    // unit keeps every write's locks in the order rows, then chain (docs/decisions/020).
-    grouped: (fn) => transaction('BEGIN', true, fn),
+    read: (fn) => transaction('read', (client) => fn(createPgStores(client))),
+    write: (fn) => transaction('write', (client, chain) => fn(createPgStores(client, chain))),
+    // Reveals and submissions arriving together share one transaction: one WAL flush, one hold of
+    // the chain's lock, taken with BEGIN before the units lock any row (a link's use).
+    grouped: createGroupCommit((fn) => transaction('grouped', (client, chain) => fn(createPgStores(client, chain))), {
+      maxInFlight: GROUPS_IN_FLIGHT,
+      runUnits: (fns) => transaction('grouped', (client, chain) => runTogether(client, chain!, fns)),
+    }),
     afterDestroy: vacuumSecrets,
     afterPurgePass: async (destroyed) => {
       if (destroyed > 0) await vacuumSecrets();

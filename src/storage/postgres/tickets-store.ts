@@ -9,6 +9,13 @@ const COLUMNS = {
   supportUntil: 'support_until',
 } as const;
 
+/** A list row in one object (no spread of the record into a second one). */
+function listRowOf(r: TicketRow): TicketListRow {
+  const row = ticketOf(r) as TicketListRow;
+  row.liveCredentials = r.live_credentials ?? 0;
+  return row;
+}
+
 export function createPgTicketStore(client: PgClient): TicketStore {
   return {
     insert: async (t) => {
@@ -39,10 +46,9 @@ export function createPgTicketStore(client: PgClient): TicketStore {
           `(ascii_lower(t.external_ref) LIKE ${p} OR ascii_lower(t.subject) LIKE ${p} OR ascii_lower(t.customer_email) LIKE ${p} OR ascii_lower(t.customer_name) LIKE ${p})`,
         );
       }
-      if (q.after) {
-        const at = arg(q.after.createdAt);
-        where.push(`(t.created_at < ${at} OR (t.created_at = ${at} AND t.id < ${arg(q.after.id)}))`);
-      }
+      // A row comparison, so the index scan starts at the cursor (the list's order, ties by id).
+      if (q.after) where.push(`(t.created_at, t.id) < (${arg(q.after.createdAt)}, ${arg(q.after.id)})`);
+      // The count is an index-only scan of credentials_live_by_ticket (migration 021).
       const rows = await allRows<TicketRow>(
         client,
         `SELECT t.*, (SELECT COUNT(*) FROM credentials c WHERE c.ticket_id = t.id AND c.status IN ('active', 'restricted')) AS live_credentials
@@ -50,7 +56,7 @@ export function createPgTicketStore(client: PgClient): TicketStore {
          ORDER BY t.created_at DESC, t.id DESC LIMIT ${arg(q.limit)}`,
         args,
       );
-      return rows.map((r): TicketListRow => ({ ...ticketOf(r), liveCredentials: r.live_credentials ?? 0 }));
+      return rows.map(listRowOf);
     },
     setStatus: async (id, status, at) => {
       await client.query(

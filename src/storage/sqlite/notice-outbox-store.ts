@@ -16,6 +16,11 @@ export function createNoticeOutboxStore(db: Database): Sync<NoticeOutboxStore> {
     `INSERT INTO notice_outbox (kind, ticket_id, credential_id, receipt_id, created_at, next_attempt_at)
      VALUES (@kind, @ticketId, @credentialId, @receiptId, @at, @at)`,
   );
+  // A purge batch's receipts: one statement for the whole batch, rows in the array's order.
+  const queueDestructions = db.prepare<[string]>(
+    `INSERT INTO notice_outbox (kind, ticket_id, credential_id, receipt_id, created_at, next_attempt_at)
+     SELECT 'destruction', value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 3 FROM json_each(?) ORDER BY key`,
+  );
   const due = db.prepare<[number, number], Raw>(
     `SELECT o.id, o.kind, o.attempts, o.created_at,
        t.id AS ticket_id, t.external_ref, t.subject, t.customer_email, t.customer_name,
@@ -56,6 +61,9 @@ export function createNoticeOutboxStore(db: Database): Sync<NoticeOutboxStore> {
     },
     queueDestructionNotice: (n) => {
       queue.run({ ...n, kind: 'destruction' });
+    },
+    queueDestructionNotices: (notices) => {
+      if (notices.length) queueDestructions.run(JSON.stringify(notices.map((n) => [n.ticketId, n.credentialId, n.receiptId, n.at])));
     },
     listDue: (now, limit) => due.all(now, limit).map(fromRaw),
     postpone: (ids, until) => {

@@ -10,6 +10,19 @@ import { ticketOf as fromRaw, type TicketRow as Raw } from '../rows.js';
  */
 const SEARCH_CAP = 1000;
 
+/**
+ * A search first scans this many tickets per item asked for, in list order, before asking the index:
+ * a term on half the tickets or more fills its page there (docs/decisions/011).
+ */
+const FIRST_SCAN_ROWS_PER_ITEM = 2;
+
+/** A list row in one object (no spread of the record into a second one). */
+function listRowOf(r: Raw): TicketListRow {
+  const row = fromRaw(r) as TicketListRow;
+  row.liveCredentials = r.live_credentials ?? 0;
+  return row;
+}
+
 export function createTicketStore(db: Database): Sync<TicketStore> {
   const insert = db.prepare(
     `INSERT INTO tickets (id, external_ref, subject, customer_email, customer_name, support_until, status,
@@ -27,6 +40,15 @@ export function createTicketStore(db: Database): Sync<TicketStore> {
     .pluck();
   // A list query is one of a few shapes (which filters are present): each is prepared once.
   const listStatements = new Map<string, Statement<Record<string, string | number>, Raw>>();
+  const whereOf = (terms: string[]) => (terms.length ? 'WHERE ' + terms.join(' AND ') : '');
+  /** Tickets `from` in list order, each with its live credentials, counted from credentials_live_by_ticket (migration 021) alone. */
+  const listed = (from: string, args: Record<string, string | number>): TicketListRow[] => {
+    const sql = `SELECT t.*, (SELECT COUNT(*) FROM credentials c WHERE c.ticket_id = t.id AND c.status IN ('active', 'restricted')) AS live_credentials
+      ${from} ORDER BY t.created_at DESC, t.id DESC LIMIT @limit`;
+    let statement = listStatements.get(sql);
+    if (!statement) listStatements.set(sql, (statement = db.prepare<Record<string, string | number>, Raw>(sql)));
+    return statement.all(args).map(listRowOf);
+  };
 
   return {
     insert: (t) => {
@@ -47,35 +69,34 @@ export function createTicketStore(db: Database): Sync<TicketStore> {
         where.push('t.status = @status');
         args.status = q.status;
       }
-      if (q.q) {
-        where.push(
-          `(t.external_ref LIKE @q ESCAPE '\\' OR t.subject LIKE @q ESCAPE '\\' OR t.customer_email LIKE @q ESCAPE '\\' OR t.customer_name LIKE @q ESCAPE '\\')`,
-        );
-        args.q = `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-        // A selective search reads only the index's candidates (the LIKE above still decides, so
-        // the answer is the same as a scan's); a broad one scans in list order, which reaches a
-        // page of matches quickly. Under 3 characters the trigram index cannot help.
-        if ([...q.q].length >= 3) {
-          const candidates = searchCandidates.all({ match: `"${q.q.replace(/"/g, '""')}"`, cap: SEARCH_CAP });
-          if (candidates.length < SEARCH_CAP) {
-            where.push('t.rowid IN (SELECT value FROM json_each(@candidates))');
-            args.candidates = JSON.stringify(candidates);
-          }
-        }
-      }
       if (q.after) {
-        where.push('(t.created_at < @afterAt OR (t.created_at = @afterAt AND t.id < @afterId))');
+        // A row value, so the index seeks straight to the cursor (the list's order, ties by id).
+        where.push('(t.created_at, t.id) < (@afterAt, @afterId)');
         args.afterAt = q.after.createdAt;
         args.afterId = q.after.id;
       }
-      const sql = `SELECT t.*, (SELECT COUNT(*) FROM credentials c WHERE c.ticket_id = t.id AND c.status IN ('active', 'restricted')) AS live_credentials
-        FROM tickets t ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-        ORDER BY t.created_at DESC, t.id DESC LIMIT @limit`;
-      let statement = listStatements.get(sql);
-      if (!statement) listStatements.set(sql, (statement = db.prepare<Record<string, string | number>, Raw>(sql)));
-      return statement
-        .all(args)
-        .map((r) => ({ ...fromRaw(r), liveCredentials: r.live_credentials ?? 0 }));
+      if (!q.q) return listed(`FROM tickets t ${whereOf(where)}`, args);
+      const like = `(t.external_ref LIKE @q ESCAPE '\\' OR t.subject LIKE @q ESCAPE '\\' OR t.customer_email LIKE @q ESCAPE '\\' OR t.customer_name LIKE @q ESCAPE '\\')`;
+      args.q = `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      // Under 3 characters the trigram index cannot help: a scan in list order.
+      if ([...q.q].length >= 3) {
+        // A broad term fills the page from the first few tickets in list order, for less than the
+        // index's candidates would cost: tried first, and kept when the page is full (nothing later
+        // in the list can come before what it found).
+        const first = listed(`FROM (SELECT * FROM tickets t ${whereOf(where)} ORDER BY t.created_at DESC, t.id DESC LIMIT @firstRows) t WHERE ${like}`, {
+          ...args,
+          firstRows: q.limit * FIRST_SCAN_ROWS_PER_ITEM,
+        });
+        if (first.length === q.limit) return first;
+        // A selective search reads only the index's candidates (the LIKE still decides, so the
+        // answer is the same as a scan's); a broad one scans in list order.
+        const candidates = searchCandidates.all({ match: `"${q.q.replace(/"/g, '""')}"`, cap: SEARCH_CAP });
+        if (candidates.length < SEARCH_CAP) {
+          where.push('t.rowid IN (SELECT value FROM json_each(@candidates))');
+          args.candidates = JSON.stringify(candidates);
+        }
+      }
+      return listed(`FROM tickets t ${whereOf([...where, like])}`, args);
     },
     setStatus: (id, status, at) => {
       (status === 'closed' ? close : reopen).run({ id, at });

@@ -38,6 +38,9 @@ export function startIntakePage(): void {
   });
   showKind();
 
+  // One receipt per visit: what is sent after the first submission joins the receipt it got.
+  let visitReceipt: string | null = null;
+
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const kind = chosenKind();
@@ -51,12 +54,15 @@ export function startIntakePage(): void {
       idleText: t.intake.submit,
       otherProblems: label.length > LABEL_MAX ? [{ input: labelInput, message: t.validation.label }] : [],
       send: async (sealed) => {
-        const result = await callApi('POST', `/intake/${token}/credentials`, label ? { kind, label, sealed } : { kind, sealed });
+        const body = { kind, ...(label ? { label } : {}), sealed, ...(visitReceipt ? { receipt: visitReceipt } : {}) };
+        const result = await callApi('POST', `/intake/${token}/credentials`, body);
         if (!result.ok) {
           showAlert(alert, failureMessage(result, t, 'intake'));
           return;
         }
-        addSent(label || t.kinds[kind]?.title || kind, (result.body as Submitted).receiptUrl);
+        const { receiptUrl } = result.body as Submitted;
+        visitReceipt = receiptUrl.slice(receiptUrl.lastIndexOf('/') + 1);
+        addSent(label || t.kinds[kind]?.title || kind, receiptUrl);
         for (const fieldset of form.querySelectorAll<HTMLFieldSetElement>('fieldset.kind-fields')) resetFields(fieldset);
         labelInput.value = '';
       },
@@ -66,6 +72,16 @@ export function startIntakePage(): void {
   function addSent(label: string, receiptUrl: string) {
     const section = document.querySelector<HTMLElement>('#sent')!;
     const list = document.querySelector<HTMLUListElement>('#sent-list')!;
+    const existing = list.querySelector<HTMLLIElement>(':scope > li');
+    if (existing) {
+      // The same receipt: one more line above its link, nothing else to keep.
+      const what = existing.querySelector<HTMLParagraphElement>('[data-slot="what"]')!.cloneNode() as HTMLParagraphElement;
+      what.textContent = t.intake.sentItem(label);
+      existing.querySelector('[data-slot="label"]')!.before(what);
+      existing.querySelector<HTMLLabelElement>('[data-slot="label"]')!.textContent = t.intake.receiptLabelAll;
+      what.focus();
+      return;
+    }
     const template = document.querySelector<HTMLTemplateElement>('#sent-item')!;
     const item = template.content.firstElementChild!.cloneNode(true) as HTMLLIElement;
     const n = list.children.length + 1;

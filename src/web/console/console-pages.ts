@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
-import type { AuditEvent } from '../../audit/audit.js';
+import type { AuditEvent, AuditSubjects, RevealRecord } from '../../audit/audit.js';
+import { SECRET_FIELDS } from '../../credentials/credential-kinds.js';
 import type { StaffView } from '../../staff-auth/staff.js';
 import type { StaffPrincipal } from '../../staff-auth/staff-tokens.js';
 import type { TicketDetail, TicketView } from '../../tickets/tickets.js';
 import { en } from '../strings.js';
+import { auditDetailWords } from './audit-detail-words.js';
 import { consoleStringsFor, type ConsoleStrings } from './console-strings.js';
 
 // The staff console's pages as HTML strings: plain values in, markup out. Eta escapes every
@@ -119,9 +121,19 @@ export function renderNewTicketPage(viewer: Viewer, vendorName: string, defaults
 
 const LIVE = new Set(['active', 'restricted']);
 
-export function renderTicketPage(viewer: Viewer, vendorName: string, ticket: TicketDetail, options: { defaultTtlSeconds: number }): string {
+/** `reveals`: each credential's reveals, oldest first (Audit.listReveals). */
+export function renderTicketPage(
+  viewer: Viewer,
+  vendorName: string,
+  ticket: TicketDetail,
+  options: { defaultTtlSeconds: number; reveals: Map<string, RevealRecord[]> },
+): string {
   const t = consoleStringsFor();
   const f = frame(viewer, vendorName, 'ticket', t.ticket.title(ticket.externalRef), 'tickets');
+  const revealsOf = (id: string) =>
+    (options.reveals.get(id) ?? [])
+      .map((r) => ({ at: timeView(t, r.at), by: r.by ?? t.audit.unknownStaff, you: r.byId === viewer.staff.id, reason: r.reason ?? t.none }))
+      .reverse();
   const credentials = ticket.credentials.map((c) => ({
     id: c.id,
     label: c.label,
@@ -133,9 +145,11 @@ export function renderTicketPage(viewer: Viewer, vendorName: string, ticket: Tic
     live: LIVE.has(c.status),
     revealable: c.status === 'active',
     restricted: c.status === 'restricted',
+    submittedAt: timeView(t, c.submittedAt),
     expiresAt: timeView(t, c.expiresAt),
     endedAt: c.endedAt ? timeView(t, c.endedAt) : null,
     revealCount: c.revealCount ?? 0,
+    reveals: revealsOf(c.id),
   }));
   const ttlOptions = t.ticket.ttlOptions.some((o) => o.seconds === options.defaultTtlSeconds)
     ? t.ticket.ttlOptions
@@ -164,8 +178,9 @@ export function renderTicketPage(viewer: Viewer, vendorName: string, ticket: Tic
         revocable: l.status === 'active',
       })),
     ttlOptions: ttlOptions.map((o) => ({ ...o, selected: o.seconds === options.defaultTtlSeconds })),
-    auditHref: canReadAudit(viewer.staff) ? `/console/audit?ticketId=${ticket.id}` : null,
+    auditHref: canReadAudit(viewer.staff) ? `/console/audit?${new URLSearchParams({ ticketId: ticket.externalRef })}` : null,
     revealReason: t.reveal.reasonPrefill(ticket.externalRef),
+    secretFields: JSON.stringify(SECRET_FIELDS),
   });
 }
 
@@ -179,58 +194,94 @@ export interface AuditPageQuery {
   cursor?: string;
 }
 
+export interface AuditPageData {
+  staff: StaffView[];
+  actions: readonly string[];
+  /** The reference of each ticket and the label of each credential the events name, shown instead of ids. */
+  subjects: AuditSubjects;
+  /** The filter as GET /audit takes it (the ticket by id, times in UTC), for the export link. */
+  apiFilter: Record<string, string>;
+  error?: string;
+}
+
 export function renderAuditPage(
   viewer: Viewer,
   vendorName: string,
   query: AuditPageQuery,
   result: { items: AuditEvent[]; nextCursor: string | null },
-  staff: StaffView[],
-  actions: readonly string[],
-  /** The reference of each ticket the events name, to show instead of its id. */
-  ticketRefs: Map<string, string>,
-  error?: string,
+  data: AuditPageData,
 ): string {
   const t = consoleStringsFor();
   const f = frame(viewer, vendorName, 'audit', t.audit.title, 'audit');
+  const { subjects } = data;
   const filters = Object.fromEntries(Object.entries(query).filter(([key, value]) => key !== 'cursor' && value)) as Record<string, string>;
-  const withFilters = (base: string, extra: Record<string, string> = {}) => {
-    const s = new URLSearchParams({ ...filters, ...extra }).toString();
+  const withFilters = (base: string, extra: Record<string, string> = {}, given = filters) => {
+    const s = new URLSearchParams({ ...given, ...extra }).toString();
     return s ? `${base}?${s}` : base;
   };
-  const names = new Map(staff.map((s) => [s.id, s.name]));
+  const names = new Map(data.staff.map((s) => [s.id, s.name]));
+  const credentialName = credentialNamer(result.items, subjects);
+  const filteredCredential = query.credentialId ? subjects.credentials.get(query.credentialId) : undefined;
   return eta.render('./audit', {
     ...f,
     query,
-    error,
+    error: data.error,
     filtered: Object.keys(filters).length > 0,
-    staff: staff.map((s) => ({ id: s.id, label: `${s.name} (${s.email})`, selected: s.id === query.actorId })),
-    actions: actions.map((a) => ({ value: a, label: t.audit.actions[a] ?? a, selected: a === query.action })),
-    events: result.items.map((e) => ({
-      seq: e.seq,
-      at: timeView(t, e.at),
-      action: e.action,
-      actionTitle: t.audit.actions[e.action] ?? e.action,
-      actor:
-        e.actor.type === 'staff'
-          ? (e.actor.name ?? (e.actor.id ? names.get(e.actor.id) : null) ?? t.audit.unknownStaff)
-          : (e.actor.name ?? t.audit.actors[e.actor.type] ?? e.actor.type),
-      actorType: t.audit.actors[e.actor.type] ?? e.actor.type,
-      ticketId: e.ticketId,
-      ticketRef: e.ticketId ? (ticketRefs.get(e.ticketId) ?? e.ticketId.slice(0, 8)) : null,
-      ticketHref: e.ticketId && canWorkTickets(viewer.staff) ? `/console/tickets/${e.ticketId}` : null,
-      ticketFilterHref: e.ticketId ? withFilters('/console/audit', { ticketId: e.ticketId }) : null,
-      credentialId: e.credentialId,
-      credentialFilterHref: e.credentialId ? withFilters('/console/audit', { credentialId: e.credentialId }) : null,
-      reason: e.reason,
-      detail: e.detail,
-      ip: e.ip,
-      denied: e.action === 'credential.reveal_denied' || e.action === 'staff.login_failed',
-      revealed: e.action === 'credential.revealed',
-    })),
-    exportHref: withFilters('/api/v1/audit/export'),
+    credentialHint: filteredCredential ? t.audit.credentialHint(filteredCredential.label, subjects.tickets.get(filteredCredential.ticketId) ?? '') : '',
+    staff: data.staff.map((s) => ({ id: s.id, label: `${s.name} (${s.email})`, selected: s.id === query.actorId })),
+    actions: data.actions.map((a) => ({ value: a, label: t.audit.actions[a] ?? a, selected: a === query.action })),
+    events: result.items.map((e) => {
+      const ticketRef = e.ticketId ? (subjects.tickets.get(e.ticketId) ?? null) : null;
+      return {
+        seq: e.seq,
+        at: timeView(t, e.at),
+        action: e.action,
+        actionTitle: t.audit.actions[e.action] ?? e.action,
+        detail: auditDetailWords(t, e),
+        actor:
+          e.actor.type === 'staff'
+            ? (e.actor.name ?? (e.actor.id ? names.get(e.actor.id) : null) ?? t.audit.unknownStaff)
+            : (e.actor.name ?? t.audit.actors[e.actor.type] ?? e.actor.type),
+        actorType: t.audit.actors[e.actor.type] ?? e.actor.type,
+        ticketId: e.ticketId,
+        // A ticket that is gone keeps its whole id: a prefix of time-ordered ids is not unique.
+        ticketRef: ticketRef ?? e.ticketId,
+        ticketKnown: ticketRef !== null,
+        ticketHref: e.ticketId && ticketRef !== null && canWorkTickets(viewer.staff) ? `/console/tickets/${e.ticketId}` : null,
+        ticketFilterHref: e.ticketId ? withFilters('/console/audit', { ticketId: ticketRef ?? e.ticketId }) : null,
+        credentialId: e.credentialId,
+        credentialName: e.credentialId ? credentialName(e.credentialId) : null,
+        credentialKnown: e.credentialId !== null && subjects.credentials.has(e.credentialId),
+        credentialFilterHref: e.credentialId ? withFilters('/console/audit', { credentialId: e.credentialId }) : null,
+        reason: e.reason,
+        ipParts: e.ip ? e.ip.split(':') : [],
+        denied: e.action === 'credential.reveal_denied' || e.action === 'staff.login_failed',
+        revealed: e.action === 'credential.revealed',
+      };
+    }),
+    exportHref: withFilters('/api/v1/audit/export', {}, Object.fromEntries(Object.entries(data.apiFilter).filter(([key]) => key !== 'cursor'))),
     olderHref: result.nextCursor ? withFilters('/console/audit', { cursor: result.nextCursor }) : null,
     newestHref: query.cursor ? withFilters('/console/audit') : null,
   });
+}
+
+/**
+ * A credential's label; where two credentials of one ticket on the page share a label, each gets
+ * the end of its id too (the random end: the start of a time-ordered id is alike for neighbours).
+ */
+function credentialNamer(events: AuditEvent[], subjects: AuditSubjects): (id: string) => string {
+  const idsByName = new Map<string, Set<string>>();
+  for (const id of new Set(events.map((e) => e.credentialId))) {
+    const known = id ? subjects.credentials.get(id) : undefined;
+    if (!id || !known) continue;
+    const key = `${known.ticketId} ${known.label}`;
+    idsByName.set(key, (idsByName.get(key) ?? new Set()).add(id));
+  }
+  return (id) => {
+    const known = subjects.credentials.get(id);
+    if (!known) return id;
+    return (idsByName.get(`${known.ticketId} ${known.label}`)?.size ?? 1) > 1 ? `${known.label} · …${id.slice(-6)}` : known.label;
+  };
 }
 
 /** `sso`: single sign-on is configured, so members can be linked to its subjects. */

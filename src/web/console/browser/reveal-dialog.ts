@@ -1,11 +1,15 @@
 import type { ConsoleStrings } from '../console-strings.js';
 import { callApi, sessionEnded, type ApiResult } from './console-api.js';
+import { connectionString } from './connection-strings.js';
 import { copyText, hideAlert, setBusy, showFailure } from './page-kit.js';
 
-// The reveal dialog: a reason (prefilled with the ticket's reference), a step-up sign-in when the
-// session is older than 15 minutes, then the fields masked, each with show and copy. The values
-// live only in this module's memory and, while shown, in one element each; they are removed from
-// the page when the dialog closes or after data-reveal-seconds (60), whichever comes first.
+// The reveal dialog: a reason (prefilled with the ticket's reference; Ctrl+Enter sends it), a
+// step-up sign-in when the session is older than 15 minutes, then the fields: the secret ones
+// (data-secret-fields, from SECRET_FIELDS) masked with show, the rest plain, each with copy, plus
+// the kind's connection string and "Copy all". The values live only in this module's memory and,
+// while shown, in the elements that show them; they are removed from the page when the dialog
+// closes or after data-reveal-seconds (60), whichever comes first. Then "Reveal again" makes a
+// new audited reveal with the same reason.
 
 /** Fields in the order an engineer reads them; any other field follows. */
 const FIELD_ORDER = ['url', 'baseUrl', 'host', 'protocol', 'port', 'partnerId', 'username', 'password', 'key', 'secret', 'privateKey', 'path', 'notes'];
@@ -31,10 +35,21 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
   const list = dialog.querySelector<HTMLElement>('[data-revealed]')!;
   const timerText = dialog.querySelector<HTMLElement>('[data-reveal-timer]')!;
   const copyStatus = fieldsStep.querySelector<HTMLElement>('[data-copy-status]')!;
+  const connect = fieldsStep.querySelector<HTMLElement>('[data-connect]')!;
+  const connectValue = connect.querySelector<HTMLElement>('[data-connect-value]')!;
+  const copyAll = fieldsStep.querySelector<HTMLButtonElement>('[data-copy-all]')!;
+  const again = fieldsStep.querySelector<HTMLElement>('[data-reveal-again]')!;
+  const againButton = again.querySelector<HTMLButtonElement>('[data-reveal-again-button]')!;
+  const againHint = again.querySelector<HTMLElement>('[data-reveal-again-hint]')!;
+  const done = fieldsStep.querySelector<HTMLButtonElement>('.dialog__actions [data-dialog-close]')!;
   const seconds = () => Math.max(1, Number(dialog.dataset.revealSeconds) || 60);
+  const secretFields = JSON.parse(dialog.dataset.secretFields ?? '{}') as Record<string, string[]>;
 
   let target: RevealTarget | null = null;
-  let values: Map<string, string> | null = null;
+  /** The revealed credential's kind and values, in reading order; null once removed. */
+  let revealed: { kind: string; values: Map<string, string> } | null = null;
+  /** The reason of the last reveal: "Reveal again" records a new reveal with it. */
+  let reason = '';
   let timer: number | null = null;
   let changed = false;
 
@@ -48,64 +63,98 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
   function wipe(): void {
     if (timer !== null) clearInterval(timer);
     timer = null;
-    values?.clear();
-    values = null;
+    revealed?.values.clear();
+    revealed = null;
     list.replaceChildren();
+    connectValue.textContent = '';
+    connect.hidden = true;
     copyStatus.textContent = '';
   }
 
-  function fieldRow(name: string): HTMLElement[] {
-    const label = t.fields[name]?.label ?? name;
+  const labelOf = (name: string) => t.fields[name]?.label ?? name;
+
+  function fieldRow(name: string, value: string, secret: boolean): HTMLElement[] {
+    const label = labelOf(name);
     const dt = document.createElement('dt');
     dt.textContent = label;
     const dd = document.createElement('dd');
     dd.className = 'revealed__row';
-    const value = document.createElement(MULTILINE.has(name) ? 'pre' : 'code');
-    value.className = 'secret-value';
-    value.dataset.field = name;
-    value.dataset.masked = 'true';
-    value.id = `revealed-${name}`;
-    value.textContent = t.reveal.masked;
-    const toggle = document.createElement('button');
-    toggle.type = 'button';
-    toggle.className = 'button button--quiet button--small';
-    toggle.dataset.revealToggle = name;
-    toggle.setAttribute('aria-pressed', 'false');
-    toggle.setAttribute('aria-controls', value.id);
-    toggle.setAttribute('aria-label', t.reveal.showLabel(label));
-    toggle.textContent = t.show;
+    const shown = document.createElement(MULTILINE.has(name) ? 'pre' : 'code');
+    shown.className = 'secret-value';
+    shown.dataset.field = name;
+    shown.dataset.masked = String(secret);
+    shown.id = `revealed-${name}`;
+    shown.textContent = secret ? t.reveal.masked : value;
+    const actions = document.createElement('span');
+    actions.className = 'revealed__actions';
+    if (secret) {
+      const toggle = document.createElement('button');
+      toggle.type = 'button';
+      toggle.className = 'button button--quiet button--small';
+      toggle.dataset.revealToggle = name;
+      toggle.setAttribute('aria-pressed', 'false');
+      toggle.setAttribute('aria-controls', shown.id);
+      toggle.setAttribute('aria-label', t.reveal.showLabel(label));
+      toggle.textContent = t.show;
+      actions.append(toggle);
+    }
     const copy = document.createElement('button');
     copy.type = 'button';
     copy.className = 'button button--secondary button--small';
     copy.dataset.revealCopy = name;
     copy.setAttribute('aria-label', t.reveal.copyLabel(label));
     copy.textContent = t.copy;
-    const actions = document.createElement('span');
-    actions.className = 'revealed__actions';
-    actions.append(toggle, copy);
-    dd.append(value, actions);
+    actions.append(copy);
+    dd.append(shown, actions);
     return [dt, dd];
   }
 
-  function showFields(fields: Record<string, string>): void {
+  /** Every value as "Label: value" lines, the connection string first. */
+  function allValues(): string {
+    if (!revealed) return '';
+    const connection = connectionString(revealed.kind, Object.fromEntries(revealed.values));
+    const lines = [...revealed.values].map(([name, value]) => (value.includes('\n') ? `${labelOf(name)}:\n${value}` : `${labelOf(name)}: ${value}`));
+    return [...(connection ? [`${t.reveal.connect}: ${connection}`] : []), ...lines].join('\n');
+  }
+
+  function showFields(kind: string, fields: Record<string, string>): void {
     wipe();
     const names = Object.keys(fields).sort((a, b) => rank(a) - rank(b));
-    values = new Map(names.map((name) => [name, fields[name]!]));
-    list.replaceChildren(...names.flatMap(fieldRow));
+    revealed = { kind, values: new Map(names.map((name) => [name, fields[name]!])) };
+    const secret = new Set(secretFields[kind] ?? names);
+    list.replaceChildren(...names.flatMap((name) => fieldRow(name, fields[name]!, secret.has(name))));
+    const connection = connectionString(kind, fields);
+    connectValue.textContent = connection ?? '';
+    connect.hidden = connection === null;
+    offerAgain(false);
     show('fields');
     const deadline = Date.now() + seconds() * 1000;
     const tick = () => {
       const left = Math.ceil((deadline - Date.now()) / 1000);
-      if (left <= 0) {
-        wipe();
-        timerText.textContent = t.reveal.hiddenNow;
-        return;
-      }
+      if (left <= 0) return hideValues();
       timerText.textContent = t.reveal.hiddenIn(left);
     };
     tick();
     timer = window.setInterval(tick, 1000);
-    list.querySelector<HTMLElement>('[data-reveal-copy]')?.focus();
+    (connect.hidden ? list.querySelector<HTMLElement>('[data-reveal-copy]') : connect.querySelector<HTMLElement>('[data-connect-copy]'))?.focus();
+  }
+
+  /** The 60 s are up: the values go, and one click reveals again (a new reveal, audited anew). */
+  function hideValues(): void {
+    const hadFocus = fieldsStep.contains(document.activeElement);
+    wipe();
+    timerText.textContent = t.reveal.hiddenNow;
+    againHint.textContent = t.reveal.revealAgainHint(reason);
+    offerAgain(true);
+    if (hadFocus) againButton.focus();
+  }
+
+  /** With the values gone, "Reveal again" is the one primary button; "Copy all" has nothing to copy. */
+  function offerAgain(offer: boolean): void {
+    again.hidden = !offer;
+    copyAll.hidden = offer;
+    done.classList.toggle('button--primary', !offer);
+    done.classList.toggle('button--secondary', offer);
   }
 
   function refused(result: ApiResult): void {
@@ -116,15 +165,17 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     }
   }
 
-  async function reveal(): Promise<void> {
+  /** `from`: the form or box whose button shows the request in flight. */
+  async function reveal(from: HTMLElement = reasonForm): Promise<void> {
     if (!target) return;
-    const reason = reasonInput.value.trim();
-    setBusy(reasonForm, true, t.reveal.revealing);
+    const idle = from === reasonForm ? t.reveal.submit : from === again ? t.reveal.revealAgain : t.reveal.stepUpSubmit;
+    setBusy(from, true, t.reveal.revealing);
     const result = await callApi('POST', `/credentials/${target.id}/reveal`, { reason });
-    setBusy(reasonForm, false, t.reveal.submit);
+    setBusy(from, false, idle);
     if (result.ok) {
       changed = true;
-      showFields((result.body as { fields: Record<string, string> }).fields);
+      const body = result.body as { kind: string; fields: Record<string, string> };
+      showFields(body.kind, body.fields);
       return;
     }
     if (result.code === 'reauthentication_required') {
@@ -150,7 +201,30 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
       reasonInput.focus();
       return;
     }
+    reason = reasonInput.value.trim();
     void reveal();
+  });
+
+  reasonInput.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      reasonForm.requestSubmit();
+    }
+  });
+
+  againButton.addEventListener('click', () => {
+    if (again.getAttribute('aria-busy') === 'true') return;
+    hideAlert(alert);
+    void reveal(again);
+  });
+
+  connect.querySelector<HTMLButtonElement>('[data-connect-copy]')!.addEventListener('click', () => {
+    if (revealed && connectValue.textContent) void copyText(connectValue.textContent, copyStatus, t);
+  });
+
+  copyAll.addEventListener('click', async () => {
+    if (revealed && (await copyText(allValues(), null, t))) copyStatus.textContent = t.reveal.copiedAll;
+    else if (revealed) copyStatus.textContent = t.copyFailed;
   });
 
   stepUpForm.addEventListener('submit', async (event) => {
@@ -170,16 +244,16 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
       if (!sessionEnded(result)) stepUpPassword.focus();
       return;
     }
-    await reveal();
+    await reveal(stepUpForm);
   });
 
   list.addEventListener('click', (event) => {
     const button = (event.target as Element | null)?.closest<HTMLButtonElement>('button');
-    if (!button || !values) return;
+    if (!button || !revealed) return;
     const name = button.dataset.revealToggle ?? button.dataset.revealCopy;
-    const value = name === undefined ? undefined : values.get(name);
+    const value = name === undefined ? undefined : revealed.values.get(name);
     if (value === undefined || name === undefined) return;
-    const label = t.fields[name]?.label ?? name;
+    const label = labelOf(name);
     if (button.dataset.revealToggle !== undefined) {
       const el = list.querySelector<HTMLElement>(`[data-field="${CSS.escape(name)}"]`)!;
       const visible = el.dataset.masked === 'true';
@@ -215,6 +289,8 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
       reasonError.hidden = true;
       reasonInput.removeAttribute('aria-invalid');
       reasonInput.value = dialog.dataset.reasonPrefill ?? '';
+      reason = '';
+      offerAgain(false);
       reasonForm.querySelector<HTMLButtonElement>('[data-submit]')!.disabled = false;
       show('reason');
       dialog.showModal();
