@@ -53,16 +53,13 @@ export function createPurge(deps: PurgeDeps) {
     return purged.length;
   }
 
-  /** Expiry and destruction of due credentials in one step: both events audited, one write of each row. */
+  /**
+   * Expiry and destruction of due credentials in one step: one write of each row, and one audit
+   * row, `credential.purged` with the end reason `expired`, for both (docs/decisions/021).
+   */
   async function expireAndPurgeBatch(s: Stores, now: number): Promise<number> {
     const done = await s.credentials.expireAndPurgeDue(now, batchSize);
-    await audit.recordMany(
-      s,
-      done.flatMap((c) => [
-        { action: 'credential.expired', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' } as const,
-        { action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' } as const,
-      ]),
-    );
+    await audit.recordMany(s, done.map((c) => ({ action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' }) as const));
     if (notify) await s.noticeOutbox.queueDestructionNotices(done.map((c) => destructionNotice(c, now)));
     return done.length;
   }
