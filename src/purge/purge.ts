@@ -17,14 +17,14 @@ export interface PurgeDeps {
   /** Credentials per statement: one step of expiry and destruction. */
   batchSize?: number;
   /**
-   * How long one transaction keeps taking batches: a reveal waiting for the write lock (on SQLite,
-   * for the event loop) waits about this, one batch and the commit; fewer, larger commits under it.
+   * How long one transaction may hold the write lock (on SQLite, the event loop), its commit
+   * included: it takes another batch while the time so far and the recent commits' leave room.
    */
   transactionBudgetMs?: number;
 }
 
-/** A few milliseconds: reveals waiting behind a purge transaction are not held long. */
-const DEFAULT_TRANSACTION_BUDGET_MS = 5;
+/** About what a batch of 100 and its commit took when each batch had its own (docs/decisions/011, 021). */
+const DEFAULT_TRANSACTION_BUDGET_MS = 8;
 
 const destructionNotice = (c: CredentialRef, at: number) => ({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at });
 
@@ -65,10 +65,10 @@ export function createPurge(deps: PurgeDeps) {
   }
 
   /**
-   * One transaction: batches of expiry and destruction until nothing is left or the budget is
-   * spent. Counts are returned, not tallied here, as a backend may run the transaction again.
+   * One transaction: batches of expiry and destruction until nothing is left or `workMs` is spent.
+   * Counts are returned, not tallied here, as a backend may run the transaction again.
    */
-  async function purgeWithinBudget(s: Stores): Promise<{ expired: number; purged: number; more: boolean }> {
+  async function purgeWithin(s: Stores, workMs: number): Promise<{ expired: number; purged: number; more: boolean; workEnded: number }> {
     const started = performance.now();
     let expired = 0;
     let purged = 0;
@@ -80,7 +80,8 @@ export function createPurge(deps: PurgeDeps) {
       expired += e;
       purged += e + p;
       const more = e === batchSize || p === batchSize;
-      if (!more || performance.now() - started >= transactionBudgetMs) return { expired, purged, more };
+      const workEnded = performance.now();
+      if (!more || workEnded - started >= workMs) return { expired, purged, more, workEnded };
     }
   }
 
@@ -95,8 +96,12 @@ export function createPurge(deps: PurgeDeps) {
         // (closed tickets, revoked, withdrawn) is destroyed. Reveals run between transactions.
         let expired = 0;
         let purged = 0;
+        // The commits' cost as the slowest recent one (halved each transaction): a disk that turns
+        // slow shrinks the next transactions at once, and only a run of fast commits grows them.
+        let commitMs = 0;
         for (;;) {
-          const done = await storage.write(purgeWithinBudget);
+          const done = await storage.write((s) => purgeWithin(s, transactionBudgetMs - commitMs));
+          commitMs = Math.max(performance.now() - done.workEnded, commitMs / 2);
           expired += done.expired;
           purged += done.purged;
           if (!done.more) break;
