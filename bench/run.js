@@ -49,7 +49,7 @@ if (!(SIZES.load > 0) || !(SIZES.pairs >= 1)) {
 }
 const CONNECTIONS = 32;
 const WARM_SECONDS = 2;
-// A purge still running this long after the expiry is reported as not finished (targets: 10 s, 30 s).
+// A purge still running this long after the expiry is reported as not finished (DESIGN's target is 10 s, with or without reveals).
 const PURGE_DEADLINE_SECONDS = 40;
 // The expiry is set this far ahead, so the UPDATE that sets it has committed when it falls due.
 const EXPIRY_LEAD_MS = 2000;
@@ -673,7 +673,7 @@ const targets = [
   ['reveal p99 ≤ 2× baseline p99 (aim 1.5×)', reveal.p99Ratio.median, (v) => v <= 2, () => `${spreadText(reveal.p99Ratio)}, ${pairsNote(reveal)} (${reveal.vault.p99} ms vs ${reveal.baseline.p99} ms)`],
   ['intake req/s ≥ 0.5× baseline', intake.rpsRatio.median, (v) => v >= 0.5, () => `${spreadText(intake.rpsRatio)}, ${pairsNote(intake)}`],
   [`purge of ${purgeAlone.credentials} expired credentials, no other load, < 10 s`, purgeAlone.seconds, (v) => v < 10, () => purgeSeconds(purgeAlone)],
-  [`purge of ${purgeUnderReveals.credentials} expired credentials while reveals go on < 30 s`, purgeUnderReveals.seconds, (v) => v < 30, () => purgeSeconds(purgeUnderReveals)],
+  [`purge of ${purgeUnderReveals.credentials} expired credentials while reveals go on < 10 s`, purgeUnderReveals.seconds, (v) => v < 10, () => purgeSeconds(purgeUnderReveals)],
   [
     'reveal p99 during that purge ≤ 3× baseline p99',
     purgeUnderReveals.p99Ratio,
