@@ -151,6 +151,8 @@ export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; cloc
 
   /** Appends entries in order after the current head: one head read however many rows. */
   const recordMany = async ({ audit: store }: Pick<Stores, 'audit'>, entries: readonly AuditEntry[]): Promise<AuditRow[]> => {
+    // Nothing to append: no head to read (on PostgreSQL that read waits for the chain's lock).
+    if (entries.length === 0) return [];
     const head = await store.head();
     let seq = head?.seq ?? 0;
     let prev: Buffer = head ? Buffer.from(head.hash) : GENESIS;

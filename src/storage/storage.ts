@@ -48,6 +48,9 @@ export interface Storage {
    * A write that may share its transaction and durable commit with others arriving together (reveal
    * audit rows, intake submissions). `fn` must be plain database work that can be run again from
    * the start: when another unit of the group fails, the survivors are run again one by one.
+   * SQLite runs a group's units one after another; PostgreSQL runs them concurrently in one
+   * transaction (their statements pipelined on its connection, their audit appends taking turns),
+   * so a unit must not rely on another unit's writes of the same group being visible yet.
    */
   grouped<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
   /** After ciphertext was destroyed: make sure no copy outlives it where the backend can (WAL truncation, VACUUM). */
