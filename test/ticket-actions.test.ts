@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { auditDetailWords } from '../src/web/console/audit-detail-words.js';
+import { consoleStringsFor } from '../src/web/console/console-strings.js';
 import { sameOrigin, signIn } from './harness/staff-sessions.js';
 import {
   advanceClock,
@@ -50,6 +52,7 @@ describe('ticket actions', () => {
       const [event] = await auditEvents(tv, { ticketId, action: 'ticket.changed' });
       expect(event).toMatchObject({ actor: { type: 'staff', id: tv.staffIds.engineer }, ticketId });
       expect(JSON.parse(event!.detail!)).toEqual({ changed: ['subject', 'customerEmail', 'customerName'] });
+      expect(auditDetailWords(consoleStringsFor(), event!)).toBe('Changed: subject, customer e-mail, customer name');
       const rows = JSON.stringify(await tv.query("SELECT * FROM audit_events WHERE action = 'ticket.changed'"));
       for (const value of ['SFTP upload', 'robin.owner', 'Robin Owner']) expect(rows).not.toContain(value);
     });
@@ -89,6 +92,8 @@ describe('ticket actions', () => {
       await patch(ticketId, { supportUntil: '2026-12-31' }).expect(200);
       expect(await credential(first.credentialId)).toMatchObject({ status: 'expired' });
 
+      const [moved] = await auditEvents(tv, { ticketId, action: 'ticket.changed' });
+      expect(auditDetailWords(consoleStringsFor(), moved!)).toBe('Changed: support period; support until 2026-03-01 → 2026-12-31');
       expect(await changeNotes(ticketId)).toEqual([
         { changed: ['supportUntil'], supportUntil: { from: '2026-03-01', to: '2026-12-31' } },
         { changed: ['supportUntil'], supportUntil: { from: '2026-12-31', to: '2026-03-01' } },
