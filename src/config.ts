@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { canonicalTimeZone } from './tickets/support-period.js';
 
 // The only module that reads process.env. Everything else receives a Config.
 
@@ -98,6 +99,16 @@ const schema = z.object({
     .regex(/^\S+$/, { message: 'must not contain spaces (it travels in an Authorization header)' })
     .optional(),
   CUSTOMER_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  SUPPORT_TIMEZONE: z
+    .string()
+    .trim()
+    .default('UTC')
+    .transform((zone, ctx) => {
+      const canonical = canonicalTimeZone(zone);
+      if (canonical) return canonical;
+      ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone name, e.g. UTC or Europe/Berlin' });
+      return z.NEVER;
+    }),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -135,6 +146,8 @@ export interface Config {
   metricsToken?: string;
   /** Requests per client address and minute to the customer endpoints; 0 turns the limit off. */
   customerRateLimitPerMinute: number;
+  /** SUPPORT_TIMEZONE: a support period ends at the end of its last day in this zone. */
+  supportTimeZone: string;
 }
 
 /** One integration's shared secret, sent as-is in a header: weaker than a signature (see README). */
@@ -209,6 +222,7 @@ export function parseConfig(env: Env): Config {
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
     metricsToken: v.METRICS_TOKEN,
     customerRateLimitPerMinute: v.CUSTOMER_RATE_LIMIT_PER_MINUTE,
+    supportTimeZone: v.SUPPORT_TIMEZONE,
   };
 }
 

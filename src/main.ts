@@ -88,7 +88,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const verifyAudit = (head?: string, workers?: number) => backend.verifyAudit(keys.auditKey, head, workers, () => audit.verifyChain({ head }));
   const chainVerifier = createChainVerifier({ walk: (head) => verifyAudit(head), now: () => clock.now() });
   const sealedBoxes = createSealedBoxOpener(keys.intakeKeyPairs, options.sealedBoxThreads ?? (config.isProduction ? defaultSealedBoxThreads() : 0));
-  const tickets = createTickets({ storage, audit, clock, credentialMaxAgeSeconds: config.credentialMaxAgeSeconds });
+  const tickets = createTickets({ storage, audit, clock, credentialMaxAgeSeconds: config.credentialMaxAgeSeconds, supportTimeZone: config.supportTimeZone });
   const intakeLinks = createIntakeLinks({
     storage,
     audit,

@@ -24,6 +24,7 @@ const DESIGN_ACTIONS = [
   'ticket.created',
   'ticket.closed',
   'ticket.reopened',
+  'ticket.changed', // "Smaller contract changes": PATCH /tickets/:id
   'intake_link.created',
   'intake_link.revoked',
   'credential.submitted',

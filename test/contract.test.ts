@@ -5,7 +5,9 @@ import {
   advanceClock,
   BY_OPERATOR,
   createTestVault,
+  dateFromNow,
   DAY,
+  endOfDay,
   expectProblem,
   FTP_FIELDS,
   openTicketWithLink,
@@ -38,6 +40,7 @@ const TICKET_SHAPE = {
   customerEmail: expect.any(String),
   customerName: stringOrNull(),
   supportUntil: expect.stringMatching(ISO),
+  supportUntilDate: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
   status: expect.stringMatching(/^(open|closed)$/),
   createdAt: expect.stringMatching(ISO),
   updatedAt: expect.stringMatching(ISO),
@@ -119,7 +122,9 @@ describe('HTTP contract', () => {
       expect(res.status).toBe(201);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.body).toEqual({ ...TICKET_SHAPE, externalRef: 'ZD-1001', status: 'open', closedAt: null });
-      expect(res.body.supportUntil).toBe(body.supportUntil);
+      // supportUntil is a date (a timestamp keeps its date); the answer says when that day ends (UTC here).
+      const date = body.supportUntil.slice(0, 10);
+      expect(res.body).toMatchObject({ supportUntil: new Date(endOfDay(date)).toISOString(), supportUntilDate: date });
     });
 
     it('accepts a ticket without customerName', async () => {
@@ -284,6 +289,35 @@ describe('HTTP contract', () => {
 
     it('responds 404 ticket_not_found for an unknown id', async () => {
       expectProblem(await tv.http.post(`${API}/tickets/${randomUUID()}/close`).set(tv.auth()), 404, 'ticket_not_found');
+    });
+  });
+
+  describe('PATCH /tickets/:id', () => {
+    it('responds 200 with the changed ticket', async () => {
+      const { ticketId } = await openTicketWithLink(tv);
+      const res = await tv.http.patch(`${API}/tickets/${ticketId}`).set(tv.auth()).send({ subject: 'Renamed', supportUntil: '2027-01-31' });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ...TICKET_SHAPE, id: ticketId, subject: 'Renamed', supportUntil: '2027-01-31T23:59:59.999Z', supportUntilDate: '2027-01-31', status: 'open', closedAt: null });
+    });
+
+    it('responds 400 unknown_field for a field it does not take (externalRef), and changes nothing', async () => {
+      const { ticketId } = await openTicketWithLink(tv);
+      const before = await snapshotVault(tv);
+      expectProblem(await tv.http.patch(`${API}/tickets/${ticketId}`).set(tv.auth()).send({ externalRef: 'ZD-2' }), 400, 'unknown_field');
+      expect(await snapshotVault(tv)).toEqual(before);
+    });
+  });
+
+  describe('POST /tickets/:id/reopen', () => {
+    it('responds 200 with the open ticket; its credentials stay ended', async () => {
+      const { ticketId, linkToken } = await openTicketWithLink(tv);
+      const { credentialId } = await submitCredential(tv, linkToken);
+      await tv.http.post(`${API}/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
+      const res = await tv.http.post(`${API}/tickets/${ticketId}/reopen`).set(tv.auth());
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ...TICKET_SHAPE, id: ticketId, status: 'open', closedAt: null });
+      const credential = await tv.http.get(`${API}/credentials/${credentialId}`).set(tv.auth()).expect(200);
+      expect(credential.body).toEqual(expect.objectContaining({ status: 'expired', endedBecause: 'ticket_closed' }));
     });
   });
 
@@ -653,7 +687,7 @@ describe('HTTP contract', () => {
 
     describe("when the customer's support period has ended", () => {
       it('responds 410 support_period_ended', async () => {
-        const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+        const { linkToken } = await openTicketWithLink(tv, { supportUntil: dateFromNow(tv, 0) });
         tv.clock.advance(DAY);
         expectProblem(await tv.http.get(`${API}/intake/${linkToken}`), 410, 'support_period_ended');
       });
@@ -673,9 +707,9 @@ describe('HTTP contract', () => {
     });
 
     it('caps expiresAt at the support period', async () => {
-      const supportUntil = new Date(tv.clock.now() + 2 * DAY).toISOString();
+      const supportUntil = dateFromNow(tv, 2 * DAY);
       const { linkToken } = await openTicketWithLink(tv, { supportUntil });
-      expect((await submitCredential(tv, linkToken)).expiresAt).toBe(supportUntil);
+      expect((await submitCredential(tv, linkToken)).expiresAt).toBe(new Date(endOfDay(supportUntil)).toISOString());
     });
 
     it('accepts fields sealed to the intake public key', async () => {
@@ -712,7 +746,7 @@ describe('HTTP contract', () => {
 
     describe("when the customer's support period has ended", () => {
       it('responds 410 support_period_ended and stores nothing', async () => {
-        const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+        const { linkToken } = await openTicketWithLink(tv, { supportUntil: dateFromNow(tv, 0) });
         tv.clock.advance(DAY + 1);
         const before = await snapshotVault(tv);
         const res = await tv.http.post(`${API}/intake/${linkToken}/credentials`).send({ kind: 'ftp', fields: FTP_FIELDS });

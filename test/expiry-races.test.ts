@@ -4,7 +4,9 @@ import {
   advanceClock,
   auditEvents,
   createTestVault,
+  dateFromNow,
   DAY,
+  endOfDay,
   expectProblem,
   FTP_FIELDS,
   openTicketWithLink,
@@ -33,20 +35,21 @@ describe('expiry when events cross', () => {
 
     // The box is opened on a worker thread: the support period moves before the submission is stored.
     const submitting = tv.vault.credentials.submitCredential(linkToken, { kind: 'ftp', sealed });
-    const shortened = tv.clock.now() + 2 * DAY;
-    await tv.vault.tickets.updateTicket(ticketId, { supportUntil: new Date(shortened).toISOString() }, staffActorOf(tv));
+    const lastDay = dateFromNow(tv, 2 * DAY);
+    const shortened = endOfDay(lastDay);
+    await tv.vault.tickets.updateTicket(ticketId, { supportUntil: lastDay }, staffActorOf(tv));
     const submitted = await submitting;
 
     expect(submitted.expiresAt).toBe(new Date(shortened).toISOString());
     expect((await tv.vault.storage.read((s) => s.credentials.get(submitted.credentialId)))!.expiresAt).toBe(shortened);
     await revealAs(tv, submitted.credentialId).expect(200);
-    await advanceClock(tv, 2 * DAY);
+    await advanceClock(tv, shortened - tv.clock.now());
     expectProblem(await revealAs(tv, submitted.credentialId), 410, 'credential_expired');
   });
 
   it('a credential stored with an expiresAt past its support period is still refused once the period is over', async () => {
     tv = await createTestVault();
-    const { linkToken, ticketId } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 3 * DAY).toISOString() });
+    const { linkToken, ticketId } = await openTicketWithLink(tv, { supportUntil: dateFromNow(tv, 2 * DAY) });
     const { credentialId } = await submitCredential(tv, linkToken);
     // A writer that broke the rule (a bug, or an old row): the ticket's period still bounds the reveal.
     await tv.exec('UPDATE credentials SET expires_at = ? WHERE id = ?', tv.clock.now() + 30 * DAY, credentialId);
@@ -59,7 +62,7 @@ describe('expiry when events cross', () => {
 
   it('a stored expiresAt past the support period (written before the fix) is brought in line by migration 017, and purged when the period ends', async () => {
     tv = await createTestVault();
-    const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 3 * DAY).toISOString() });
+    const { linkToken } = await openTicketWithLink(tv, { supportUntil: dateFromNow(tv, 2 * DAY) });
     const { credentialId } = await submitCredential(tv, linkToken);
     const supportUntil = (await tv.vault.storage.read((s) => s.credentials.get(credentialId)))!.expiresAt;
     await tv.exec('UPDATE credentials SET expires_at = ? WHERE id = ?', supportUntil + 27 * DAY, credentialId);

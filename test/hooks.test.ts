@@ -4,7 +4,9 @@ import { parseConfig } from '../src/config.js';
 import {
   auditEvents,
   createTestVault,
+  dateFromNow,
   DAY,
+  endOfDay,
   expectProblem,
   openTicketWithLink,
   revealAs,
@@ -328,7 +330,7 @@ describe('POST /hooks/helpdesk', () => {
     it('ticket.created without supportUntil gets a year; without customerEmail for a new ticket it is a 400', async () => {
       const { supportUntil: _omitted, ...ticket } = created('evt-1', 'HD-NOSU').ticket;
       await deliver(tv, { id: 'evt-1', event: 'ticket.created', ticket }).expect(202);
-      expect((await ticketByRef(tv, 'HD-NOSU'))!.supportUntil).toBe(tv.clock.now() + 365 * DAY);
+      expect((await ticketByRef(tv, 'HD-NOSU'))!.supportUntil).toBe(endOfDay(dateFromNow(tv, 365 * DAY)));
 
       const before = await everything(tv);
       const res = await deliver(tv, { id: 'evt-2', event: 'ticket.created', ticket: { externalRef: 'HD-NOMAIL', subject: 'x' } });
@@ -365,16 +367,19 @@ describe('POST /hooks/helpdesk', () => {
       const { credentialId, expiresAt } = await submitCredential(tv, linkToken);
       expect(expiresAt).toBe(new Date(tv.clock.now() + 30 * DAY).toISOString());
 
-      const soon = new Date(tv.clock.now() + 2 * DAY).toISOString();
+      const soon = dateFromNow(tv, 2 * DAY);
       await deliver(tv, event('evt-1', 'ticket.updated', { externalRef: 'HD-SU', supportUntil: soon, subject: 'Renamed' })).expect(202);
-      expect((await tv.vault.storage.read((s) => s.credentials.get(credentialId)))!.expiresAt).toBe(Date.parse(soon));
-      expect(await ticketByRef(tv, 'HD-SU')).toMatchObject({ subject: 'Renamed', supportUntil: Date.parse(soon) });
+      expect((await tv.vault.storage.read((s) => s.credentials.get(credentialId)))!.expiresAt).toBe(endOfDay(soon));
+      expect(await ticketByRef(tv, 'HD-SU')).toMatchObject({ subject: 'Renamed', supportUntil: endOfDay(soon), supportUntilDate: soon });
+      const [changed] = await auditEvents(tv, { ticketId, action: 'ticket.changed' });
+      expect(changed).toMatchObject({ actor: { type: 'helpdesk' } });
+      expect(JSON.parse(changed!.detail!)).toEqual({ changed: ['subject', 'supportUntil'], supportUntil: { from: dateFromNow(tv, 365 * DAY), to: soon } });
       await revealAs(tv, credentialId).expect(200);
 
-      const past = new Date(tv.clock.now() - 60_000).toISOString();
+      const past = dateFromNow(tv, -DAY); // a period whose last day was yesterday
       await deliver(tv, event('evt-2', 'ticket.updated', { externalRef: 'HD-SU', supportUntil: past })).expect(202);
       expectProblem(await revealAs(tv, credentialId), 410, 'credential_expired');
-      expect(await tv.vault.storage.read((s) => s.credentials.get(credentialId))).toMatchObject({ status: 'expired', endedBecause: 'expired', expiresAt: Date.parse(past) });
+      expect(await tv.vault.storage.read((s) => s.credentials.get(credentialId))).toMatchObject({ status: 'expired', endedBecause: 'expired', expiresAt: endOfDay(past) });
       expect((await auditEvents(tv, { credentialId, action: 'credential.expired' }))[0]!.actor).toMatchObject({ type: 'helpdesk' });
 
       // Moving it back out revives nothing, and the link no longer takes submissions meanwhile.

@@ -2,7 +2,9 @@ import {
   advanceClock,
   auditEvents,
   createTestVault,
+  dateFromNow,
   DAY,
+  endOfDay,
   FTP_FIELDS,
   openTicketWithLink,
   revealAs,
@@ -23,7 +25,9 @@ describe('credential lifetime', () => {
   });
   afterEach(() => tv.close());
 
-  const supportIn = (ms: number) => ({ supportUntil: new Date(tv.clock.now() + ms).toISOString() });
+  const supportIn = (ms: number) => ({ supportUntil: dateFromNow(tv, ms) });
+  /** A support period whose last day is today: over at midnight UTC, 15 h after the test clock's 09:00. */
+  const endsToday = () => supportIn(0);
 
   /** A reveal is refused with `status`/`code`, gives no secret, and adds exactly one reveal_denied row (and no revealed row). */
   async function expectDenied(credentialId: string, status: number, code: string) {
@@ -68,18 +72,19 @@ describe('credential lifetime', () => {
     });
 
     it('is the ticket’s supportUntil when the support period ends first', async () => {
-      const supportUntil = new Date(tv.clock.now() + 2 * DAY).toISOString();
+      const supportUntil = dateFromNow(tv, 2 * DAY);
       const { linkToken } = await openTicketWithLink(tv, { supportUntil });
       const submitted = await submitCredential(tv, linkToken);
-      expect(submitted.expiresAt).toBe(supportUntil);
+      expect(submitted.expiresAt).toBe(new Date(endOfDay(supportUntil)).toISOString());
     });
   });
 
   describe('when the support period has ended', () => {
     it('a reveal answers 410 credential_expired without a purge, and metadata shows expired', async () => {
-      const { ticketId, linkToken } = await openTicketWithLink(tv, supportIn(2 * DAY));
+      const lastDay = dateFromNow(tv, 2 * DAY);
+      const { ticketId, linkToken } = await openTicketWithLink(tv, { supportUntil: lastDay });
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
-      await advanceClock(tv, 2 * DAY - 1);
+      await advanceClock(tv, endOfDay(lastDay) - 1 - tv.clock.now());
       await revealAs(tv, credentialId).expect(200);
 
       await advanceClock(tv, 1);
@@ -96,7 +101,7 @@ describe('credential lifetime', () => {
     });
 
     it('intake refuses new submissions with 410 support_period_ended and stores nothing', async () => {
-      const { ticketId, linkToken } = await openTicketWithLink(tv, supportIn(DAY), { ttlSeconds: 90 * 24 * 3600 });
+      const { ticketId, linkToken } = await openTicketWithLink(tv, endsToday(), { ttlSeconds: 90 * 24 * 3600 });
       await advanceClock(tv, DAY);
 
       const opened = await tv.http.get(`/api/v1/intake/${linkToken}`).expect(410);
@@ -131,8 +136,9 @@ describe('credential lifetime', () => {
 
   describe('intake link expiresAt', () => {
     it('never reaches beyond supportUntil, whether the TTL is the default or asked for', async () => {
-      const supportUntil = new Date(tv.clock.now() + DAY).toISOString();
-      const byDefault = await openTicketWithLink(tv, { supportUntil });
+      const lastDay = dateFromNow(tv, DAY);
+      const supportUntil = new Date(endOfDay(lastDay)).toISOString();
+      const byDefault = await openTicketWithLink(tv, { supportUntil: lastDay });
       const detail = await tv.http.get(`/api/v1/tickets/${byDefault.ticketId}`).set(tv.auth()).expect(200);
       expect(detail.body.intakeLinks[0].expiresAt).toBe(supportUntil);
 
@@ -266,7 +272,7 @@ describe('credential lifetime', () => {
     });
 
     it('restricted and past expiresAt → 410 credential_expired', async () => {
-      const { linkToken } = await openTicketWithLink(tv, supportIn(DAY));
+      const { linkToken } = await openTicketWithLink(tv, endsToday());
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
       await tv.http.post(`/api/v1/receipts/${receiptToken}/credentials/${credentialId}/restrict`).expect(200);
       await expectDenied(credentialId, 423, 'credential_restricted');
@@ -298,7 +304,7 @@ describe('credential lifetime', () => {
     });
 
     it('expired by time keeps answering credential_expired after the purge, even once the ticket closes', async () => {
-      const { ticketId, linkToken } = await openTicketWithLink(tv, supportIn(DAY));
+      const { ticketId, linkToken } = await openTicketWithLink(tv, endsToday());
       const { credentialId } = await submitCredential(tv, linkToken);
       await advanceClock(tv, DAY);
       expect(await tv.vault.purge.runPurge()).toMatchObject({ expired: 1, purged: 1 });

@@ -90,7 +90,7 @@ describe('notices through a real SMTP server', () => {
     expectNoSecret(mail!);
   });
 
-  it('tells the engineer who created the intake link when the customer submits', async () => {
+  it('tells the engineer who created the intake link when the customer submits, with a link to the ticket in the console', async () => {
     const { credentialId, ticketId } = await arrangeCredential(tv, 'ZD-5000');
     await tv.vault.notices.sendDueNotices();
 
@@ -99,7 +99,7 @@ describe('notices through a real SMTP server', () => {
     expect(mail!.envelopeTo).toEqual(['engineer@vendor.test']);
     expect(mail!.headers.subject).toBe('[ZD-5000] Casey Customer sent a credential: "Shop FTP"');
     expect(mail!.body).toContain(credentialId);
-    expect(mail!.body).toContain(ticketId);
+    expect(mail!.body).toContain(`\nhttps://vault.example.test/console/tickets/${ticketId}\n`);
     expect(mail!.body).not.toContain('/r/');
     expectNoSecret(mail!);
   });

@@ -10,6 +10,7 @@ import {
   advanceClock,
   auditEvents,
   createTestVault,
+  dateFromNow,
   DAY,
   onPostgres,
   openTicketWithLink,
@@ -60,7 +61,7 @@ describe('purge job', () => {
   afterEach(() => tv.close());
 
   async function arrangeMixedLifecycles() {
-    const shortSupport = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+    const shortSupport = await openTicketWithLink(tv, { supportUntil: dateFromNow(tv, 0) });
     const due = await seedCredentials(tv, shortSupport.linkToken, 5, 'due');
 
     const longSupport = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + 365 * DAY).toISOString() });
@@ -161,7 +162,7 @@ describe('purge job', () => {
   });
 
   it('two vaults purging the same database file at once expire and purge each credential exactly once', async () => {
-    const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+    const { linkToken } = await openTicketWithLink(tv, { supportUntil: dateFromNow(tv, 0) });
     const ids = await seedCredentials(tv, linkToken, 40, 'race');
     await advanceClock(tv, DAY);
     const other = await composeVault(tv.vault.config, { clock: tv.clock, log: silent, warn: () => {} });
@@ -193,7 +194,7 @@ describe('purge job', () => {
     }
 
     async function arrangeDue(count: number) {
-      const { linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+      const { linkToken } = await openTicketWithLink(tv, { supportUntil: dateFromNow(tv, 0) });
       const ids = await seedCredentials(tv, linkToken, count, 'due');
       await advanceClock(tv, DAY);
       return ids;

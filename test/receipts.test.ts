@@ -3,6 +3,7 @@ import {
   advanceClock,
   auditEvents,
   createTestVault,
+  dateFromNow,
   DAY,
   expectProblem,
   FTP_FIELDS,
@@ -221,7 +222,7 @@ describe('receipts', () => {
       ['it was withdrawn', 'credential_withdrawn'],
       ['its lifetime passed', 'credential_expired'],
     ])('answers 410 once %s', async (_how, code) => {
-      const { ticketId, linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+      const { ticketId, linkToken } = await openTicketWithLink(tv, { supportUntil: dateFromNow(tv, 0) });
       const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
       if (code === 'ticket_closed') await tv.http.post(`/api/v1/tickets/${ticketId}/close`).set(tv.auth()).expect(200);
       if (code === 'credential_withdrawn') await tv.http.delete(onCredential(receiptToken, credentialId)).expect(204);
@@ -333,7 +334,8 @@ describe('receipts', () => {
     // Every way a credential ends, before and after the purge job has run.
     const endStates: EndState[] = [
       ['it is past its max age, before the purge job ran', 'credential_expired', 365, pastMaxAge],
-      ['it is past the support period, before the purge job ran', 'credential_expired', 2, (tv) => advanceClock(tv, 2 * DAY)],
+      // The period's last day is two days on (it ends at that midnight): three days later it is past.
+      ['it is past the support period, before the purge job ran', 'credential_expired', 2, (tv) => advanceClock(tv, 3 * DAY)],
       ['it expired and the purge job destroyed it', 'credential_expired', 365, then(pastMaxAge, purge)],
       ['its ticket closed', 'ticket_closed', 365, closeTicket],
       ['its ticket closed and reopened', 'ticket_closed', 365, then(closeTicket, async (tv, held) => tv.vault.tickets.reopenTicket(held.ticketId, staffActorOf(tv)))],
@@ -357,7 +359,7 @@ describe('receipts', () => {
 
     describe.each(endStates)('once %s', (_state, code, supportDays, end) => {
       it.each(writes)('%s answers 410 with why it ended and changes nothing', async (_write, write) => {
-        const { ticketId, linkToken } = await openTicketWithLink(tv, { supportUntil: new Date(tv.clock.now() + supportDays * DAY).toISOString() });
+        const { ticketId, linkToken } = await openTicketWithLink(tv, { supportUntil: dateFromNow(tv, supportDays * DAY) });
         const { credentialId, receiptToken } = await submitCredential(tv, linkToken);
         const held = { ticketId, credentialId, receiptToken };
         await end(tv, held);

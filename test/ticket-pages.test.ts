@@ -66,6 +66,7 @@ describe('GET /tickets pages', () => {
       customerEmail: `late${n}@shop.test`,
       customerName: null,
       supportUntil: tv.clock.now() + 365 * DAY,
+      supportUntilDate: new Date(tv.clock.now() + 365 * DAY).toISOString().slice(0, 10),
       status: 'open' as const,
       createdBy: null,
       createdAt,

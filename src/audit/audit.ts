@@ -10,6 +10,7 @@ export const AUDIT_ACTIONS = [
   'ticket.created',
   'ticket.closed',
   'ticket.reopened',
+  'ticket.changed',
   'intake_link.created',
   'intake_link.revoked',
   'credential.submitted',

@@ -7,6 +7,7 @@ import { safeConsolePath, type OidcSignIn } from '../staff-auth/oidc-sign-in.js'
 import type { Staff } from '../staff-auth/staff.js';
 import type { StaffSession } from '../staff-auth/staff-sessions.js';
 import type { StaffRole } from '../staff-auth/staff-roles.js';
+import { dateIn } from '../tickets/support-period.js';
 import type { Tickets } from '../tickets/tickets.js';
 import { isUuid, parseInput } from '../validation.js';
 import {
@@ -31,7 +32,7 @@ import { clearSessionCookie, cookieName, cookieOf, isSecureCookie, sessionCookie
 import { auditQuerySchema } from './audit-routes.js';
 
 export interface ConsoleRouteDeps extends StaffAuthDeps {
-  config: { vendorName: string; publicUrl: string; publicOrigin: string; intakeLinkTtlSeconds: number };
+  config: { vendorName: string; publicUrl: string; publicOrigin: string; intakeLinkTtlSeconds: number; supportTimeZone: string };
   tickets: Tickets;
   audit: Audit;
   staff: Staff;
@@ -143,14 +144,14 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
   });
 
   router.get('/console/tickets/new', signedIn('engineer'), (_req, res) => {
-    const supportUntil = new Date(clock.now() + 365 * 24 * 3600_000).toISOString().slice(0, 10);
-    sendPage(res, 200, renderNewTicketPage(viewerOf(res), vendorName, { supportUntil }));
+    const supportUntil = dateIn(clock.now() + 365 * 24 * 3600_000, config.supportTimeZone);
+    sendPage(res, 200, renderNewTicketPage(viewerOf(res), vendorName, { supportUntil, supportTimeZone: config.supportTimeZone }));
   });
 
   router.get('/console/tickets/:id', signedIn('engineer'), async (req, res) => {
     const detail = await tickets.getTicketDetail(param(req, 'id'));
     const reveals = await audit.listReveals(detail.credentials.map((c) => c.id));
-    sendPage(res, 200, renderTicketPage(viewerOf(res), vendorName, detail, { defaultTtlSeconds: config.intakeLinkTtlSeconds, reveals }));
+    sendPage(res, 200, renderTicketPage(viewerOf(res), vendorName, detail, { defaultTtlSeconds: config.intakeLinkTtlSeconds, reveals, supportTimeZone: config.supportTimeZone }));
   });
 
   router.get('/console/audit', signedIn('auditor'), async (req, res) => {

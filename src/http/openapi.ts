@@ -27,6 +27,9 @@ const auditFilters = [
 ];
 const paging = [query('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }, 'page size'), query('cursor', { type: 'string' }, 'nextCursor of the previous page')];
 
+/** A calendar date; a full date-time is accepted and its date kept. The period ends at the end of that day in SUPPORT_TIMEZONE. */
+const supportUntilInput = { type: 'string', description: 'YYYY-MM-DD (a date-time is accepted and its date kept)', examples: ['2027-06-30'] };
+
 const fieldsSchema = {
   type: 'object',
   description: 'Secret fields of the kind; each a string of at most 16 KiB (UTF-8).',
@@ -89,7 +92,8 @@ export const openApiDocument = {
           subject: { type: 'string' },
           customerEmail: { type: 'string' },
           customerName: { type: ['string', 'null'] },
-          supportUntil: { type: 'string', format: 'date-time' },
+          supportUntil: { type: 'string', format: 'date-time', description: 'when the support period ends: the end of supportUntilDate in SUPPORT_TIMEZONE' },
+          supportUntilDate: { type: 'string', format: 'date', description: 'the support period\'s last day, as given' },
           status: { enum: ['open', 'closed'] },
           createdAt: { type: 'string', format: 'date-time' },
           updatedAt: { type: 'string', format: 'date-time' },
@@ -144,7 +148,7 @@ export const openApiDocument = {
             subject: { type: 'string' },
             customerEmail: { type: 'string', format: 'email' },
             customerName: { type: 'string' },
-            supportUntil: { type: 'string', format: 'date-time' },
+            supportUntil: supportUntilInput,
           },
         }),
         responses: { '201': ok('the ticket', ref('Ticket')), ...errors(400, 401, 403, 409, 415) },
@@ -158,9 +162,29 @@ export const openApiDocument = {
     },
     '/tickets/{id}': {
       get: { summary: 'A ticket with its credentials (metadata only) and intake links', security: staff, parameters: [id], responses: { '200': ok('the ticket'), ...errors(401, 403, 404) } },
+      patch: {
+        summary: 'Change a ticket; moving supportUntil re-bounds its live credentials (audited ticket.changed)',
+        security: staff,
+        parameters: [id],
+        requestBody: body({
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            subject: { type: 'string' },
+            customerEmail: { type: 'string', format: 'email' },
+            customerName: { type: ['string', 'null'] },
+            supportUntil: supportUntilInput,
+          },
+        }),
+        responses: { '200': ok('the ticket', ref('Ticket')), ...errors(400, 401, 403, 404, 415) },
+      },
     },
     '/tickets/{id}/close': {
       post: { summary: 'Close a ticket; expires its credentials now (idempotent)', security: staff, parameters: [id], responses: { '200': ok('the ticket', ref('Ticket')), ...errors(401, 403, 404) } },
+    },
+    '/tickets/{id}/reopen': {
+      post: { summary: 'Reopen a ticket; credentials that ended stay ended (idempotent)', security: staff, parameters: [id], responses: { '200': ok('the ticket', ref('Ticket')), ...errors(401, 403, 404) } },
     },
     '/tickets/{id}/intake-links': {
       post: {

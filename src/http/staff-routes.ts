@@ -34,8 +34,14 @@ export function staffRoutes(deps: StaffRouteDeps): Router {
   router.get('/tickets/:id', ...engineer, async (req, res) => {
     res.json(await tickets.getTicketDetail(param(req, 'id')));
   });
+  router.patch('/tickets/:id', ...engineer, async (req, res) => {
+    res.json(await tickets.updateTicket(param(req, 'id'), req.body, staffActor(res), originOf(req)));
+  });
   router.post('/tickets/:id/close', ...engineer, async (req, res) => {
     res.json(await tickets.closeTicket(param(req, 'id'), staffActor(res), originOf(req)));
+  });
+  router.post('/tickets/:id/reopen', ...engineer, async (req, res) => {
+    res.json(await tickets.reopenTicket(param(req, 'id'), staffActor(res), originOf(req)));
   });
   router.post('/tickets/:id/intake-links', ...engineer, async (req, res) => {
     res.status(201).json(await intakeLinks.createIntakeLink(param(req, 'id'), req.body, staffActor(res), originOf(req)));

@@ -20,6 +20,7 @@ export interface TicketRow {
   customer_email: string;
   customer_name: string | null;
   support_until: number;
+  support_until_date: string;
   status: TicketRecord['status'];
   created_by: string | null;
   created_at: number;
@@ -35,6 +36,7 @@ export const ticketOf = (r: TicketRow): TicketRecord => ({
   customerEmail: r.customer_email,
   customerName: r.customer_name,
   supportUntil: r.support_until,
+  supportUntilDate: r.support_until_date,
   status: r.status,
   createdBy: r.created_by,
   createdAt: r.created_at,

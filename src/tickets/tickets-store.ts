@@ -6,13 +6,18 @@ export interface TicketRecord {
   subject: string;
   customerEmail: string;
   customerName: string | null;
+  /** The instant the support period ends: the end of supportUntilDate in SUPPORT_TIMEZONE. */
   supportUntil: number;
+  /** The support period's last day, YYYY-MM-DD, as given. */
+  supportUntilDate: string;
   status: TicketStatus;
   createdBy: string | null;
   createdAt: number;
   updatedAt: number;
   closedAt: number | null;
 }
+
+export type TicketChanges = Partial<Pick<TicketRecord, 'subject' | 'customerEmail' | 'customerName' | 'supportUntil' | 'supportUntilDate'>>;
 
 export interface TicketListQuery {
   status?: TicketStatus;
@@ -31,5 +36,5 @@ export interface TicketStore {
   getByExternalRef(externalRef: string): Promise<TicketRecord | undefined>;
   list(query: TicketListQuery): Promise<TicketListRow[]>;
   setStatus(id: string, status: TicketStatus, at: number): Promise<void>;
-  update(id: string, changes: Partial<Pick<TicketRecord, 'subject' | 'customerEmail' | 'customerName' | 'supportUntil'>>, at: number): Promise<void>;
+  update(id: string, changes: TicketChanges, at: number): Promise<void>;
 }

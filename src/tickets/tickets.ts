@@ -6,9 +6,10 @@ import { decodeCursor, encodeCursor } from '../cursors.js';
 import { BadRequest, Conflict, NotFound } from '../errors.js';
 import { intakeLinkView, type IntakeLinkView } from '../intake-links/intake-link-view.js';
 import type { Storage, Stores } from '../storage/storage.js';
-import { isoDateTime, isUuid, pageLimit, parseInput } from '../validation.js';
+import { isUuid, pageLimit, parseInput } from '../validation.js';
+import { supportDate, supportPeriodEnd } from './support-period.js';
 import type { TicketStatus } from './ticket-status.js';
-import type { TicketListRow, TicketRecord } from './tickets-store.js';
+import type { TicketChanges, TicketListRow, TicketRecord } from './tickets-store.js';
 import { newId } from '../ids.js';
 
 export interface TicketView {
@@ -17,7 +18,10 @@ export interface TicketView {
   subject: string;
   customerEmail: string;
   customerName: string | null;
+  /** When the support period ends (ISO date-time): the end of supportUntilDate in SUPPORT_TIMEZONE. */
   supportUntil: string;
+  /** The support period's last day (YYYY-MM-DD): what pages show, never shifted by a viewer's zone. */
+  supportUntilDate: string;
   status: TicketStatus;
   createdAt: string;
   updatedAt: string;
@@ -36,6 +40,7 @@ export const ticketView = (t: TicketRecord): TicketView => ({
   customerEmail: t.customerEmail,
   customerName: t.customerName,
   supportUntil: new Date(t.supportUntil).toISOString(),
+  supportUntilDate: t.supportUntilDate,
   status: t.status,
   createdAt: new Date(t.createdAt).toISOString(),
   updatedAt: new Date(t.updatedAt).toISOString(),
@@ -60,12 +65,19 @@ export const newTicketSchema = z.strictObject({
   subject: text(500),
   customerEmail: z.string().trim().max(320).pipe(z.email({ error: 'must be an e-mail address' })),
   customerName: z.string().trim().max(200).optional(),
-  supportUntil: isoDateTime,
+  supportUntil: supportDate,
 });
 
 export type NewTicket = z.input<typeof newTicketSchema>;
 
-const ticketChangesSchema = newTicketSchema.omit({ externalRef: true }).partial();
+const CHANGEABLE = ['subject', 'customerEmail', 'customerName', 'supportUntil'] as const;
+
+/** `PATCH /tickets/:id`: any of the four, at least one; customerName null (or empty) clears it. */
+const ticketChangesSchema = newTicketSchema
+  .omit({ externalRef: true })
+  .partial()
+  .extend({ customerName: newTicketSchema.shape.customerName.unwrap().nullable().optional() })
+  .refine((changes) => CHANGEABLE.some((key) => changes[key] !== undefined), { message: `give at least one of ${CHANGEABLE.join(', ')}` });
 
 const listQuerySchema = z.strictObject({
   status: z.enum(['open', 'closed']).optional(),
@@ -81,6 +93,8 @@ export interface TicketDeps {
   audit: Audit;
   clock: Clock;
   credentialMaxAgeSeconds: number;
+  /** SUPPORT_TIMEZONE: a support period ends at the end of its last day there. */
+  supportTimeZone: string;
 }
 
 export function createTickets(deps: TicketDeps) {
@@ -107,7 +121,8 @@ export function createTickets(deps: TicketDeps) {
       subject: data.subject,
       customerEmail: data.customerEmail,
       customerName: data.customerName || null,
-      supportUntil: data.supportUntil,
+      supportUntil: supportPeriodEnd(data.supportUntil, deps.supportTimeZone),
+      supportUntilDate: data.supportUntil,
       status: 'open',
       createdBy: actor.type === 'staff' ? actor.id : null,
       createdAt: now,
@@ -187,28 +202,39 @@ export function createTickets(deps: TicketDeps) {
   }
 
   /**
-   * Changes a ticket's subject, customer or support period. Moving supportUntil re-bounds its live
-   * credentials in the same transaction: what now falls outside the period expires at once.
+   * Changes a ticket's subject, customer or support period, audited as ticket.changed with the
+   * names of what changed (and the period's dates), never the values people typed. Moving
+   * supportUntil re-bounds its live credentials in the same transaction: what now falls outside the
+   * period expires at once; nothing ended comes back.
    */
   function updateTicket(id: string, input: unknown, actor: Actor, origin?: Origin): Promise<TicketView> {
-    return storage.write((s) => updateTicketIn(s, id, input, actor, origin));
+    const changes = parseInput(ticketChangesSchema, input);
+    return storage.write((s) => changeTicketIn(s, id, changes, actor, origin));
   }
 
-  async function updateTicketIn(s: Stores, id: string, input: unknown, actor: Actor, origin?: Origin): Promise<TicketView> {
-    const changes = parseInput(ticketChangesSchema, input);
+  /** Inside the caller's write transaction (a helpdesk webhook applies its event in one). */
+  function updateTicketIn(s: Stores, id: string, input: unknown, actor: Actor, origin?: Origin): Promise<TicketView> {
+    return changeTicketIn(s, id, parseInput(ticketChangesSchema, input), actor, origin);
+  }
+
+  async function changeTicketIn(s: Stores, id: string, changes: z.output<typeof ticketChangesSchema>, actor: Actor, origin?: Origin): Promise<TicketView> {
     const ticket = await requireTicket(id, s);
-    const next = {
-      subject: changes.subject,
-      customerEmail: changes.customerEmail,
-      customerName: changes.customerName === undefined ? undefined : changes.customerName || null,
-      supportUntil: changes.supportUntil,
-    };
-    const changed = Object.fromEntries(
-      Object.entries(next).filter(([key, value]) => value !== undefined && value !== ticket[key as keyof typeof next]),
-    ) as Partial<Pick<TicketRecord, keyof typeof next>>;
-    if (Object.keys(changed).length === 0) return ticketView(ticket);
+    const changed: TicketChanges = {};
+    if (changes.subject !== undefined && changes.subject !== ticket.subject) changed.subject = changes.subject;
+    if (changes.customerEmail !== undefined && changes.customerEmail !== ticket.customerEmail) changed.customerEmail = changes.customerEmail;
+    const customerName = changes.customerName === undefined ? undefined : changes.customerName || null;
+    if (customerName !== undefined && customerName !== ticket.customerName) changed.customerName = customerName;
+    if (changes.supportUntil !== undefined && changes.supportUntil !== ticket.supportUntilDate) {
+      changed.supportUntilDate = changes.supportUntil;
+      changed.supportUntil = supportPeriodEnd(changes.supportUntil, deps.supportTimeZone);
+    }
+    const names = CHANGEABLE.filter((key) => (key === 'supportUntil' ? changed.supportUntilDate : changed[key]) !== undefined);
+    if (names.length === 0) return ticketView(ticket);
     const now = clock.now();
     await s.tickets.update(ticket.id, changed, now);
+    const note: Record<string, unknown> = { changed: names };
+    if (changed.supportUntilDate !== undefined) note.supportUntil = { from: ticket.supportUntilDate, to: changed.supportUntilDate };
+    await audit.record(s, { action: 'ticket.changed', actor, origin, ticketId: ticket.id, detail: JSON.stringify(note) });
     if (changed.supportUntil !== undefined) {
       const lifecycle = { stores: s, audit };
       for (const credential of await s.credentials.listLiveByTicket(ticket.id)) {

@@ -32,6 +32,11 @@ export const sqliteOnly = { it: onPostgres ? it.skip : it, describe: onPostgres 
 export const DAY = 24 * 3600 * 1000;
 export const START = Date.parse('2026-03-01T09:00:00.000Z');
 
+/** The UTC date `ms` from the test clock's now (YYYY-MM-DD): a support period's last day, as supportUntil takes it. */
+export const dateFromNow = (tv: { clock: Clock }, ms: number) => new Date(tv.clock.now() + ms).toISOString().slice(0, 10);
+/** When a support period whose last day is `date` ends with SUPPORT_TIMEZONE unset: the end of that day in UTC. */
+export const endOfDay = (date: string) => Date.parse(`${date}T23:59:59.999Z`);
+
 /** A clock the test moves by hand. */
 export class TestClock implements Clock {
   constructor(private t = START) {}

@@ -20,6 +20,7 @@ export const ticketRecord = (over: Partial<TicketRecord> = {}): TicketRecord => 
   customerEmail: 'customer@shop.test',
   customerName: 'Casey',
   supportUntil: T0 + 30 * DAY,
+  supportUntilDate: new Date(T0 + 30 * DAY).toISOString().slice(0, 10),
   status: 'open',
   createdBy: null,
   createdAt: T0,

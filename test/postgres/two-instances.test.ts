@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { call, ftpFields, revealsExactly, submit, Tally, type Answer, type Client, type Fields } from '../faults/fault-run.js';
 import { buildIfStale, lines } from '../harness/cli.js';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
@@ -14,6 +15,17 @@ import { addStaffWithToken, cli, holdTable, sharedEnv, startInstances, stopInsta
 const HOOK_SECRET = 'whsec_two_instances_3c9e1a7f5b';
 const REASON = 'Two-instance drill: the customer asked us to check the upload';
 const RATE_LIMIT = 10;
+
+/** Moves a ticket's support period end to `at`, as a period would end at its midnight; nothing is submitted to it yet. */
+async function endSupportPeriodAt(url: string, ticketId: string, at: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('UPDATE tickets SET support_until = $1 WHERE id = $2', [at, ticketId]);
+  } finally {
+    await client.end();
+  }
+}
 
 const fresh = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
@@ -227,8 +239,10 @@ describe('two instances on one PostgreSQL database', () => {
     // A pass that runs between the end of the support period and the lock takes everything alone;
     // then the two passes did not meet, and it is tried again on a new ticket.
     for (let attempt = 0; attempt < 3 && met < 2; attempt++) {
+      const { ref, customerEmail, ticketId, linkToken } = await openTicket(on(attempt));
+      // A support period is a calendar date (it ends at midnight): this one is made to end in 3 s.
       const supportUntil = Date.now() + 3000;
-      const { ref, customerEmail, ticketId, linkToken } = await openTicket(on(attempt), { supportUntil: new Date(supportUntil).toISOString() });
+      await endSupportPeriodAt(db!.url, ticketId, supportUntil);
       tickets.push(ticketId);
       for (let i = 0; i < 4; i++) {
         const s = await submit(as(on(i), ''), linkToken, ftpFields(`${ref}-${i}`), `Shop FTP ${i}`);

@@ -7,6 +7,7 @@ const COLUMNS = {
   customerEmail: 'customer_email',
   customerName: 'customer_name',
   supportUntil: 'support_until',
+  supportUntilDate: 'support_until_date',
 } as const;
 
 /** A list row in one object (no spread of the record into a second one). */
@@ -20,10 +21,10 @@ export function createPgTicketStore(client: PgClient): TicketStore {
   return {
     insert: async (t) => {
       await client.query(
-        `INSERT INTO tickets (id, external_ref, subject, customer_email, customer_name, support_until, status,
+        `INSERT INTO tickets (id, external_ref, subject, customer_email, customer_name, support_until, support_until_date, status,
            created_by, created_at, updated_at, closed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [t.id, t.externalRef, t.subject, t.customerEmail, t.customerName, t.supportUntil, t.status, t.createdBy, t.createdAt, t.updatedAt, t.closedAt],
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [t.id, t.externalRef, t.subject, t.customerEmail, t.customerName, t.supportUntil, t.supportUntilDate, t.status, t.createdBy, t.createdAt, t.updatedAt, t.closedAt],
       );
     },
     get: async (id) => {

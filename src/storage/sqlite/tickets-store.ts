@@ -25,9 +25,9 @@ function listRowOf(r: Raw): TicketListRow {
 
 export function createTicketStore(db: Database): Sync<TicketStore> {
   const insert = db.prepare(
-    `INSERT INTO tickets (id, external_ref, subject, customer_email, customer_name, support_until, status,
+    `INSERT INTO tickets (id, external_ref, subject, customer_email, customer_name, support_until, support_until_date, status,
        created_by, created_at, updated_at, closed_at)
-     VALUES (@id, @externalRef, @subject, @customerEmail, @customerName, @supportUntil, @status,
+     VALUES (@id, @externalRef, @subject, @customerEmail, @customerName, @supportUntil, @supportUntilDate, @status,
        @createdBy, @createdAt, @updatedAt, @closedAt)`,
   );
   const get = db.prepare<[string], Raw>('SELECT * FROM tickets WHERE id = ?');
@@ -108,6 +108,7 @@ export function createTicketStore(db: Database): Sync<TicketStore> {
         customerEmail: 'customer_email',
         customerName: 'customer_name',
         supportUntil: 'support_until',
+        supportUntilDate: 'support_until_date',
       };
       for (const key of Object.keys(changes)) sets.push(`${columns[key]} = @${key}`);
       db.prepare(`UPDATE tickets SET ${sets.join(', ')} WHERE id = @id`).run({ ...changes, id, at });

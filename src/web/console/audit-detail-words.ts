@@ -29,6 +29,8 @@ export function auditDetailWords(t: ConsoleStrings, event: Pick<AuditEvent, 'act
       return ''; // the link's id: the row's ticket already says which link it was
     case 'keys.rotated':
       return rotationWords(w, detail);
+    case 'ticket.changed':
+      return ticketChangeWords(w, detail);
     default:
       return action.startsWith('staff.') ? staffChangeWords(t, detail) : detail;
   }
@@ -63,4 +65,14 @@ function staffChangeWords(t: ConsoleStrings, detail: string): string {
 function rotationWords(w: DetailWords, detail: string): string {
   const rewrapped = parsed(detail)?.rewrapped as { dataKeys?: unknown } | undefined;
   return typeof rewrapped?.dataKeys === 'number' ? w.rotated(rewrapped.dataKeys) : detail;
+}
+
+/** `{changed: [...], supportUntil?: {from, to}}` → "Changed: subject, support period; support until 2027-12-03 → 2028-06-30". */
+function ticketChangeWords(w: DetailWords, detail: string): string {
+  const note = parsed(detail);
+  if (!note || !Array.isArray(note.changed)) return detail;
+  const period = note.supportUntil as { from?: unknown; to?: unknown } | undefined;
+  return [w.ticketChanged(note.changed.map((name) => w.ticketFields[String(name)] ?? String(name))), period && w.periodMoved(String(period.from), String(period.to))]
+    .filter(Boolean)
+    .join('; ');
 }

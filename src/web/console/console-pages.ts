@@ -9,6 +9,7 @@ import type { TicketDetail, TicketView } from '../../tickets/tickets.js';
 import { en } from '../strings.js';
 import { auditDetailWords } from './audit-detail-words.js';
 import { consoleStringsFor, type ConsoleStrings } from './console-strings.js';
+import { ticketChangeMark } from './ticket-change-mark.js';
 
 // The staff console's pages as HTML strings: plain values in, markup out. Eta escapes every
 // `<%= %>`; `<%~ %>` is used only for layout and included partials. No page ever holds a secret
@@ -27,12 +28,19 @@ export interface Viewer {
 export interface TimeView {
   iso: string;
   text: string;
+  /** A calendar date: shown as it is, never rewritten into the reader's zone. */
+  date?: true;
 }
 
 type NavKey = 'tickets' | 'audit' | 'staff';
 
 function timeView(t: ConsoleStrings, iso: string): TimeView {
-  return { iso, text: new Intl.DateTimeFormat(t.locale, { ...t.shortDateTime, timeZone: 'UTC' }).format(new Date(iso)) + ' UTC' };
+  return { iso, text: new Intl.DateTimeFormat(t.locale, { ...t.shortDateTime, timeZone: 'UTC' }).format(new Date(iso)) };
+}
+
+/** A YYYY-MM-DD date as a date ("3 Dec 2027"), the same in every zone. */
+function dateView(t: ConsoleStrings, date: string): TimeView {
+  return { iso: date, text: new Intl.DateTimeFormat(t.locale, { ...t.shortDate, timeZone: 'UTC' }).format(new Date(`${date}T12:00:00Z`)), date: true };
 }
 
 const sentenceCase = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -106,7 +114,7 @@ export function renderTicketListPage(
     tickets: result.items.map((ticket) => ({
       ...ticket,
       href: `/console/tickets/${ticket.id}`,
-      supportUntil: timeView(f.t, ticket.supportUntil),
+      supportUntil: dateView(f.t, ticket.supportUntilDate),
       createdAt: timeView(f.t, ticket.createdAt),
     })),
     nextHref: result.nextCursor ? `/console/tickets${params({ cursor: result.nextCursor })}` : null,
@@ -114,9 +122,9 @@ export function renderTicketListPage(
   });
 }
 
-export function renderNewTicketPage(viewer: Viewer, vendorName: string, defaults: { supportUntil: string }): string {
+export function renderNewTicketPage(viewer: Viewer, vendorName: string, defaults: { supportUntil: string; supportTimeZone: string }): string {
   const f = frame(viewer, vendorName, 'new-ticket', consoleStringsFor().newTicket.title, 'tickets');
-  return eta.render('./new-ticket', { ...f, defaults });
+  return eta.render('./new-ticket', { ...f, defaults, supportUntilHint: f.t.newTicket.supportUntilHint(defaults.supportTimeZone) });
 }
 
 const LIVE = new Set(['active', 'restricted']);
@@ -126,7 +134,7 @@ export function renderTicketPage(
   viewer: Viewer,
   vendorName: string,
   ticket: TicketDetail,
-  options: { defaultTtlSeconds: number; reveals: Map<string, RevealRecord[]> },
+  options: { defaultTtlSeconds: number; reveals: Map<string, RevealRecord[]>; supportTimeZone: string },
 ): string {
   const t = consoleStringsFor();
   const f = frame(viewer, vendorName, 'ticket', t.ticket.title(ticket.externalRef), 'tickets');
@@ -158,11 +166,14 @@ export function renderTicketPage(
     ...f,
     ticket: {
       ...ticket,
-      supportUntil: timeView(t, ticket.supportUntil),
+      supportUntil: dateView(t, ticket.supportUntilDate),
+      supportEnds: t.ticket.supportEnds(options.supportTimeZone),
       createdAt: timeView(t, ticket.createdAt),
       closedAt: ticket.closedAt ? timeView(t, ticket.closedAt) : null,
       open: ticket.status === 'open',
     },
+    supportUntilHint: t.newTicket.supportUntilHint(options.supportTimeZone),
+    changeMark: ticketChangeMark(ticket),
     credentials,
     liveCount: credentials.filter((c) => c.live).length,
     links: ticket.intakeLinks

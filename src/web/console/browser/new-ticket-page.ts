@@ -1,8 +1,6 @@
 import type { ConsoleStrings } from '../console-strings.js';
 import { callApi } from './console-api.js';
-import { clearFieldErrorsOnInput, clearFields, hideAlert, markFields, reportProblems, setBusy, showFailure } from './page-kit.js';
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+import { clearFieldErrorsOnInput, clearFields, hideAlert, looksLikeEmail, markFields, reportProblems, setBusy, showFailure } from './page-kit.js';
 
 export function startNewTicketPage(t: ConsoleStrings): void {
   const form = document.querySelector<HTMLFormElement>('#new-ticket-form');
@@ -23,7 +21,7 @@ export function startNewTicketPage(t: ConsoleStrings): void {
       if (v) body[name] = v;
       else if (name !== 'customerName') problems[name] = t.newTicket.missing[name]!;
     }
-    if (body.customerEmail && !EMAIL.test(body.customerEmail)) problems.customerEmail = t.newTicket.missing.customerEmail!;
+    if (body.customerEmail && !looksLikeEmail(body.customerEmail)) problems.customerEmail = t.newTicket.missing.customerEmail!;
     if (reportProblems(form, alert, problems, t)) return;
     setBusy(form, true, t.saving);
     const result = await callApi('POST', '/tickets', body);

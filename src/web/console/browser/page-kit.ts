@@ -29,6 +29,9 @@ export function hideAlert(alert: HTMLElement): void {
   alert.replaceChildren();
 }
 
+/** The page's own first check of an e-mail address; the server decides. */
+export const looksLikeEmail = (value: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
+
 export function setBusy(form: HTMLElement, busy: boolean, label?: string): void {
   const button = form.querySelector<HTMLButtonElement>('[data-submit]');
   const text = form.querySelector('[data-submit-text]');

@@ -1,11 +1,13 @@
 import type { ConsoleStrings } from '../console-strings.js';
 import { callApi } from './console-api.js';
 import { flash, showFlash } from './flash.js';
-import { confirmAction, copyText, hideAlert, refreshRegions, setBusy, showAlert, showFailure, showLocalTimes } from './page-kit.js';
+import { clearFieldErrorsOnInput, clearFields, confirmAction, copyText, hideAlert, looksLikeEmail, markFields, refreshRegions, reportProblems, setBusy, showAlert, showFailure, showLocalTimes } from './page-kit.js';
 import { wireRevealDialog } from './reveal-dialog.js';
+import { watchTicket } from './ticket-watch.js';
 
 // The ticket page: reveal (see reveal-dialog.ts), revoke a credential, create a secure link (its
-// URL is shown once, never stored in the page's HTML), revoke a link, close the ticket.
+// URL is shown once, never stored in the page's HTML), revoke a link, edit, close and reopen the
+// ticket; it follows what the customer sends (ticket-watch.ts).
 
 export function startTicketPage(t: ConsoleStrings): void {
   const head = document.querySelector<HTMLElement>('[data-ticket-id]');
@@ -23,6 +25,11 @@ export function startTicketPage(t: ConsoleStrings): void {
   const refresh = (...regions: string[]) => refreshRegions(regions, t);
 
   const reveal = wireRevealDialog(t, () => void refresh('credentials'));
+  const editDialog = wireEditTicket(t, ticketId, status);
+  watchTicket(head, async (sent) => {
+    await refresh('credentials', 'links');
+    if (sent.length) say(t.ticket.customerSent(sent.map((c) => c.label)));
+  });
 
   const row = (el: Element) => el.closest<HTMLElement>('tr');
 
@@ -78,6 +85,21 @@ export function startTicketPage(t: ConsoleStrings): void {
         location.reload();
         break;
       }
+      case 'edit-ticket':
+        editDialog?.showModal();
+        break;
+      case 'reopen-ticket': {
+        button.disabled = true;
+        const result = await callApi('POST', `/tickets/${ticketId}/reopen`);
+        if (!result.ok) {
+          button.disabled = false;
+          showFailure(alert, result, t);
+          return;
+        }
+        flash(t.ticket.reopened);
+        location.reload();
+        break;
+      }
     }
   });
 
@@ -124,4 +146,47 @@ export function startTicketPage(t: ConsoleStrings): void {
     const tr = document.querySelector<HTMLElement>(`tr[data-credential-id="${wanted}"]`);
     if (tr?.querySelector('[data-action="reveal"]')) reveal?.open({ id: wanted, label: tr.dataset.label ?? '' });
   }
+}
+
+/** The edit dialog: sends only what was changed (PATCH /tickets/:id); the page reloads to show it. */
+function wireEditTicket(t: ConsoleStrings, ticketId: string, status: HTMLElement): HTMLDialogElement | null {
+  const dialog = document.querySelector<HTMLDialogElement>('#edit-ticket-dialog');
+  const form = dialog?.querySelector<HTMLFormElement>('#edit-ticket-form');
+  const alert = dialog?.querySelector<HTMLElement>('#edit-ticket-error');
+  if (!dialog || !form || !alert) return null;
+  clearFieldErrorsOnInput(form);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (form.getAttribute('aria-busy') === 'true') return;
+    clearFields(form);
+    hideAlert(alert);
+    const body: Record<string, string | null> = {};
+    const problems: Record<string, string> = {};
+    for (const input of form.querySelectorAll<HTMLInputElement>('input[data-field]')) {
+      const name = input.dataset.field!;
+      const value = input.value.trim();
+      if (value === (input.dataset.was ?? '')) continue;
+      if (name === 'customerName') body[name] = value || null;
+      else if (!value) problems[name] = t.newTicket.missing[name]!;
+      else body[name] = value;
+    }
+    if (typeof body.customerEmail === 'string' && !looksLikeEmail(body.customerEmail)) problems.customerEmail = t.newTicket.missing.customerEmail!;
+    if (reportProblems(form, alert, problems, t)) return;
+    if (Object.keys(body).length === 0) {
+      dialog.close();
+      status.textContent = t.ticket.nothingChanged;
+      return;
+    }
+    setBusy(form, true, t.saving);
+    const result = await callApi('PATCH', `/tickets/${ticketId}`, body);
+    if (result.ok) {
+      flash(t.ticket.changed);
+      location.reload();
+      return;
+    }
+    setBusy(form, false, t.ticket.save);
+    showFailure(alert, result, t);
+    if (result.fields.length) markFields(form, Object.fromEntries(result.fields.map((f) => [f, t.newTicket.missing[f] ?? (t.errors.invalid as string)])));
+  });
+  return dialog;
 }
