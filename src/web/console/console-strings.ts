@@ -146,6 +146,7 @@ export const consoleEn = {
     credentials: 'Credentials',
     credentialsCaption: 'Credentials the customer sent',
     noCredentials: 'The customer has not sent anything yet. Create a secure link below and send it to them.',
+    noCredentialsNoLinks: 'The customer sent nothing on this ticket.',
     label: 'Label',
     kind: 'Kind',
     credentialStatus: 'Status',
