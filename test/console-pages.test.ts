@@ -182,11 +182,11 @@ describe('console pages', () => {
       await tv.vault.staff.linkStaffSso(tv.staffIds.engineer, { sub: 'idp|engineer-7' }, BY_OPERATOR);
       const res = await tv.http.get('/console/staff').set('Cookie', cookie).expect(200);
       const rowOf = (name: string) => staffRow(res.text, name);
-      expect(rowOf('Engineer Person')).toContain('<td class="sign-in-methods"><span>Single sign-on</span></td>');
+      expect(rowOf('Engineer Person')).toContain('<td class="sign-in-methods" data-label="Sign-in"><span>Single sign-on</span></td>');
       expect(rowOf('Engineer Person')).toContain('data-action="link-sso" aria-label="Change single sign-on for Engineer Person">Change single sign-on</button>');
-      expect(rowOf('Admin Person')).toContain('<td class="sign-in-methods"><span>Password</span></td>');
+      expect(rowOf('Admin Person')).toContain('<td class="sign-in-methods" data-label="Sign-in"><span>Password</span></td>');
       expect(rowOf('Admin Person')).toContain('data-action="link-sso" aria-label="Link single sign-on for Admin Person">Link single sign-on</button>');
-      expect(rowOf('Auditor Person')).toContain('<td class="sign-in-methods">Token only</td>');
+      expect(rowOf('Auditor Person')).toContain('<td class="sign-in-methods" data-label="Sign-in">Token only</td>');
       expect(res.text).toContain('<dialog id="sso-dialog"');
       expect(res.text).toContain('<label for="sso-sub">Subject identifier (sub)</label>');
       expect(res.text).not.toContain('idp|engineer-7');

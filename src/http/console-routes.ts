@@ -9,6 +9,7 @@ import type { StaffSession } from '../staff-auth/staff-sessions.js';
 import type { StaffRole } from '../staff-auth/staff-roles.js';
 import { dateIn } from '../tickets/support-period.js';
 import type { Tickets } from '../tickets/tickets.js';
+import { TICKET_SORTS, type TicketSort } from '../tickets/tickets-store.js';
 import { isUuid, parseInput } from '../validation.js';
 import {
   consoleHome,
@@ -16,11 +17,13 @@ import {
   renderConsoleProblemPage,
   renderContinuePage,
   renderNewTicketPage,
+  renderNoTicketByRefPage,
   renderSignInPage,
   renderStaffPage,
   renderTicketListPage,
   renderTicketPage,
   type AuditPageQuery,
+  type TicketListData,
   type TicketListQuery,
   type Viewer,
 } from '../web/console/console-pages.js';
@@ -127,15 +130,31 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
 
   router.get('/console/tickets', signedIn('engineer'), async (req, res) => {
     const status = text(req.query.status);
+    const sort = text(req.query.sort);
     const query: TicketListQuery = {
       status: status === 'closed' ? 'closed' : status === 'all' ? '' : 'open',
       q: text(req.query.q).trim().slice(0, 200),
+      sort: (TICKET_SORTS as readonly string[]).includes(sort) ? (sort as TicketSort) : 'created',
       cursor: text(req.query.cursor) || undefined,
     };
-    let result: Awaited<ReturnType<Tickets['listTickets']>> = { items: [], nextCursor: null };
+    // A search for a helpdesk reference opens that ticket, whatever its status; `list=1` (the
+    // page's own links back to a search) lists instead.
+    if (query.q && !query.cursor && req.query.list === undefined) {
+      const exact = await tickets.findTicketByRef(query.q);
+      if (exact) return res.redirect(303, `/console/tickets/${exact.id}?${new URLSearchParams({ from: query.q })}`);
+    }
+    const filter = { ...(query.status ? { status: query.status } : {}), ...(query.q ? { q: query.q } : {}), sort: query.sort };
+    let result: TicketListData = { items: [], nextCursor: null, total: null, closedMatches: null, now: clock.now() };
     let error: string | undefined;
     try {
-      result = await tickets.listTickets({ ...(query.status ? { status: query.status } : {}), ...(query.q ? { q: query.q } : {}), ...(query.cursor ? { cursor: query.cursor } : {}) });
+      const page = await tickets.listTickets({ ...filter, ...(query.cursor ? { cursor: query.cursor } : {}) });
+      result = {
+        ...result,
+        ...page,
+        total: await tickets.countTickets(filter),
+        // A search of open tickets says how many closed ones it left out.
+        closedMatches: query.q && query.status === 'open' ? await tickets.countTickets({ ...filter, status: 'closed' }) : null,
+      };
     } catch (err) {
       if (!(err instanceof VaultError) || err.status !== 400) throw err;
       error = err.code;
@@ -143,15 +162,39 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     sendPage(res, error ? 400 : 200, renderTicketListPage(viewerOf(res), vendorName, query, result, error));
   });
 
-  router.get('/console/tickets/new', signedIn('engineer'), (_req, res) => {
+  router.get('/console/tickets/new', signedIn('engineer'), (req, res) => {
     const supportUntil = dateIn(clock.now() + 365 * 24 * 3600_000, config.supportTimeZone);
-    sendPage(res, 200, renderNewTicketPage(viewerOf(res), vendorName, { supportUntil, supportTimeZone: config.supportTimeZone }));
+    sendPage(
+      res,
+      200,
+      renderNewTicketPage(viewerOf(res), vendorName, { supportUntil, supportTimeZone: config.supportTimeZone, externalRef: text(req.query.externalRef).trim().slice(0, 200) }),
+    );
+  });
+
+  // DESIGN "Outgoing webhooks": helpdesk macros and sidebars open a ticket by its reference.
+  router.get('/console/tickets/by-ref/:ref', signedIn('engineer'), async (req, res) => {
+    const ref = param(req, 'ref');
+    const ticket = await tickets.findTicketByRef(ref);
+    if (ticket) return res.redirect(303, `/console/tickets/${ticket.id}`);
+    const mentions = ref.trim() ? (await tickets.listTickets({ q: ref.trim().slice(0, 200), limit: '20' })).items : [];
+    sendPage(res, 404, renderNoTicketByRefPage(viewerOf(res), vendorName, ref, mentions));
   });
 
   router.get('/console/tickets/:id', signedIn('engineer'), async (req, res) => {
     const detail = await tickets.getTicketDetail(param(req, 'id'));
     const reveals = await audit.listReveals(detail.credentials.map((c) => c.id));
-    sendPage(res, 200, renderTicketPage(viewerOf(res), vendorName, detail, { defaultTtlSeconds: config.intakeLinkTtlSeconds, reveals, supportTimeZone: config.supportTimeZone }));
+    const from = text(req.query.from).trim().slice(0, 200);
+    sendPage(
+      res,
+      200,
+      renderTicketPage(viewerOf(res), vendorName, detail, {
+        defaultTtlSeconds: config.intakeLinkTtlSeconds,
+        reveals,
+        supportTimeZone: config.supportTimeZone,
+        now: clock.now(),
+        searchedFor: from || undefined,
+      }),
+    );
   });
 
   router.get('/console/audit', signedIn('auditor'), async (req, res) => {

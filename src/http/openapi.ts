@@ -156,8 +156,22 @@ export const openApiDocument = {
       get: {
         summary: 'List tickets',
         security: staff,
-        parameters: [query('status', { enum: ['open', 'closed'] }, 'filter'), query('q', { type: 'string' }, 'search reference, subject, customer'), ...paging],
-        responses: { '200': ok('a page', { type: 'object', properties: { items: { type: 'array', items: ref('Ticket') }, nextCursor: { type: ['string', 'null'] } } }), ...errors(400, 401, 403) },
+        parameters: [
+          query('status', { enum: ['open', 'closed'] }, 'filter'),
+          query('q', { type: 'string' }, 'search reference, subject, customer, credential labels'),
+          query('sort', { enum: ['created', 'updated', 'ref', 'expiry'], default: 'created' }, 'newest created or updated first, reference A–Z, or soonest live-credential expiry first (tickets with a live credential only)'),
+          ...paging,
+        ],
+        responses: {
+          '200': ok('a page', {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: { allOf: [ref('Ticket'), { type: 'object', properties: { liveCredentials: { type: 'integer' }, soonestExpiry: { type: ['string', 'null'], format: 'date-time' } } }] } },
+              nextCursor: { type: ['string', 'null'] },
+            },
+          }),
+          ...errors(400, 401, 403),
+        },
       },
     },
     '/tickets/{id}': {

@@ -27,6 +27,7 @@ export interface TicketRow {
   updated_at: number;
   closed_at: number | null;
   live_credentials?: number;
+  soonest_expiry?: number | null;
 }
 
 export const ticketOf = (r: TicketRow): TicketRecord => ({

@@ -9,7 +9,7 @@ import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid, pageLimit, parseInput } from '../validation.js';
 import { supportDate, supportPeriodEnd } from './support-period.js';
 import type { TicketStatus } from './ticket-status.js';
-import type { TicketChanges, TicketListRow, TicketRecord } from './tickets-store.js';
+import { TICKET_SORTS, type TicketChanges, type TicketListRow, type TicketRecord, type TicketSort } from './tickets-store.js';
 import { newId } from '../ids.js';
 
 export interface TicketView {
@@ -49,14 +49,20 @@ export const ticketView = (t: TicketRecord): TicketView => ({
 
 export interface TicketListItem extends TicketView {
   liveCredentials: number;
+  /** When its first live credential expires; null when none is live. */
+  soonestExpiry: string | null;
 }
 
-/** One list item: the view gains its count in place (no spread into a second object per row). */
+/** One list item: the view gains its fields in place (no spread into a second object per row). */
 const ticketListItem = (r: TicketListRow): TicketListItem => {
   const item = ticketView(r) as TicketListItem;
   item.liveCredentials = r.liveCredentials;
+  item.soonestExpiry = r.soonestExpiry === null ? null : new Date(r.soonestExpiry).toISOString();
   return item;
 };
+
+/** A count stops here: "more than 1 000" costs what reading 1 000 index entries costs (docs/decisions/024). */
+export const TICKET_COUNT_CAP = 1000;
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
@@ -79,13 +85,17 @@ const ticketChangesSchema = newTicketSchema
   .extend({ customerName: newTicketSchema.shape.customerName.unwrap().nullable().optional() })
   .refine((changes) => CHANGEABLE.some((key) => changes[key] !== undefined), { message: `give at least one of ${CHANGEABLE.join(', ')}` });
 
-const listQuerySchema = z.strictObject({
+const filterSchema = z.strictObject({
   status: z.enum(['open', 'closed']).optional(),
   // A NUL ends the text SQLite matches (LIKE would search for less than was typed) and is not a
   // valid full-text query: refused as bad input.
   q: z.string().trim().max(200).refine((q) => !q.includes('\u0000'), 'must not contain a NUL character').optional(),
+});
+
+const listQuerySchema = filterSchema.extend({
+  sort: z.enum(TICKET_SORTS).default('created'),
   limit: pageLimit,
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().max(400).optional(),
 });
 
 export interface TicketDeps {
@@ -137,16 +147,36 @@ export function createTickets(deps: TicketDeps) {
     return ticketView(ticket);
   }
 
+  /** A page of tickets in `sort` order; the expiry order lists only tickets with a live credential. */
   async function listTickets(query: unknown) {
     const q = parseInput(listQuerySchema, query, 'query');
-    const after = q.cursor === undefined ? undefined : decodeTicketCursor(q.cursor);
-    const rows = await storage.read((s) => s.tickets.list({ status: q.status, q: q.q || undefined, limit: q.limit + 1, after }));
+    const after = q.cursor === undefined ? undefined : decodeTicketCursor(q.sort, q.cursor);
+    const rows = await storage.read((s) =>
+      s.tickets.list({ status: q.status, q: q.q || undefined, sort: q.sort, limit: q.limit + 1, after }),
+    );
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     return {
       items: page.map(ticketListItem),
-      nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      nextCursor: rows.length > q.limit && last ? encodeTicketCursor(q.sort, last) : null,
     };
+  }
+
+  /**
+   * How many tickets `listTickets` would list for the same filter and order, up to
+   * TICKET_COUNT_CAP (`more` when there are more).
+   */
+  async function countTickets(query: unknown): Promise<{ total: number; more: boolean }> {
+    const q = parseInput(filterSchema.extend({ sort: z.enum(TICKET_SORTS).default('created') }), query, 'query');
+    const n = await storage.read((s) => s.tickets.count({ status: q.status, q: q.q || undefined, live: q.sort === 'expiry' || undefined }, TICKET_COUNT_CAP + 1));
+    return { total: Math.min(n, TICKET_COUNT_CAP), more: n > TICKET_COUNT_CAP };
+  }
+
+  /** The ticket with this helpdesk reference, exactly as written; undefined when none has it. */
+  async function findTicketByRef(externalRef: string): Promise<TicketView | undefined> {
+    if (externalRef.length === 0 || externalRef.length > 200) return undefined;
+    const ticket = await storage.read((s) => s.tickets.getByExternalRef(externalRef));
+    return ticket && ticketView(ticket);
   }
 
   function getTicketDetail(id: string): Promise<TicketDetail> {
@@ -244,14 +274,38 @@ export function createTickets(deps: TicketDeps) {
     return ticketView((await s.tickets.get(ticket.id))!);
   }
 
-  return { createTicket, listTickets, getTicketDetail, closeTicket, reopenTicket, updateTicket, requireTicket, inTransaction: { createTicketIn, closeTicketIn, reopenTicketIn, updateTicketIn } };
+  return { createTicket, listTickets, countTickets, findTicketByRef, getTicketDetail, closeTicket, reopenTicket, updateTicket, requireTicket, inTransaction: { createTicketIn, closeTicketIn, reopenTicketIn, updateTicketIn } };
 }
 
 export type Tickets = ReturnType<typeof createTickets>;
 
-function decodeTicketCursor(cursor: string): { createdAt: number; id: string } {
-  return decodeCursor(cursor, ([at, id, ...rest]) => {
-    const createdAt = Number(at);
-    return Number.isSafeInteger(createdAt) && isUuid(id) && rest.length === 0 ? { createdAt, id } : undefined;
+/**
+ * A page's cursor: the last item's sort key and id. The created order's has the two parts it had
+ * before there were orders; the others name their order, and a reference is base64url (it may hold '.').
+ */
+function encodeTicketCursor(sort: TicketSort, last: TicketListRow): string {
+  switch (sort) {
+    case 'created':
+      return encodeCursor(last.createdAt, last.id);
+    case 'updated':
+      return encodeCursor(sort, last.updatedAt, last.id);
+    case 'ref':
+      return encodeCursor(sort, Buffer.from(last.externalRef).toString('base64url'), last.id);
+    case 'expiry':
+      return encodeCursor(sort, last.soonestExpiry ?? 0, last.id);
+  }
+}
+
+/** The cursor's key, refused unless this order gave it out. */
+function decodeTicketCursor(sort: TicketSort, cursor: string): { key: number | string; id: string } {
+  return decodeCursor(cursor, (parts) => {
+    const [key, id, ...rest] = sort === 'created' ? parts : parts[0] === sort ? parts.slice(1) : [];
+    if (key === undefined || id === undefined || !isUuid(id) || rest.length > 0) return undefined;
+    if (sort === 'ref') {
+      const ref = Buffer.from(key, 'base64url').toString('utf8');
+      return ref.length > 0 && Buffer.from(ref).toString('base64url') === key ? { key: ref, id } : undefined;
+    }
+    const at = Number(key);
+    return /^\d+$/.test(key) && Number.isSafeInteger(at) ? { key: at, id } : undefined;
   });
 }

@@ -54,12 +54,12 @@ describe('PostgreSQL stores', () => {
         await s.credentials.insert(credentialRecord('b-ticket', receipt.id), secretOf());
         await s.credentials.insert(credentialRecord('b-ticket', receipt.id, { status: 'revoked' }), secretOf());
       });
-      const first = await read((s) => s.tickets.list({ limit: 2 }));
+      const first = await read((s) => s.tickets.list({ sort: 'created', limit: 2 }));
       expect(first.map((t) => t.id)).toEqual(['b-ticket', 'a-ticket']);
       expect(first[0]!.liveCredentials).toBe(1);
-      const next = await read((s) => s.tickets.list({ limit: 2, after: { createdAt: at, id: 'a-ticket' } }));
+      const next = await read((s) => s.tickets.list({ sort: 'created', limit: 2, after: { key: at, id: 'a-ticket' } }));
       expect(next[0]!.id).toBe('B-ticket');
-      expect((await read((s) => s.tickets.list({ limit: 10, status: 'closed' }))).map((t) => t.id)).toEqual(['a-ticket']);
+      expect((await read((s) => s.tickets.list({ sort: 'created', limit: 10, status: 'closed' }))).map((t) => t.id)).toEqual(['a-ticket']);
     });
 
     it('searches the four columns, case-insensitively for ASCII letters only (as SQLite LIKE), with % _ \\ taken literally', async () => {
@@ -70,7 +70,7 @@ describe('PostgreSQL stores', () => {
       const slash = make('back\\slash path');
       const named = make('Other', { customerName: 'Casey Quartermaine' });
       for (const t of [muller, percent, slash, named]) await write((s) => s.tickets.insert(t));
-      const search = async (q: string) => (await read((s) => s.tickets.list({ limit: 50, q }))).filter((t) => t.createdAt === at).map((t) => t.id).sort();
+      const search = async (q: string) => (await read((s) => s.tickets.list({ sort: 'created', limit: 50, q }))).filter((t) => t.createdAt === at).map((t) => t.id).sort();
       expect(await search('sftp LOGIN')).toEqual([muller.id]);
       expect(await search('müller')).toEqual([muller.id]);
       expect(await search('MÜLLER')).toEqual([]);

@@ -5,7 +5,9 @@ import type { AuditEvent, AuditSubjects, RevealRecord } from '../../audit/audit.
 import { SECRET_FIELDS } from '../../credentials/credential-kinds.js';
 import type { StaffView } from '../../staff-auth/staff.js';
 import type { StaffPrincipal } from '../../staff-auth/staff-tokens.js';
-import type { TicketDetail, TicketView } from '../../tickets/tickets.js';
+import type { IntakeLinkView } from '../../intake-links/intake-link-view.js';
+import type { TicketDetail, TicketListItem } from '../../tickets/tickets.js';
+import { TICKET_SORTS, type TicketSort } from '../../tickets/tickets-store.js';
 import { en } from '../strings.js';
 import { auditDetailWords } from './audit-detail-words.js';
 import { consoleStringsFor, type ConsoleStrings } from './console-strings.js';
@@ -44,6 +46,25 @@ function dateView(t: ConsoleStrings, date: string): TimeView {
 }
 
 const sentenceCase = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+const RELATIVE_UNITS: [string, number][] = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+];
+
+/** "in 3 days", "5 hours ago": the largest whole unit, rounded down (a credential is never later than it says). */
+export function relativeTime(t: ConsoleStrings, iso: string, now: number): string {
+  const ms = Date.parse(iso) - now;
+  for (const [unit, size] of RELATIVE_UNITS) {
+    const n = Math.floor(Math.abs(ms) / size);
+    if (n >= 1) return ms > 0 ? t.relative.in(n, unit) : t.relative.ago(n, unit);
+  }
+  return t.relative.now;
+}
+
+/** Less than this left reads as soon: the row is marked. */
+const SOON_MS = 2 * 86_400_000;
 
 const canWorkTickets = (s: StaffPrincipal) => s.role === 'engineer' || s.role === 'admin';
 const canReadAudit = (s: StaffPrincipal) => s.role === 'auditor' || s.role === 'admin';
@@ -90,51 +111,91 @@ export function problemText(t: ConsoleStrings, code: string, retryAfterSeconds =
 export interface TicketListQuery {
   status: 'open' | 'closed' | '';
   q: string;
+  sort: TicketSort;
   cursor?: string;
 }
 
-export function renderTicketListPage(
-  viewer: Viewer,
-  vendorName: string,
-  query: TicketListQuery,
-  result: { items: (TicketView & { liveCredentials: number })[]; nextCursor: string | null },
-  error?: string,
-): string {
+export interface TicketListData {
+  items: TicketListItem[];
+  nextCursor: string | null;
+  /** How many tickets the filter lists (capped: `more`). */
+  total: { total: number; more: boolean } | null;
+  /** Closed tickets matching a search of open ones: the hint that they were left out. */
+  closedMatches: { total: number; more: boolean } | null;
+  now: number;
+}
+
+export function renderTicketListPage(viewer: Viewer, vendorName: string, query: TicketListQuery, result: TicketListData, error?: string): string {
   const f = frame(viewer, vendorName, 'tickets', consoleStringsFor().tickets.title, 'tickets');
-  const params = (extra: Record<string, string>) => {
-    const p = new URLSearchParams({ ...(query.status !== 'open' ? { status: query.status || 'all' } : {}), ...(query.q ? { q: query.q } : {}), ...extra });
+  const t = f.t;
+  const params = (extra: Record<string, string>, status = query.status) => {
+    const p = new URLSearchParams({
+      ...(status !== 'open' ? { status: status || 'all' } : {}),
+      ...(query.q ? { q: query.q } : {}),
+      ...(query.sort !== 'created' ? { sort: query.sort } : {}),
+      // A search repeated from here lists, even when it names one ticket exactly.
+      ...(query.q ? { list: '1' } : {}),
+      ...extra,
+    });
     const s = p.toString();
     return s ? `?${s}` : '';
   };
   return eta.render('./tickets', {
     ...f,
     query,
-    error: error ? f.t.errors.invalid : '',
-    filtered: Boolean(query.q) || query.status !== 'open',
+    error: error ? t.errors.invalid : '',
+    filtered: Boolean(query.q) || query.status !== 'open' || query.sort !== 'created',
+    sorts: TICKET_SORTS.map((value) => ({ value, label: t.tickets.sorts[value] ?? value, selected: value === query.sort })),
+    caption: t.tickets.captions[query.sort] ?? t.tickets.caption,
+    total: result.total ? t.tickets.total(result.total.total, result.total.more, query.status, query.q) : '',
+    closedHint:
+      result.closedMatches && result.closedMatches.total > 0
+        ? { text: t.tickets.closedMatch(result.closedMatches.total, result.closedMatches.more), href: `/console/tickets${params({}, '')}` }
+        : null,
     tickets: result.items.map((ticket) => ({
       ...ticket,
       href: `/console/tickets/${ticket.id}`,
-      supportUntil: dateView(f.t, ticket.supportUntilDate),
-      createdAt: timeView(f.t, ticket.createdAt),
+      supportUntil: dateView(t, ticket.supportUntilDate),
+      supportEnded: ticket.status === 'open' && Date.parse(ticket.supportUntil) <= result.now,
+      createdAt: timeView(t, ticket.createdAt),
+      soonest: ticket.soonestExpiry
+        ? { time: timeView(t, ticket.soonestExpiry), text: t.tickets.firstExpires(relativeTime(t, ticket.soonestExpiry, result.now)), soon: Date.parse(ticket.soonestExpiry) - result.now < SOON_MS }
+        : null,
     })),
     nextHref: result.nextCursor ? `/console/tickets${params({ cursor: result.nextCursor })}` : null,
     firstHref: query.cursor ? `/console/tickets${params({})}` : null,
   });
 }
 
-export function renderNewTicketPage(viewer: Viewer, vendorName: string, defaults: { supportUntil: string; supportTimeZone: string }): string {
+/** /console/tickets/by-ref/<ref> when no ticket has that reference: what mentions it, and a way to create it. */
+export function renderNoTicketByRefPage(viewer: Viewer, vendorName: string, ref: string, mentions: TicketListItem[]): string {
+  const t = consoleStringsFor();
+  const f = frame(viewer, vendorName, 'by-ref', t.byRef.title(ref), 'tickets');
+  return eta.render('./by-ref', {
+    ...f,
+    ref,
+    mentions: mentions.map((m) => ({ ...m, href: `/console/tickets/${m.id}`, statusText: m.status === 'open' ? t.tickets.statusOpen : t.tickets.statusClosed })),
+    createHref: `/console/tickets/new?${new URLSearchParams({ externalRef: ref })}`,
+    searchHref: `/console/tickets?${new URLSearchParams({ q: ref, status: 'all', list: '1' })}`,
+  });
+}
+
+export function renderNewTicketPage(viewer: Viewer, vendorName: string, defaults: { supportUntil: string; supportTimeZone: string; externalRef?: string }): string {
   const f = frame(viewer, vendorName, 'new-ticket', consoleStringsFor().newTicket.title, 'tickets');
   return eta.render('./new-ticket', { ...f, defaults, supportUntilHint: f.t.newTicket.supportUntilHint(defaults.supportTimeZone) });
 }
 
 const LIVE = new Set(['active', 'restricted']);
 
-/** `reveals`: each credential's reveals, oldest first (Audit.listReveals). */
+/**
+ * `reveals`: each credential's reveals, oldest first (Audit.listReveals); `now` for "expires in …";
+ * `searchedFor`: the search that opened this ticket by its exact reference, offered back as a list.
+ */
 export function renderTicketPage(
   viewer: Viewer,
   vendorName: string,
   ticket: TicketDetail,
-  options: { defaultTtlSeconds: number; reveals: Map<string, RevealRecord[]>; supportTimeZone: string },
+  options: { defaultTtlSeconds: number; reveals: Map<string, RevealRecord[]>; supportTimeZone: string; now: number; searchedFor?: string },
 ): string {
   const t = consoleStringsFor();
   const f = frame(viewer, vendorName, 'ticket', t.ticket.title(ticket.externalRef), 'tickets');
@@ -155,6 +216,8 @@ export function renderTicketPage(
     restricted: c.status === 'restricted',
     submittedAt: timeView(t, c.submittedAt),
     expiresAt: timeView(t, c.expiresAt),
+    expiresIn: t.ticket.expiresIn(relativeTime(t, c.expiresAt, options.now)),
+    expiresSoon: Date.parse(c.expiresAt) - options.now < SOON_MS,
     endedAt: c.endedAt ? timeView(t, c.endedAt) : null,
     revealCount: c.revealCount ?? 0,
     reveals: revealsOf(c.id),
@@ -174,6 +237,11 @@ export function renderTicketPage(
     },
     supportUntilHint: t.newTicket.supportUntilHint(options.supportTimeZone),
     changeMark: ticketChangeMark(ticket),
+    // Open, but past its support period: it takes no new links, said where "Create link" would be.
+    supportEnded: ticket.status === 'open' && Date.parse(ticket.supportUntil) <= options.now,
+    searchedFor: options.searchedFor
+      ? { text: t.ticket.searchedFor(options.searchedFor), href: `/console/tickets?${new URLSearchParams({ q: options.searchedFor, status: 'all', list: '1' })}` }
+      : null,
     credentials,
     liveCount: credentials.filter((c) => c.live).length,
     links: ticket.intakeLinks
@@ -184,7 +252,7 @@ export function renderTicketPage(
         status: l.status,
         statusText: t.ticket.linkStatuses[l.status] ?? l.status,
         createdAt: timeView(t, l.createdAt),
-        expiresAt: timeView(t, l.expiresAt),
+        ends: linkEnds(t, l, ticket, options.now),
         uses: t.ticket.usesOf(l.uses, l.maxUses),
         revocable: l.status === 'active',
       })),
@@ -193,6 +261,27 @@ export function renderTicketPage(
     revealReason: t.reveal.reasonPrefill(ticket.externalRef),
     secretFields: JSON.stringify(SECRET_FIELDS),
   });
+}
+
+/**
+ * A link row's "Ends" cell: when a working link stops, or how a stopped one ended, so no row
+ * reads "works until" beside "Expired".
+ */
+function linkEnds(t: ConsoleStrings, l: IntakeLinkView, ticket: TicketDetail, now: number): { label: string; time: TimeView | null; note: string } {
+  switch (l.status) {
+    case 'active':
+      return { label: '', time: timeView(t, l.expiresAt), note: t.ticket.linkEndsIn(relativeTime(t, l.expiresAt, now)) };
+    case 'revoked':
+      return { label: t.ticket.linkRevokedAt, time: l.revokedAt ? timeView(t, l.revokedAt) : null, note: '' };
+    case 'used_up':
+      return { label: t.ticket.linkUsedUp, time: null, note: '' };
+    case 'expired':
+      if (Date.parse(l.expiresAt) <= now && Date.parse(l.expiresAt) <= Date.parse(ticket.supportUntil) && (!ticket.closedAt || Date.parse(l.expiresAt) <= Date.parse(ticket.closedAt))) {
+        return { label: t.ticket.linkEnded, time: timeView(t, l.expiresAt), note: '' };
+      }
+      if (ticket.closedAt) return { label: t.ticket.linkStoppedWithTicket, time: null, note: '' };
+      return { label: t.ticket.linkStoppedWithSupport, time: null, note: '' };
+  }
 }
 
 export interface AuditPageQuery {

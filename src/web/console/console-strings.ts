@@ -73,6 +73,43 @@ export const consoleEn = {
     nextPage: 'Next page',
     firstPage: 'First page',
     caption: 'Tickets, newest first',
+    sort: 'Sort by',
+    sorts: { created: 'Newest first', updated: 'Recently changed', ref: 'Reference (A–Z)', expiry: 'Soonest expiry' } as Record<string, string>,
+    captions: {
+      created: 'Tickets, newest first',
+      updated: 'Tickets, most recently changed first',
+      ref: 'Tickets by reference, A to Z',
+      expiry: 'Tickets with live credentials, soonest expiry first',
+    } as Record<string, string>,
+    expiryOnly: 'Only tickets with live credentials, the one whose first credential expires soonest at the top.',
+    total: (n: number, more: boolean, status: string, q: string) => {
+      const count = more ? `More than ${n.toLocaleString('en-GB')}` : n.toLocaleString('en-GB');
+      const noun = `${status === 'open' ? 'open ' : status === 'closed' ? 'closed ' : ''}ticket${n === 1 && !more ? '' : 's'}`;
+      return q ? `${count} ${noun} ${n === 1 && !more ? 'matches' : 'match'} “${q}”` : `${count} ${noun}`;
+    },
+    closedMatch: (n: number, more: boolean) =>
+      `${more ? `More than ${n.toLocaleString('en-GB')} closed tickets match` : n === 1 ? '1 closed ticket matches' : `${n.toLocaleString('en-GB')} closed tickets match`} too.`,
+    showClosed: 'Show them',
+    noOpenButClosed: 'No open ticket matches.',
+    liveNone: 'None',
+    firstExpires: (when: string) => `first expires ${when}`,
+    supportEnded: 'Support ended',
+  },
+
+  byRef: {
+    title: (ref: string) => `No ticket ${ref}`,
+    heading: (ref: string) => `No ticket has the reference “${ref}”`,
+    text: 'The reference is matched exactly, as the helpdesk writes it. Tickets that mention it are listed below, if any.',
+    mentions: 'Tickets that mention it',
+    noMentions: 'No ticket mentions it either.',
+    create: 'Create a ticket with this reference',
+    search: 'Search all tickets',
+  },
+
+  relative: {
+    now: 'now',
+    in: (n: number, unit: string) => `in ${n} ${unit}${n === 1 ? '' : 's'}`,
+    ago: (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'} ago`,
   },
 
   newTicket: {
@@ -111,11 +148,13 @@ export const consoleEn = {
     credentials: 'Credentials',
     credentialsCaption: 'Credentials the customer sent',
     noCredentials: 'The customer has not sent anything yet. Create a secure link below and send it to them.',
+    noCredentialsNoLinks: 'The customer sent nothing on this ticket.',
     label: 'Label',
     kind: 'Kind',
     credentialStatus: 'Status',
     sent: 'Sent',
     expires: 'Expires',
+    expiresIn: (when: string) => `expires ${when}`,
     ended: 'Ended',
     reveals: 'Reveals',
     revealsOf: (label: string) => `Who revealed “${label}”`,
@@ -137,7 +176,13 @@ export const consoleEn = {
     linksCaption: 'Intake links for this ticket',
     noLinks: 'No links yet.',
     linkCreated: 'Created',
-    linkExpires: 'Works until',
+    linkExpires: 'Ends',
+    linkEndsIn: (when: string) => `ends ${when}`,
+    linkEnded: 'Ended',
+    linkRevokedAt: 'Revoked',
+    linkStoppedWithTicket: 'Stopped when the ticket closed',
+    linkStoppedWithSupport: 'Stopped when support ended',
+    linkUsedUp: 'No submissions left',
     linkUses: 'Uses',
     linkStatus: 'Status',
     linkStatuses: { active: 'Active', expired: 'Expired', revoked: 'Revoked', used_up: 'Used up' } as Record<string, string>,
@@ -162,6 +207,9 @@ export const consoleEn = {
     linkUrl: 'Secure link',
     linkUntil: 'Works until',
     closedNoLinks: 'The ticket is closed, so it takes no new links.',
+    supportEndedNoLinks: 'The customer’s support period has ended, so the ticket takes no new links. To send one, extend the support period first.',
+    supportEndedOn: 'Support ended',
+    searchedFor: (q: string) => `Tickets matching “${q}”`,
 
     closeTicket: 'Close ticket',
     closeHeading: (ref: string) => `Close ${ref}?`,
