@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { givePassword } from '../harness/staff-sessions.js';
-import { DAY, openTicketWithLink, staffActorOf, submitCredential } from '../harness/test-vault.js';
+import { DAY, dateFromNow, openTicketWithLink, staffActorOf, submitCredential } from '../harness/test-vault.js';
 import { expectText, launchChromium, screenshot, seriousAxeViolations, startVault, unexpectedErrors, type RunningVault } from './browser-harness.js';
 import { CONSOLE_WIDTHS, openConsoleTab, type ConsoleTab } from './console-viewports.js';
 
@@ -39,14 +39,14 @@ describe('finding a ticket, expiry and phone width (issue 15 items 5, 7, 3)', ()
     await openTicketWithLink(tv, { externalRef: 'ZD-3001', subject: 'Nightly export stops at 80 %', customerEmail: 'ops@bakery.example', customerName: 'Robin Baker' });
     const old = await openTicketWithLink(tv, { externalRef: 'ZD-2990', subject: 'Upload to SFTP fails again', customerEmail: 'it@florist.example', customerName: 'Sam Florist' });
     await tv.vault.tickets.closeTicket(old.ticketId, actor);
-    const ended = await openTicketWithLink(tv, { externalRef: 'ZD-2995', subject: 'Licence server moved', customerEmail: 'admin@garage.example', supportUntil: new Date(tv.clock.now() + DAY).toISOString() });
+    const ended = await openTicketWithLink(tv, { externalRef: 'ZD-2995', subject: 'Licence server moved', customerEmail: 'admin@garage.example', supportUntil: dateFromNow(tv, 0) });
     ids.ended = ended.ticketId;
     const main = await openTicketWithLink(tv, { externalRef: 'ZD-3017', subject: 'Upload to SFTP fails', customerEmail: 'it@florist.example', customerName: 'Sam Florist' });
     ids.main = main.ticketId;
     await submitCredential(tv, main.linkToken, { kind: 'ftp', label: 'Shop SFTP', fields: SFTP });
     const soon = await submitCredential(tv, main.linkToken, { kind: 'web-login', label: 'Shop admin', fields: { url: 'https://florist.example/admin', username: 'support', password: 'CANARY-find-web' } });
     await tv.exec('UPDATE credentials SET expires_at = ? WHERE id = ?', tv.clock.now() + 3 * DAY + 3600_000, soon.credentialId);
-    // The support period of ZD-2995 ends: its page says so instead of offering a link.
+    // The support period of ZD-2995 (its last day is today) ends: its page says so instead of offering a link.
     tv.clock.advance(DAY + 60_000);
     browser = await launchChromium();
   });
