@@ -6,7 +6,6 @@ import { SECRET_FIELDS } from '../../credentials/credential-kinds.js';
 import type { StaffView } from '../../staff-auth/staff.js';
 import type { StaffPrincipal } from '../../staff-auth/staff-tokens.js';
 import type { TicketDetail, TicketView } from '../../tickets/tickets.js';
-import { en } from '../strings.js';
 import { auditDetailWords } from './audit-detail-words.js';
 import { consoleStringsFor, type ConsoleStrings } from './console-strings.js';
 
@@ -35,7 +34,6 @@ function timeView(t: ConsoleStrings, iso: string): TimeView {
   return { iso, text: new Intl.DateTimeFormat(t.locale, { ...t.shortDateTime, timeZone: 'UTC' }).format(new Date(iso)) + ' UTC' };
 }
 
-const sentenceCase = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 const canWorkTickets = (s: StaffPrincipal) => s.role === 'engineer' || s.role === 'admin';
 const canReadAudit = (s: StaffPrincipal) => s.role === 'auditor' || s.role === 'admin';
@@ -140,8 +138,8 @@ export function renderTicketPage(
     kind: c.kind,
     kindTitle: t.kinds[c.kind]?.title ?? c.kind,
     status: c.status,
-    statusBadge: en.status[c.status]?.badge ?? c.status,
-    endedBecause: c.endedBecause ? sentenceCase(en.endedBecause[c.endedBecause] ?? c.endedBecause) : '',
+    statusBadge: t.credentialStatuses[c.status]?.badge ?? c.status,
+    endedBecause: c.endedBecause ? (t.endedBecause[c.endedBecause] ?? c.endedBecause) : '',
     live: LIVE.has(c.status),
     revealable: c.status === 'active',
     restricted: c.status === 'restricted',
