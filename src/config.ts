@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { LANGUAGES, type Language } from './languages/languages.js';
 
 // The only module that reads process.env. Everything else receives a Config.
 
@@ -98,6 +99,7 @@ const schema = z.object({
     .regex(/^\S+$/, { message: 'must not contain spaces (it travels in an Authorization header)' })
     .optional(),
   CUSTOMER_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  DEFAULT_LANGUAGE: z.enum(LANGUAGES, { error: `must be one of ${LANGUAGES.join(', ')}` }).default('en'),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -135,6 +137,8 @@ export interface Config {
   metricsToken?: string;
   /** Requests per client address and minute to the customer endpoints; 0 turns the limit off. */
   customerRateLimitPerMinute: number;
+  /** The customer pages' and e-mails' language when neither the customer nor their browser names one we have. */
+  defaultLanguage: Language;
 }
 
 /** One integration's shared secret, sent as-is in a header: weaker than a signature (see README). */
@@ -209,6 +213,7 @@ export function parseConfig(env: Env): Config {
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
     metricsToken: v.METRICS_TOKEN,
     customerRateLimitPerMinute: v.CUSTOMER_RATE_LIMIT_PER_MINUTE,
+    defaultLanguage: v.DEFAULT_LANGUAGE,
   };
 }
 
