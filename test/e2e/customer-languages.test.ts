@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { openTicketWithLink, revealAs, tokenOf } from '../harness/test-vault.js';
-import { launchChromium, screenshot, seriousAxeViolations, startVault, unexpectedErrors, watchPage, type RunningVault } from './browser-harness.js';
+import { LANGUAGES } from '../../src/languages/languages.js';
+import { openTicketWithLink, revealAs, submitCredential, tokenOf } from '../harness/test-vault.js';
+import { launchChromium, screenshot, SCREENSHOTS, seriousAxeViolations, startVault, unexpectedErrors, watchPage, type RunningVault } from './browser-harness.js';
 
 // DESIGN "Languages" in Debian's Chromium: a customer whose browser asks for Polish gets the pages
 // in Polish, switches to German with the page's switcher, sends a credential, and manages it on a
@@ -23,8 +25,13 @@ async function switchTo(page: Page, language: string, heading: string): Promise<
   await page.getByRole('heading', { level: 1, name: heading }).waitFor();
 }
 
+/** No sideways scrolling, and no word running out of its box (long words in some languages). */
 async function expectFits(page: Page, width: number): Promise<void> {
   await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(width);
+  const overflowing = await page.evaluate(
+    `[...document.querySelectorAll('main *, header *, nav *')].filter((e) => e.offsetParent !== null && !['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) && getComputedStyle(e).overflowX === 'visible' && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0).map((e) => e.tagName + '.' + e.className + ': ' + (e.textContent || '').trim().slice(0, 60))`,
+  );
+  expect(overflowing).toEqual([]);
 }
 
 describe('customer pages in the customer’s language', () => {
@@ -70,7 +77,8 @@ describe('customer pages in the customer’s language', () => {
     expect(box.x).toBeGreaterThanOrEqual(0);
     expect(box.x + box.width).toBeLessThanOrEqual(size.width);
     found.switcherOpen = await seriousAxeViolations(page);
-    await screenshot(page, `languages-switcher-open-${size.name}`);
+    // What the customer sees of it: the screen, not the whole page.
+    await page.screenshot({ path: path.join(SCREENSHOTS, `languages-switcher-open-${size.name}.png`) });
     await page.locator('summary.languages__toggle').click();
 
     // German by the switcher; the page script speaks German too.
@@ -126,4 +134,32 @@ describe('customer pages in the customer’s language', () => {
     expect(unexpectedErrors(log.consoleErrors)).toEqual([]);
     await context.close();
   });
+
+  it('fits every language on a 360 px screen, axe-clean: intake, receipt with its replace form open, and the 404 page', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 780 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    const log = watchPage(page);
+    const { linkToken } = await openTicketWithLink(vault.tv, { subject: 'Checkout page shows a blank screen after the last update' });
+    const { credentialId, receiptToken } = await submitCredential(vault.tv, linkToken);
+    await revealAs(vault.tv, credentialId, 'engineer', 'Looking at the checkout template').expect(200);
+    const found: Record<string, unknown> = {};
+    for (const language of LANGUAGES) {
+      await page.goto(`${vault.url}/s/${linkToken}?lang=${language}`);
+      await page.locator('[data-submit]:not([disabled])').waitFor();
+      await expectFits(page, 360);
+      found[`intake-${language}`] = await seriousAxeViolations(page);
+      await page.goto(`${vault.url}/r/${receiptToken}?lang=${language}`);
+      await page.locator('[data-action="rectify"]').click();
+      await expectFits(page, 360);
+      found[`receipt-${language}`] = await seriousAxeViolations(page);
+      await screenshot(page, `languages-every-receipt-${language}-360`);
+      await page.goto(`${vault.url}/r/${'z'.repeat(43)}?lang=${language}`);
+      await expectFits(page, 360);
+      found[`notFound-${language}`] = await seriousAxeViolations(page);
+    }
+    expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])));
+    expect(Object.keys(found)).toHaveLength(3 * LANGUAGES.length);
+    expect(unexpectedErrors(log.consoleErrors)).toEqual([]);
+    await context.close();
+  }, 300_000);
 });
