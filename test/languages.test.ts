@@ -114,6 +114,32 @@ describe('language catalogues', () => {
     });
   });
 
+  describe('DESIGN’s customer words keep one translation each', () => {
+    /** Each word's stem per language, and every message that says the word. */
+    const WORDS: Record<string, { stems: Record<string, RegExp>; keys: string[] }> = {
+      freeze: {
+        stems: { en: /freez|froz/i, de: /sperr/i, fr: /bloqu/i, es: /bloque/i, nl: /blokk/i, it: /blocc/i, pt: /bloque/i, pl: /blok/i },
+        keys: ['receipt.restrict', 'receipt.unrestrict', 'receipt.restrictHint', 'status.restricted.badge', 'status.restricted.text', 'receipt.done.restrict', 'receipt.done.unrestrict', 'intake.receiptHint', 'mail.reveal.receipt'],
+      },
+      withdraw: {
+        stems: { en: /withdr/i, de: /zurück(zieh|gezogen)/i, fr: /retir/i, es: /retir/i, nl: /intrek|ingetrokken/i, it: /ritir/i, pt: /retir/i, pl: /wycof/i },
+        keys: ['receipt.withdraw', 'receipt.withdrawConfirm', 'receipt.withdrawYes', 'status.withdrawn.badge', 'status.withdrawn.text', 'endedBecause.withdrawn', 'mail.endedBecause.withdrawn', 'receipt.done.withdraw', 'intake.receiptHint', 'mail.reveal.receipt'],
+      },
+      replace: {
+        stems: { en: /replac/i, de: /ersetz/i, fr: /remplac/i, es: /sustitu/i, nl: /vervang/i, it: /sostitu/i, pt: /substitu/i, pl: /zastąp/i },
+        keys: ['receipt.rectify', 'receipt.rectifyHeading', 'receipt.rectifySubmit', 'receipt.rectified', 'receipt.done.rectify', 'intake.receiptHint', 'mail.reveal.receipt'],
+      },
+    };
+
+    it.each(Object.keys(WORDS))('%s', (word) => {
+      const { stems, keys } = WORDS[word]!;
+      const off = LANGUAGES.flatMap((language) =>
+        keys.filter((key) => !stems[language]!.test((CATALOGUES[language] as Record<string, string>)[key]!)).map((key) => `${language} ${key}`),
+      );
+      expect(off).toEqual([]);
+    });
+  });
+
   it('writes Polish counts in their one, few and many forms', () => {
     const pl = messagesFor('pl');
     const subject = (count: number) => pl.t('mail.destruction.subject', { ref: 'ZD-1', count, label: 'Serwer' });
