@@ -93,6 +93,8 @@ describe('customer pages in the customer’s language', () => {
     await expectFits(page, size.width);
     found.intakeGermanErrors = await seriousAxeViolations(page);
     await screenshot(page, `languages-intake-de-errors-${size.name}`);
+    // The kind cards up close: German's long words must wrap inside them.
+    await page.locator('.kinds').screenshot({ path: path.join(SCREENSHOTS, `languages-kinds-de-${size.name}.png`) });
 
     await page.locator('#intake-ftp-host').fill('ftp.sklep.test');
     await page.locator('#intake-ftp-username').fill('wsparcie');

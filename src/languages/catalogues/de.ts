@@ -18,7 +18,7 @@ export default {
   'language.label': 'Sprache',
 
   'kinds.ftp.title': 'FTP / SFTP',
-  'kinds.ftp.description': 'Zugang für Dateiübertragung',
+  'kinds.ftp.description': 'Zum Übertragen von Dateien',
   'kinds.ssh.title': 'SSH',
   'kinds.ssh.description': 'Zugang zur Server-Shell',
   'kinds.teamviewer.title': 'TeamViewer',
