@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_SOURCES = [
   path.join(root, 'src', 'web', 'browser'),
-  path.join(root, 'src', 'web', 'strings.ts'),
+  path.join(root, 'src', 'languages'),
   path.join(root, 'src', 'web', 'console', 'browser'),
   path.join(root, 'src', 'web', 'console', 'console-strings.ts'),
 ];

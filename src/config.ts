@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { LANGUAGES, type Language } from './languages/languages.js';
 import { canonicalTimeZone } from './tickets/support-period.js';
 
 // The only module that reads process.env. Everything else receives a Config.
@@ -109,6 +110,7 @@ const schema = z.object({
       ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone name, e.g. UTC or Europe/Berlin' });
       return z.NEVER;
     }),
+  DEFAULT_LANGUAGE: z.enum(LANGUAGES, { error: `must be one of ${LANGUAGES.join(', ')}` }).default('en'),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -148,6 +150,8 @@ export interface Config {
   customerRateLimitPerMinute: number;
   /** SUPPORT_TIMEZONE: a support period ends at the end of its last day in this zone. */
   supportTimeZone: string;
+  /** The customer pages' and e-mails' language when neither the customer nor their browser names one we have. */
+  defaultLanguage: Language;
 }
 
 /** One integration's shared secret, sent as-is in a header: weaker than a signature (see README). */
@@ -223,6 +227,7 @@ export function parseConfig(env: Env): Config {
     metricsToken: v.METRICS_TOKEN,
     customerRateLimitPerMinute: v.CUSTOMER_RATE_LIMIT_PER_MINUTE,
     supportTimeZone: v.SUPPORT_TIMEZONE,
+    defaultLanguage: v.DEFAULT_LANGUAGE,
   };
 }
 

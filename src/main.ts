@@ -131,6 +131,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     metrics,
     publicUrl: config.publicUrl,
     vendorName: config.vendorName,
+    defaultLanguage: config.defaultLanguage,
   });
   const passwords = createPasswords();
   const staffSessions = createStaffSessions({ storage, clock });

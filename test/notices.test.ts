@@ -65,7 +65,8 @@ describe('notices through a real SMTP server', () => {
 
   it('tells the customer of a reveal: kind, label, ticket, engineer, time, reason and the receipt link, never the secret', async () => {
     const { credentialId, receiptToken } = await arrangeCredential(tv);
-    const revealedAt = new Date(tv.clock.now()).toISOString().slice(0, 19).replace('T', ' ');
+    // DESIGN "Languages": the customer's locale (English here, as en-GB writes dates), the zone named.
+    const revealedAt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(tv.clock.now());
     await revealAs(tv, credentialId, 'engineer', 'Fix the failing upload').expect(200);
 
     const pass = await tv.vault.notices.sendDueNotices();
@@ -84,7 +85,7 @@ describe('notices through a real SMTP server', () => {
     expect(mail!.headers['message-id']).toMatch(/^<ticketvault-notice-\d+\.\d+@vault\.example\.test>$/);
     expect(mail!.body).toContain('Credential:  "Shop FTP" (FTP / SFTP login)');
     expect(mail!.body).toContain('Revealed by: Engineer Person');
-    expect(mail!.body).toContain(`When:        ${revealedAt} UTC`);
+    expect(mail!.body).toMatch(new RegExp(`When: {8}${revealedAt} at \\d\\d:\\d\\d UTC\n`));
     expect(mail!.body).toContain('Reason:      Fix the failing upload');
     expect(mail!.body).toContain(`https://vault.example.test/r/${receiptToken}`);
     expectNoSecret(mail!);

@@ -7,6 +7,7 @@ import type { VaultKeys } from '../keys/vault-keys.js';
 import { hashToken, isWellFormedToken, issueToken } from '../crypto/tokens.js';
 import { BadRequest, Gone, NotFound } from '../errors.js';
 import type { IntakeLinks, UsableLink } from '../intake-links/intake-links.js';
+import type { Language } from '../languages/languages.js';
 import type { ReceiptRecord } from '../receipts/receipts-store.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
 import type { Storage, Stores } from '../storage/storage.js';
@@ -53,6 +54,7 @@ export function createCredentials(deps: CredentialDeps) {
     submission: Submission,
     open: (sealed: string) => Uint8Array,
     origin?: Origin,
+    language?: Language,
   ): { store: (s: Stores) => Promise<void>; result: () => SubmittedCredential } {
     const fields = readSecretFields(submission.kind, submission, open);
 
@@ -75,6 +77,7 @@ export function createCredentials(deps: CredentialDeps) {
         tokenKekId: wrappedToken.kekId,
         tokenWrapped: wrappedToken.wrapped,
         notifyOnReveal: true,
+        language: language ?? null,
         createdAt: now,
       };
     }
@@ -115,6 +118,8 @@ export function createCredentials(deps: CredentialDeps) {
         if (!earlier || earlier.intakeLinkId !== link.id || earlier.ticketId !== ticket.id) throw receiptMismatch();
         receiptId = earlier.id;
         credential.receiptId = earlier.id;
+        // The customer's e-mails follow the language of their latest submission.
+        if (language && earlier.language !== language) await s.receipts.setLanguage(earlier.id, language);
       }
       await s.credentials.insert(credential, secret);
       await audit.record(s, { action: 'credential.submitted', actor: customer(), origin, ticketId: ticket.id, credentialId, detail: credential.kind });
@@ -132,7 +137,8 @@ export function createCredentials(deps: CredentialDeps) {
    * A submission through an intake link (HTTP, CLI, seeding): the sealed box is opened off the
    * event loop, and the write shares a durable commit with whatever else arrives at the same time.
    */
-  async function submitCredential(token: string, body: unknown, origin?: Origin): Promise<SubmittedCredential> {
+  /** `language`: the one the customer used (DESIGN "Languages"), kept with the receipt for their e-mails. */
+  async function submitCredential(token: string, body: unknown, origin?: Origin, language?: Language): Promise<SubmittedCredential> {
     const usable = await deps.intakeLinks.findUsableLink(token);
     const submission = parseSubmission(body);
     let opened: Uint8Array | undefined;
@@ -144,7 +150,7 @@ export function createCredentials(deps: CredentialDeps) {
         throw error;
       }
     }
-    const { store, result } = prepareSubmission(token, usable, submission, () => opened!, origin);
+    const { store, result } = prepareSubmission(token, usable, submission, () => opened!, origin, language);
     await storage.grouped(store);
     return result();
   }

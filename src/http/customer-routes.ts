@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Credentials } from '../credentials/credentials.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Receipts } from '../receipts/receipts.js';
+import { customerLanguage, type LanguageConfig } from './customer-language.js';
 import { param } from './params.js';
 import { originOf } from './request-origin.js';
 
@@ -9,18 +10,20 @@ export interface CustomerRouteDeps {
   intakeLinks: IntakeLinks;
   credentials: Credentials;
   receipts: Receipts;
+  config: LanguageConfig;
 }
 
 /** The customer's API: the token in the path is the only credential. */
 export function customerRoutes(deps: CustomerRouteDeps): Router {
-  const { intakeLinks, credentials, receipts } = deps;
+  const { intakeLinks, credentials, receipts, config } = deps;
   const router = Router();
 
   router.get('/intake/:token', async (req, res) => {
     res.json(await intakeLinks.describeIntakeLink(param(req, 'token')));
   });
   router.post('/intake/:token/credentials', async (req, res) => {
-    res.status(201).json(await credentials.submitCredential(param(req, 'token'), req.body, originOf(req)));
+    // The language the customer used: their e-mails about this receipt are written in it.
+    res.status(201).json(await credentials.submitCredential(param(req, 'token'), req.body, originOf(req), customerLanguage(req, config)));
   });
 
   router.get('/receipts/:token', async (req, res) => {
@@ -32,7 +35,7 @@ export function customerRoutes(deps: CustomerRouteDeps): Router {
     res.set('Content-Disposition', `attachment; filename="${name}"`).json(exported);
   });
   router.put('/receipts/:token/preferences', async (req, res) => {
-    res.json(await receipts.setPreferences(param(req, 'token'), req.body));
+    res.json(await receipts.setPreferences(param(req, 'token'), req.body, customerLanguage(req, config)));
   });
   router.delete('/receipts/:token/credentials/:id', async (req, res) => {
     await receipts.withdrawCredential(param(req, 'token'), param(req, 'id'), originOf(req));

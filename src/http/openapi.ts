@@ -1,5 +1,6 @@
 import { AUDIT_ACTIONS } from '../audit/audit.js';
 import { CREDENTIAL_KINDS, KIND_SPECS } from '../credentials/credential-kinds.js';
+import { LANGUAGES } from '../languages/languages.js';
 
 // GET /openapi.json: the contract of DESIGN.md as an OpenAPI 3.1 document.
 
@@ -17,6 +18,14 @@ const customerErrors = (...statuses: number[]) => ({ ...errors(...statuses), '42
 
 const token = path('token', 'the 43-character token from the link');
 const id = path('id', 'a UUID');
+/** DESIGN "Languages": what the customer's e-mails about this receipt are written in. */
+const customerLanguage = {
+  name: 'Accept-Language',
+  in: 'header',
+  required: false,
+  description: `the customer's language (${LANGUAGES.join(', ')}; \`?lang=\` wins over it), kept with the receipt: its e-mails are written in it; otherwise DEFAULT_LANGUAGE`,
+  schema: { type: 'string' },
+};
 const auditFilters = [
   query('ticketId', { type: 'string' }, 'filter'),
   query('credentialId', { type: 'string' }, 'filter'),
@@ -337,7 +346,7 @@ export const openApiDocument = {
     '/intake/{token}/credentials': {
       post: {
         summary: 'Submit a credential',
-        parameters: [token],
+        parameters: [token, customerLanguage],
         requestBody: body({
           allOf: [
             {
@@ -364,7 +373,7 @@ export const openApiDocument = {
     '/receipts/{token}/preferences': {
       put: {
         summary: 'Reveal notice preference',
-        parameters: [token],
+        parameters: [token, customerLanguage],
         requestBody: body({ type: 'object', required: ['notifyOnReveal'], properties: { notifyOnReveal: { type: 'boolean' } } }),
         responses: { '200': ok('the preferences'), ...customerErrors(400, 404, 410) },
       },

@@ -1,19 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { clientProblemOf, setRetryAfter } from './problems.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Logger } from '../logger.js';
 import type { Receipts } from '../receipts/receipts.js';
 import { renderIntakePage, renderProblemPage, renderReceiptPage, type ProblemPageKind } from '../web/pages.js';
+import { customerLanguage, rememberChosenLanguage, type LanguageConfig } from './customer-language.js';
 import { param } from './params.js';
 
 /** Where `npm run build:web` (scripts/build-web.mjs) writes the pages' script and stylesheet. */
 export const WEB_ASSETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/web/assets');
 
 export interface PageRouteDeps {
-  config: { vendorName: string };
+  config: LanguageConfig & { vendorName: string };
   keys: { intakePublicKey: string };
   intakeLinks: IntakeLinks;
   receipts: Receipts;
@@ -22,6 +23,14 @@ export interface PageRouteDeps {
 
 function sendPage(res: Response, status: number, html: string): void {
   res.status(status).type('html').set('Cache-Control', 'no-store').set('X-Robots-Tag', 'noindex, nofollow').send(html);
+}
+
+/** The page's language (DESIGN "Languages"), said in Content-Language; a switcher choice is remembered. */
+function pageLanguage(req: Request, res: Response, config: LanguageConfig) {
+  const language = customerLanguage(req, config);
+  rememberChosenLanguage(req, res, config);
+  res.set('Content-Language', language);
+  return language;
 }
 
 /**
@@ -33,25 +42,31 @@ export function pageRoutes(deps: PageRouteDeps, customerLimit: RequestHandler): 
   const router = Router();
   router.use(['/s', '/r'], customerLimit);
 
-  const problemPage = (kind: ProblemPageKind): ErrorRequestHandler => (err, _req, res, next) => {
+  const problemPage = (kind: ProblemPageKind): ErrorRequestHandler => (err, req, res, next) => {
     const problem = clientProblemOf(err);
     if (!problem) {
       next(err);
       return;
     }
     setRetryAfter(res, err);
-    sendPage(res, problem.status, renderProblemPage(kind, problem.status, problem.code, config.vendorName));
+    sendPage(res, problem.status, renderProblemPage(kind, problem.status, problem.code, config.vendorName, pageLanguage(req, res, config)));
   };
 
   // Full paths, not sub-routers, so the request log names the route template ("/s/:token").
   router.get('/s/:token', async (req, res) => {
-    sendPage(res, 200, renderIntakePage(await intakeLinks.describeIntakeLink(param(req, 'token'))));
+    const view = await intakeLinks.describeIntakeLink(param(req, 'token'));
+    sendPage(res, 200, renderIntakePage(view, pageLanguage(req, res, config)));
   });
-  router.get(['/s', '/s/{*rest}'], (_req, res) => sendPage(res, 404, renderProblemPage('intake', 404, 'not_found', config.vendorName)));
+  router.get(['/s', '/s/{*rest}'], (req, res) =>
+    sendPage(res, 404, renderProblemPage('intake', 404, 'not_found', config.vendorName, pageLanguage(req, res, config))),
+  );
   router.get('/r/:token', async (req, res) => {
-    sendPage(res, 200, renderReceiptPage(await receipts.viewReceipt(param(req, 'token')), keys.intakePublicKey));
+    const view = await receipts.viewReceipt(param(req, 'token'));
+    sendPage(res, 200, renderReceiptPage(view, keys.intakePublicKey, pageLanguage(req, res, config)));
   });
-  router.get(['/r', '/r/{*rest}'], (_req, res) => sendPage(res, 404, renderProblemPage('receipt', 404, 'not_found', config.vendorName)));
+  router.get(['/r', '/r/{*rest}'], (req, res) =>
+    sendPage(res, 404, renderProblemPage('receipt', 404, 'not_found', config.vendorName, pageLanguage(req, res, config))),
+  );
   router.use('/s', problemPage('intake'));
   router.use('/r', problemPage('receipt'));
   return router;

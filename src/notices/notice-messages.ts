@@ -1,10 +1,15 @@
 import { KIND_SPECS } from '../credentials/credential-kinds.js';
-import type { EndReason } from '../credentials/credential-states.js';
+import { messagesFor } from '../languages/catalogues.js';
+import { formatDateTime } from '../languages/date-times.js';
+import type { Language } from '../languages/languages.js';
+import type { Messages } from '../languages/messages.js';
 import type { PendingNotice } from './notice-outbox-store.js';
 import type { NoticeKind } from './notice-queue.js';
 
 // The words of each notice. Built only from metadata (kind, label, names, times, the reveal's
-// reason) and the receipt link: a notice never carries a secret field.
+// reason) and the receipt link: a notice never carries a secret field. The customer's notices are
+// in the language kept with their receipt (DESIGN "Languages"); the engineer's are in English, as
+// the console is.
 
 export interface NoticeMail {
   kind: NoticeKind;
@@ -20,27 +25,26 @@ export interface NoticeContext {
   publicUrl: string;
   /** The customer's receipt link, or null when its token could not be unwrapped. */
   receiptUrl: string | null;
+  /** The customer's language. */
+  language: Language;
 }
-
-const ENDED_BECAUSE: Record<EndReason, string> = {
-  ticket_closed: 'the ticket was closed',
-  expired: 'it reached its end date',
-  revoked: 'our support team revoked it',
-  withdrawn: 'you withdrew it',
-};
 
 /** Header values must stay on one line whatever a label or name holds. */
 const oneLine = (text: string) => text.replace(/[\r\n\t\u2028\u2029]+/g, ' ').trim();
-const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-const describe = (c: PendingNotice['credential']) => `"${oneLine(c.label)}" (${KIND_SPECS[c.kind].title})`;
+const when = (m: Messages, ms: number) => formatDateTime(m.locale, ms, 'UTC');
 const customerOf = (n: PendingNotice) => ({ name: oneLine(n.ticket.customerName ?? ''), address: n.ticket.customerEmail });
-const greeting = (name: string) => `Hello${name ? ` ${name}` : ''},`;
-const signature = (ctx: NoticeContext) => `-- \n${ctx.vendorName}, through ticketvault (${ctx.publicUrl})`;
+const greeting = (m: Messages, name: string) => (name ? m.t('mail.greeting', { name }) : m.t('mail.greetingNoName'));
+const signature = (m: Messages, ctx: NoticeContext) => `-- \n${m.t('mail.signature', { vendor: ctx.vendorName, url: ctx.publicUrl })}`;
+const describe = (m: Messages, c: PendingNotice['credential']) =>
+  m.t('mail.credential', { label: oneLine(c.label), kind: m.maybe(`mail.kinds.${c.kind}`) ?? KIND_SPECS[c.kind].title });
 
-function receiptParagraph(ctx: NoticeContext, does: string): string {
-  return ctx.receiptUrl
-    ? `Your receipt ${does}:\n${ctx.receiptUrl}`
-    : 'Open the receipt link you got when you sent it to see its history.';
+/** The receipt link after what it offers, or where to find it when this copy of the mail must not carry it. */
+const receiptParagraph = (m: Messages, ctx: NoticeContext, offers: string) => (ctx.receiptUrl ? `${offers}\n${ctx.receiptUrl}` : m.t('mail.noReceiptLink'));
+
+/** "Label: value" lines, the values aligned after the longest label. */
+function table(rows: Array<[string, string]>): string[] {
+  const width = Math.max(...rows.map(([label]) => label.length)) + 1;
+  return rows.map(([label, value]) => `  ${label.padEnd(width)}${value}`);
 }
 
 function messageId(ids: number[], createdAt: number, publicUrl: string): string {
@@ -49,29 +53,32 @@ function messageId(ids: number[], createdAt: number, publicUrl: string): string 
 
 /** To the customer: a member of staff revealed one of their credentials. */
 export function revealNoticeMail(n: PendingNotice, ctx: NoticeContext): NoticeMail {
-  const by = oneLine(n.reveal?.by ?? '') || 'A member of our support team';
+  const m = messagesFor(ctx.language);
+  const by = oneLine(n.reveal?.by ?? '') || m.t('mail.reveal.someone');
   const at = n.reveal?.at ?? n.createdAt;
   const ref = oneLine(n.ticket.externalRef);
   const customer = customerOf(n);
   return {
     kind: 'reveal',
     to: customer,
-    subject: `[${ref}] ${by} revealed your credential "${oneLine(n.credential.label)}"`,
+    subject: m.t('mail.reveal.subject', { ref, by, label: oneLine(n.credential.label) }),
     text: [
-      greeting(customer.name),
+      greeting(m, customer.name),
       '',
-      `${by} at ${ctx.vendorName} revealed a credential you gave us for ticket ${ref} ("${oneLine(n.ticket.subject)}").`,
+      m.t('mail.reveal.intro', { by, vendor: ctx.vendorName, ref, subject: oneLine(n.ticket.subject) }),
       '',
-      `  Credential:  ${describe(n.credential)}`,
-      `  Revealed by: ${by}`,
-      `  When:        ${when(at)}`,
-      `  Reason:      ${n.reveal?.reason ?? '(none recorded)'}`,
+      ...table([
+        [m.t('mail.reveal.credential'), describe(m, n.credential)],
+        [m.t('mail.reveal.by'), by],
+        [m.t('mail.reveal.when'), when(m, at)],
+        [m.t('mail.reveal.reason'), n.reveal?.reason ?? m.t('mail.reveal.noReason')],
+      ]),
       '',
-      receiptParagraph(ctx, 'lists every reveal and lets you freeze, replace or withdraw the credential, or turn these notices off'),
+      receiptParagraph(m, ctx, m.t('mail.reveal.receipt')),
       '',
-      'This message never contains the credential itself.',
+      m.t('mail.reveal.neverSecret'),
       '',
-      signature(ctx),
+      signature(m, ctx),
       '',
     ].join('\n'),
     messageId: messageId([n.id], n.createdAt, ctx.publicUrl),
@@ -80,33 +87,31 @@ export function revealNoticeMail(n: PendingNotice, ctx: NoticeContext): NoticeMa
 
 /** To the customer: the ciphertext and key of one or more credentials of one receipt were destroyed. */
 export function destructionNoticeMail(group: PendingNotice[], ctx: NoticeContext): NoticeMail {
+  const m = messagesFor(ctx.language);
   const first = group[0]!;
   const ref = oneLine(first.ticket.externalRef);
   const customer = customerOf(first);
-  const lines = group.map(
-    (n) =>
-      `  - ${describe(n.credential)}: destroyed ${when(n.credential.purgedAt ?? n.createdAt)}` +
-      (n.credential.endedBecause ? ` because ${ENDED_BECAUSE[n.credential.endedBecause]}` : ''),
-  );
+  const lines = group.map((n) => {
+    const item = { credential: describe(m, n.credential), when: when(m, n.credential.purgedAt ?? n.createdAt) };
+    const why = n.credential.endedBecause && m.maybe(`mail.endedBecause.${n.credential.endedBecause}`);
+    return `  - ${why ? m.t('mail.destruction.itemBecause', { ...item, why }) : m.t('mail.destruction.item', item)}`;
+  });
   return {
     kind: 'destruction',
     to: customer,
-    subject:
-      group.length === 1
-        ? `[${ref}] Your credential "${oneLine(first.credential.label)}" has been destroyed`
-        : `[${ref}] ${group.length} of your credentials have been destroyed`,
+    subject: m.t('mail.destruction.subject', { ref, count: group.length, label: oneLine(first.credential.label) }),
     text: [
-      greeting(customer.name),
+      greeting(m, customer.name),
       '',
-      `This is your destruction receipt for credentials you gave ${ctx.vendorName} for ticket ${ref} ("${oneLine(first.ticket.subject)}").`,
+      m.t('mail.destruction.intro', { vendor: ctx.vendorName, ref, subject: oneLine(first.ticket.subject) }),
       '',
       ...lines,
       '',
-      'Their encrypted contents and keys have been deleted and cannot be recovered by anyone. What remains is the record that they existed and who revealed them.',
+      m.t('mail.destruction.gone'),
       '',
-      receiptParagraph(ctx, 'keeps that record'),
+      receiptParagraph(m, ctx, m.t('mail.destruction.receipt')),
       '',
-      signature(ctx),
+      signature(m, ctx),
       '',
     ].join('\n'),
     messageId: messageId(group.map((n) => n.id), first.createdAt, ctx.publicUrl),
@@ -115,6 +120,7 @@ export function destructionNoticeMail(group: PendingNotice[], ctx: NoticeContext
 
 /** To the engineer who created the intake link: the customer sent a credential through it. */
 export function submissionNoticeMail(n: PendingNotice, engineer: { email: string; name: string }, ctx: NoticeContext): NoticeMail {
+  const m = messagesFor('en');
   const ref = oneLine(n.ticket.externalRef);
   const customer = oneLine(n.ticket.customerName ?? '') || n.ticket.customerEmail;
   return {
@@ -122,19 +128,19 @@ export function submissionNoticeMail(n: PendingNotice, engineer: { email: string
     to: { name: oneLine(engineer.name), address: engineer.email },
     subject: `[${ref}] ${customer} sent a credential: "${oneLine(n.credential.label)}"`,
     text: [
-      greeting(oneLine(engineer.name)),
+      greeting(m, oneLine(engineer.name)),
       '',
       `${customer} sent a credential through the secure link you created for ticket ${ref} ("${oneLine(n.ticket.subject)}").`,
       '',
-      `  Credential: ${describe(n.credential)}`,
-      `  Sent:       ${when(n.credential.submittedAt)}`,
+      `  Credential: ${describe(m, n.credential)}`,
+      `  Sent:       ${when(m, n.credential.submittedAt)}`,
       `  Ticket id:  ${n.ticket.id}`,
       `  Credential id: ${n.credential.id}`,
       '',
       'Open the ticket in the staff console to reveal it when you need it; every reveal is audited and the customer is told:',
       `${ctx.publicUrl}/console/tickets/${n.ticket.id}`,
       '',
-      signature(ctx),
+      signature(m, ctx),
       '',
     ].join('\n'),
     messageId: messageId([n.id], n.createdAt, ctx.publicUrl),

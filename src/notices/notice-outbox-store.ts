@@ -1,5 +1,6 @@
 import type { CredentialKind } from '../credentials/credential-kinds.js';
 import type { CredentialStatus, EndReason } from '../credentials/credential-states.js';
+import type { Language } from '../languages/languages.js';
 import type { NoticeKind, NoticeQueue } from './notice-queue.js';
 
 /** A queued notice with the facts its e-mail tells, read from the rows it points to. Never a secret. */
@@ -19,7 +20,8 @@ export interface PendingNotice {
     endedAt: number | null;
     purgedAt: number | null;
   };
-  receipt: { id: string; tokenKekId: string; tokenWrapped: Uint8Array };
+  /** `language`: the one the customer used (null: DEFAULT_LANGUAGE). */
+  receipt: { id: string; tokenKekId: string; tokenWrapped: Uint8Array; language: Language | null };
   reveal: { at: number; by: string | null; reason: string | null } | null;
   /** The staff member who created the intake link, unless unknown or disabled. */
   engineer: { email: string; name: string } | null;

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { KeyringError, type Keyring } from '../crypto/keyring.js';
+import type { Language } from '../languages/languages.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
@@ -17,6 +18,8 @@ export interface NoticeDeps {
   metrics: Metrics;
   publicUrl: string;
   vendorName: string;
+  /** The customer's e-mails are in the language kept with their receipt, or this one. */
+  defaultLanguage: Language;
   /** Outbox rows per pass. */
   batchSize?: number;
 }
@@ -77,7 +80,12 @@ export function createNotices(deps: NoticeDeps) {
   function composeMail(group: PendingNotice[]): NoticeMail | null {
     const first = group[0]!;
     const withLink = first.kind !== 'submission' && transport.carriesReceiptLinks;
-    const ctx = { vendorName: deps.vendorName, publicUrl: deps.publicUrl, receiptUrl: withLink ? receiptUrlOf(first) : null };
+    const ctx = {
+      vendorName: deps.vendorName,
+      publicUrl: deps.publicUrl,
+      receiptUrl: withLink ? receiptUrlOf(first) : null,
+      language: first.receipt.language ?? deps.defaultLanguage,
+    };
     if (first.kind === 'reveal') return revealNoticeMail(first, ctx);
     if (first.kind === 'destruction') return destructionNoticeMail(group, ctx);
     return first.engineer ? submissionNoticeMail(first, first.engineer, ctx) : null;

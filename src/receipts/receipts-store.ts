@@ -1,3 +1,4 @@
+import type { Language } from '../languages/languages.js';
 
 export interface ReceiptRecord {
   id: string;
@@ -7,6 +8,8 @@ export interface ReceiptRecord {
   tokenKekId: string;
   tokenWrapped: Uint8Array;
   notifyOnReveal: boolean;
+  /** The language the customer last used with this receipt: their e-mails are written in it (null: DEFAULT_LANGUAGE). */
+  language: Language | null;
   createdAt: number;
 }
 
@@ -15,6 +18,7 @@ export interface ReceiptStore {
   get(id: string): Promise<ReceiptRecord | undefined>;
   getByTokenHash(hash: Buffer): Promise<ReceiptRecord | undefined>;
   setNotifyOnReveal(id: string, value: boolean): Promise<void>;
+  setLanguage(id: string, language: Language): Promise<void>;
   listPage(afterId: string, limit: number): Promise<ReceiptRecord[]>;
   rewrapToken(id: string, kekId: string, wrapped: Uint8Array): Promise<void>;
 }

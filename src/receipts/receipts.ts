@@ -17,6 +17,7 @@ import { encryptSecret } from '../crypto/credential-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
 import { NotFound, type Gone } from '../errors.js';
+import type { Language } from '../languages/languages.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import type { TicketRecord } from '../tickets/tickets-store.js';
 import { isUuid, parseInput } from '../validation.js';
@@ -181,14 +182,18 @@ export function createReceipts(deps: ReceiptDeps) {
     note: 'Secret fields are never exported; only the vault holds them, encrypted, until they are destroyed.',
   });
 
-  /** Preferences belong to the receipt: they can change while any of its credentials is live (decision 016). */
-  function setPreferences(token: string, body: unknown) {
+  /**
+   * Preferences belong to the receipt: they can change while any of its credentials is live (decision 016).
+   * The language the customer set them in becomes the language of their e-mails.
+   */
+  function setPreferences(token: string, body: unknown, language?: Language) {
     return storage.write(async (s) => {
       const held = await openReceipt(s, token);
       const ended = receiptEnded(await s.credentials.listByReceipt(held.receipt.id), held.ticket, clock.now());
       if (ended) throw ended;
       const prefs = parseInput(preferencesSchema, body);
       await s.receipts.setNotifyOnReveal(held.receipt.id, prefs.notifyOnReveal);
+      if (language && held.receipt.language !== language) await s.receipts.setLanguage(held.receipt.id, language);
       return { notifyOnReveal: prefs.notifyOnReveal };
     });
   }

@@ -3,6 +3,7 @@ import type { CredentialStatus, EndReason } from '../credentials/credential-stat
 import type { CredentialRecord } from '../credentials/credentials-store.js';
 import type { IntakeLinkRecord } from '../intake-links/intake-links-store.js';
 import type { VaultKeyRow as VaultKeyRecord } from '../keys/vault-keys-store.js';
+import { isLanguage } from '../languages/languages.js';
 import type { PendingNotice } from '../notices/notice-outbox-store.js';
 import type { NoticeKind } from '../notices/notice-queue.js';
 import type { ReceiptRecord } from '../receipts/receipts-store.js';
@@ -78,6 +79,7 @@ export interface ReceiptRow {
   token_wrapped: Buffer;
   /** INTEGER 0/1 on SQLite, BOOLEAN on PostgreSQL. */
   notify_on_reveal: number | boolean;
+  language: string | null;
   created_at: number;
 }
 
@@ -89,6 +91,7 @@ export const receiptOf = (r: ReceiptRow): ReceiptRecord => ({
   tokenKekId: r.token_kek_id,
   tokenWrapped: new Uint8Array(r.token_wrapped),
   notifyOnReveal: r.notify_on_reveal === true || r.notify_on_reveal === 1,
+  language: isLanguage(r.language) ? r.language : null,
   createdAt: r.created_at,
 });
 
@@ -219,6 +222,7 @@ export interface PendingNoticeRow {
   receipt_id: string;
   token_kek_id: string;
   token_wrapped: Buffer;
+  receipt_language: string | null;
   revealed_at: number | null;
   revealed_by: string | null;
   reason: string | null;
@@ -243,7 +247,7 @@ export const pendingNoticeOf = (r: PendingNoticeRow): PendingNotice => ({
     endedAt: r.ended_at,
     purgedAt: r.purged_at,
   },
-  receipt: { id: r.receipt_id, tokenKekId: r.token_kek_id, tokenWrapped: new Uint8Array(r.token_wrapped) },
+  receipt: { id: r.receipt_id, tokenKekId: r.token_kek_id, tokenWrapped: new Uint8Array(r.token_wrapped), language: isLanguage(r.receipt_language) ? r.receipt_language : null },
   reveal: r.revealed_at === null ? null : { at: r.revealed_at, by: r.revealed_by, reason: r.reason },
   engineer: r.staff_email && r.staff_name !== null && r.staff_disabled_at === null ? { email: r.staff_email, name: r.staff_name } : null,
 });

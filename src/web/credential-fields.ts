@@ -1,5 +1,5 @@
 import { FTP_PROTOCOLS, type KindSpec } from '../credentials/credential-kinds.js';
-import type { Strings } from './strings.js';
+import type { Messages } from '../languages/messages.js';
 
 /** How a secret field is typed in: which control, and whether it is masked behind show/hide. */
 export type FieldControl = 'text' | 'secret' | 'textarea' | 'port' | 'protocol' | 'url';
@@ -32,17 +32,17 @@ export interface FieldView {
 }
 
 /** The inputs of one kind's form, in DESIGN.md's order (required first), ids prefixed per form. */
-export function fieldViews(spec: KindSpec, idPrefix: string, t: Strings): FieldView[] {
+export function fieldViews(spec: KindSpec, idPrefix: string, m: Messages): FieldView[] {
   const fields = [...spec.required.map((name) => ({ name, required: true })), ...spec.optional.map((name) => ({ name, required: false }))];
   return fields.map(({ name, required }) => ({
     name,
     id: `${idPrefix}-${spec.kind}-${name}`,
     control: CONTROLS[name] ?? 'text',
-    label: t.fields[name]?.label ?? name,
-    hint: t.fields[name]?.hint ?? '',
+    label: m.maybe(`fields.${name}.label`) ?? name,
+    hint: m.maybe(`fields.${name}.hint`) ?? '',
     required,
     monospace: name === 'privateKey',
     // The server defaults a missing protocol to sftp; the form shows that default chosen.
-    options: name === 'protocol' ? FTP_PROTOCOLS.map((p) => ({ value: p, label: t.protocols[p] ?? p, selected: p === 'sftp' })) : [],
+    options: name === 'protocol' ? FTP_PROTOCOLS.map((p) => ({ value: p, label: m.maybe(`protocols.${p}`) ?? p, selected: p === 'sftp' })) : [],
   }));
 }

@@ -3,12 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import { KIND_SPECS, MAX_FIELD_BYTES, isCredentialKind } from '../credentials/credential-kinds.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
+import { messagesFor, pageCatalogue } from '../languages/catalogues.js';
+import { formatDateTime } from '../languages/date-times.js';
+import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../languages/languages.js';
+import { splitAround, type Messages } from '../languages/messages.js';
 import type { Receipts } from '../receipts/receipts.js';
 import { fieldViews } from './credential-fields.js';
-import { stringsFor, type Strings } from './strings.js';
 
 // The customer pages as HTML strings: plain values in, markup out. Eta escapes every `<%= %>`;
-// templates use `<%~ %>` only for included partials. No page ever holds the token of its link.
+// templates use `<%~ %>` only for included partials and the page's catalogue (JSON made safe for
+// a <script> data block). No page ever holds the token of its link.
 
 const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/web/templates');
 
@@ -23,43 +27,58 @@ export interface TimeView {
   text: string;
 }
 
-function timeView(t: Strings, iso: string): TimeView {
-  return { iso, text: new Intl.DateTimeFormat(t.locale, { ...t.dateTime, timeZone: 'UTC' }).format(new Date(iso)) };
-}
+const timeView = (m: Messages, iso: string): TimeView => ({ iso, text: formatDateTime(m.locale, iso, 'UTC') });
 
 const LIVE = new Set(['active', 'restricted']);
 
-export function renderIntakePage(view: IntakeLinkDescription): string {
-  const t = stringsFor();
+/** `<` escaped, so no string in the catalogue can close the data block it travels in. */
+const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+/** What every page shares: its language, the switcher, and (for pages with a script) the catalogue the script reads. */
+function frame(language: Language, page: 'intake' | 'receipt' | 'problem') {
+  const m = messagesFor(language);
+  return {
+    m,
+    t: m.t,
+    page,
+    lang: language,
+    languages: LANGUAGES.map((code) => ({ code, name: LANGUAGE_NAMES[code], current: code === language })),
+    catalogueJson: page === 'problem' ? null : scriptJson({ language, messages: pageCatalogue(language) }),
+  };
+}
+
+export function renderIntakePage(view: IntakeLinkDescription, language: Language): string {
+  const f = frame(language, 'intake');
+  const { m } = f;
   return eta.render('./intake', {
-    t,
-    page: 'intake',
-    title: t.intake.title(view.vendorName),
+    ...f,
+    title: m.t('intake.title', { vendor: view.vendorName }),
     vendorName: view.vendorName,
-    tag: t.secureRequest,
+    tag: m.t('secureRequest'),
     ticket: view.ticket,
-    expiresAt: timeView(t, view.expiresAt),
-    credentialsExpireAt: timeView(t, view.credentialsExpireAt),
+    expiresAt: timeView(m, view.expiresAt),
+    credentialsExpireAt: timeView(m, view.credentialsExpireAt),
+    destroyedWhen: splitAround(m, 'intake.destroyedWhen', 'date'),
     publicKey: view.publicKey,
     maxFieldBytes: MAX_FIELD_BYTES,
     kinds: view.kinds.map((spec, i) => ({
       kind: spec.kind,
-      title: t.kinds[spec.kind]?.title ?? spec.title,
-      description: t.kinds[spec.kind]?.description ?? '',
+      title: m.maybe(`kinds.${spec.kind}.title`) ?? spec.title,
+      description: m.maybe(`kinds.${spec.kind}.description`) ?? '',
       checked: i === 0,
-      fields: fieldViews(spec, 'intake', t),
+      fields: fieldViews(spec, 'intake', m),
     })),
   });
 }
 
-export function renderReceiptPage(view: ReceiptDescription, publicKey: string): string {
-  const t = stringsFor();
+export function renderReceiptPage(view: ReceiptDescription, publicKey: string, language: Language): string {
+  const f = frame(language, 'receipt');
+  const { m } = f;
   return eta.render('./receipt', {
-    t,
-    page: 'receipt',
-    title: t.receipt.title(view.vendorName),
+    ...f,
+    title: m.t('receipt.title', { vendor: view.vendorName }),
     vendorName: view.vendorName,
-    tag: t.receiptTag,
+    tag: m.t('receiptTag'),
     ticket: view.ticket,
     preferences: view.preferences,
     publicKey,
@@ -67,19 +86,20 @@ export function renderReceiptPage(view: ReceiptDescription, publicKey: string): 
     credentials: view.credentials.map((c) => ({
       id: c.id,
       label: c.label,
-      kindTitle: t.kinds[c.kind]?.title ?? c.kind,
+      kindTitle: m.maybe(`kinds.${c.kind}.title`) ?? c.kind,
       status: c.status,
-      statusBadge: t.status[c.status]?.badge ?? c.status,
-      statusText: t.status[c.status]?.text ?? '',
-      endedBecause: c.endedBecause ? t.endedBecauseLine(t.endedBecause[c.endedBecause] ?? c.endedBecause) : '',
+      statusBadge: m.maybe(`status.${c.status}.badge`) ?? c.status,
+      statusText: m.maybe(`status.${c.status}.text`) ?? '',
+      endedBecause: c.endedBecause ? (m.maybe(`endedBecause.${c.endedBecause}`) ?? '') : '',
       live: LIVE.has(c.status),
       restricted: c.status === 'restricted',
-      submittedAt: timeView(t, c.submittedAt),
-      rectifiedAt: c.rectifiedAt ? timeView(t, c.rectifiedAt) : null,
-      expiresAt: timeView(t, c.expiresAt),
-      endedAt: c.endedAt ? timeView(t, c.endedAt) : null,
-      reveals: c.reveals.map((r) => ({ at: timeView(t, r.at), by: r.by ?? t.receipt.unknownPerson, reason: r.reason ?? t.receipt.noReason })),
-      fields: isCredentialKind(c.kind) ? fieldViews(KIND_SPECS[c.kind], `replace-${c.id}`, t) : [],
+      submittedAt: timeView(m, c.submittedAt),
+      rectifiedAt: c.rectifiedAt ? timeView(m, c.rectifiedAt) : null,
+      expiresAt: timeView(m, c.expiresAt),
+      endedAt: c.endedAt ? timeView(m, c.endedAt) : null,
+      revealCount: m.t('receipt.revealCount', { count: c.reveals.length }),
+      reveals: c.reveals.map((r) => ({ at: timeView(m, r.at), by: r.by ?? m.t('receipt.unknownPerson'), reason: r.reason ?? '—' })),
+      fields: isCredentialKind(c.kind) ? fieldViews(KIND_SPECS[c.kind], `replace-${c.id}`, m) : [],
     })),
   });
 }
@@ -87,17 +107,22 @@ export function renderReceiptPage(view: ReceiptDescription, publicKey: string): 
 export type ProblemPageKind = 'intake' | 'receipt';
 
 /** The friendly page for a link that does not exist (404), no longer works (410, by code) or was asked for too often (429). */
-export function renderProblemPage(kind: ProblemPageKind, status: number, code: string, vendorName: string): string {
-  const t = stringsFor();
+export function renderProblemPage(kind: ProblemPageKind, status: number, code: string, vendorName: string, language: Language): string {
+  const f = frame(language, 'problem');
+  const { m } = f;
   const problem =
     status === 404
       ? kind === 'intake'
-        ? t.problems.intakeNotFound
-        : t.problems.receiptNotFound
+        ? { title: m.t('problems.intakeNotFound.title'), heading: m.t('problems.intakeNotFound.heading'), text: m.t('problems.intakeNotFound.text') }
+        : { title: m.t('problems.receiptNotFound.title'), heading: m.t('problems.receiptNotFound.heading'), text: m.t('problems.receiptNotFound.text') }
       : status === 410
-        ? { ...(t.problems.gone[code] ?? t.problems.goneDefault), text: t.problems.goneText(vendorName) }
+        ? {
+            title: m.maybe(`problems.gone.${code}.title`) ?? m.t('problems.gone.default.title'),
+            heading: m.maybe(`problems.gone.${code}.heading`) ?? m.t('problems.gone.default.heading'),
+            text: m.t('problems.gone.text', { vendor: vendorName }),
+          }
         : status === 429
-          ? t.problems.tooManyRequests
-          : t.problems.error;
-  return eta.render('./problem', { t, page: 'problem', title: problem.title, vendorName, tag: kind === 'intake' ? t.secureRequest : t.receiptTag, problem });
+          ? { title: m.t('problems.tooManyRequests.title'), heading: m.t('problems.tooManyRequests.heading'), text: m.t('problems.tooManyRequests.text') }
+          : { title: m.t('problems.error.title'), heading: m.t('problems.error.title'), text: m.t('problems.error.text') };
+  return eta.render('./problem', { ...f, title: problem.title, vendorName, tag: kind === 'intake' ? m.t('secureRequest') : m.t('receiptTag'), problem });
 }

@@ -400,10 +400,14 @@ describe('PostgreSQL stores', () => {
         createdAt: T0 + 3,
         ticket: { id: ticket.id, externalRef: ticket.externalRef, subject: ticket.subject, customerEmail: ticket.customerEmail, customerName: ticket.customerName },
         credential: { id: c.id, kind: c.kind, label: c.label, status: 'active', endedBecause: null, submittedAt: c.submittedAt, endedAt: null, purgedAt: null },
-        receipt: { id: receipt.id, tokenKekId: receipt.tokenKekId, tokenWrapped: receipt.tokenWrapped },
+        receipt: { id: receipt.id, tokenKekId: receipt.tokenKekId, tokenWrapped: receipt.tokenWrapped, language: null },
         reveal: { at: T0 + 3, by: 'Sam', reason: 'fix it' },
         engineer: null,
       });
+      // The customer's language, kept with the receipt, reaches the e-mail.
+      await write((s) => s.receipts.setLanguage(receipt.id, 'pl'));
+      expect((await read((s) => s.receipts.get(receipt.id)))!.language).toBe('pl');
+      expect((await write((s) => s.noticeOutbox.listDue(T0 + 5, 10)))[1]!.receipt.language).toBe('pl');
       const [submission, reveal] = due.map((n) => n.id) as [number, number];
       await write((s) => s.noticeOutbox.scheduleRetry([submission], T0 + 100, 'smtp 451'));
       await write((s) => s.noticeOutbox.markSent([reveal], T0 + 6));

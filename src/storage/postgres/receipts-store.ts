@@ -6,9 +6,9 @@ export function createPgReceiptStore(client: PgClient): ReceiptStore {
   return {
     insert: async (r) => {
       await client.query(
-        `INSERT INTO receipts (id, ticket_id, intake_link_id, token_hash, token_kek_id, token_wrapped, notify_on_reveal, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [r.id, r.ticketId, r.intakeLinkId, bytes(r.tokenHash), r.tokenKekId, bytes(r.tokenWrapped), r.notifyOnReveal, r.createdAt],
+        `INSERT INTO receipts (id, ticket_id, intake_link_id, token_hash, token_kek_id, token_wrapped, notify_on_reveal, language, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [r.id, r.ticketId, r.intakeLinkId, bytes(r.tokenHash), r.tokenKekId, bytes(r.tokenWrapped), r.notifyOnReveal, r.language, r.createdAt],
       );
     },
     get: async (id) => {
@@ -21,6 +21,9 @@ export function createPgReceiptStore(client: PgClient): ReceiptStore {
     },
     setNotifyOnReveal: async (id, value) => {
       await client.query('UPDATE receipts SET notify_on_reveal = $2 WHERE id = $1', [id, value]);
+    },
+    setLanguage: async (id, language) => {
+      await client.query('UPDATE receipts SET language = $2 WHERE id = $1', [id, language]);
     },
     listPage: async (afterId, limit) =>
       (await allRows<ReceiptRow>(client, 'SELECT * FROM receipts WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit])).map(receiptOf),

@@ -25,7 +25,7 @@ export function createNoticeOutboxStore(db: Database): Sync<NoticeOutboxStore> {
     `SELECT o.id, o.kind, o.attempts, o.created_at,
        t.id AS ticket_id, t.external_ref, t.subject, t.customer_email, t.customer_name,
        c.id AS credential_id, c.kind AS credential_kind, c.label, c.status, c.ended_because, c.submitted_at, c.ended_at, c.purged_at,
-       r.id AS receipt_id, r.token_kek_id, r.token_wrapped,
+       r.id AS receipt_id, r.token_kek_id, r.token_wrapped, r.language AS receipt_language,
        a.at AS revealed_at, a.actor_name AS revealed_by, a.reason,
        s.email AS staff_email, s.name AS staff_name, s.disabled_at AS staff_disabled_at
      FROM notice_outbox o

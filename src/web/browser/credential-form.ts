@@ -1,4 +1,5 @@
-import { stringsFor, type Strings } from '../strings.js';
+import type { Messages } from '../../languages/messages.js';
+import { pageMessages } from './page-messages.js';
 import { sealFields } from './sealing.js';
 
 // The fields of one credential kind as typed into a form: read, checked as the server checks them
@@ -19,23 +20,23 @@ function fieldInputs(container: ParentNode): FieldInput[] {
 }
 
 /** The non-empty fields (an empty optional field is absent, as on the server) and what is wrong. */
-export function readFields(container: ParentNode, t: Strings): { fields: Record<string, string>; problems: FieldProblem[] } {
+export function readFields(container: ParentNode, m: Messages): { fields: Record<string, string>; problems: FieldProblem[] } {
   const fields: Record<string, string> = {};
   const problems: FieldProblem[] = [];
   for (const input of fieldInputs(container)) {
     const name = input.dataset.field!;
     const value = input.value;
     const maxBytes = Number(input.dataset.maxBytes ?? Infinity);
-    if (input.required && value.trim() === '') problems.push({ input, message: t.fields[name]?.missing ?? t.validation.required });
-    else if (encoder.encode(value).length > maxBytes) problems.push({ input, message: t.validation.tooLong });
-    else if (input.dataset.port !== undefined && value.trim() !== '' && !isPort(value.trim())) problems.push({ input, message: t.validation.port });
+    if (input.required && value.trim() === '') problems.push({ input, message: m.maybe(`fields.${name}.missing`) ?? m.t('validation.required') });
+    else if (encoder.encode(value).length > maxBytes) problems.push({ input, message: m.t('validation.tooLong') });
+    else if (input.dataset.port !== undefined && value.trim() !== '' && !isPort(value.trim())) problems.push({ input, message: m.t('validation.port') });
     else if (value !== '') fields[name] = value;
   }
   return { fields, problems };
 }
 
 /** Marks each problem on its field, says so in the form's alert, and focuses the first one. */
-export function showProblems(problems: FieldProblem[], alert: HTMLElement, t: Strings): void {
+export function showProblems(problems: FieldProblem[], alert: HTMLElement, m: Messages): void {
   for (const { input, message } of problems) {
     input.setAttribute('aria-invalid', 'true');
     const error = document.getElementById(`${input.id}-error`);
@@ -44,7 +45,7 @@ export function showProblems(problems: FieldProblem[], alert: HTMLElement, t: St
       error.hidden = false;
     }
   }
-  showAlert(alert, t.validation.heading, false);
+  showAlert(alert, m.t('validation.heading'), false);
   problems[0]?.input.focus();
 }
 
@@ -79,10 +80,10 @@ export function resetFields(container: ParentNode): void {
 function setSecretVisible(toggle: HTMLButtonElement, visible: boolean): void {
   const input = document.getElementById(toggle.getAttribute('aria-controls') ?? '');
   if (!(input instanceof HTMLInputElement)) return;
-  const t = stringsFor(document.documentElement.lang);
+  const m = pageMessages();
   input.type = visible ? 'text' : 'password';
   const text = toggle.querySelector('[data-toggle-text]');
-  if (text) text.textContent = visible ? t.hide : t.show;
+  if (text) text.textContent = visible ? m.t('hide') : m.t('show');
 }
 
 /** Show/hide buttons beside password inputs, for every form on the page (now and after refreshes). */
@@ -110,7 +111,7 @@ export interface SealedSubmit {
   fields: ParentNode;
   alert: HTMLElement;
   publicKey: string;
-  t: Strings;
+  m: Messages;
   /** The submit button's text when idle again. */
   idleText: string;
   /** Problems with inputs outside the kind's fields (the intake label). */
@@ -122,17 +123,17 @@ export interface SealedSubmit {
 export async function submitSealed(s: SealedSubmit): Promise<void> {
   if (s.form.getAttribute('aria-busy') === 'true') return;
   clearProblems(s.form, s.alert);
-  const { fields, problems } = readFields(s.fields, s.t);
+  const { fields, problems } = readFields(s.fields, s.m);
   problems.unshift(...(s.otherProblems ?? []));
   if (problems.length) {
-    showProblems(problems, s.alert, s.t);
+    showProblems(problems, s.alert, s.m);
     return;
   }
-  setBusy(s.form, true, s.t.intake.submitting);
+  setBusy(s.form, true, s.m.t('intake.submitting'));
   try {
     await s.send(await sealFields(fields, s.publicKey));
   } catch {
-    showAlert(s.alert, s.t.errors.generic);
+    showAlert(s.alert, s.m.t('errors.generic'));
   } finally {
     setBusy(s.form, false, s.idleText);
   }

@@ -1,4 +1,4 @@
-import type { Strings } from '../strings.js';
+import type { Messages } from '../../languages/messages.js';
 
 // The customer's JSON API (/api/v1/intake, /api/v1/receipts), called with the token the page
 // reads from its own address; the token is never written into the page.
@@ -19,12 +19,18 @@ export interface ApiResult {
   response?: Response;
 }
 
+/**
+ * The page's language travels as Accept-Language (the call sends no cookie): the server records it
+ * with a submission, so the customer's e-mails later go in the language they used.
+ */
+export const pageLanguageHeader = () => ({ 'Accept-Language': document.documentElement.lang || 'en' });
+
 export async function callApi(method: string, path: string, body?: unknown): Promise<ApiResult> {
   let response: Response;
   try {
     response = await fetch(`/api/v1${path}`, {
       method,
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers: { Accept: 'application/json', ...pageLanguageHeader(), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'omit',
@@ -40,13 +46,13 @@ export async function callApi(method: string, path: string, body?: unknown): Pro
 }
 
 /** What to tell the customer when a call failed; never the server's English detail. */
-export function failureMessage(result: ApiResult, t: Strings, page: 'intake' | 'receipt'): string {
-  if (result.status === 0) return t.errors.network;
-  if (result.code === 'sealed_invalid') return t.errors.sealedInvalid;
-  if (result.status === 429) return t.errors.tooMany;
-  if (page === 'intake' && (result.status === 404 || result.status === 410)) return t.errors.linkGone;
-  if (result.status === 410) return t.errors.ended;
-  if (result.status === 404) return t.errors.notFound;
-  if (result.status === 400) return t.errors.invalid;
-  return t.errors.generic;
+export function failureMessage(result: ApiResult, m: Messages, page: 'intake' | 'receipt'): string {
+  if (result.status === 0) return m.t('errors.network');
+  if (result.code === 'sealed_invalid') return m.t('errors.sealedInvalid');
+  if (result.status === 429) return m.t('errors.tooMany');
+  if (page === 'intake' && (result.status === 404 || result.status === 410)) return m.t('errors.linkGone');
+  if (result.status === 410) return m.t('errors.ended');
+  if (result.status === 404) return m.t('errors.notFound');
+  if (result.status === 400) return m.t('errors.invalid');
+  return m.t('errors.generic');
 }

@@ -1,6 +1,6 @@
-import { stringsFor } from '../strings.js';
 import { clearProblems, resetFields, setBusy, showAlert, submitSealed } from './credential-form.js';
 import { callApi, failureMessage, tokenFromPath } from './customer-api.js';
+import { pageMessages } from './page-messages.js';
 import { sodiumReady } from './sealing.js';
 
 // The intake page: pick a kind, fill its fields, seal them in the browser, post {kind, label, sealed}.
@@ -13,7 +13,7 @@ interface Submitted {
 }
 
 export function startIntakePage(): void {
-  const t = stringsFor(document.documentElement.lang);
+  const m = pageMessages();
   const form = document.querySelector<HTMLFormElement>('#intake-form');
   const alert = document.querySelector<HTMLElement>('#form-error');
   const labelInput = document.querySelector<HTMLInputElement>('#intake-label');
@@ -50,19 +50,19 @@ export function startIntakePage(): void {
       fields: activeFieldset(),
       alert,
       publicKey,
-      t,
-      idleText: t.intake.submit,
-      otherProblems: label.length > LABEL_MAX ? [{ input: labelInput, message: t.validation.label }] : [],
+      m,
+      idleText: m.t('intake.submit'),
+      otherProblems: label.length > LABEL_MAX ? [{ input: labelInput, message: m.t('validation.label') }] : [],
       send: async (sealed) => {
         const body = { kind, ...(label ? { label } : {}), sealed, ...(visitReceipt ? { receipt: visitReceipt } : {}) };
         const result = await callApi('POST', `/intake/${token}/credentials`, body);
         if (!result.ok) {
-          showAlert(alert, failureMessage(result, t, 'intake'));
+          showAlert(alert, failureMessage(result, m, 'intake'));
           return;
         }
         const { receiptUrl } = result.body as Submitted;
         visitReceipt = receiptUrl.slice(receiptUrl.lastIndexOf('/') + 1);
-        addSent(label || t.kinds[kind]?.title || kind, receiptUrl);
+        addSent(label || m.maybe(`kinds.${kind}.title`) || kind, receiptUrl);
         for (const fieldset of form.querySelectorAll<HTMLFieldSetElement>('fieldset.kind-fields')) resetFields(fieldset);
         labelInput.value = '';
       },
@@ -76,9 +76,9 @@ export function startIntakePage(): void {
     if (existing) {
       // The same receipt: one more line above its link, nothing else to keep.
       const what = existing.querySelector<HTMLParagraphElement>('[data-slot="what"]')!.cloneNode() as HTMLParagraphElement;
-      what.textContent = t.intake.sentItem(label);
+      what.textContent = m.t('intake.sentItem', { label });
       existing.querySelector('[data-slot="label"]')!.before(what);
-      existing.querySelector<HTMLLabelElement>('[data-slot="label"]')!.textContent = t.intake.receiptLabelAll;
+      existing.querySelector<HTMLLabelElement>('[data-slot="label"]')!.textContent = m.t('intake.receiptLabelAll');
       what.focus();
       return;
     }
@@ -87,7 +87,7 @@ export function startIntakePage(): void {
     const n = list.children.length + 1;
     const slot = <E extends HTMLElement>(name: string) => item.querySelector<E>(`[data-slot="${name}"]`)!;
     const what = slot<HTMLParagraphElement>('what');
-    what.textContent = t.intake.sentItem(label);
+    what.textContent = m.t('intake.sentItem', { label });
     what.tabIndex = -1;
     const urlInput = slot<HTMLInputElement>('url');
     urlInput.id = `receipt-url-${n}`;
@@ -97,15 +97,15 @@ export function startIntakePage(): void {
     urlInput.setAttribute('aria-describedby', hint.id);
     const urlLabel = slot<HTMLLabelElement>('label');
     urlLabel.htmlFor = urlInput.id;
-    urlLabel.textContent = t.intake.receiptLabel(label);
+    urlLabel.textContent = m.t('intake.receiptLabel', { label });
     const status = slot<HTMLElement>('status');
     item.querySelector<HTMLButtonElement>('[data-copy]')!.addEventListener('click', async () => {
       try {
         await navigator.clipboard.writeText(urlInput.value);
-        status.textContent = t.intake.copied;
+        status.textContent = m.t('intake.copied');
       } catch {
         urlInput.select();
-        status.textContent = t.intake.copyFailed;
+        status.textContent = m.t('intake.copyFailed');
       }
     });
     list.prepend(item);
@@ -115,7 +115,7 @@ export function startIntakePage(): void {
 
   // The submit button stays disabled until libsodium's WebAssembly is ready to seal.
   sodiumReady().then(
-    () => setBusy(form, false, t.intake.submit),
-    () => showAlert(alert, t.errors.generic, false),
+    () => setBusy(form, false, m.t('intake.submit')),
+    () => showAlert(alert, m.t('errors.generic'), false),
   );
 }

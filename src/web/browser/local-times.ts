@@ -1,11 +1,11 @@
-import { stringsFor } from '../strings.js';
+import { formatDateTime } from '../../languages/date-times.js';
+import { pageMessages } from './page-messages.js';
 
-/** Rewrites the server's UTC times into the reader's own time zone. */
+/** Rewrites the server's UTC times into the reader's own time zone, in the page's language. */
 export function showLocalTimes(root: ParentNode): void {
-  const t = stringsFor(document.documentElement.lang);
-  const format = new Intl.DateTimeFormat(t.locale, t.dateTime);
+  const { locale } = pageMessages();
   for (const el of root.querySelectorAll<HTMLTimeElement>('time[data-local-time]')) {
     const when = new Date(el.dateTime);
-    if (!Number.isNaN(when.getTime())) el.textContent = format.format(when);
+    if (!Number.isNaN(when.getTime())) el.textContent = formatDateTime(locale, when, undefined);
   }
 }

@@ -1,7 +1,7 @@
-import { stringsFor } from '../strings.js';
 import { clearProblems, resetFields, showAlert, submitSealed } from './credential-form.js';
-import { callApi, failureMessage, tokenFromPath, type ApiResult } from './customer-api.js';
+import { callApi, failureMessage, pageLanguageHeader, tokenFromPath, type ApiResult } from './customer-api.js';
 import { showLocalTimes } from './local-times.js';
+import { pageMessages } from './page-messages.js';
 
 // The receipt page: restrict / lift, replace (sealed like intake), withdraw after a confirm step,
 // export, and the reveal-notice preference. After each change the server-rendered list is fetched
@@ -10,7 +10,7 @@ import { showLocalTimes } from './local-times.js';
 type Action = 'restrict' | 'unrestrict' | 'rectify' | 'withdraw';
 
 export function startReceiptPage(): void {
-  const t = stringsFor(document.documentElement.lang);
+  const m = pageMessages();
   const token = tokenFromPath();
   const status = document.querySelector<HTMLElement>('#receipt-status');
   const alert = document.querySelector<HTMLElement>('#receipt-error');
@@ -26,7 +26,7 @@ export function startReceiptPage(): void {
   };
   const fail = (result: ApiResult) => {
     status.textContent = '';
-    showAlert(alert, failureMessage(result, t, 'receipt'));
+    showAlert(alert, failureMessage(result, m, 'receipt'));
   };
 
   const card = (el: Element) => el.closest<HTMLElement>('[data-credential-id]');
@@ -37,7 +37,7 @@ export function startReceiptPage(): void {
   async function refresh(credentialId: string, focusAction: string | null): Promise<void> {
     let fresh: HTMLElement | null = null;
     try {
-      const response = await fetch(location.pathname, { cache: 'no-store', credentials: 'omit', headers: { Accept: 'text/html' } });
+      const response = await fetch(location.pathname, { cache: 'no-store', credentials: 'omit', headers: { Accept: 'text/html', ...pageLanguageHeader() } });
       if (response.ok) fresh = new DOMParser().parseFromString(await response.text(), 'text/html').querySelector('#credentials');
     } catch {
       // The change itself succeeded; a failed refresh leaves the old list until the next load.
@@ -61,7 +61,7 @@ export function startReceiptPage(): void {
       return;
     }
     await refresh(id, focusAfter);
-    say(t.receipt.done[action](label));
+    say(m.t(`receipt.done.${action}`, { label }));
   }
 
   const openPanel = (article: HTMLElement, name: 'rectify' | 'withdraw', open: boolean) => {
@@ -125,8 +125,8 @@ export function startReceiptPage(): void {
       fields: form,
       alert: form.querySelector<HTMLElement>('[data-form-error]')!,
       publicKey,
-      t,
-      idleText: t.receipt.rectifySubmit,
+      m,
+      idleText: m.t('receipt.rectifySubmit'),
       send: (sealed) => change(article, 'rectify', () => callApi('PUT', `${base}/credentials/${id}`, { sealed }), 'rectify'),
     });
   });
@@ -140,7 +140,7 @@ export function startReceiptPage(): void {
       fail(result);
       return;
     }
-    say(wanted ? t.receipt.done.notifyOn : t.receipt.done.notifyOff);
+    say(wanted ? m.t('receipt.done.notifyOn') : m.t('receipt.done.notifyOff'));
   });
 
   document.querySelector<HTMLButtonElement>('#export')?.addEventListener('click', async () => {
@@ -159,6 +159,6 @@ export function startReceiptPage(): void {
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    say(t.receipt.done.exported);
+    say(m.t('receipt.done.exported'));
   });
 }

@@ -8,7 +8,6 @@ import type { StaffPrincipal } from '../../staff-auth/staff-tokens.js';
 import type { IntakeLinkView } from '../../intake-links/intake-link-view.js';
 import type { TicketDetail, TicketListItem } from '../../tickets/tickets.js';
 import { TICKET_SORTS, type TicketSort } from '../../tickets/tickets-store.js';
-import { en } from '../strings.js';
 import { auditDetailWords } from './audit-detail-words.js';
 import { consoleStringsFor, type ConsoleStrings } from './console-strings.js';
 import { ticketChangeMark } from './ticket-change-mark.js';
@@ -45,7 +44,6 @@ function dateView(t: ConsoleStrings, date: string): TimeView {
   return { iso: date, text: new Intl.DateTimeFormat(t.locale, { ...t.shortDate, timeZone: 'UTC' }).format(new Date(`${date}T12:00:00Z`)), date: true };
 }
 
-const sentenceCase = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 const RELATIVE_UNITS: [string, number][] = [
   ['day', 86_400_000],
@@ -209,8 +207,8 @@ export function renderTicketPage(
     kind: c.kind,
     kindTitle: t.kinds[c.kind]?.title ?? c.kind,
     status: c.status,
-    statusBadge: en.status[c.status]?.badge ?? c.status,
-    endedBecause: c.endedBecause ? sentenceCase(en.endedBecause[c.endedBecause] ?? c.endedBecause) : '',
+    statusBadge: t.credentialStatuses[c.status]?.badge ?? c.status,
+    endedBecause: c.endedBecause ? (t.endedBecause[c.endedBecause] ?? c.endedBecause) : '',
     live: LIVE.has(c.status),
     revealable: c.status === 'active',
     restricted: c.status === 'restricted',

@@ -1,23 +1,41 @@
-import { en } from '../strings.js';
+import en from '../../languages/catalogues/en.js';
 
 // Every string the staff console shows, server-rendered or set by its script. Kinds, field
-// labels and credential states come from the customer pages' strings so both say the same.
-// Nothing here may import Node or browser-only modules.
+// labels and credential states come from the customer pages' English catalogue so both say the
+// same. Nothing here may import Node or browser-only modules.
+
+/** The catalogue's flat keys under `prefix` ("kinds.ftp.title") as records ({ ftp: { title } }). */
+function grouped<T>(prefix: string): Record<string, T> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const [key, value] of Object.entries(en)) {
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
+    const dot = rest.lastIndexOf('.');
+    (out[rest.slice(0, dot)] ??= {})[rest.slice(dot + 1)] = value;
+  }
+  return out as Record<string, T>;
+}
 
 export const consoleEn = {
   lang: 'en',
-  locale: en.locale,
-  dateTime: en.dateTime,
+  locale: 'en-GB',
+  dateTime: { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' } as Intl.DateTimeFormatOptions,
   // Every time names its zone (the server writes UTC; the page rewrites it into the reader's own).
   shortDateTime: { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' } as Intl.DateTimeFormatOptions,
   shortDate: { day: 'numeric', month: 'short', year: 'numeric' } as Intl.DateTimeFormatOptions,
   skipToContent: en.skipToContent,
   product: 'Staff console',
   noScript: 'The console needs JavaScript for sign-in, reveals and changes. Turn it on for this site.',
-  kinds: en.kinds,
-  fields: en.fields,
-  required: en.required,
+  kinds: grouped<{ title: string; description: string }>('kinds.'),
+  fields: grouped<{ label: string; hint?: string }>('fields.'),
   optional: en.optional,
+  credentialStatuses: grouped<{ badge: string; text: string }>('status.'),
+  endedBecause: {
+    ticket_closed: 'The ticket was closed',
+    expired: 'It reached its end date',
+    revoked: 'Support revoked it',
+    withdrawn: 'You withdrew it',
+  } as Record<string, string>,
   cancel: 'Cancel',
   close: 'Close',
   copy: 'Copy',
