@@ -98,6 +98,7 @@ const schema = z.object({
     .regex(/^\S+$/, { message: 'must not contain spaces (it travels in an Authorization header)' })
     .optional(),
   CUSTOMER_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  MFA_REQUIRED: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -135,6 +136,8 @@ export interface Config {
   metricsToken?: string;
   /** Requests per client address and minute to the customer endpoints; 0 turns the limit off. */
   customerRateLimitPerMinute: number;
+  /** MFA_REQUIRED: local accounts without a second factor must enrol one at their next sign-in. */
+  mfaRequired: boolean;
 }
 
 /** One integration's shared secret, sent as-is in a header: weaker than a signature (see README). */
@@ -209,6 +212,7 @@ export function parseConfig(env: Env): Config {
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
     metricsToken: v.METRICS_TOKEN,
     customerRateLimitPerMinute: v.CUSTOMER_RATE_LIMIT_PER_MINUTE,
+    mfaRequired: v.MFA_REQUIRED === 'true',
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ConsoleStrings } from '../console-strings.js';
 import { callApi } from './console-api.js';
 import { hideAlert, setBusy, showFailure, showAlert } from './page-kit.js';
+import { proofOf } from './second-factor-codes.js';
 
 export function startSignInPage(t: ConsoleStrings): void {
   const form = document.querySelector<HTMLFormElement>('#sign-in-form');
@@ -22,12 +23,58 @@ export function startSignInPage(t: ConsoleStrings): void {
     }
     setBusy(form, true, t.signIn.submitting);
     const result = await callApi('POST', '/auth/login', { email: email.value.trim(), password: password.value });
+    setBusy(form, false, t.signIn.submit);
+    password.value = '';
+    if (result.status === 202) {
+      // The password was right; the second factor comes next (no session until it passes).
+      pendingToken = (result.body as { secondFactor: { pendingToken: string } }).secondFactor.pendingToken;
+      form.hidden = true;
+      second.hidden = false;
+      code.value = '';
+      code.focus();
+      return;
+    }
     if (result.ok) {
       location.assign(form.dataset.next || '/console');
       return;
     }
-    setBusy(form, false, t.signIn.submit);
-    password.value = '';
     showFailure(alert, result, t);
+  });
+
+  const second = document.querySelector<HTMLFormElement>('#second-factor-form')!;
+  const code = second.querySelector<HTMLInputElement>('#second-factor-code')!;
+  let pendingToken = '';
+
+  const startOver = () => {
+    pendingToken = '';
+    code.value = '';
+    second.hidden = true;
+    form.hidden = false;
+    email.focus();
+  };
+  second.querySelector<HTMLButtonElement>('[data-start-over]')!.addEventListener('click', () => {
+    hideAlert(alert);
+    startOver();
+  });
+
+  second.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (second.getAttribute('aria-busy') === 'true') return;
+    hideAlert(alert);
+    if (!code.value.trim()) {
+      code.focus();
+      return;
+    }
+    setBusy(second, true, t.signIn.verifying);
+    const result = await callApi('POST', '/auth/login/second-factor', { pendingToken, ...proofOf(code.value) });
+    if (result.ok) {
+      location.assign(form.dataset.next || '/console');
+      return;
+    }
+    setBusy(second, false, t.signIn.verify);
+    code.value = '';
+    showFailure(alert, result, t);
+    if (result.code === 'sign_in_expired') startOver();
+    else code.focus();
   });
 }
