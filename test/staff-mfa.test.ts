@@ -328,3 +328,51 @@ describe('staff second factor', () => {
     });
   });
 });
+
+describe('passkeys (the server half; the browser tests drive a virtual authenticator)', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  /** A browser answer that names a challenge but was made by nobody's authenticator. */
+  const forged = (challenge: string, type = 'webauthn.get') => ({
+    id: 'AAAA',
+    rawId: 'AAAA',
+    type: 'public-key',
+    clientExtensionResults: {},
+    response: {
+      clientDataJSON: Buffer.from(JSON.stringify({ type, challenge, origin: tv.vault.config.publicOrigin })).toString('base64url'),
+      authenticatorData: 'AAAA',
+      signature: 'AAAA',
+      attestationObject: 'AAAA',
+    },
+  });
+
+  it('offers discoverable sign-in with user verification required for this host, and refuses an answer no passkey made (audited)', async () => {
+    const options = await tv.http.post(`${API}/auth/passkey/options`).set(sameOrigin(tv)).send({}).expect(200);
+    expect(options.body).toMatchObject({ rpId: 'vault.example.test', userVerification: 'required', allowCredentials: [] });
+    const refused = await tv.http.post(`${API}/auth/passkey`).set(sameOrigin(tv)).send({ response: forged(options.body.challenge) });
+    expectProblem(refused, 401, 'passkey_refused');
+    expect(sessionCookieFrom(refused)).toBeUndefined();
+    expect((await auditEvents(tv, { action: 'staff.login_failed' }))[0]).toMatchObject({ actor: { id: null }, detail: 'passkey_refused' });
+    expectProblem(await tv.http.post(`${API}/auth/passkey`).set(sameOrigin(tv)).send({ response: 'x' }), 400, 'validation_failed');
+    expectProblem(await tv.http.post(`${API}/auth/passkey/options`).set(sameOrigin(tv)).send({ pendingToken: 'nonsense' }), 401, 'sign_in_expired');
+  });
+
+  it('asks for a resident key with user verification when adding one, and refuses an answer to a challenge it did not issue', async () => {
+    const cookie = await passwordSession(tv);
+    const options = await tv.http.post(`${API}/account/passkeys/options`).set('Cookie', cookie).set(sameOrigin(tv)).send({}).expect(200);
+    expect(options.body).toMatchObject({
+      rp: { id: 'vault.example.test', name: 'Acme Software' },
+      user: { name: 'engineer@vendor.test' },
+      authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+      attestation: 'none',
+    });
+    const add = (challenge: string) => tv.http.post(`${API}/account/passkeys`).set('Cookie', cookie).set(sameOrigin(tv)).send({ name: 'Laptop', response: forged(challenge, 'webauthn.create') });
+    expectProblem(await add(Buffer.from('register|x|1|y|z').toString('base64url')), 400, 'passkey_refused');
+    expectProblem(await add(options.body.challenge), 400, 'passkey_refused');
+    expect(await tv.query('SELECT * FROM staff_second_factors')).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import type { Passkeys } from '../staff-auth/passkeys.js';
 import type { SecondFactors } from '../staff-auth/second-factors.js';
 import type { Staff } from '../staff-auth/staff.js';
 import type { StaffPrincipal } from '../staff-auth/staff-tokens.js';
@@ -9,6 +10,7 @@ import { authenticateStaff, staffActor, type StaffAuthDeps } from './staff-auth.
 export interface AccountRouteDeps extends StaffAuthDeps {
   staff: Staff;
   secondFactors: SecondFactors;
+  passkeys: Passkeys;
 }
 
 const me = (res: Response) => res.locals.staff as StaffPrincipal;
@@ -19,7 +21,7 @@ const byMe = (req: Request, res: Response) => ({ actor: staffActor(res), origin:
  * when nothing else is.
  */
 export function accountRoutes(deps: AccountRouteDeps): Router {
-  const { secondFactors, staff } = deps;
+  const { secondFactors, staff, passkeys } = deps;
   const router = Router();
   const member = authenticateStaff(deps, { duringEnrolment: true });
 
@@ -31,6 +33,12 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
   });
   router.post('/account/totp/:id/confirm', member, async (req, res) => {
     res.json(await secondFactors.confirmTotpEnrolment(me(res).id, param(req, 'id'), req.body, byMe(req, res)));
+  });
+  router.post('/account/passkeys/options', member, async (_req, res) => {
+    res.json(await passkeys.startPasskeyRegistration(await staff.requireStaff(me(res).id)));
+  });
+  router.post('/account/passkeys', member, async (req, res) => {
+    res.json(await secondFactors.registerPasskey(await staff.requireStaff(me(res).id), req.body, byMe(req, res)));
   });
   router.post('/account/factors/:id/remove', member, async (req, res) => {
     res.json(await secondFactors.removeSecondFactor(await staff.requireStaff(me(res).id), param(req, 'id'), req.body, byMe(req, res)));

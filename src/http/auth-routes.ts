@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { BadRequest } from '../errors.js';
+import type { Passkeys } from '../staff-auth/passkeys.js';
 import type { PasswordSignIn } from '../staff-auth/password-sign-in.js';
 import { STEP_UP_AFTER_MS, type StaffSession } from '../staff-auth/staff-sessions.js';
 import type { StaffPrincipal } from '../staff-auth/staff-tokens.js';
@@ -16,6 +17,7 @@ import {
 
 export interface AuthRouteDeps extends StaffAuthDeps {
   passwordSignIn: PasswordSignIn;
+  passkeys: Passkeys;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -51,7 +53,7 @@ function loginCsrfRejection(req: Request, publicOrigin: string): boolean {
  * POST /auth/step-up, POST /auth/logout, GET /auth/session: the console's cookie session.
  */
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { passwordSignIn, staffSessions, config } = deps;
+  const { passwordSignIn, passkeys, staffSessions, config } = deps;
   const router = Router();
 
   router.post('/auth/login', async (req, res) => {
@@ -73,6 +75,27 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     const { token, session } = await passwordSignIn.completeSignIn(req.body, originOf(req), sessionCookieOf(req, config));
     setSessionCookie(res, config, token, session.expiresInMs);
     res.json(sessionView(session.staff, session));
+  });
+
+  // Passkeys: the options for navigator.credentials.get, to sign in with a passkey alone, or (with
+  // the pending token of a correct password) as the second step.
+  router.post('/auth/passkey/options', async (req, res) => {
+    if (loginCsrfRejection(req, config.publicOrigin)) throw csrfRejected();
+    const pendingToken = (req.body as { pendingToken?: unknown } | undefined)?.pendingToken;
+    const member = pendingToken === undefined ? null : await passwordSignIn.pendingMember(pendingToken);
+    res.json(await passkeys.startPasskeyAssertion(member ? 'second_factor' : 'sign_in', member?.id ?? null));
+  });
+
+  router.post('/auth/passkey', async (req, res) => {
+    if (loginCsrfRejection(req, config.publicOrigin)) throw csrfRejected();
+    const { token, session } = await passwordSignIn.signInWithPasskey(req.body, originOf(req), sessionCookieOf(req, config));
+    setSessionCookie(res, config, token, session.expiresInMs);
+    res.json(sessionView(session.staff, session));
+  });
+
+  /** A passkey challenge for the signed-in member: the step-up, or confirming a change to their factors. */
+  router.post('/auth/step-up/options', authenticateStaff(deps, { duringEnrolment: true }), async (_req, res) => {
+    res.json(await passkeys.startPasskeyAssertion('step_up', (res.locals.staff as StaffPrincipal).id));
   });
 
   router.post('/auth/step-up', authenticateStaff(deps), async (req, res) => {

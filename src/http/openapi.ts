@@ -12,7 +12,7 @@ const proofBody = (more: Record<string, object> = {}, required: string[] = []) =
   type: 'object',
   additionalProperties: false,
   required,
-  properties: { ...more, code: { type: 'string', pattern: '^[0-9]{6}$' }, recoveryCode: { type: 'string', maxLength: 64 } },
+  properties: { ...more, code: { type: 'string', pattern: '^[0-9]{6}$' }, recoveryCode: { type: 'string', maxLength: 64 }, passkey: { type: 'object', description: "a passkey's answer (navigator.credentials.get) to a challenge from /auth/passkey/options or /auth/step-up/options" } },
 });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const staff = [{ bearer: [] }, { session: [] }];
@@ -259,6 +259,34 @@ export const openApiDocument = {
         summary: "Sign-in's second step: the pendingToken from the 202 and a code from the authenticator app or a recovery code; sets the session cookie",
         requestBody: body(proofBody({ pendingToken: { type: 'string' } }, ['pendingToken'])),
         responses: { '200': ok('the staff member and the session (method password+totp or password+recovery)'), ...errors(400, 401, 403, 429) },
+      },
+    },
+    '/auth/passkey/options': {
+      post: {
+        summary: 'WebAuthn options (a challenge) to sign in with a passkey alone, or, with the pendingToken of a correct password, as the second step',
+        requestBody: body({ type: 'object', properties: { pendingToken: { type: 'string' } } }),
+        responses: { '200': ok('PublicKeyCredentialRequestOptionsJSON, user verification required'), ...errors(401, 403) },
+      },
+    },
+    '/auth/passkey': {
+      post: {
+        summary: 'Sign in with a passkey alone (a discoverable credential); sets the session cookie',
+        requestBody: body({ type: 'object', required: ['response'], additionalProperties: false, properties: { response: { type: 'object' } } }),
+        responses: { '200': ok('the staff member and the session (method passkey)'), ...errors(400, 401, 403, 429) },
+      },
+    },
+    '/auth/step-up/options': {
+      post: { summary: "WebAuthn options to confirm the signed-in member with one of their passkeys (step-up, changes to their factors)", security: staff, responses: { '200': ok('PublicKeyCredentialRequestOptionsJSON'), ...errors(401) } },
+    },
+    '/account/passkeys/options': {
+      post: { summary: 'WebAuthn options to add a passkey (resident key, user verification required)', security: staff, responses: { '200': ok('PublicKeyCredentialCreationOptionsJSON'), ...errors(401) } },
+    },
+    '/account/passkeys': {
+      post: {
+        summary: "Add a passkey from the browser's answer; the member's first factor comes with 10 recovery codes, shown once",
+        security: staff,
+        requestBody: body({ type: 'object', required: ['response'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 100 }, response: { type: 'object' } } }),
+        responses: { '200': ok('the factor, and recoveryCodes for the first one'), ...errors(400, 401, 409) },
       },
     },
     '/auth/step-up': {

@@ -28,6 +28,8 @@ export interface VaultKeys {
    * like throttleKey: a KEK rotation only ends the sign-ins waiting for their second step.
    */
   pendingSignInKey: Uint8Array;
+  /** MACs the passkey challenges the vault issues (decision 022); derived the same way. */
+  passkeyChallengeKey: Uint8Array;
 }
 
 /** The token-signing key in use: a rotation by another process is seen at the next call. */
@@ -64,6 +66,7 @@ export async function loadVaultKeys(deps: { storage: Storage; keyring: Keyring; 
     auditKey: open(auditRow),
     throttleKey: keyring.deriveKey(1, 'tvthrotl'),
     pendingSignInKey: keyring.deriveKey(2, 'tvpendsi'),
+    passkeyChallengeKey: keyring.deriveKey(3, 'tvwebaut'),
   };
 }
 

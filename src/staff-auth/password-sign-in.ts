@@ -11,12 +11,16 @@ import type { PendingSignIns } from './pending-sign-ins.js';
 import { proofFields, proofSchema, withOneProof, type ProofMethod, type SecondFactors } from './second-factors.js';
 import { MAX_PASSWORD_LENGTH } from './staff.js';
 import type { StaffSession, StartedSession, StaffSessions } from './staff-sessions.js';
+import type { Passkeys } from './passkeys.js';
+import type { SessionMethod } from './staff-session-states.js';
 import type { StaffRecord } from './staff-store.js';
 
 const signInSchema = z.strictObject({
   email: z.string().min(1, 'must not be empty').max(320),
   password: z.string().min(1, 'must not be empty').max(MAX_PASSWORD_LENGTH),
 });
+
+const passkeySignInSchema = z.strictObject({ response: z.record(z.string(), z.unknown()) });
 
 const secondStepSchema = withOneProof(z.strictObject({ pendingToken: z.string().min(1, 'must not be empty').max(200), ...proofFields }));
 
@@ -25,17 +29,18 @@ export interface PendingSecondFactor {
   /** Sent back with the code (POST /auth/login/second-factor); valid for 5 minutes. */
   pendingToken: string;
   expiresAt: number;
-  methods: ('totp' | 'recovery')[];
+  methods: ('totp' | 'recovery' | 'passkey')[];
 }
 
 export type PasswordSignInOutcome = { started: StartedSession } | { pending: PendingSecondFactor };
 
-const SESSION_METHOD_OF: Record<ProofMethod, 'password+totp' | 'password+recovery'> = { totp: 'password+totp', recovery: 'password+recovery' };
+const SESSION_METHOD_OF: Record<ProofMethod, SessionMethod> = { totp: 'password+totp', recovery: 'password+recovery', passkey: 'passkey' };
 
 export interface PasswordSignInDeps {
   storage: Storage;
   secondFactors: SecondFactors;
   pendingSignIns: PendingSignIns;
+  passkeys: Passkeys;
   sessions: StaffSessions;
   throttle: LoginThrottle;
   passwords: Passwords;
@@ -101,7 +106,7 @@ export function createPasswordSignIn(deps: PasswordSignInDeps) {
       // The attempt stays counted until the second factor passes: the code is guessed under the same limit.
       if (await secondFactors.hasSecondFactor(s, current!.id)) {
         const { token, expiresAt } = pendingSignIns.issuePendingSignIn(current!, clock.now());
-        return { pending: { pendingToken: token, expiresAt, methods: ['totp', 'recovery'] } };
+        return { pending: { pendingToken: token, expiresAt, methods: await secondFactors.methodsOf(s, current!.id) } };
       }
       const enrolmentDue = await secondFactors.isMfaRequired(s);
       if (replacing) await sessions.endSession(replacing, 'replaced', s);
@@ -120,10 +125,8 @@ export function createPasswordSignIn(deps: PasswordSignInDeps) {
    */
   async function completeSignIn(input: unknown, origin: Origin, replacing?: string): Promise<StartedSession> {
     const data = parseInput(secondStepSchema, input);
-    const staffId = pendingSignIns.staffIdOf(data.pendingToken);
-    const staff = staffId ? await storage.read((s) => s.staff.get(staffId)) : undefined;
-    if (!staff || staff.disabledAt !== null || !pendingSignIns.checkPendingSignIn(data.pendingToken, staff, clock.now())) throw signInExpired();
-    return secondFactors.proveSecondFactor(staff, data, origin, async (s, method, current) => {
+    const staff = await pendingMember(data.pendingToken);
+    return secondFactors.proveSecondFactor(staff, data, origin, 'second_factor', async (s, method, current) => {
       if (current.passwordHash !== staff.passwordHash) throw signInExpired();
       if (replacing) await sessions.endSession(replacing, 'replaced', s);
       const started = await sessions.startSession(s, current, SESSION_METHOD_OF[method]);
@@ -140,13 +143,49 @@ export function createPasswordSignIn(deps: PasswordSignInDeps) {
     const proof = parseInput(proofSchema, input);
     const staff = await storage.read((s) => s.staff.get(session.staff.id));
     if (!staff) throw signInExpired();
-    await secondFactors.proveSecondFactor(staff, proof, origin, async (s, method, current) => {
+    await secondFactors.proveSecondFactor(staff, proof, origin, 'step_up', async (s, method, current) => {
       await sessions.reauthenticateSession(s, session);
       await audit.record(s, { action: 'staff.login', actor: staffActorOf(current), origin, detail: `step_up_${method}` });
     });
   }
 
-  return { signInWithPassword, completeSignIn, stepUpWithSecondFactor };
+  /** The member a pending token names, if it is valid now (a passkey's challenge for the second step is bound to them). */
+  async function pendingMember(pendingToken: unknown): Promise<StaffRecord> {
+    const staffId = pendingSignIns.staffIdOf(pendingToken);
+    const staff = staffId ? await storage.read((s) => s.staff.get(staffId)) : undefined;
+    if (!staff || staff.disabledAt !== null || !pendingSignIns.checkPendingSignIn(pendingToken as string, staff, clock.now())) throw signInExpired();
+    return staff;
+  }
+
+  /**
+   * Sign-in with a passkey alone (a discoverable credential with user verification): the browser's
+   * answer to `passkeys.startPasskeyAssertion('sign_in', null)`. Counted per client address (no
+   * account is named); a refused answer is audited against the passkey's member when it names one.
+   */
+  async function signInWithPasskey(input: unknown, origin: Origin, replacing?: string): Promise<StartedSession> {
+    const { response } = parseInput(passkeySignInSchema, input);
+    const attempt = { email: null, ip: origin.ip ?? null };
+    await throttle.reserveLoginAttempt(attempt);
+    const assertion = await deps.passkeys.checkPasskeyAssertion(response, 'sign_in', null);
+    const outcome = await storage.write(async (s): Promise<{ started: StartedSession } | { failed: true }> => {
+      const staff = assertion && (await s.staff.get(assertion.factor.staffId));
+      const taken = staff && staff.disabledAt === null && (await s.secondFactors.usePasskey(assertion.factor.id, assertion.newCounter, assertion.issuedAt, clock.now()));
+      if (!staff || !taken) {
+        const detail = staff && staff.disabledAt !== null ? 'staff_disabled' : 'passkey_refused';
+        await audit.record(s, { action: 'staff.login_failed', actor: staff ? staffActorOf(staff) : UNKNOWN_STAFF, origin, detail });
+        return { failed: true };
+      }
+      if (replacing) await sessions.endSession(replacing, 'replaced', s);
+      const started = await sessions.startSession(s, staff, 'passkey');
+      await audit.record(s, { action: 'staff.login', actor: staffActorOf(staff), origin, detail: 'passkey' });
+      return { started };
+    });
+    if ('failed' in outcome) throw new Unauthorized('passkey_refused', 'That passkey did not sign you in; try again, or use your password.');
+    await throttle.forgiveLoginAttempt(attempt);
+    return outcome.started;
+  }
+
+  return { signInWithPassword, completeSignIn, stepUpWithSecondFactor, signInWithPasskey, pendingMember };
 }
 
 export type PasswordSignIn = ReturnType<typeof createPasswordSignIn>;

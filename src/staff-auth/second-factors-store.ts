@@ -36,8 +36,11 @@ export interface SecondFactorStore {
   confirm(id: string, step: number, at: number): Promise<boolean>;
   /** Takes a TOTP step if it is later than the last one used: false when that code (or a later one) was already used. */
   useStep(id: string, step: number, at: number): Promise<boolean>;
-  /** A passkey assertion: the new signature counter. */
-  usePasskey(id: string, signCount: number, at: number): Promise<void>;
+  /**
+   * Takes a passkey assertion whose challenge was issued after the passkey's last use, with its new
+   * signature counter: false when that challenge (or a later one's use) came first, so an answer is never taken twice.
+   */
+  usePasskey(id: string, signCount: number, issuedAt: number, at: number): Promise<boolean>;
   delete(id: string): Promise<boolean>;
   /** Unconfirmed TOTP enrolments of a member (a new enrolment replaces a forgotten one). */
   deleteUnconfirmed(staffId: string): Promise<number>;

@@ -10,6 +10,7 @@ import { newId } from '../ids.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid, parseInput } from '../validation.js';
 import type { LoginThrottle } from './login-throttle.js';
+import type { CheckedAssertion, Passkeys } from './passkeys.js';
 import type { SecondFactorKind, SecondFactorRecord } from './second-factors-store.js';
 import { recordStaffChange, type ChangedBy } from './staff.js';
 import type { StaffRecord } from './staff-store.js';
@@ -23,7 +24,9 @@ const RECOVERY_CODE_BYTES = 10;
 const MFA_REQUIRED_SETTING = 'mfa_required';
 
 /** How a second factor was proved: the session's method and the audit row say it. */
-export type ProofMethod = 'totp' | 'recovery';
+export type ProofMethod = 'totp' | 'recovery' | 'passkey';
+/** What a passkey's challenge was issued for, when it proves a member already known. */
+export type ProofPurpose = 'second_factor' | 'step_up';
 
 export interface SecondFactorView {
   id: string;
@@ -69,17 +72,18 @@ const code = z
   .pipe(z.string().regex(new RegExp(`^\\d{${TOTP_DIGITS}}$`), `must be the ${TOTP_DIGITS}-digit code from the authenticator app`));
 const recoveryCode = z.string().trim().min(1, 'must not be empty').max(64);
 
-/** A second factor as a request carries it: an authenticator code or a recovery code, exactly one. */
-export const proofFields = { code: code.optional(), recoveryCode: recoveryCode.optional() };
-export type Proof = { code?: string; recoveryCode?: string };
+/** A second factor as a request carries it: an authenticator code, a recovery code or a passkey's answer, exactly one. */
+export const proofFields = { code: code.optional(), recoveryCode: recoveryCode.optional(), passkey: z.record(z.string(), z.unknown()).optional() };
+export type Proof = { code?: string; recoveryCode?: string; passkey?: Record<string, unknown> };
 /** A schema with proofFields that takes exactly one of them. */
 export const withOneProof = <S extends z.ZodType<Proof>>(schema: S) =>
-  schema.refine((p) => (p.code === undefined) !== (p.recoveryCode === undefined), {
-    message: 'send either code (from the authenticator app) or recoveryCode',
+  schema.refine((p) => [p.code, p.recoveryCode, p.passkey].filter((v) => v !== undefined).length === 1, {
+    message: 'send one of code (from the authenticator app), recoveryCode or passkey',
     path: ['code'],
   });
 export const proofSchema = withOneProof(z.strictObject(proofFields));
 const enrolSchema = z.strictObject({ name: name.optional() });
+const passkeySchema = z.strictObject({ name: name.optional(), response: z.record(z.string(), z.unknown()) });
 const confirmSchema = z.strictObject({ code });
 const requiredSchema = z.strictObject({ required: z.boolean({ error: 'must be true or false' }) });
 
@@ -91,6 +95,7 @@ export interface SecondFactorDeps {
   audit: Audit;
   clock: Clock;
   throttle: LoginThrottle;
+  passkeys: Passkeys;
   /** MFA_REQUIRED: on for every local account whatever the admins' switch says. */
   requiredByConfig: boolean;
 }
@@ -114,10 +119,15 @@ export function createSecondFactors(deps: SecondFactorDeps) {
 
   /**
    * Checks a second factor and spends it inside the caller's transaction: a TOTP code of a step
-   * within ±1 of now and later than the factor's last used step, or an unused recovery code. Null when it does not pass.
+   * within ±1 of now and later than the factor's last used step, an unused recovery code, or a
+   * passkey answer (its signature checked already) to a challenge issued after its last use. Null when it does not pass.
    */
-  async function acceptProof(s: Stores, staffId: string, proof: Proof): Promise<ProofMethod | null> {
+  async function acceptProof(s: Stores, staffId: string, proof: Proof, assertion: CheckedAssertion | null): Promise<ProofMethod | null> {
     const now = clock.now();
+    if (proof.passkey !== undefined) {
+      if (!assertion || assertion.factor.staffId !== staffId) return null;
+      return (await s.secondFactors.usePasskey(assertion.factor.id, assertion.newCounter, assertion.issuedAt, now)) ? 'passkey' : null;
+    }
     if (proof.recoveryCode !== undefined) {
       return (await s.secondFactors.useRecoveryCode(staffId, hashRecoveryCode(proof.recoveryCode), now)) ? 'recovery' : null;
     }
@@ -139,20 +149,35 @@ export function createSecondFactors(deps: SecondFactorDeps) {
    * against the sign-in limits first, a wrong one audited as `staff.login_failed` naming the factor
    * that failed; `then` runs in the same transaction as the spending of the code.
    */
-  async function proveSecondFactor<T>(staff: StaffRecord, proof: Proof, origin: Origin, then: (s: Stores, method: ProofMethod, current: StaffRecord) => Promise<T>): Promise<T> {
+  async function proveSecondFactor<T>(
+    staff: StaffRecord,
+    proof: Proof,
+    origin: Origin,
+    purpose: ProofPurpose,
+    then: (s: Stores, method: ProofMethod, current: StaffRecord) => Promise<T>,
+  ): Promise<T> {
     const attempt = { email: staff.email, ip: origin.ip ?? null };
     await throttle.reserveLoginAttempt(attempt);
+    // The signature is checked before the transaction; the transaction spends the challenge.
+    const assertion = proof.passkey !== undefined ? await deps.passkeys.checkPasskeyAssertion(proof.passkey, purpose, staff.id) : null;
     const outcome = await storage.write(async (s): Promise<{ done: T } | { failed: true }> => {
       const current = await s.staff.get(staff.id);
-      const method = current && current.disabledAt === null ? await acceptProof(s, staff.id, proof) : null;
+      const method = current && current.disabledAt === null ? await acceptProof(s, staff.id, proof, assertion) : null;
       if (!current || !method) {
-        const detail = current && current.disabledAt !== null ? 'staff_disabled' : proof.recoveryCode !== undefined ? 'wrong_recovery_code' : 'wrong_totp_code';
+        const detail =
+          current && current.disabledAt !== null
+            ? 'staff_disabled'
+            : proof.recoveryCode !== undefined
+              ? 'wrong_recovery_code'
+              : proof.passkey !== undefined
+                ? 'passkey_refused'
+                : 'wrong_totp_code';
         await audit.record(s, { action: 'staff.login_failed', actor: { type: 'staff', id: staff.id, name: staff.name }, origin, detail });
         return { failed: true };
       }
       return { done: await then(s, method, current) };
     });
-    if ('failed' in outcome) throw invalidCode();
+    if ('failed' in outcome) throw proof.passkey !== undefined ? new Unauthorized('passkey_refused', 'That passkey was not accepted; try again, or use a code.') : invalidCode();
     await throttle.forgiveLoginAttempt(attempt);
     return outcome.done;
   }
@@ -231,11 +256,47 @@ export function createSecondFactors(deps: SecondFactorDeps) {
       const step = matchTotpStep(secret, data.code, [current - 1, current, current + 1]);
       secret.fill(0);
       if (step === null || !(await s.secondFactors.confirm(factor.id, step, clock.now()))) throw invalidCode();
-      const first = (await confirmedOf(s, staffId)).length === 1;
-      const recoveryCodes = first ? await replaceRecoveryCodes(s, staffId, clock.now()) : undefined;
-      await s.staffSessions.clearEnrolmentDue(staffId);
-      await recordStaffChange(s, audit, 'staff.mfa_changed', staff, by, { change: 'totp_added', factorId: factor.id });
+      const recoveryCodes = await afterFactorAdded(s, staff, by, 'totp_added', factor.id);
       return { factor: factorView({ ...factor, confirmedAt: clock.now() }), ...(recoveryCodes ? { recoveryCodes } : {}) };
+    });
+  }
+
+  /** The member's first factor comes with recovery codes; enrolment holds none of their sessions any more. */
+  async function afterFactorAdded(s: Stores, staff: StaffRecord, by: ChangedBy, change: string, factorId: string): Promise<string[] | undefined> {
+    const first = (await confirmedOf(s, staff.id)).length === 1;
+    const recoveryCodes = first ? await replaceRecoveryCodes(s, staff.id, clock.now()) : undefined;
+    await s.staffSessions.clearEnrolmentDue(staff.id);
+    await recordStaffChange(s, audit, 'staff.mfa_changed', staff, by, { change, factorId });
+    return recoveryCodes;
+  }
+
+  /** Adds a passkey from the browser's answer to `passkeys.startPasskeyRegistration`'s options; named by the member. */
+  async function registerPasskey(staff: StaffRecord, input: unknown, by: ChangedBy) {
+    const data = parseInput(passkeySchema, input);
+    const key = await deps.passkeys.checkPasskeyRegistration(staff, data.response);
+    return storage.write(async (s) => {
+      const current = await requireMember(s, staff.id);
+      if (await s.secondFactors.getByCredentialId(key.credentialId)) throw new Conflict('passkey_exists', 'That passkey is already registered.');
+      const now = clock.now();
+      const factor: SecondFactorRecord = {
+        id: newId(now),
+        staffId: staff.id,
+        kind: 'passkey',
+        name: data.name ?? 'Passkey',
+        kekId: null,
+        secretWrapped: null,
+        lastStep: null,
+        credentialId: key.credentialId,
+        publicKey: key.publicKey,
+        signCount: key.signCount,
+        transports: key.transports,
+        confirmedAt: now,
+        createdAt: now,
+        lastUsedAt: null,
+      };
+      await s.secondFactors.insert(factor);
+      const recoveryCodes = await afterFactorAdded(s, current, by, 'passkey_added', factor.id);
+      return { factor: factorView(factor), ...(recoveryCodes ? { recoveryCodes } : {}) };
     });
   }
 
@@ -244,7 +305,7 @@ export function createSecondFactors(deps: SecondFactorDeps) {
     const proof = parseInput(proofSchema, input);
     const existing = isUuid(factorId) ? await storage.read((s) => s.secondFactors.get(factorId)) : undefined;
     if (!existing || existing.staffId !== staff.id || existing.confirmedAt === null) throw new NotFound('factor_not_found', 'No such second factor.');
-    return proveSecondFactor(staff, proof, by.origin, async (s, _method, current) => {
+    return proveSecondFactor(staff, proof, by.origin, 'step_up', async (s, _method, current) => {
       const left = (await confirmedOf(s, staff.id)).filter((f) => f.id !== factorId);
       if (left.length === 0 && (await isMfaRequired(s))) {
         throw new Conflict('mfa_required', 'This vault requires a second factor: add another one before removing your last.');
@@ -260,8 +321,8 @@ export function createSecondFactors(deps: SecondFactorDeps) {
   /** Ten new recovery codes, voiding the old ones; needs a fresh second factor. */
   async function regenerateRecoveryCodes(staff: StaffRecord, input: unknown, by: ChangedBy & { origin: Origin }) {
     const proof = parseInput(proofSchema, input);
-    return proveSecondFactor(staff, proof, by.origin, async (s, _method, current) => {
-      if ((await confirmedOf(s, staff.id)).length === 0) throw new Conflict('no_second_factor', 'Add an authenticator app first; recovery codes come with it.');
+    return proveSecondFactor(staff, proof, by.origin, 'step_up', async (s, _method, current) => {
+      if ((await confirmedOf(s, staff.id)).length === 0) throw new Conflict('no_second_factor', 'Add an authenticator app or a passkey first; recovery codes come with it.');
       const recoveryCodes = await replaceRecoveryCodes(s, staff.id, clock.now());
       await recordStaffChange(s, audit, 'staff.mfa_changed', current, by, { change: 'recovery_codes_regenerated' });
       return { recoveryCodes };
@@ -307,6 +368,12 @@ export function createSecondFactors(deps: SecondFactorDeps) {
     getAccountSecurity,
     startTotpEnrolment,
     confirmTotpEnrolment,
+    registerPasskey,
+    /** The kinds of second factor the member can use at the second step. */
+    methodsOf: async (s: Stores, staffId: string): Promise<('totp' | 'recovery' | 'passkey')[]> => {
+      const kinds = new Set((await confirmedOf(s, staffId)).map((f) => f.kind));
+      return [...(kinds.has('totp') ? (['totp'] as const) : []), 'recovery', ...(kinds.has('passkey') ? (['passkey'] as const) : [])];
+    },
     removeSecondFactor,
     regenerateRecoveryCodes,
     resetSecondFactors,

@@ -10,7 +10,8 @@ import { CONSOLE_WIDTHS } from './console-viewports.js';
 // Issue 16 in Chromium at 1366 and 390 px: an engineer adds an authenticator app (the code typed is
 // computed here from the key the page shows), signs in with password and code, confirms a reveal
 // with a code, signs in with a recovery code, removes the app; with MFA_REQUIRED=true a new
-// member is taken to enrolment before anything else.
+// member is taken to enrolment before anything else; passkeys through Chromium's virtual
+// authenticator (CDP WebAuthn domain): added, signed in with alone, a step-up, removal.
 
 jest.setTimeout(240_000);
 
@@ -69,6 +70,8 @@ async function inTab(browser: Browser, size: { width: number; height: number }, 
 describe('staff second factor in the console (issue 16)', () => {
   let vault: RunningVault;
   let required: RunningVault;
+  let onLocalhost: RunningVault;
+  let localTicketUrl = '';
   let browser: Browser;
   let ticketUrl = '';
   let credentialId = '';
@@ -76,6 +79,10 @@ describe('staff second factor in the console (issue 16)', () => {
   beforeAll(async () => {
     vault = await startVault({ VENDOR_NAME: 'Acme Software' });
     required = await startVault({ VENDOR_NAME: 'Acme Software', MFA_REQUIRED: 'true' });
+    onLocalhost = await startVault({ VENDOR_NAME: 'Acme Software' }, { hostname: 'localhost' });
+    const local = await openTicketWithLink(onLocalhost.tv, { externalRef: 'ZD-1617', subject: 'Shop FTP' });
+    localTicketUrl = `${onLocalhost.url}/console/tickets/${local.ticketId}`;
+    await submitCredential(onLocalhost.tv, local.linkToken, { kind: 'ftp', label: 'Shop FTP', fields: FIELDS });
     const { ticketId, linkToken } = await openTicketWithLink(vault.tv, { externalRef: 'ZD-1616', subject: 'Shop FTP' });
     ticketUrl = `${vault.url}/console/tickets/${ticketId}`;
     credentialId = (await submitCredential(vault.tv, linkToken, { kind: 'ftp', label: 'Shop FTP', fields: FIELDS })).credentialId;
@@ -85,6 +92,7 @@ describe('staff second factor in the console (issue 16)', () => {
     await browser?.close();
     await vault?.stop();
     await required?.stop();
+    await onLocalhost?.stop();
   });
 
   describe.each(CONSOLE_WIDTHS)('at $width px ($name)', ({ name, ...size }) => {
@@ -97,7 +105,7 @@ describe('staff second factor in the console (issue 16)', () => {
         await page.waitForURL(/\/console\/tickets$/);
         await page.getByRole('link', { name: 'Sign-in security' }).click();
         await page.waitForURL(/\/console\/account/);
-        expect(await page.getByText('No authenticator app yet.').isVisible()).toBe(true);
+        expect(await page.getByText('No second factor yet.').isVisible()).toBe(true);
         const { secret, codes } = await enrolApp(page, tv);
         await screenshot(page, `console-mfa-recovery-codes-${name}`);
         expect(await seriousAxeViolations(page)).toEqual([]);
@@ -152,7 +160,7 @@ describe('staff second factor in the console (issue 16)', () => {
         await proof.getByLabel('Code from your app, or a recovery code').fill(nextCode(tv, secret));
         expect(await seriousAxeViolations(page)).toEqual([]);
         await proof.getByRole('button', { name: 'Confirm' }).click();
-        await page.getByText('No authenticator app yet.').waitFor();
+        await page.getByText('No second factor yet.').waitFor();
         await signOut(page);
         await passwordStep(page, url, email);
         await page.waitForURL(/\/console\/tickets$/);
@@ -175,6 +183,57 @@ describe('staff second factor in the console (issue 16)', () => {
         await page.getByRole('button', { name: 'I have saved them' }).click();
         await page.waitForURL(/\/console\/tickets$/);
         await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+      });
+    });
+
+    it('adds a passkey, signs in with it alone, confirms a reveal with it and removes it (virtual authenticator)', async () => {
+      const { tv, url } = onLocalhost;
+      const email = `passkey-${name}@vendor.test`;
+      await addMember(tv, email);
+      await inTab(browser, size, async (page) => {
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('WebAuthn.enable');
+        await cdp.send('WebAuthn.addVirtualAuthenticator', {
+          options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+        });
+        await passwordStep(page, url, email);
+        await page.waitForURL(/\/console\/tickets$/);
+        await page.goto(`${url}/console/account`);
+        await page.getByLabel('Name of the passkey').fill('Laptop');
+        await page.getByRole('button', { name: 'Add a passkey' }).click();
+        await page.getByRole('list', { name: 'Your recovery codes' }).locator('li').first().waitFor();
+        await page.getByText('Laptop').first().waitFor();
+        expect(await seriousAxeViolations(page)).toEqual([]);
+        await page.getByRole('button', { name: 'I have saved them' }).click();
+        await page.waitForURL(/\/console\/tickets$/);
+        const member = await tv.vault.staff.findStaffByEmail(email);
+        expect(JSON.parse((await auditEvents(tv, { action: 'staff.mfa_changed' }))[0]!.detail!)).toMatchObject({ staffId: member.id, change: 'passkey_added' });
+
+        // The passkey alone signs in (a discoverable credential; no e-mail typed).
+        await signOut(page);
+        tv.clock.advance(1000);
+        await page.getByRole('button', { name: 'Use a passkey' }).click();
+        await page.waitForURL(/\/console\/tickets$/);
+        expect((await auditEvents(tv, { action: 'staff.login' })).find((e) => e.actor.id === member.id)?.detail).toBe('passkey');
+
+        // The step-up before a reveal takes the passkey.
+        tv.clock.advance(STEP_UP_AFTER_MS + 1000);
+        await page.goto(localTicketUrl);
+        await page.getByRole('button', { name: 'Reveal “Shop FTP”' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Reveal “Shop FTP”' });
+        await dialog.getByRole('button', { name: 'Reveal', exact: true }).click();
+        await dialog.getByRole('button', { name: 'Use a passkey' }).click();
+        await dialog.locator('[data-field="host"]').filter({ hasText: FIELDS.host }).waitFor();
+        expect((await auditEvents(tv, { action: 'staff.login' }))[0]).toMatchObject({ actor: { id: member.id }, detail: 'step_up_passkey' });
+        await dialog.getByRole('button', { name: 'Done' }).click();
+
+        // Removal, confirmed with the passkey itself.
+        tv.clock.advance(1000);
+        await page.goto(`${url}/console/account`);
+        await page.getByRole('button', { name: 'Remove Laptop' }).click();
+        await page.getByRole('dialog', { name: 'Confirm with your second factor' }).getByRole('button', { name: 'Use a passkey' }).click();
+        await page.getByText('No second factor yet.').waitFor();
+        expect(JSON.parse((await auditEvents(tv, { action: 'staff.mfa_changed' }))[0]!.detail!)).toMatchObject({ change: 'passkey_removed' });
       });
     });
   });

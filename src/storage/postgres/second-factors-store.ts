@@ -42,9 +42,12 @@ export function createPgSecondFactorStore(client: PgClient): SecondFactorStore {
         'UPDATE staff_second_factors SET last_step = $2, last_used_at = $3 WHERE id = $1 AND confirmed_at IS NOT NULL AND (last_step IS NULL OR last_step < $2)',
         [id, step, at],
       )) === 1,
-    usePasskey: async (id, signCount, at) => {
-      await client.query('UPDATE staff_second_factors SET sign_count = $2, last_used_at = $3 WHERE id = $1', [id, signCount, at]);
-    },
+    usePasskey: async (id, signCount, issuedAt, at) =>
+      (await changedRows(
+        client,
+        'UPDATE staff_second_factors SET sign_count = $2, last_used_at = $4 WHERE id = $1 AND confirmed_at IS NOT NULL AND (last_used_at IS NULL OR last_used_at < $3)',
+        [id, signCount, issuedAt, at],
+      )) === 1,
     delete: async (id) => (await changedRows(client, 'DELETE FROM staff_second_factors WHERE id = $1', [id])) === 1,
     deleteUnconfirmed: async (staffId) => changedRows(client, 'DELETE FROM staff_second_factors WHERE staff_id = $1 AND confirmed_at IS NULL', [staffId]),
     deleteAllForStaff: async (staffId) => changedRows(client, 'DELETE FROM staff_second_factors WHERE staff_id = $1', [staffId]),

@@ -15,7 +15,9 @@ export function createSecondFactorStore(db: Database): Sync<SecondFactorStore> {
   const useStep = db.prepare(
     'UPDATE staff_second_factors SET last_step = ?, last_used_at = ? WHERE id = ? AND confirmed_at IS NOT NULL AND (last_step IS NULL OR last_step < ?)',
   );
-  const usePasskey = db.prepare('UPDATE staff_second_factors SET sign_count = ?, last_used_at = ? WHERE id = ?');
+  const usePasskey = db.prepare(
+    'UPDATE staff_second_factors SET sign_count = ?, last_used_at = ? WHERE id = ? AND confirmed_at IS NOT NULL AND (last_used_at IS NULL OR last_used_at < ?)',
+  );
   const del = db.prepare('DELETE FROM staff_second_factors WHERE id = ?');
   const deleteUnconfirmed = db.prepare('DELETE FROM staff_second_factors WHERE staff_id = ? AND confirmed_at IS NULL');
   const deleteAll = db.prepare('DELETE FROM staff_second_factors WHERE staff_id = ?');
@@ -56,9 +58,7 @@ export function createSecondFactorStore(db: Database): Sync<SecondFactorStore> {
     },
     confirm: (id, step, at) => confirm.run(at, step, at, id).changes === 1,
     useStep: (id, step, at) => useStep.run(step, at, id, step).changes === 1,
-    usePasskey: (id, signCount, at) => {
-      usePasskey.run(signCount, at, id);
-    },
+    usePasskey: (id, signCount, issuedAt, at) => usePasskey.run(signCount, at, id, issuedAt).changes === 1,
     delete: (id) => del.run(id).changes === 1,
     deleteUnconfirmed: (staffId) => deleteUnconfirmed.run(staffId).changes,
     deleteAllForStaff: (staffId) => deleteAll.run(staffId).changes,

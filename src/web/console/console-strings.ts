@@ -52,6 +52,8 @@ export const consoleEn = {
     verify: 'Verify',
     verifying: 'Checking…',
     startOver: 'Start again',
+    passkey: 'Use a passkey',
+    usePasskey: 'Use a passkey',
   },
 
   account: {
@@ -60,8 +62,8 @@ export const consoleEn = {
     link: 'Sign-in security',
     lead: 'A second factor keeps your account safe if your password leaks: after the password, the console asks for a code from an app on your phone.',
     enrolmentDue: 'This vault requires a second factor. Add an authenticator app to carry on; the rest of the console opens once it is confirmed.',
-    appsHeading: 'Authenticator apps',
-    noApps: 'No authenticator app yet.',
+    appsHeading: 'Your second factors',
+    noApps: 'No second factor yet.',
     added: (when: string) => `Added ${when}`,
     lastUsed: (when: string) => `last used ${when}`,
     neverUsed: 'not used yet',
@@ -90,6 +92,12 @@ export const consoleEn = {
     regenerateProofText: 'Enter a current code from your app, or a recovery code, to get new recovery codes. The old ones stop working.',
     removed: (name: string) => `${name} removed.`,
     continue: 'Continue to the console',
+    passkeysHeading: 'Add a passkey',
+    passkeysText: 'A passkey lives in your phone, your computer or a security key, and is unlocked with your fingerprint, face or PIN. It can sign you in on its own.',
+    passkeyName: 'Name of the passkey',
+    addPasskey: 'Add a passkey',
+    passkeyAdded: 'Passkey added.',
+    kinds: { totp: 'Authenticator app', passkey: 'Passkey' } as Record<string, string>,
   },
 
   tickets: {
@@ -333,6 +341,7 @@ export const consoleEn = {
         passkey: 'With a passkey',
         step_up_totp: 'Confirmed with authenticator code',
         step_up_recovery: 'Confirmed with recovery code',
+        step_up_passkey: 'Confirmed with a passkey',
       } as Record<string, string>,
       signInFailed: {
         wrong_password: 'Wrong password',
@@ -343,6 +352,7 @@ export const consoleEn = {
         oidc_no_email: 'No e-mail from single sign-on',
         wrong_totp_code: 'Wrong authenticator code',
         wrong_recovery_code: 'Wrong recovery code',
+        passkey_refused: 'Passkey refused',
       } as Record<string, string>,
       ssoRefused: 'Single sign-on refused',
       ssoNotLinked: 'Single sign-on not linked to this account',
@@ -502,7 +512,10 @@ export const consoleEn = {
     mfa_required: 'This vault requires a second factor: add another one before removing your last.',
     factor_not_found: 'That second factor no longer exists. Reload the page.',
     factor_confirmed: 'That authenticator app is already confirmed.',
-    no_second_factor: 'Add an authenticator app first; recovery codes come with it.',
+    no_second_factor: 'Add an authenticator app or a passkey first; recovery codes come with it.',
+    passkey_refused: 'The passkey did not work. Try again, or use another way to sign in.',
+    passkey_exists: 'That passkey is already added.',
+    passkey_cancelled: 'The passkey prompt was closed before it finished. Try again.',
   } as Record<string, string | ((n: number) => string)>,
 };
 

@@ -2,6 +2,7 @@ import qrcode from 'qrcode-generator';
 import type { ConsoleStrings } from '../console-strings.js';
 import { callApi } from './console-api.js';
 import { copyText, hideAlert, refreshRegions, setBusy, showAlert, showFailure } from './page-kit.js';
+import { answerWithPasskey, createPasskey, passkeysWork } from './passkeys.js';
 import { proofOf } from './second-factor-codes.js';
 
 // Sign-in security: add an authenticator app (a QR code drawn here, from the otpauth:// URI the
@@ -58,6 +59,11 @@ export function startAccountPage(t: ConsoleStrings): void {
   const proofInput = proofDialog.querySelector<HTMLInputElement>('#proof-code')!;
   const proofText = proofDialog.querySelector<HTMLElement>('#proof-text')!;
   const proofAlert = proofDialog.querySelector<HTMLElement>('#proof-error')!;
+  const proofPasskey = proofDialog.querySelector<HTMLButtonElement>('[data-proof-passkey]')!;
+  const passkeys = document.querySelector<HTMLElement>('[data-passkeys]')!;
+  const passkeyForm = document.querySelector<HTMLFormElement>('#passkey-form')!;
+  const passkeyError = document.querySelector<HTMLElement>('#passkey-error')!;
+  passkeys.hidden = !passkeysWork();
   let enrolling: string | null = null;
   let codes: string[] = [];
   /** What the proof dialog confirms. */
@@ -137,8 +143,51 @@ export function startAccountPage(t: ConsoleStrings): void {
     }
   });
 
+  passkeyForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (passkeyForm.getAttribute('aria-busy') === 'true') return;
+    hideAlert(passkeyError);
+    setBusy(passkeyForm, true, t.saving);
+    const created = await createPasskey();
+    const result = 'failed' in created ? created.failed : await callApi('POST', '/account/passkeys', { name: passkeyForm.querySelector<HTMLInputElement>('#passkey-name')!.value.trim() || undefined, response: created.response });
+    setBusy(passkeyForm, false, t.account.addPasskey);
+    if (!result.ok) return showFailure(passkeyError, result, t);
+    passkeyForm.reset();
+    document.querySelector('#enrolment-due')?.remove();
+    await refresh();
+    say(t.account.passkeyAdded);
+    const body = result.body as { recoveryCodes?: string[] };
+    if (body.recoveryCodes) showCodes(body.recoveryCodes);
+  });
+
+  /** Sends the proof dialog's request with `proof`; closes the dialog and finishes on success. */
+  async function sendProof(proof: unknown): Promise<void> {
+    if (!pending) return;
+    setBusy(proofForm, true, t.signIn.verifying);
+    const result = await callApi('POST', pending.path, proof);
+    setBusy(proofForm, false, t.account.confirm);
+    proofInput.value = '';
+    if (!result.ok) {
+      showFailure(proofAlert, result, t);
+      proofInput.focus();
+      return;
+    }
+    const { done } = pending;
+    pending = null;
+    proofDialog.close();
+    await done(result.body);
+  }
+
+  proofPasskey.addEventListener('click', async () => {
+    hideAlert(proofAlert);
+    const answer = await answerWithPasskey('/auth/step-up/options');
+    if ('failed' in answer) return showFailure(proofAlert, answer.failed, t);
+    await sendProof({ passkey: answer.response });
+  });
+
   function askProof(text: string, path: string, done: (body: unknown) => Promise<void>): void {
     pending = { path, done };
+    proofPasskey.hidden = !passkeysWork() || !document.querySelector('#account-factors[data-has-passkey]');
     proofText.textContent = text;
     proofInput.value = '';
     hideAlert(proofAlert);
@@ -172,18 +221,6 @@ export function startAccountPage(t: ConsoleStrings): void {
       proofInput.focus();
       return;
     }
-    setBusy(proofForm, true, t.signIn.verifying);
-    const result = await callApi('POST', pending.path, proofOf(proofInput.value));
-    setBusy(proofForm, false, t.account.confirm);
-    proofInput.value = '';
-    if (!result.ok) {
-      showFailure(proofAlert, result, t);
-      proofInput.focus();
-      return;
-    }
-    const { done } = pending;
-    pending = null;
-    proofDialog.close();
-    await done(result.body);
+    await sendProof(proofOf(proofInput.value));
   });
 }

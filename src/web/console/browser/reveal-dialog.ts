@@ -2,6 +2,7 @@ import type { ConsoleStrings } from '../console-strings.js';
 import { callApi, sessionEnded, type ApiResult } from './console-api.js';
 import { connectionString } from './connection-strings.js';
 import { copyText, hideAlert, setBusy, showFailure } from './page-kit.js';
+import { answerWithPasskey, passkeysWork } from './passkeys.js';
 import { proofOf } from './second-factor-codes.js';
 
 // The reveal dialog: a reason (prefilled with the ticket's reference; Ctrl+Enter sends it), a
@@ -34,6 +35,8 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
   const stepUpPasswordBox = stepUpForm.querySelector<HTMLElement>('[data-step-up-password]');
   const stepUpFactorBox = stepUpForm.querySelector<HTMLElement>('[data-step-up-factor]');
   const stepUpCode = stepUpForm.querySelector<HTMLInputElement>('#step-up-code');
+  const stepUpPasskey = stepUpForm.querySelector<HTMLButtonElement>('[data-step-up-passkey]');
+  if (stepUpPasskey) stepUpPasskey.hidden = !passkeysWork();
   /** What the last step-up asked for: the member's second factor, or the password. */
   let stepUpWithFactor = false;
   const stepUpSso = stepUpForm.querySelector<HTMLAnchorElement>('[data-step-up-sso]');
@@ -257,6 +260,18 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     if (!result.ok) {
       showFailure(alert, result, t);
       if (!sessionEnded(result)) input.focus();
+      return;
+    }
+    await reveal(stepUpForm);
+  });
+
+  stepUpPasskey?.addEventListener('click', async () => {
+    if (stepUpForm.getAttribute('aria-busy') === 'true') return;
+    hideAlert(alert);
+    const answer = await answerWithPasskey('/auth/step-up/options');
+    const result = 'failed' in answer ? answer.failed : await callApi('POST', '/auth/step-up', { passkey: answer.response });
+    if (!result.ok) {
+      showFailure(alert, result, t);
       return;
     }
     await reveal(stepUpForm);
