@@ -352,6 +352,17 @@ describe('PostgreSQL stores', () => {
       expect(await write((s) => s.secondFactors.deleteAllForStaff(m.id))).toBe(1);
       expect(await write((s) => s.secondFactors.deleteRecoveryCodes(m.id))).toBe(1);
 
+      // A passkey takes an answer only to a challenge issued after its last use.
+      const passkey = { ...factor, id: randomUUID(), kind: 'passkey' as const, kekId: null, secretWrapped: null, credentialId: randomBytes(16), publicKey: randomBytes(77), signCount: 0, transports: '["internal"]', confirmedAt: T0 };
+      await write((s) => s.secondFactors.insert(passkey));
+      expect(await read((s) => s.secondFactors.getByCredentialId(passkey.credentialId))).toEqual(passkey);
+      expect(await write((s) => s.secondFactors.usePasskey(passkey.id, 1, T0 + 10, T0 + 20))).toBe(true);
+      expect(await write((s) => s.secondFactors.usePasskey(passkey.id, 2, T0 + 10, T0 + 30))).toBe(false);
+      expect(await write((s) => s.secondFactors.usePasskey(passkey.id, 2, T0 + 20, T0 + 30))).toBe(false);
+      expect(await write((s) => s.secondFactors.usePasskey(passkey.id, 2, T0 + 21, T0 + 30))).toBe(true);
+      expect(await read((s) => s.secondFactors.get(passkey.id))).toMatchObject({ signCount: 2, lastUsedAt: T0 + 30 });
+      expect(await write((s) => s.secondFactors.delete(passkey.id))).toBe(true);
+
       await write((s) => s.vaultSettings.set('mfa_required', 'true', T0));
       await write((s) => s.vaultSettings.set('mfa_required', 'false', T0 + 1));
       expect(await read((s) => s.vaultSettings.get('mfa_required'))).toBe('false');
