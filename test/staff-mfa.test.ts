@@ -231,7 +231,7 @@ describe('staff second factor', () => {
       tv.clock.advance(STEP_UP_AFTER_MS + 1000);
       const refused = await reveal();
       expectProblem(refused, 401, 'reauthentication_required');
-      expect(refused.body.stepUp).toBe('second_factor');
+      expect(refused.body).toMatchObject({ stepUp: 'second_factor', passkey: false });
       expectProblem(await stepUp({ code: totpAt(secret, tv.clock.now(), 3) }), 401, 'invalid_code');
       expectProblem(await reveal(), 401, 'reauthentication_required');
       const stepped = await stepUp({ code: totpAt(secret, tv.clock.now()) }).expect(200);

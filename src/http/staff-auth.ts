@@ -127,8 +127,12 @@ export function requireRecentSignIn(deps: { staffSessions: StaffSessions; second
     const session = res.locals.session as StaffSession | undefined;
     if (session && deps.staffSessions.needsStepUp(session)) {
       // What the step-up asks for: a member with a second factor confirms with it, not the password.
-      const stepUp = session.method === 'oidc' ? 'sso' : (await deps.secondFactors.usesSecondFactor(session.staff.id)) ? 'second_factor' : 'password';
-      throw new VaultError(401, 'reauthentication_required', 'Unauthorized', 'Confirm it is you: sign in again before revealing a credential.', { stepUp });
+      const kinds = session.method === 'oidc' ? [] : await deps.secondFactors.secondFactorKinds(session.staff.id);
+      const stepUp = session.method === 'oidc' ? 'sso' : kinds.length ? 'second_factor' : 'password';
+      throw new VaultError(401, 'reauthentication_required', 'Unauthorized', 'Confirm it is you: sign in again before revealing a credential.', {
+        stepUp,
+        passkey: kinds.includes('passkey'),
+      });
     }
     next();
   };

@@ -361,8 +361,8 @@ export function createSecondFactors(deps: SecondFactorDeps) {
   return {
     isMfaRequired,
     hasSecondFactor: async (s: Stores, staffId: string) => (await confirmedOf(s, staffId)).length > 0,
-    /** Whether the member has a confirmed second factor now (what a step-up asks for). */
-    usesSecondFactor: async (staffId: string) => (await storage.read((s) => confirmedOf(s, staffId))).length > 0,
+    /** The kinds of confirmed second factor the member has now (what a step-up asks for). */
+    secondFactorKinds: async (staffId: string): Promise<SecondFactorKind[]> => [...new Set((await storage.read((s) => confirmedOf(s, staffId))).map((f) => f.kind))],
     countSecondFactors: (staffIds: string[]) => storage.read((s) => s.secondFactors.countConfirmed(staffIds)),
     proveSecondFactor,
     getAccountSecurity,

@@ -108,6 +108,7 @@ describe('staff second factor in the console (issue 16)', () => {
         expect(await page.getByText('No second factor yet.').isVisible()).toBe(true);
         const { secret, codes } = await enrolApp(page, tv);
         await screenshot(page, `console-mfa-recovery-codes-${name}`);
+        await expect(page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).resolves.toBe(true);
         expect(await seriousAxeViolations(page)).toEqual([]);
         await page.getByRole('button', { name: 'I have saved them' }).click();
         await page.waitForURL(/\/console\/tickets$/);
@@ -135,6 +136,7 @@ describe('staff second factor in the console (issue 16)', () => {
         const stepUpCode = dialog.getByLabel('Code from your app, or a recovery code');
         await stepUpCode.waitFor();
         expect(await dialog.getByLabel('Password').isVisible()).toBe(false);
+        expect(await dialog.getByRole('button', { name: 'Use a passkey' }).isVisible()).toBe(false); // this member has none
         await screenshot(page, `console-mfa-step-up-${name}`);
         expect(await seriousAxeViolations(page)).toEqual([]);
         await stepUpCode.fill(nextCode(tv, secret));

@@ -36,7 +36,7 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
   const stepUpFactorBox = stepUpForm.querySelector<HTMLElement>('[data-step-up-factor]');
   const stepUpCode = stepUpForm.querySelector<HTMLInputElement>('#step-up-code');
   const stepUpPasskey = stepUpForm.querySelector<HTMLButtonElement>('[data-step-up-passkey]');
-  if (stepUpPasskey) stepUpPasskey.hidden = !passkeysWork();
+
   /** What the last step-up asked for: the member's second factor, or the password. */
   let stepUpWithFactor = false;
   const stepUpSso = stepUpForm.querySelector<HTMLAnchorElement>('[data-step-up-sso]');
@@ -190,7 +190,9 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     if (result.code === 'reauthentication_required') {
       show('step-up');
       if (stepUpSso) stepUpSso.href = `/console/oidc/start?reauth=1&next=${encodeURIComponent(`${location.pathname}#reveal-${target.id}`)}`;
-      stepUpWithFactor = (result.body as { stepUp?: string } | null)?.stepUp === 'second_factor' && stepUpCode !== null;
+      const asked = result.body as { stepUp?: string; passkey?: boolean } | null;
+      stepUpWithFactor = asked?.stepUp === 'second_factor' && stepUpCode !== null;
+      if (stepUpPasskey) stepUpPasskey.hidden = !passkeysWork() || asked?.passkey !== true;
       if (stepUpPasswordBox && stepUpFactorBox) {
         stepUpPasswordBox.hidden = stepUpWithFactor;
         stepUpFactorBox.hidden = !stepUpWithFactor;
