@@ -12,6 +12,7 @@ import {
   onPostgres,
   openTicketWithLink,
   placesHolding,
+  reopenTestVault,
   submitCredential,
   type TestVault,
 } from './harness/test-vault.js';
@@ -326,6 +327,25 @@ describe('staff second factor', () => {
       await login(tv, emailOf('engineer')).expect(200);
       expectProblem(await tv.http.post(`${API}/staff/${tv.staffIds.engineer}/reset-mfa`).set(tv.auth('engineer')).send({}), 403, 'forbidden');
     });
+  });
+});
+
+describe('keys rotate', () => {
+  it('re-wraps the TOTP secrets: with the old master key gone, the app still signs in', async () => {
+    const OLD_KEY = Buffer.alloc(32, 7).toString('base64'); // the test vault's
+    const NEW_KEY = Buffer.alloc(32, 0x33).toString('base64');
+    const tv = await createTestVault();
+    const { secret } = await enrolTotp(tv, await passwordSession(tv));
+    const rotating = await reopenTestVault(tv, { MASTER_KEY: `${NEW_KEY},${OLD_KEY}` });
+    expect((await rotating.vault.rotateKeys()).rewrapped.totpSecrets).toBe(1);
+    const rotated = await reopenTestVault(rotating, { MASTER_KEY: NEW_KEY });
+    try {
+      rotated.clock.advance(STEP);
+      const res = await secondStep(rotated, { pendingToken: await passwordStep(rotated), code: totpAt(secret, rotated.clock.now()) }).expect(200);
+      expect(res.body.session.method).toBe('password+totp');
+    } finally {
+      await rotated.close();
+    }
   });
 });
 
