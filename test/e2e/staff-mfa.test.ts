@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { STEP_UP_AFTER_MS } from '../../src/staff-auth/staff-sessions.js';
-import { PASSWORD } from '../harness/staff-sessions.js';
+import { givePassword, PASSWORD } from '../harness/staff-sessions.js';
 import { auditEvents, BY_OPERATOR, openTicketWithLink, submitCredential, type TestVault } from '../harness/test-vault.js';
 import { totpAt } from '../harness/totp.js';
 import { launchChromium, screenshot, seriousAxeViolations, startVault, unexpectedErrors, watchPage, type RunningVault } from './browser-harness.js';
@@ -237,6 +237,33 @@ describe('staff second factor in the console (issue 16)', () => {
         await page.getByText('No second factor yet.').waitFor();
         expect(JSON.parse((await auditEvents(tv, { action: 'staff.mfa_changed' }))[0]!.detail!)).toMatchObject({ change: 'passkey_removed' });
       });
+    });
+
+    it("an admin switches a second factor on in the console, and the next engineer to sign in is taken to enrolment", async () => {
+      const { tv, url } = vault;
+      await givePassword(tv, 'admin');
+      const email = `switch-${name}@vendor.test`;
+      await addMember(tv, email);
+      try {
+        await inTab(browser, size, async (page) => {
+          await passwordStep(page, url, 'admin@vendor.test');
+          await page.waitForURL(/\/console\/tickets$/);
+          await page.goto(`${url}/console/staff`);
+          const form = page.locator('#mfa-form');
+          await form.getByLabel('Require a second factor for every staff member who signs in with a password').check();
+          await form.getByRole('button', { name: 'Save' }).click();
+          await page.getByText('A second factor is now required at each next sign-in.').waitFor();
+          expect(await seriousAxeViolations(page)).toEqual([]);
+        });
+        expect(await tv.vault.secondFactors.getMfaPolicy()).toEqual({ required: true, requiredByConfig: false, requiredBySetting: true });
+        await inTab(browser, size, async (page) => {
+          await passwordStep(page, url, email);
+          await page.waitForURL(/\/console\/account\?next=/);
+          await page.getByText('This vault requires a second factor.').waitFor();
+        });
+      } finally {
+        await tv.vault.secondFactors.setMfaRequired({ required: false }, BY_OPERATOR);
+      }
     });
   });
 });
