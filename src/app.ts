@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import { accountRoutes, type AccountRouteDeps } from './http/account-routes.js';
 import { auditRoutes, type AuditRouteDeps } from './http/audit-routes.js';
 import { authRoutes, type AuthRouteDeps } from './http/auth-routes.js';
 import { consoleRoutes, type ConsoleRouteDeps } from './http/console-routes.js';
@@ -28,6 +29,7 @@ export interface AppDeps
     AuthRouteDeps,
     AuditRouteDeps,
     StaffAdminRouteDeps,
+    AccountRouteDeps,
     ConsoleRouteDeps {
   config: Config;
   clock: Clock;
@@ -99,6 +101,7 @@ export function buildApp(deps: AppDeps): Express {
   api.use(under(['/intake', '/receipts'], customerRoutes(deps)));
   api.use(under(['/tickets', '/intake-links', '/credentials'], staffRoutes(deps)));
   api.use(under(['/auth'], authRoutes(deps)));
+  api.use(under(['/account'], accountRoutes(deps)));
   api.use(under(['/audit'], auditRoutes(deps)));
   api.use(under(['/staff'], staffAdminRoutes(deps)));
   api.use(unknownEndpoint);

@@ -111,6 +111,7 @@ const schema = z.object({
       return z.NEVER;
     }),
   DEFAULT_LANGUAGE: z.enum(LANGUAGES, { error: `must be one of ${LANGUAGES.join(', ')}` }).default('en'),
+  MFA_REQUIRED: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -152,6 +153,8 @@ export interface Config {
   supportTimeZone: string;
   /** The customer pages' and e-mails' language when neither the customer nor their browser names one we have. */
   defaultLanguage: Language;
+  /** MFA_REQUIRED: local accounts without a second factor must enrol one at their next sign-in. */
+  mfaRequired: boolean;
 }
 
 /** One integration's shared secret, sent as-is in a header: weaker than a signature (see README). */
@@ -228,6 +231,7 @@ export function parseConfig(env: Env): Config {
     customerRateLimitPerMinute: v.CUSTOMER_RATE_LIMIT_PER_MINUTE,
     supportTimeZone: v.SUPPORT_TIMEZONE,
     defaultLanguage: v.DEFAULT_LANGUAGE,
+    mfaRequired: v.MFA_REQUIRED === 'true',
   };
 }
 

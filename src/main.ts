@@ -29,6 +29,9 @@ import type { SharedRateLimits } from './http/customer-rate-limit.js';
 import { createLoginThrottle } from './staff-auth/login-throttle.js';
 import { createOidcSignIn } from './staff-auth/oidc-sign-in.js';
 import { createPasswordSignIn } from './staff-auth/password-sign-in.js';
+import { createPasskeys } from './staff-auth/passkeys.js';
+import { createPendingSignIns } from './staff-auth/pending-sign-ins.js';
+import { createSecondFactors } from './staff-auth/second-factors.js';
 import { createStaff } from './staff-auth/staff.js';
 import { createStaffSessions } from './staff-auth/staff-sessions.js';
 import { createStaffTokens } from './staff-auth/staff-tokens.js';
@@ -138,7 +141,19 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   const loginThrottle = createLoginThrottle({ storage, clock, accountHashKey: keys.throttleKey });
   const staff = createStaff({ storage, passwords, audit, clock, oidcIssuer: config.oidc?.issuer ?? null });
   const staffTokens = createStaffTokens({ storage, signing: keys.signing, issuer: config.publicUrl, clock });
-  const passwordSignIn = createPasswordSignIn({ storage, sessions: staffSessions, throttle: loginThrottle, passwords, audit, clock });
+  const passkeys = createPasskeys({ storage, key: keys.passkeyChallengeKey, publicUrl: config.publicUrl, vendorName: config.vendorName, now: () => clock.now() });
+  const secondFactors = createSecondFactors({ storage, keyring, audit, clock, throttle: loginThrottle, passkeys, requiredByConfig: config.mfaRequired });
+  const passwordSignIn = createPasswordSignIn({
+    storage,
+    sessions: staffSessions,
+    throttle: loginThrottle,
+    passwords,
+    audit,
+    clock,
+    secondFactors,
+    passkeys,
+    pendingSignIns: createPendingSignIns({ key: keys.pendingSignInKey }),
+  });
   const signIn = { storage, sessions: staffSessions, throttle: loginThrottle, audit, clock, log, signing: keys.signing };
   const oidcSignIn = config.oidc
     ? createOidcSignIn({ ...signIn, settings: config.oidc, publicUrl: config.publicUrl, jwksCooldownMs: options.oidcJwksCooldownMs })
@@ -165,6 +180,8 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     staffSessions,
     passwords,
     passwordSignIn,
+    secondFactors,
+    passkeys,
     oidcSignIn,
     metrics,
     webhooks,

@@ -8,6 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
 import { BIN, buildIfStale, cliEnv, lines, MASTER_KEY, PUBLIC_URL, ROOT, runCli, type CliResult } from './harness/cli.js';
 import { mountTmpfs, unmountTmpfs } from './harness/storage-faults.js';
+import { totpAt } from './harness/totp.js';
 import { databaseEnv,
   advanceClock,
   BY_OPERATOR,
@@ -35,7 +36,7 @@ beforeAll(buildIfStale, 130_000);
 
 describe('ticketvault CLI', () => {
   describe('--help', () => {
-    const commands = [[], ['serve'], ['migrate'], ['purge'], ['staff'], ['staff', 'add'], ['staff', 'token'], ['staff', 'list'], ['staff', 'disable'], ['staff', 'enable'], ['staff', 'revoke-tokens'], ['staff', 'link-sso'], ['audit'], ['audit', 'verify'], ['audit', 'export'], ['keys'], ['keys', 'rotate'], ['backup'], ['restore']];
+    const commands = [[], ['serve'], ['migrate'], ['purge'], ['staff'], ['staff', 'add'], ['staff', 'token'], ['staff', 'list'], ['staff', 'disable'], ['staff', 'enable'], ['staff', 'revoke-tokens'], ['staff', 'reset-mfa'], ['staff', 'link-sso'], ['audit'], ['audit', 'verify'], ['audit', 'export'], ['keys'], ['keys', 'rotate'], ['backup'], ['restore']];
 
     it('exits 0 and prints usage for every command', async () => {
       buildIfStale();
@@ -147,6 +148,18 @@ describe('ticketvault CLI', () => {
         const event = await lastEvent();
         expect(event).toMatchObject({ action: 'staff.tokens_revoked', actor: { type: 'system', id: null, name: expect.stringMatching(/^ticketvault cli \(.+\)$/) } });
         expect(JSON.parse(event.detail!)).toEqual({ staffId: tv.staffIds.engineer, email: 'engineer@vendor.test' });
+      });
+
+      it('staff reset-mfa: the member who lost their phone has no second factor any more (audited as the CLI)', async () => {
+        const started = await tv.vault.secondFactors.startTotpEnrolment(tv.staffIds.engineer, {});
+        await tv.vault.secondFactors.confirmTotpEnrolment(tv.staffIds.engineer, started.id, { code: totpAt(started.secret, tv.clock.now()) }, BY_OPERATOR);
+        expect((await tv.vault.secondFactors.getAccountSecurity(tv.staffIds.engineer)).factors).toHaveLength(1);
+        const r = await runCli(['staff', 'reset-mfa', 'Engineer@vendor.test'], env);
+        expect(r).toMatchObject({ code: 0, stdout: 'removed the second factors and recovery codes of engineer@vendor.test\n' });
+        expect(await tv.vault.secondFactors.getAccountSecurity(tv.staffIds.engineer)).toEqual({ factors: [], recoveryCodesLeft: 0, required: false });
+        const event = await lastEvent();
+        expect(event).toMatchObject({ action: 'staff.mfa_changed', actor: { type: 'system', name: expect.stringMatching(/^ticketvault cli \(.+\)$/) } });
+        expect(JSON.parse(event.detail!)).toEqual({ staffId: tv.staffIds.engineer, email: 'engineer@vendor.test', change: 'reset', removed: 1 });
       });
 
       it('staff disable then staff enable: the member is back, their old tokens are not', async () => {

@@ -246,3 +246,12 @@ describe('readConfig', () => {
     expect(readConfig()).toBe(config);
   });
 });
+
+describe('MFA_REQUIRED', () => {
+  it('is off unless set to true, and refuses anything but true or false, naming the key', () => {
+    expect(parseConfig({}).mfaRequired).toBe(false);
+    expect(parseConfig({ MFA_REQUIRED: 'true' }).mfaRequired).toBe(true);
+    expect(parseConfig({ MFA_REQUIRED: 'false' }).mfaRequired).toBe(false);
+    expect(() => parseConfig({ MFA_REQUIRED: 'yes' })).toThrow(new ConfigError('MFA_REQUIRED', 'must be true or false'));
+  });
+});

@@ -67,7 +67,7 @@ describe('staff administration and audit endpoints', () => {
     it('lists members without password hashes', async () => {
       const res = await tv.http.get(`${API}/staff`).set(as('admin')).expect(200);
       expect(res.body.items.map((s: { email: string }) => s.email)).toEqual([emailOf('admin'), emailOf('auditor'), emailOf('engineer')]);
-      expect(Object.keys(res.body.items[0]).sort()).toEqual(['createdAt', 'disabled', 'email', 'hasPassword', 'hasSso', 'id', 'name', 'role', 'tokensValidAfter']);
+      expect(Object.keys(res.body.items[0]).sort()).toEqual(['createdAt', 'disabled', 'email', 'hasPassword', 'hasSso', 'id', 'name', 'role', 'secondFactors', 'tokensValidAfter']);
       expect(JSON.stringify(res.body)).not.toContain('argon2');
     });
 

@@ -248,6 +248,17 @@ export function buildCli(io: CliIo = processIo): Command {
     (s) => `revoked the tokens of ${s.email} issued up to ${s.tokensValidAfter}; their console sessions have ended`,
   );
   staff
+    .command('reset-mfa')
+    .description("remove a staff member's second factors and recovery codes (they lost them); they enrol again at next sign-in if MFA is required")
+    .argument('<email>')
+    .action((email: string) =>
+      withVault(async (vault) => {
+        const member = await vault.staff.findStaffByEmail(email);
+        await vault.secondFactors.resetSecondFactors(member.id, cliActor());
+        io.stdout(`removed the second factors and recovery codes of ${member.email}`);
+      }),
+    );
+  staff
     .command('link-sso')
     .description("link a staff member to their subject (the ID token's sub) at the OIDC_ISSUER provider")
     .argument('<email>')

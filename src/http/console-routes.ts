@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { TooManyRequests, Unauthorized, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { safeConsolePath, type OidcSignIn } from '../staff-auth/oidc-sign-in.js';
+import type { SecondFactors } from '../staff-auth/second-factors.js';
 import type { Staff } from '../staff-auth/staff.js';
 import type { StaffSession } from '../staff-auth/staff-sessions.js';
 import type { StaffRole } from '../staff-auth/staff-roles.js';
@@ -14,6 +15,7 @@ import { isUuid, parseInput } from '../validation.js';
 import {
   consoleHome,
   renderAuditPage,
+  renderAccountPage,
   renderConsoleProblemPage,
   renderContinuePage,
   renderNewTicketPage,
@@ -39,6 +41,7 @@ export interface ConsoleRouteDeps extends StaffAuthDeps {
   tickets: Tickets;
   audit: Audit;
   staff: Staff;
+  secondFactors: SecondFactors;
   oidcSignIn: OidcSignIn | null;
   clock: Clock;
   log: Logger;
@@ -72,7 +75,7 @@ const utc = (value: string) => (value && /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v
  * made by the page's script through the JSON API, with the session cookie.
  */
 export function consoleRoutes(deps: ConsoleRouteDeps): Router {
-  const { config, tickets, audit, staff, staffSessions, oidcSignIn, clock } = deps;
+  const { config, tickets, audit, staff, secondFactors, staffSessions, oidcSignIn, clock } = deps;
   const router = Router();
   const vendorName = config.vendorName;
 
@@ -102,6 +105,10 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
       if (renewed) setSessionCookie(res, config, cookie, session.expiresInMs);
       res.locals.staff = session.staff;
       res.locals.session = session;
+      // MFA required and none enrolled: the account page, where they add one, and nothing else.
+      if (session.enrolmentDue && req.path !== '/console/account') {
+        return res.redirect(303, `/console/account?next=${encodeURIComponent(here)}`);
+      }
       if (session.staff.role !== 'admin' && roles.length && !roles.includes(session.staff.role)) {
         return sendPage(res, 403, renderConsoleProblemPage(viewerOf(res), vendorName, 403));
       }
@@ -239,7 +246,19 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
   });
 
   router.get('/console/staff', signedIn('admin'), async (_req, res) => {
-    sendPage(res, 200, renderStaffPage(viewerOf(res), vendorName, await staff.listStaff(), { sso: oidcSignIn !== null }));
+    const mfa = await secondFactors.getMfaPolicy();
+    sendPage(res, 200, renderStaffPage(viewerOf(res), vendorName, await staff.listStaff(), { sso: oidcSignIn !== null, mfa }));
+  });
+
+  router.get('/console/account', signedIn(), async (req, res) => {
+    const session = res.locals.session as StaffSession;
+    const security = await secondFactors.getAccountSecurity(session.staff.id);
+    const next = safeConsolePath(req.query.next);
+    sendPage(
+      res,
+      200,
+      renderAccountPage(viewerOf(res), vendorName, security, { enrolmentDue: session.enrolmentDue, next: next === '/console' || next === '/console/account' ? consoleHome(session.staff) : next }),
+    );
   });
 
   // One single sign-on round trip's state: Lax, because the provider sends the browser back

@@ -8,6 +8,13 @@ const problem = { $ref: '#/components/responses/Problem' };
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, ...json(schema) });
 const body = (schema: object) => ({ required: true, ...json(schema) });
+/** A second factor in a body: `code` (6 digits from the authenticator app) or `recoveryCode`, exactly one. */
+const proofBody = (more: Record<string, object> = {}, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  required,
+  properties: { ...more, code: { type: 'string', pattern: '^[0-9]{6}$' }, recoveryCode: { type: 'string', maxLength: 64 }, passkey: { type: 'object', description: "a passkey's answer (navigator.credentials.get) to a challenge from /auth/passkey/options or /auth/step-up/options" } },
+});
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const staff = [{ bearer: [] }, { session: [] }];
 const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
@@ -287,8 +294,104 @@ export const openApiDocument = {
       post: {
         summary: 'Console sign-in with e-mail and password; sets the HttpOnly, SameSite=Strict session cookie',
         requestBody: body({ type: 'object', required: ['email', 'password'], additionalProperties: false, properties: { email: { type: 'string' }, password: { type: 'string' } } }),
-        responses: { '200': ok('the staff member and the session'), ...errors(400, 401, 403, 429) },
+        responses: {
+          '200': ok('the staff member and the session'),
+          '202': ok('the password was right and the member has a second factor: { secondFactor: { pendingToken, expiresAt, methods } }, no session yet'),
+          ...errors(400, 401, 403, 429),
+        },
       },
+    },
+    '/auth/login/second-factor': {
+      post: {
+        summary: "Sign-in's second step: the pendingToken from the 202 and a code from the authenticator app or a recovery code; sets the session cookie",
+        requestBody: body(proofBody({ pendingToken: { type: 'string' } }, ['pendingToken'])),
+        responses: { '200': ok('the staff member and the session (method password+totp or password+recovery)'), ...errors(400, 401, 403, 429) },
+      },
+    },
+    '/auth/passkey/options': {
+      post: {
+        summary: 'WebAuthn options (a challenge) to sign in with a passkey alone, or, with the pendingToken of a correct password, as the second step',
+        requestBody: body({ type: 'object', properties: { pendingToken: { type: 'string' } } }),
+        responses: { '200': ok('PublicKeyCredentialRequestOptionsJSON, user verification required'), ...errors(401, 403) },
+      },
+    },
+    '/auth/passkey': {
+      post: {
+        summary: 'Sign in with a passkey alone (a discoverable credential); sets the session cookie',
+        requestBody: body({ type: 'object', required: ['response'], additionalProperties: false, properties: { response: { type: 'object' } } }),
+        responses: { '200': ok('the staff member and the session (method passkey)'), ...errors(400, 401, 403, 429) },
+      },
+    },
+    '/auth/step-up/options': {
+      post: { summary: "WebAuthn options to confirm the signed-in member with one of their passkeys (step-up, changes to their factors)", security: staff, responses: { '200': ok('PublicKeyCredentialRequestOptionsJSON'), ...errors(401) } },
+    },
+    '/account/passkeys/options': {
+      post: { summary: 'WebAuthn options to add a passkey (resident key, user verification required)', security: staff, responses: { '200': ok('PublicKeyCredentialCreationOptionsJSON'), ...errors(401) } },
+    },
+    '/account/passkeys': {
+      post: {
+        summary: "Add a passkey from the browser's answer; the member's first factor comes with 10 recovery codes, shown once",
+        security: staff,
+        requestBody: body({ type: 'object', required: ['response'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 100 }, response: { type: 'object' } } }),
+        responses: { '200': ok('the factor, and recoveryCodes for the first one'), ...errors(400, 401, 409) },
+      },
+    },
+    '/auth/step-up': {
+      post: {
+        summary: 'Confirm the console session with the second factor instead of the password (before a reveal)',
+        security: [{ session: [] }],
+        requestBody: body(proofBody()),
+        responses: { '200': ok('the session, authenticated just now'), ...errors(400, 401, 403, 429) },
+      },
+    },
+    '/account/security': {
+      get: { summary: "The signed-in member's second factors and recovery codes left (open while enrolment is due)", security: staff, responses: { '200': ok('factors, recoveryCodesLeft, required'), ...errors(401) } },
+    },
+    '/account/totp': {
+      post: {
+        summary: 'Start adding an authenticator app: a new secret and its otpauth:// URI (confirmed by the next call)',
+        security: staff,
+        requestBody: body({ type: 'object', additionalProperties: false, properties: { name: { type: 'string', maxLength: 100 } } }),
+        responses: { '201': ok('id, secret (base32), otpauthUri'), ...errors(400, 401, 404) },
+      },
+    },
+    '/account/totp/{id}/confirm': {
+      post: {
+        summary: "Confirm an authenticator app with its current code; the member's first factor comes with 10 recovery codes, shown once",
+        security: staff,
+        parameters: [id],
+        requestBody: body({ type: 'object', required: ['code'], additionalProperties: false, properties: { code: { type: 'string', pattern: '^[0-9]{6}$' } } }),
+        responses: { '200': ok('the factor, and recoveryCodes for the first one'), ...errors(400, 401, 404, 409) },
+      },
+    },
+    '/account/factors/{id}/remove': {
+      post: {
+        summary: 'Remove one of your second factors; needs a current code or a recovery code',
+        security: staff,
+        parameters: [id],
+        requestBody: body(proofBody()),
+        responses: { '200': ok('what is left'), ...errors(400, 401, 404, 409, 429) },
+      },
+    },
+    '/account/recovery-codes': {
+      post: {
+        summary: 'Ten new recovery codes, voiding the old ones; needs a current code or a recovery code',
+        security: staff,
+        requestBody: body(proofBody()),
+        responses: { '200': ok('recoveryCodes, shown once'), ...errors(400, 401, 409, 429) },
+      },
+    },
+    '/staff/mfa-policy': {
+      get: { summary: 'Whether a second factor is required (MFA_REQUIRED, or the admins\' switch)', security: staff, responses: { '200': ok('required, requiredByConfig, requiredBySetting'), ...errors(401, 403) } },
+      put: {
+        summary: "The admins' switch: local accounts without a second factor enrol at their next sign-in (admin)",
+        security: staff,
+        requestBody: body({ type: 'object', required: ['required'], additionalProperties: false, properties: { required: { type: 'boolean' } } }),
+        responses: { '200': ok('the policy'), ...errors(400, 401, 403) },
+      },
+    },
+    '/staff/{id}/reset-mfa': {
+      post: { summary: "Remove a member's second factors and recovery codes (admin; audited)", security: staff, parameters: [id], responses: { '200': ok('what is left'), ...errors(401, 403, 404) } },
     },
     '/auth/logout': { post: { summary: 'End the console session on the server', security: [{ session: [] }, {}], responses: { '204': { description: 'signed out' }, ...errors(403) } } },
     '/auth/session': { get: { summary: 'Who is signed in, and when the session ends or needs a fresh sign-in', security: staff, responses: { '200': ok('the session'), ...errors(401) } } },

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import type { SecondFactors } from '../staff-auth/second-factors.js';
 import type { ChangedBy, Staff } from '../staff-auth/staff.js';
 import { param } from './params.js';
 import { originOf } from './request-origin.js';
@@ -6,6 +7,7 @@ import { authenticateStaff, requireRole, staffActor, type StaffAuthDeps } from '
 
 export interface StaffAdminRouteDeps extends StaffAuthDeps {
   staff: Staff;
+  secondFactors: SecondFactors;
 }
 
 /** The admin making the change, and where from: every change is audited with them. */
@@ -13,10 +15,11 @@ const adminOf = (req: Request, res: Response): ChangedBy => ({ actor: staffActor
 
 /**
  * Staff administration, admins only: list, add, change role or name, disable, enable, set a
- * password, revoke tokens, link to a single sign-on subject.
+ * password, revoke tokens, link to a single sign-on subject, reset a member's second factors, and
+ * the switch that makes every local account enrol one.
  */
 export function staffAdminRoutes(deps: StaffAdminRouteDeps): Router {
-  const { staff } = deps;
+  const { staff, secondFactors } = deps;
   const router = Router();
   const admin = [authenticateStaff(deps), requireRole('admin')];
 
@@ -40,6 +43,15 @@ export function staffAdminRoutes(deps: StaffAdminRouteDeps): Router {
   });
   router.post('/staff/:id/revoke-tokens', ...admin, async (req, res) => {
     res.json(await staff.revokeStaffTokens(param(req, 'id'), adminOf(req, res)));
+  });
+  router.get('/staff/mfa-policy', ...admin, async (_req, res) => {
+    res.json(await secondFactors.getMfaPolicy());
+  });
+  router.put('/staff/mfa-policy', ...admin, async (req, res) => {
+    res.json(await secondFactors.setMfaRequired(req.body, adminOf(req, res)));
+  });
+  router.post('/staff/:id/reset-mfa', ...admin, async (req, res) => {
+    res.json(await secondFactors.resetSecondFactors(param(req, 'id'), adminOf(req, res)));
   });
   router.put('/staff/:id/sso', ...admin, async (req, res) => {
     res.json(await staff.linkStaffSso(param(req, 'id'), req.body, adminOf(req, res)));

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Actor } from '../audit/audit.js';
-import { Forbidden, Unauthorized } from '../errors.js';
+import { Forbidden, Unauthorized, VaultError } from '../errors.js';
+import type { SecondFactors } from '../staff-auth/second-factors.js';
 import type { StaffSession, StaffSessions } from '../staff-auth/staff-sessions.js';
 import type { StaffRole } from '../staff-auth/staff-roles.js';
 import type { StaffPrincipal, StaffTokens } from '../staff-auth/staff-tokens.js';
@@ -69,7 +70,7 @@ export const csrfRejected = () =>
  * session cookie (which slides forward as it is used). The principal lands in res.locals.staff,
  * and for a cookie the session in res.locals.session. Bearer requests are exempt from the CSRF check.
  */
-export function authenticateStaff(deps: StaffAuthDeps): RequestHandler {
+export function authenticateStaff(deps: StaffAuthDeps, options: { duringEnrolment?: boolean } = {}): RequestHandler {
   const { staffTokens, staffSessions, config } = deps;
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization');
@@ -94,11 +95,16 @@ export function authenticateStaff(deps: StaffAuthDeps): RequestHandler {
     }
     const { session, renewed } = authenticated;
     if (renewed) setSessionCookie(res, config, cookie, session.expiresInMs);
+    // MFA required and none enrolled (decision 022): the account's enrolment and nothing else.
+    if (session.enrolmentDue && !options.duringEnrolment) throw enrolmentRequired();
     res.locals.staff = session.staff;
     res.locals.session = session;
     next();
   };
 }
+
+export const enrolmentRequired = () =>
+  new Forbidden('mfa_enrolment_required', 'This vault requires a second factor: add an authenticator app on your account page (/console/account) first.');
 
 /** admin passes every staff check; the others need one of the listed roles. */
 export function requireRole(...roles: StaffRole[]): RequestHandler {
@@ -116,11 +122,17 @@ export function requireRole(...roles: StaffRole[]): RequestHandler {
  * Step-up: a console session whose sign-in is older than STEP_UP_AFTER_MS must sign in again
  * before this (a reveal). Bearer tokens are exempt: their holder chose their lifetime.
  */
-export function requireRecentSignIn(staffSessions: StaffSessions): RequestHandler {
-  return (_req, res, next) => {
+export function requireRecentSignIn(deps: { staffSessions: StaffSessions; secondFactors: SecondFactors }): RequestHandler {
+  return async (_req, res, next) => {
     const session = res.locals.session as StaffSession | undefined;
-    if (session && staffSessions.needsStepUp(session)) {
-      throw new Unauthorized('reauthentication_required', 'Confirm it is you: sign in again before revealing a credential.');
+    if (session && deps.staffSessions.needsStepUp(session)) {
+      // What the step-up asks for: a member with a second factor confirms with it, not the password.
+      const kinds = session.method === 'oidc' ? [] : await deps.secondFactors.secondFactorKinds(session.staff.id);
+      const stepUp = session.method === 'oidc' ? 'sso' : kinds.length ? 'second_factor' : 'password';
+      throw new VaultError(401, 'reauthentication_required', 'Unauthorized', 'Confirm it is you: sign in again before revealing a credential.', {
+        stepUp,
+        passkey: kinds.includes('passkey'),
+      });
     }
     next();
   };

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Credentials } from '../credentials/credentials.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { Reveal } from '../reveal/reveal.js';
+import type { SecondFactors } from '../staff-auth/second-factors.js';
 import type { Tickets } from '../tickets/tickets.js';
 import { param } from './params.js';
 import { originOf } from './request-origin.js';
@@ -12,6 +13,7 @@ export interface StaffRouteDeps extends StaffAuthDeps {
   intakeLinks: IntakeLinks;
   credentials: Credentials;
   reveal: Reveal;
+  secondFactors: SecondFactors;
 }
 
 /** Staff API: engineers work tickets, links and credentials (the audit log's routes are in audit-routes.ts). */
@@ -21,7 +23,7 @@ export function staffRoutes(deps: StaffRouteDeps): Router {
   const engineer = [authenticateStaff(deps), requireRole('engineer')];
 
   // First: the hot path; Express tries routes in order.
-  router.post('/credentials/:id/reveal', ...engineer, requireRecentSignIn(deps.staffSessions), async (req, res) => {
+  router.post('/credentials/:id/reveal', ...engineer, requireRecentSignIn(deps), async (req, res) => {
     const revealed = await reveal.revealCredential(param(req, 'id'), req.body, staffActor(res), originOf(req));
     res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache').json(revealed);
   });

@@ -1,6 +1,7 @@
 import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
+import { totpContext } from '../staff-auth/second-factors.js';
 import type { Storage } from '../storage/storage.js';
 import { rewrapSecret } from '../crypto/credential-cipher.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -15,7 +16,7 @@ export interface RotationDeps {
 
 export interface RotationSummary {
   kekId: string;
-  rewrapped: { dataKeys: number; receiptTokens: number; vaultKeys: number };
+  rewrapped: { dataKeys: number; receiptTokens: number; vaultKeys: number; totpSecrets: number };
   intakeKeyId: string;
   retiredIntakeKeysDeleted: number;
   signingKeyId: string;
@@ -28,7 +29,7 @@ const PAGE = 1000;
 export const RETIRED_INTAKE_KEY_GRACE_MS = 7 * 24 * 3600 * 1000;
 
 /**
- * `ticketvault keys rotate`: re-wraps every data key, receipt token and vault key under the
+ * `ticketvault keys rotate`: re-wraps every data key, receipt token, TOTP secret and vault key under the
  * current master key (the first in MASTER_KEY / MASTER_KEY_FILE), so older master keys can then
  * be removed, replaces the intake key pair, and replaces the token-signing key (bearer tokens
  * and sign-in flows it signed stop working, on running servers too). Ciphertexts are untouched;
@@ -70,6 +71,23 @@ export async function rotateKeys(deps: RotationDeps): Promise<RotationSummary> {
     after = page[page.length - 1]!.id;
   }
 
+  let totpSecrets = 0;
+  for (let after = ''; ; ) {
+    const page = await storage.read((s) => s.secondFactors.listWrappedPage(after, PAGE));
+    if (page.length === 0) break;
+    await storage.write(async ({ secondFactors }) => {
+      for (const f of page) {
+        if (f.kekId === current) continue;
+        const secret = keyring.unwrap(f.kekId!, f.secretWrapped!, totpContext(f));
+        const next = keyring.wrap(secret, totpContext(f));
+        secret.fill(0);
+        await secondFactors.rewrap(f.id, next.kekId, next.wrapped);
+        totpSecrets++;
+      }
+    });
+    after = page[page.length - 1]!.id;
+  }
+
   return storage.write(async (s) => {
     const vaultKeyStore = s.vaultKeys;
     const now = clock.now();
@@ -91,7 +109,7 @@ export async function rotateKeys(deps: RotationDeps): Promise<RotationSummary> {
     const signingKeysDeleted = await vaultKeyStore.deleteRetiredBefore('signing', now + 1);
     const summary: RotationSummary = {
       kekId: current,
-      rewrapped: { dataKeys, receiptTokens, vaultKeys },
+      rewrapped: { dataKeys, receiptTokens, vaultKeys, totpSecrets },
       intakeKeyId,
       retiredIntakeKeysDeleted,
       signingKeyId,

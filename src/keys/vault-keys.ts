@@ -23,6 +23,13 @@ export interface VaultKeys {
    * the counts in progress.
    */
   throttleKey: Uint8Array;
+  /**
+   * Signs the short-lived state between a password and the second factor (decision 022). Derived
+   * like throttleKey: a KEK rotation only ends the sign-ins waiting for their second step.
+   */
+  pendingSignInKey: Uint8Array;
+  /** MACs the passkey challenges the vault issues (decision 022); derived the same way. */
+  passkeyChallengeKey: Uint8Array;
 }
 
 /** The token-signing key in use: a rotation by another process is seen at the next call. */
@@ -58,6 +65,8 @@ export async function loadVaultKeys(deps: { storage: Storage; keyring: Keyring; 
     signing,
     auditKey: open(auditRow),
     throttleKey: keyring.deriveKey(1, 'tvthrotl'),
+    pendingSignInKey: keyring.deriveKey(2, 'tvpendsi'),
+    passkeyChallengeKey: keyring.deriveKey(3, 'tvwebaut'),
   };
 }
 

@@ -22,6 +22,8 @@ export interface StaffSession {
   id: string;
   staff: StaffPrincipal;
   method: SessionMethod;
+  /** MFA is required and the member has no second factor: only enrolment is open to them. */
+  enrolmentDue: boolean;
   createdAt: number;
   authenticatedAt: number;
   expiresAt: number;
@@ -45,7 +47,7 @@ export function createStaffSessions(deps: { storage: Storage; clock: Clock }) {
   const expiryFrom = (createdAt: number, now: number) => Math.min(now + SESSION_IDLE_MS, createdAt + SESSION_MAX_MS);
 
   /** A fresh session for a member who just proved who they are. Call inside the sign-in's write transaction. */
-  async function startSession(s: Stores, staff: StaffRecord, method: SessionMethod): Promise<StartedSession> {
+  async function startSession(s: Stores, staff: StaffRecord, method: SessionMethod, enrolmentDue = false): Promise<StartedSession> {
     const now = clock.now();
     await s.staffSessions.deleteStale(now - KEEP_STALE_MS);
     const { token, hash } = issueToken();
@@ -60,6 +62,7 @@ export function createStaffSessions(deps: { storage: Storage; clock: Clock }) {
       expiresAt: expiryFrom(now, now),
       endedAt: null,
       endedBecause: null,
+      enrolmentDue,
     };
     await s.staffSessions.insert(record);
     return {
@@ -68,6 +71,7 @@ export function createStaffSessions(deps: { storage: Storage; clock: Clock }) {
         id: record.id,
         staff: principalOf(staff),
         method,
+        enrolmentDue,
         createdAt: now,
         authenticatedAt: now,
         expiresAt: record.expiresAt,
@@ -101,6 +105,7 @@ export function createStaffSessions(deps: { storage: Storage; clock: Clock }) {
       id: record.id,
       staff: principalOf(staff),
       method: record.method,
+      enrolmentDue: record.enrolmentDue,
       createdAt: record.createdAt,
       authenticatedAt: record.authenticatedAt,
       expiresAt,
@@ -116,10 +121,15 @@ export function createStaffSessions(deps: { storage: Storage; clock: Clock }) {
     return record ? stores.staffSessions.end(record.id, because, clock.now()) : false;
   }
 
+  /** A step-up with a second factor: the session counts as signed in just now. */
+  async function reauthenticateSession(s: Stores, session: StaffSession): Promise<void> {
+    if (!(await s.staffSessions.reauthenticate(session.id, clock.now()))) throw sessionEnded();
+  }
+
   /** True when the member last proved who they are longer ago than the step-up window. */
   const needsStepUp = (session: StaffSession) => clock.now() - session.authenticatedAt > STEP_UP_AFTER_MS;
 
-  return { startSession, authenticateSession, endSession, needsStepUp };
+  return { startSession, authenticateSession, endSession, reauthenticateSession, needsStepUp };
 }
 
 export type StaffSessions = ReturnType<typeof createStaffSessions>;

@@ -273,7 +273,13 @@ export function createStaff(deps: StaffDeps) {
     revokeStaffTokens,
     linkStaffSso,
     linkStaffSsoByEmail,
-    listStaff: async () => (await storage.read((s) => s.staff.list())).map(staffView),
+    /** Every member, with how many second factors they have confirmed (the admins see who has enrolled). */
+    listStaff: () =>
+      storage.read(async (s) => {
+        const members = await s.staff.list();
+        const factors = await s.secondFactors.countConfirmed(members.map((m) => m.id));
+        return members.map((m) => ({ ...staffView(m), secondFactors: factors.get(m.id) ?? 0 }));
+      }),
   };
 }
 

@@ -7,6 +7,7 @@ import { isLanguage } from '../languages/languages.js';
 import type { PendingNotice } from '../notices/notice-outbox-store.js';
 import type { NoticeKind } from '../notices/notice-queue.js';
 import type { ReceiptRecord } from '../receipts/receipts-store.js';
+import type { SecondFactorRecord } from '../staff-auth/second-factors-store.js';
 import type { StaffSessionRecord } from '../staff-auth/staff-sessions-store.js';
 import type { StaffRecord } from '../staff-auth/staff-store.js';
 import type { TicketRecord } from '../tickets/tickets-store.js';
@@ -166,6 +167,7 @@ export interface StaffSessionRow {
   expires_at: number;
   ended_at: number | null;
   ended_because: StaffSessionRecord['endedBecause'];
+  enrolment_due: number;
 }
 
 export const staffSessionOf = (r: StaffSessionRow): StaffSessionRecord => ({
@@ -179,6 +181,41 @@ export const staffSessionOf = (r: StaffSessionRow): StaffSessionRecord => ({
   expiresAt: r.expires_at,
   endedAt: r.ended_at,
   endedBecause: r.ended_because,
+  enrolmentDue: r.enrolment_due === 1,
+});
+
+export interface SecondFactorRow {
+  id: string;
+  staff_id: string;
+  kind: SecondFactorRecord['kind'];
+  name: string;
+  kek_id: string | null;
+  secret_wrapped: Buffer | null;
+  last_step: number | null;
+  credential_id: Buffer | null;
+  public_key: Buffer | null;
+  sign_count: number | null;
+  transports: string | null;
+  confirmed_at: number | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export const secondFactorOf = (r: SecondFactorRow): SecondFactorRecord => ({
+  id: r.id,
+  staffId: r.staff_id,
+  kind: r.kind,
+  name: r.name,
+  kekId: r.kek_id,
+  secretWrapped: r.secret_wrapped,
+  lastStep: r.last_step,
+  credentialId: r.credential_id,
+  publicKey: r.public_key,
+  signCount: r.sign_count,
+  transports: r.transports,
+  confirmedAt: r.confirmed_at,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
 });
 
 export interface StoredVaultKeyRow {

@@ -6,6 +6,7 @@ import type { VaultKeyStore } from '../keys/vault-keys-store.js';
 import type { NoticeOutboxStore } from '../notices/notice-outbox-store.js';
 import type { ReceiptStore } from '../receipts/receipts-store.js';
 import type { LoginThrottleStore } from '../staff-auth/login-throttles-store.js';
+import type { SecondFactorStore, VaultSettingStore } from '../staff-auth/second-factors-store.js';
 import type { StaffSessionStore } from '../staff-auth/staff-sessions-store.js';
 import type { StaffStore } from '../staff-auth/staff-store.js';
 import type { TicketStore } from '../tickets/tickets-store.js';
@@ -24,6 +25,8 @@ export interface Stores {
   staff: StaffStore;
   staffSessions: StaffSessionStore;
   loginThrottles: LoginThrottleStore;
+  secondFactors: SecondFactorStore;
+  vaultSettings: VaultSettingStore;
   audit: AuditStore;
   noticeOutbox: NoticeOutboxStore;
   webhookEvents: WebhookEventStore;

@@ -22,15 +22,18 @@ export interface RunningVault {
   stop(): Promise<void>;
 }
 
-/** Builds the page bundles, then listens first so PUBLIC_URL can name the real port; `env` adds to the test vault's. */
-export async function startVault(env: Env = {}): Promise<RunningVault> {
+/**
+ * Builds the page bundles, then listens first so PUBLIC_URL can name the real port; `env` adds to
+ * the test vault's. `hostname` localhost: WebAuthn takes no IP address as its relying party.
+ */
+export async function startVault(env: Env = {}, options: { hostname?: 'localhost' } = {}): Promise<RunningVault> {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs')], { stdio: 'inherit' });
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://${options.hostname ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   const tv = await createTestVault({ ...env, PUBLIC_URL: url });
   server.on('request', tv.app);
   return {

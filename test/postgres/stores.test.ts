@@ -277,7 +277,7 @@ describe('PostgreSQL stores', () => {
     it('sessions: renew while live, end once, end all of a member (tokens_revoked too), delete stale', async () => {
       const m = member();
       await write((s) => s.staff.insert(m));
-      const session = (over = {}) => ({ id: randomUUID(), tokenHash: randomBytes(32), staffId: m.id, method: 'password' as const, createdAt: T0, authenticatedAt: T0, lastSeenAt: T0, expiresAt: T0 + DAY, endedAt: null, endedBecause: null, ...over });
+      const session = (over = {}) => ({ id: randomUUID(), tokenHash: randomBytes(32), staffId: m.id, method: 'password' as const, createdAt: T0, authenticatedAt: T0, lastSeenAt: T0, expiresAt: T0 + DAY, endedAt: null, endedBecause: null, enrolmentDue: false, ...over });
       const [a, b, c] = [session(), session(), session({ expiresAt: T0 + 1 })];
       for (const x of [a, b, c]) await write((s) => s.staffSessions.insert(x));
       expect(await read((s) => s.staffSessions.getByTokenHash(a.tokenHash))).toEqual(a);
@@ -290,6 +290,83 @@ describe('PostgreSQL stores', () => {
       expect(await write((s) => s.staffSessions.deleteStale(T0 + 7))).toBeGreaterThanOrEqual(2);
       expect(await read((s) => s.staffSessions.getByTokenHash(b.tokenHash))).toMatchObject({ endedBecause: 'tokens_revoked' });
       expect(await read((s) => s.staffSessions.getByTokenHash(c.tokenHash))).toBeUndefined();
+    });
+
+    it('sessions: a step-up moves authenticated_at of a live one; an enrolment releases every session of the member', async () => {
+      const m = member();
+      await write((s) => s.staff.insert(m));
+      const a = { id: randomUUID(), tokenHash: randomBytes(32), staffId: m.id, method: 'password+totp' as const, createdAt: T0, authenticatedAt: T0, lastSeenAt: T0, expiresAt: T0 + DAY, endedAt: null, endedBecause: null, enrolmentDue: true };
+      const b = { ...a, id: randomUUID(), tokenHash: randomBytes(32), method: 'password' as const };
+      for (const x of [a, b]) await write((s) => s.staffSessions.insert(x));
+      expect(await read((s) => s.staffSessions.getByTokenHash(a.tokenHash))).toEqual(a);
+      expect(await write((s) => s.staffSessions.reauthenticate(a.id, T0 + 5))).toBe(true);
+      await write((s) => s.staffSessions.clearEnrolmentDue(m.id));
+      expect(await read((s) => s.staffSessions.getByTokenHash(a.tokenHash))).toMatchObject({ authenticatedAt: T0 + 5, enrolmentDue: false });
+      expect(await read((s) => s.staffSessions.getByTokenHash(b.tokenHash))).toMatchObject({ authenticatedAt: T0, enrolmentDue: false });
+      await write((s) => s.staffSessions.end(a.id, 'logout', T0 + 6));
+      expect(await write((s) => s.staffSessions.reauthenticate(a.id, T0 + 7))).toBe(false);
+    });
+
+    it('second factors: a TOTP step is taken once and only forwards; recovery codes are spent once and replaced whole; settings are shared', async () => {
+      const m = member();
+      await write((s) => s.staff.insert(m));
+      const factor = {
+        id: randomUUID(),
+        staffId: m.id,
+        kind: 'totp' as const,
+        name: 'Phone',
+        kekId: 'kek_a',
+        secretWrapped: randomBytes(60),
+        lastStep: null,
+        credentialId: null,
+        publicKey: null,
+        signCount: null,
+        transports: null,
+        confirmedAt: null,
+        createdAt: T0,
+        lastUsedAt: null,
+      };
+      await write((s) => s.secondFactors.insert(factor));
+      expect(await read((s) => s.secondFactors.get(factor.id))).toEqual(factor);
+      expect(await write((s) => s.secondFactors.useStep(factor.id, 10, T0))).toBe(false); // unconfirmed
+      expect(await read((s) => s.secondFactors.countConfirmed([m.id]))).toEqual(new Map());
+      expect(await write((s) => s.secondFactors.confirm(factor.id, 10, T0 + 1))).toBe(true);
+      expect(await write((s) => s.secondFactors.confirm(factor.id, 11, T0 + 1))).toBe(false);
+      expect(await read((s) => s.secondFactors.countConfirmed([m.id, randomUUID()]))).toEqual(new Map([[m.id, 1]]));
+      expect(await write((s) => s.secondFactors.useStep(factor.id, 10, T0 + 2))).toBe(false);
+      expect(await write((s) => s.secondFactors.useStep(factor.id, 12, T0 + 2))).toBe(true);
+      expect(await write((s) => s.secondFactors.useStep(factor.id, 11, T0 + 3))).toBe(false);
+      expect(await read((s) => s.secondFactors.listForStaff(m.id))).toEqual([{ ...factor, confirmedAt: T0 + 1, lastStep: 12, lastUsedAt: T0 + 2 }]);
+      const wrapped = randomBytes(60);
+      await write((s) => s.secondFactors.rewrap(factor.id, 'kek_b', wrapped));
+      expect(await read((s) => s.secondFactors.listWrappedPage('', 1000))).toContainEqual(expect.objectContaining({ id: factor.id, kekId: 'kek_b', secretWrapped: wrapped }));
+
+      const [one, two, three] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+      await write((s) => s.secondFactors.replaceRecoveryCodes(m.id, [one, two], T0));
+      expect(await write((s) => s.secondFactors.useRecoveryCode(m.id, one, T0 + 1))).toBe(true);
+      expect(await write((s) => s.secondFactors.useRecoveryCode(m.id, one, T0 + 2))).toBe(false);
+      expect(await read((s) => s.secondFactors.countRecoveryCodesLeft(m.id))).toBe(1);
+      await write((s) => s.secondFactors.replaceRecoveryCodes(m.id, [three], T0 + 3));
+      expect(await write((s) => s.secondFactors.useRecoveryCode(m.id, two, T0 + 4))).toBe(false);
+      expect(await write((s) => s.secondFactors.useRecoveryCode(m.id, three, T0 + 4))).toBe(true);
+      expect(await write((s) => s.secondFactors.deleteAllForStaff(m.id))).toBe(1);
+      expect(await write((s) => s.secondFactors.deleteRecoveryCodes(m.id))).toBe(1);
+
+      // A passkey takes an answer only to a challenge issued after its last use.
+      const passkey = { ...factor, id: randomUUID(), kind: 'passkey' as const, kekId: null, secretWrapped: null, credentialId: randomBytes(16), publicKey: randomBytes(77), signCount: 0, transports: '["internal"]', confirmedAt: T0 };
+      await write((s) => s.secondFactors.insert(passkey));
+      expect(await read((s) => s.secondFactors.getByCredentialId(passkey.credentialId))).toEqual(passkey);
+      expect(await write((s) => s.secondFactors.usePasskey(passkey.id, 1, T0 + 10, T0 + 20))).toBe(true);
+      expect(await write((s) => s.secondFactors.usePasskey(passkey.id, 2, T0 + 10, T0 + 30))).toBe(false);
+      expect(await write((s) => s.secondFactors.usePasskey(passkey.id, 2, T0 + 20, T0 + 30))).toBe(false);
+      expect(await write((s) => s.secondFactors.usePasskey(passkey.id, 2, T0 + 21, T0 + 30))).toBe(true);
+      expect(await read((s) => s.secondFactors.get(passkey.id))).toMatchObject({ signCount: 2, lastUsedAt: T0 + 30 });
+      expect(await write((s) => s.secondFactors.delete(passkey.id))).toBe(true);
+
+      await write((s) => s.vaultSettings.set('mfa_required', 'true', T0));
+      await write((s) => s.vaultSettings.set('mfa_required', 'false', T0 + 1));
+      expect(await read((s) => s.vaultSettings.get('mfa_required'))).toBe('false');
+      expect(await read((s) => s.vaultSettings.get('nothing'))).toBeUndefined();
     });
 
     it('throttles: counts hits in a window, starts a new one after it, releases down to 0, clears and prunes', async () => {

@@ -12,6 +12,7 @@ import { createPgLoginThrottleStore } from './login-throttles-store.js';
 import { migratePostgres, type MigrationResult } from './migrations.js';
 import { createPgNoticeOutboxStore } from './notice-outbox-store.js';
 import { createPgReceiptStore } from './receipts-store.js';
+import { createPgSecondFactorStore, createPgVaultSettingStore } from './second-factors-store.js';
 import { createPgStaffSessionStore } from './staff-sessions-store.js';
 import { createPgStaffStore } from './staff-store.js';
 import { createPgTicketStore } from './tickets-store.js';
@@ -42,6 +43,8 @@ export function createPgStores(client: PgClient, chain?: ChainAccess) {
     staff: createPgStaffStore(client),
     staffSessions: createPgStaffSessionStore(client),
     loginThrottles: createPgLoginThrottleStore(client),
+    secondFactors: createPgSecondFactorStore(client),
+    vaultSettings: createPgVaultSettingStore(client),
     audit: createPgAuditStore(client, chain),
     noticeOutbox: createPgNoticeOutboxStore(client),
     webhookEvents: createPgWebhookEventStore(client),

@@ -7,6 +7,7 @@ import { createIntakeLinkStore } from './intake-links-store.js';
 import { createLoginThrottleStore } from './login-throttles-store.js';
 import { createNoticeOutboxStore } from './notice-outbox-store.js';
 import { createReceiptStore } from './receipts-store.js';
+import { createSecondFactorStore, createVaultSettingStore } from './second-factors-store.js';
 import { createStaffSessionStore } from './staff-sessions-store.js';
 import { createStaffStore } from './staff-store.js';
 import { noteStorageFault, noteStorageSuccess, storageFaultOf } from './storage-faults.js';
@@ -31,6 +32,8 @@ export function createSqliteStores(db: Database): { [K in keyof Stores]: Sync<St
     staff: createStaffStore(db),
     staffSessions: createStaffSessionStore(db),
     loginThrottles: createLoginThrottleStore(db),
+    secondFactors: createSecondFactorStore(db),
+    vaultSettings: createVaultSettingStore(db),
     audit: createAuditStore(db),
     noticeOutbox: createNoticeOutboxStore(db),
     webhookEvents: createWebhookEventStore(db),

@@ -57,6 +57,8 @@ function staffChangeWords(t: ConsoleStrings, detail: string): string {
     role && typeof role === 'object' && w.roleChanged(roleTitle(role.from), roleTitle(role.to)),
     Array.isArray(note.changed) && note.changed.includes('name') && w.nameChanged,
     note.relinked === true && w.relinked,
+    typeof note.change === 'string' && (w.mfaChange[note.change] ?? note.change),
+    typeof note.mfaRequired === 'boolean' && (note.mfaRequired ? w.mfaRequiredOn : w.mfaRequiredOff),
   ].filter((part): part is string => Boolean(part));
   const who = typeof note.email === 'string' ? note.email : '';
   return [who, changes.join(', ')].filter(Boolean).join(': ');

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { AuditEvent, AuditSubjects, RevealRecord } from '../../audit/audit.js';
 import { SECRET_FIELDS } from '../../credentials/credential-kinds.js';
+import type { AccountSecurity } from '../../staff-auth/second-factors.js';
 import type { StaffView } from '../../staff-auth/staff.js';
+import type { SessionMethod } from '../../staff-auth/staff-session-states.js';
 import type { StaffPrincipal } from '../../staff-auth/staff-tokens.js';
 import type { IntakeLinkView } from '../../intake-links/intake-link-view.js';
 import type { TicketDetail, TicketListItem } from '../../tickets/tickets.js';
@@ -23,7 +25,7 @@ const eta = new Eta({ views: TEMPLATES_DIR, autoEscape: true, cache: true });
 export interface Viewer {
   staff: StaffPrincipal;
   /** How this session signed in: what a step-up asks for. */
-  method: 'password' | 'oidc';
+  method: SessionMethod;
 }
 
 export interface TimeView {
@@ -383,12 +385,35 @@ function credentialNamer(events: AuditEvent[], subjects: AuditSubjects): (id: st
 }
 
 /** `sso`: single sign-on is configured, so members can be linked to its subjects. */
-export function renderStaffPage(viewer: Viewer, vendorName: string, staff: StaffView[], options: { sso: boolean }): string {
+/** Sign-in security: the member's authenticator apps and recovery codes, and adding one. */
+export function renderAccountPage(viewer: Viewer, vendorName: string, security: AccountSecurity, options: { enrolmentDue: boolean; next: string }): string {
+  const t = consoleStringsFor();
+  const f = frame(viewer, vendorName, 'account', t.account.title);
+  return eta.render('./account', {
+    ...f,
+    enrolmentDue: options.enrolmentDue,
+    next: options.next,
+    recoveryCodesLeft: security.recoveryCodesLeft,
+    factors: security.factors.map((factor) => ({
+      ...factor,
+      createdAt: timeView(t, factor.createdAt),
+      lastUsedAt: factor.lastUsedAt ? timeView(t, factor.lastUsedAt) : null,
+    })),
+  });
+}
+
+export function renderStaffPage(
+  viewer: Viewer,
+  vendorName: string,
+  staff: (StaffView & { secondFactors: number })[],
+  options: { sso: boolean; mfa: { requiredByConfig: boolean; requiredBySetting: boolean } },
+): string {
   const t = consoleStringsFor();
   const f = frame(viewer, vendorName, 'staff', t.staff.title, 'staff');
   return eta.render('./staff', {
     ...f,
     sso: options.sso,
+    mfa: options.mfa,
     members: staff.map((s) => ({
       ...s,
       you: s.id === viewer.staff.id,

@@ -1,4 +1,5 @@
 // Entry point of the staff console's script (bundled by scripts/build-web.mjs into /assets/console.js).
+import { startAccountPage } from './account-page.js';
 import { callApi } from './console-api.js';
 import { startAuditPage } from './audit-page.js';
 import { startNewTicketPage } from './new-ticket-page.js';
@@ -32,5 +33,8 @@ switch (document.body.dataset.page) {
     break;
   case 'staff':
     startStaffPage(t);
+    break;
+  case 'account':
+    startAccountPage(t);
     break;
 }

@@ -2,6 +2,8 @@ import type { ConsoleStrings } from '../console-strings.js';
 import { callApi, sessionEnded, type ApiResult } from './console-api.js';
 import { connectionString } from './connection-strings.js';
 import { copyText, hideAlert, setBusy, showFailure } from './page-kit.js';
+import { answerWithPasskey, passkeysWork } from './passkeys.js';
+import { proofOf } from './second-factor-codes.js';
 
 // The reveal dialog: a reason (prefilled with the ticket's reference; Ctrl+Enter sends it), a
 // step-up sign-in when the session is older than 15 minutes, then the fields: the secret ones
@@ -30,6 +32,13 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
   const reasonError = dialog.querySelector<HTMLElement>('#reveal-reason-error')!;
   const stepUpForm = dialog.querySelector<HTMLFormElement>('[data-step="step-up"]')!;
   const stepUpPassword = stepUpForm.querySelector<HTMLInputElement>('#step-up-password');
+  const stepUpPasswordBox = stepUpForm.querySelector<HTMLElement>('[data-step-up-password]');
+  const stepUpFactorBox = stepUpForm.querySelector<HTMLElement>('[data-step-up-factor]');
+  const stepUpCode = stepUpForm.querySelector<HTMLInputElement>('#step-up-code');
+  const stepUpPasskey = stepUpForm.querySelector<HTMLButtonElement>('[data-step-up-passkey]');
+
+  /** What the last step-up asked for: the member's second factor, or the password. */
+  let stepUpWithFactor = false;
   const stepUpSso = stepUpForm.querySelector<HTMLAnchorElement>('[data-step-up-sso]');
   const fieldsStep = dialog.querySelector<HTMLElement>('[data-step="fields"]')!;
   const list = dialog.querySelector<HTMLElement>('[data-revealed]')!;
@@ -181,7 +190,14 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     if (result.code === 'reauthentication_required') {
       show('step-up');
       if (stepUpSso) stepUpSso.href = `/console/oidc/start?reauth=1&next=${encodeURIComponent(`${location.pathname}#reveal-${target.id}`)}`;
-      (stepUpPassword ?? stepUpSso)?.focus();
+      const asked = result.body as { stepUp?: string; passkey?: boolean } | null;
+      stepUpWithFactor = asked?.stepUp === 'second_factor' && stepUpCode !== null;
+      if (stepUpPasskey) stepUpPasskey.hidden = !passkeysWork() || asked?.passkey !== true;
+      if (stepUpPasswordBox && stepUpFactorBox) {
+        stepUpPasswordBox.hidden = stepUpWithFactor;
+        stepUpFactorBox.hidden = !stepUpWithFactor;
+      }
+      (stepUpWithFactor ? stepUpCode : (stepUpPassword ?? stepUpSso))?.focus();
       return;
     }
     show('reason');
@@ -229,19 +245,35 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
 
   stepUpForm.addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (!stepUpPassword || stepUpForm.getAttribute('aria-busy') === 'true') return;
+    const input = stepUpWithFactor ? stepUpCode : stepUpPassword;
+    if (!input || stepUpForm.getAttribute('aria-busy') === 'true') return;
     hideAlert(alert);
-    if (!stepUpPassword.value) {
-      stepUpPassword.focus();
+    if (!input.value.trim()) {
+      input.focus();
       return;
     }
     setBusy(stepUpForm, true, t.signIn.submitting);
-    const result = await callApi('POST', '/auth/login', { email: document.body.dataset.staffEmail ?? '', password: stepUpPassword.value });
+    // With a second factor the code alone confirms this session; otherwise the password signs in afresh.
+    const result = stepUpWithFactor
+      ? await callApi('POST', '/auth/step-up', proofOf(input.value))
+      : await callApi('POST', '/auth/login', { email: document.body.dataset.staffEmail ?? '', password: input.value });
     setBusy(stepUpForm, false, t.reveal.stepUpSubmit);
-    stepUpPassword.value = '';
+    input.value = '';
     if (!result.ok) {
       showFailure(alert, result, t);
-      if (!sessionEnded(result)) stepUpPassword.focus();
+      if (!sessionEnded(result)) input.focus();
+      return;
+    }
+    await reveal(stepUpForm);
+  });
+
+  stepUpPasskey?.addEventListener('click', async () => {
+    if (stepUpForm.getAttribute('aria-busy') === 'true') return;
+    hideAlert(alert);
+    const answer = await answerWithPasskey('/auth/step-up/options');
+    const result = 'failed' in answer ? answer.failed : await callApi('POST', '/auth/step-up', { passkey: answer.response });
+    if (!result.ok) {
+      showFailure(alert, result, t);
       return;
     }
     await reveal(stepUpForm);
@@ -272,6 +304,7 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
   dialog.addEventListener('close', () => {
     wipe();
     if (stepUpPassword) stepUpPassword.value = '';
+    if (stepUpCode) stepUpCode.value = '';
     const opener = target && document.querySelector<HTMLElement>(`[data-credential-id="${CSS.escape(target.id)}"] [data-action="reveal"]`);
     target = null;
     if (changed) onChanged();

@@ -44,6 +44,20 @@ export function startStaffPage(t: ConsoleStrings): void {
   const ssoAlert = ssoDialog?.querySelector<HTMLElement>('#sso-error');
   let ssoFor: { id: string; name: string } | null = null;
 
+  const mfaForm = document.querySelector<HTMLFormElement>('#mfa-form');
+  const mfaAlert = document.querySelector<HTMLElement>('#mfa-error');
+  mfaForm?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!mfaAlert || mfaForm.getAttribute('aria-busy') === 'true') return;
+    hideAlert(mfaAlert);
+    const required = mfaForm.querySelector<HTMLInputElement>('#mfa-required')!.checked;
+    setBusy(mfaForm, true, t.saving);
+    const result = await callApi('PUT', '/staff/mfa-policy', { required });
+    setBusy(mfaForm, false, t.staff.mfaSave);
+    if (!result.ok) return showFailure(mfaAlert, result, t);
+    say(required ? t.staff.mfaSavedOn : t.staff.mfaSavedOff);
+  });
+
   document.addEventListener('click', async (event) => {
     const button = (event.target as Element | null)?.closest<HTMLButtonElement>('button[data-action]');
     const tr = button?.closest<HTMLElement>('tr[data-staff-id]');
@@ -92,6 +106,18 @@ export function startStaffPage(t: ConsoleStrings): void {
         if (!result.ok) return showFailure(alert, result, t);
         say(t.staff.signedOutDone(name));
         focusRow(id, 'sign-out-everywhere');
+        break;
+      }
+      case 'reset-mfa': {
+        if (!(await confirmAction(t.staff.resetMfaHeading(name), t.staff.resetMfaConfirm, t.staff.resetMfa))) {
+          button.focus();
+          return;
+        }
+        const result = await callApi('POST', `/staff/${id}/reset-mfa`, {});
+        await refresh();
+        if (!result.ok) return showFailure(alert, result, t);
+        say(t.staff.resetMfaDone(name));
+        focusRow(id, 'reset-password');
         break;
       }
       case 'link-sso':
