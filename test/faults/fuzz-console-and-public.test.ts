@@ -10,7 +10,8 @@ describe('fuzzing sign-in, the console and the public routes', () => {
   const fuzzVault = fuzzVaultPerFile();
 
   it('sign-in and sign-out: never ≥ 500, problem+json refusals; a refused sign-in changes only its audit row and the sign-in limits', async () => {
-    const login = (route: Route) => route.path.endsWith('/login');
+    // A refused password, second step or passkey is a failed sign-in: audited and counted.
+    const login = (route: Route) => /\/auth\/(login|login\/second-factor|passkey)$/.test(route.path);
     await fuzzRequests(fuzzVault(), requestPlan(routesOf('sign-in'), staffAuth), (plan) => ({ kind: 'api', allowance: login(plan.route) ? signInFailureCounted : undefined }), 150);
   });
 
