@@ -1,12 +1,4 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type RegistrationResponseJSON,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, AuthenticatorTransport, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { randomBytes } from '../crypto/random.js';
 import { constantTimeEqual, hashTypedText } from '../crypto/tokens.js';
 import { BadRequest } from '../errors.js';
@@ -21,6 +13,14 @@ import type { StaffRecord } from './staff-store.js';
 
 /** How long the browser has to answer a challenge. */
 export const PASSKEY_CHALLENGE_MS = 5 * 60_000;
+
+/**
+ * The WebAuthn library, loaded on the first passkey request: importing it costs ~250 ms and ~23 MB
+ * (`node -e "await import('@simplewebauthn/server')"` against a bare node), which every start and
+ * every vault without passkeys would otherwise pay (DESIGN: cold start < 1 s, RSS < 200 MB).
+ */
+let webauthn: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const loadWebauthn = () => (webauthn ??= import('@simplewebauthn/server'));
 
 export type PasskeyPurpose = 'register' | 'sign_in' | 'second_factor' | 'step_up';
 
@@ -83,7 +83,7 @@ export function createPasskeys(deps: PasskeyDeps) {
   /** Options for navigator.credentials.create: a discoverable credential with user verification, none of theirs again. */
   async function startPasskeyRegistration(staff: StaffRecord) {
     const existing = await passkeysOf(staff.id);
-    return generateRegistrationOptions({
+    return (await loadWebauthn()).generateRegistrationOptions({
       rpName: deps.vendorName,
       rpID,
       userName: staff.email,
@@ -103,7 +103,7 @@ export function createPasskeys(deps: PasskeyDeps) {
     if (!challenge) throw refused();
     let verified;
     try {
-      verified = await verifyRegistrationResponse({
+      verified = await (await loadWebauthn()).verifyRegistrationResponse({
         response: answer,
         expectedChallenge: challenge.expected,
         expectedOrigin,
@@ -126,7 +126,7 @@ export function createPasskeys(deps: PasskeyDeps) {
   /** Options for navigator.credentials.get: any of the vault's passkeys (sign-in alone), or the member's own. */
   async function startPasskeyAssertion(purpose: Exclude<PasskeyPurpose, 'register'>, staffId: string | null) {
     const own = staffId ? await passkeysOf(staffId) : [];
-    return generateAuthenticationOptions({
+    return (await loadWebauthn()).generateAuthenticationOptions({
       rpID,
       challenge: issueChallenge(purpose, staffId),
       userVerification: 'required',
@@ -147,7 +147,7 @@ export function createPasskeys(deps: PasskeyDeps) {
     if (!factor || factor.kind !== 'passkey' || factor.confirmedAt === null) return null;
     if ((staffId ?? challenge.staffId) !== null && factor.staffId !== (staffId ?? challenge.staffId)) return null;
     try {
-      const verified = await verifyAuthenticationResponse({
+      const verified = await (await loadWebauthn()).verifyAuthenticationResponse({
         response: answer,
         expectedChallenge: challenge.expected,
         expectedOrigin,
