@@ -10,8 +10,8 @@ const dir = fs.mkdtempSync((await import('node:path')).join((await import('node:
 const config = parseConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://v.test', DATABASE_PATH: dir + '/v.db', MASTER_KEY: Buffer.alloc(32, 3).toString('base64') });
 const vault = await composeVault(config, { log: createLogger('warn'), sealedBoxThreads: 0 });
 const actor = { type: 'staff', id: null, name: 'x' };
-const ticket = vault.tickets.createTicket({ externalRef: 'T1', subject: 's', customerEmail: 'c@x.test', supportUntil: '2030-01-01' }, actor);
-const token = vault.intakeLinks.createIntakeLink(ticket.id, {}, actor).url.split('/s/')[1];
+const ticket = await vault.tickets.createTicket({ externalRef: 'T1', subject: 's', customerEmail: 'c@x.test', supportUntil: '2030-01-01' }, actor);
+const token = (await vault.intakeLinks.createIntakeLink(ticket.id, {}, actor)).url.split('/s/')[1];
 const pk = new Uint8Array(Buffer.from(vault.keys.intakePublicKey, 'base64url'));
 const N = Number(process.argv[2] ?? 3000);
 const bodies = Array.from({ length: N }, (_, i) => ({ kind: 'ftp', label: 'Shop FTP', sealed: sealForPublicKey(JSON.stringify({ host: 'ftp.shop.test', username: 'u' + i, password: 'pw-' + i }), pk) }));
