@@ -2,7 +2,7 @@ import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
 import { totpContext } from '../staff-auth/second-factors.js';
-import type { Storage } from '../storage/storage.js';
+import type { Storage, Stores } from '../storage/storage.js';
 import { rewrapSecret } from '../crypto/credential-cipher.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createIntakeKey, createSigningKey, wrapContext } from './vault-keys.js';
@@ -39,54 +39,64 @@ export async function rotateKeys(deps: RotationDeps): Promise<RotationSummary> {
   const { storage, keyring, audit, clock } = deps;
   const current = keyring.currentId;
 
-  let dataKeys = 0;
-  for (let after = ''; ; ) {
-    const page = await storage.read((s) => s.credentials.listSecretsPage(after, PAGE));
-    if (page.length === 0) break;
-    await storage.write(async ({ credentials }) => {
-      for (const s of page) {
-        if (s.kekId === current) continue;
-        const next = rewrapSecret(keyring, { credentialId: s.id, ticketId: s.ticketId, kind: s.kind }, s);
-        await credentials.rewrapSecret(s.id, next.kekId, next.wrappedDek);
-        dataKeys++;
-      }
-    });
-    after = page[page.length - 1]!.id;
+  /**
+   * Walks one table of wrapped material page by page (ids ascending), each page in its own write,
+   * and re-wraps the rows not yet under the current master key; how many it re-wrapped.
+   */
+  async function rewrapPages<R extends { id: string }>(
+    listPage: (s: Stores, after: string) => Promise<R[]>,
+    isCurrent: (row: R) => boolean,
+    rewrap: (s: Stores, row: R) => Promise<void>,
+  ): Promise<number> {
+    let count = 0;
+    for (let after = ''; ; ) {
+      const page = await storage.read((s) => listPage(s, after));
+      if (page.length === 0) return count;
+      await storage.write(async (s) => {
+        for (const row of page) {
+          if (isCurrent(row)) continue;
+          await rewrap(s, row);
+          count++;
+        }
+      });
+      after = page[page.length - 1]!.id;
+    }
   }
 
-  let receiptTokens = 0;
-  for (let after = ''; ; ) {
-    const page = await storage.read((s) => s.receipts.listPage(after, PAGE));
-    if (page.length === 0) break;
-    await storage.write(async ({ receipts }) => {
-      for (const r of page) {
-        if (r.tokenKekId === current) continue;
-        const token = keyring.unwrap(r.tokenKekId, r.tokenWrapped, receiptTokenContext(r.id));
-        const next = keyring.wrap(token, receiptTokenContext(r.id));
-        token.fill(0);
-        await receipts.rewrapToken(r.id, next.kekId, next.wrapped);
-        receiptTokens++;
-      }
-    });
-    after = page[page.length - 1]!.id;
-  }
+  /** A key wrapped under `context`, unwrapped and wrapped again under the current master key. */
+  const rewrapped = (kekId: string, wrapped: Uint8Array, context: string) => {
+    const key = keyring.unwrap(kekId, wrapped, context);
+    try {
+      return keyring.wrap(key, context);
+    } finally {
+      key.fill(0);
+    }
+  };
 
-  let totpSecrets = 0;
-  for (let after = ''; ; ) {
-    const page = await storage.read((s) => s.secondFactors.listWrappedPage(after, PAGE));
-    if (page.length === 0) break;
-    await storage.write(async ({ secondFactors }) => {
-      for (const f of page) {
-        if (f.kekId === current) continue;
-        const secret = keyring.unwrap(f.kekId!, f.secretWrapped!, totpContext(f));
-        const next = keyring.wrap(secret, totpContext(f));
-        secret.fill(0);
-        await secondFactors.rewrap(f.id, next.kekId, next.wrapped);
-        totpSecrets++;
-      }
-    });
-    after = page[page.length - 1]!.id;
-  }
+  const dataKeys = await rewrapPages(
+    (s, after) => s.credentials.listSecretsPage(after, PAGE),
+    (row) => row.kekId === current,
+    async (s, row) => {
+      const next = rewrapSecret(keyring, { credentialId: row.id, ticketId: row.ticketId, kind: row.kind }, row);
+      await s.credentials.rewrapSecret(row.id, next.kekId, next.wrappedDek);
+    },
+  );
+  const receiptTokens = await rewrapPages(
+    (s, after) => s.receipts.listPage(after, PAGE),
+    (row) => row.tokenKekId === current,
+    async (s, row) => {
+      const next = rewrapped(row.tokenKekId, row.tokenWrapped, receiptTokenContext(row.id));
+      await s.receipts.rewrapToken(row.id, next.kekId, next.wrapped);
+    },
+  );
+  const totpSecrets = await rewrapPages(
+    (s, after) => s.secondFactors.listWrappedPage(after, PAGE),
+    (row) => row.kekId === current,
+    async (s, row) => {
+      const next = rewrapped(row.kekId!, row.secretWrapped!, totpContext(row));
+      await s.secondFactors.rewrap(row.id, next.kekId, next.wrapped);
+    },
+  );
 
   return storage.write(async (s) => {
     const vaultKeyStore = s.vaultKeys;
@@ -94,9 +104,7 @@ export async function rotateKeys(deps: RotationDeps): Promise<RotationSummary> {
     let vaultKeys = 0;
     for (const row of await vaultKeyStore.listAll()) {
       if (row.kekId === current) continue;
-      const secret = keyring.unwrap(row.kekId, row.wrapped, wrapContext(row.purpose, row.id));
-      const next = keyring.wrap(secret, wrapContext(row.purpose, row.id));
-      secret.fill(0);
+      const next = rewrapped(row.kekId, row.wrapped, wrapContext(row.purpose, row.id));
       await vaultKeyStore.rewrap(row.id, next.kekId, next.wrapped);
       vaultKeys++;
     }
