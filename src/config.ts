@@ -79,6 +79,8 @@ const schema = z.object({
   VENDOR_NAME: z.string().trim().min(1).max(200).default('ticketvault'),
   HELPDESK_WEBHOOK_SECRET: webhookSecrets(true),
   ZENDESK_WEBHOOK_SECRET: webhookSecrets(false),
+  HELPSCOUT_WEBHOOK_SECRET: webhookSecrets(false),
+  JIRA_WEBHOOK_SECRET: webhookSecrets(false),
   OIDC_ISSUER: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
   OIDC_AUDIENCE: optionalText,
   OIDC_JWKS_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
@@ -139,6 +141,10 @@ export interface Config {
   helpdeskWebhook: { signingSecrets: string[]; bearerSecrets: BearerSecret[] };
   /** ZENDESK_WEBHOOK_SECRET: Zendesk's signing secret(s); empty when the endpoint is off. */
   zendeskWebhookSecrets: string[];
+  /** HELPSCOUT_WEBHOOK_SECRET: the Help Scout webhook's secret(s); empty when the endpoint is off. */
+  helpScoutWebhookSecrets: string[];
+  /** JIRA_WEBHOOK_SECRET: the Jira webhook's secret(s); empty when the endpoint is off. */
+  jiraWebhookSecrets: string[];
   oidc?: { issuer: string; audience: string; jwksUrl: string; roleClaim: string };
   smtpUrl?: string;
   mailFrom: string;
@@ -219,6 +225,8 @@ export function parseConfig(env: Env): Config {
     vendorName: v.VENDOR_NAME,
     helpdeskWebhook: parseHelpdeskSecrets(v.HELPDESK_WEBHOOK_SECRET ?? []),
     zendeskWebhookSecrets: v.ZENDESK_WEBHOOK_SECRET ?? [],
+    helpScoutWebhookSecrets: v.HELPSCOUT_WEBHOOK_SECRET ?? [],
+    jiraWebhookSecrets: v.JIRA_WEBHOOK_SECRET ?? [],
     oidc:
       v.OIDC_ISSUER && v.OIDC_AUDIENCE && v.OIDC_JWKS_URL
         ? { issuer: v.OIDC_ISSUER, audience: v.OIDC_AUDIENCE, jwksUrl: v.OIDC_JWKS_URL, roleClaim: v.OIDC_ROLE_CLAIM }

@@ -123,6 +123,8 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     log,
     helpdeskSecrets: config.helpdeskWebhook,
     zendeskSecrets: config.zendeskWebhookSecrets,
+    helpScoutSecrets: config.helpScoutWebhookSecrets,
+    jiraSecrets: config.jiraWebhookSecrets,
   });
   const mailTransport = createMailTransport(config);
   const notices = createNotices({

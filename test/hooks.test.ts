@@ -24,6 +24,8 @@ const OLD_SECRET = 'whsec_retiring_8e3b1d0c6a7f';
 const BEARER = 'freshdesk-shared-secret-0123456789abcdef';
 const ZENDESK_SECRET = 'dGhpc2lzYXplbmRlc2tzaWduaW5nc2VjcmV0';
 
+const HELPSCOUT_SECRET = 'hs-secret-7c1e0a9d3b5f';
+const JIRA_SECRET = 'jira-secret-2b8d4f6a0c1e';
 const HELPDESK = '/api/v1/hooks/helpdesk';
 const ZENDESK = '/api/v1/hooks/zendesk';
 
@@ -555,6 +557,210 @@ describe('POST /hooks/zendesk', () => {
   });
 });
 
+describe('POST /hooks/helpscout', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault({ HELPSCOUT_WEBHOOK_SECRET: HELPSCOUT_SECRET });
+  });
+  afterEach(() => tv.close());
+
+  // A Help Scout conversation object (Mailbox API 2.0), with some of the many fields the vault does not read.
+  const conversation = (number: number, status: string, extra: Record<string, unknown> = {}) => ({
+    id: 2_000_000 + number,
+    number,
+    threads: 3,
+    type: 'email',
+    folderId: 1234,
+    status,
+    state: 'published',
+    subject: 'FTP upload fails',
+    mailboxId: 85,
+    primaryCustomer: { id: 977, first: 'Casey', last: 'Customer', email: 'casey@shop.test', type: 'customer' },
+    tags: [{ id: 1, tag: 'ftp' }],
+    ...extra,
+  });
+
+  function deliverHelpScout(body: unknown, options: { event?: string; secret?: string; signature?: string; sendInstead?: string } = {}) {
+    const raw = typeof body === 'string' ? body : JSON.stringify(body);
+    return tv.http
+      .post('/api/v1/hooks/helpscout')
+      .set('Content-Type', 'application/json')
+      .set('X-HelpScout-Event', options.event ?? 'convo.created')
+      .set('X-HelpScout-Signature', options.signature ?? createHmac('sha1', options.secret ?? HELPSCOUT_SECRET).update(raw).digest('base64'))
+      .send(options.sendInstead ?? raw);
+  }
+
+  it('a signed convo.created creates ticket HS-<number> with the primary customer, audited as Help Scout', async () => {
+    const res = await deliverHelpScout(conversation(321, 'active')).expect(202);
+    expect(res.body.result).toBe('applied');
+    expect(await ticketByRef(tv, 'HS-321')).toMatchObject({ status: 'open', subject: 'FTP upload fails', customerEmail: 'casey@shop.test', customerName: 'Casey Customer' });
+    expect((await auditEvents(tv, { action: 'ticket.created' }))[0]!.actor).toEqual({ type: 'helpdesk', id: 'helpscout', name: 'Help Scout' });
+    expect(await linksOfTicket(tv, (await ticketByRef(tv, 'HS-321'))!.id)).toHaveLength(0);
+  });
+
+  it('closed and spam close the ticket (its credentials end at once); active and pending reopen it, credentials stay ended', async () => {
+    const { linkToken } = await openTicketWithLink(tv, { externalRef: 'HS-9' });
+    const { credentialId } = await submitCredential(tv, linkToken);
+    await deliverHelpScout(conversation(9, 'closed'), { event: 'convo.status' }).expect(202);
+    expect((await ticketByRef(tv, 'HS-9'))!.status).toBe('closed');
+    expectProblem(await revealAs(tv, credentialId), 410, 'ticket_closed');
+
+    await deliverHelpScout(conversation(9, 'active', { subject: 'Customer replied' }), { event: 'convo.customer.reply.created' }).expect(202);
+    expect(await ticketByRef(tv, 'HS-9')).toMatchObject({ status: 'open', subject: 'Customer replied' });
+    expectProblem(await revealAs(tv, credentialId), 410, 'ticket_closed');
+
+    await deliverHelpScout(conversation(9, 'spam'), { event: 'convo.status' }).expect(202);
+    expect((await ticketByRef(tv, 'HS-9'))!.status).toBe('closed');
+  });
+
+  it.each([
+    ['a wrong secret', () => deliverHelpScout(conversation(1, 'active'), { secret: 'not-the-secret-at-all' }), 'webhook_signature_invalid'],
+    ['a SHA-256 signature', () => deliverHelpScout(conversation(1, 'active'), { signature: createHmac('sha256', HELPSCOUT_SECRET).update(JSON.stringify(conversation(1, 'active'))).digest('base64') }), 'webhook_signature_invalid'],
+    ['a tampered body', () => deliverHelpScout(conversation(1, 'active'), { sendInstead: JSON.stringify(conversation(1, 'closed')) }), 'webhook_signature_invalid'],
+    ['no signature', () => tv.http.post('/api/v1/hooks/helpscout').set('Content-Type', 'application/json').set('X-HelpScout-Event', 'convo.created').send(JSON.stringify(conversation(1, 'active'))), 'webhook_signature_missing'],
+  ])('refuses %s with 401 and changes nothing', async (_name, send, code) => {
+    const before = await everything(tv);
+    expectProblem(await send(), 401, code);
+    expect(await everything(tv)).toEqual(before);
+  });
+
+  it('the same signed bytes are applied once; events it does not follow and a conversation without a customer change nothing', async () => {
+    const raw = JSON.stringify(conversation(77, 'active'));
+    await deliverHelpScout(raw).expect(202);
+    const after = await everything(tv);
+    expect((await deliverHelpScout(raw).expect(202)).body.result).toBe('duplicate');
+    expect(await everything(tv)).toEqual(after);
+
+    const before = await snapshotVault(tv);
+    for (const [body, event] of [
+      [{ id: 12, email: 'casey@shop.test' }, 'customer.created'],
+      [{ id: 2_000_077 }, 'convo.deleted'],
+      [conversation(78, 'active', { primaryCustomer: { id: 5, first: 'No', last: 'Mail' } }), 'convo.created'],
+      [conversation(79, 'closed'), 'convo.status'],
+    ] as const) {
+      expect((await deliverHelpScout(body, { event }).expect(202)).body.result).toBe('ignored');
+    }
+    expect(await snapshotVault(tv)).toEqual(before);
+    expect(await ticketByRef(tv, 'HS-78')).toBeUndefined();
+    expect(await ticketByRef(tv, 'HS-79')).toBeUndefined();
+  });
+
+  it('an unknown status, a missing number or malformed JSON is a 400 and changes nothing', async () => {
+    const before = await everything(tv);
+    expectProblem(await deliverHelpScout(conversation(5, 'archived')), 400, 'unknown_status');
+    expectProblem(await deliverHelpScout({ status: 'active', subject: 'x' }), 400, 'validation_failed');
+    expectProblem(await deliverHelpScout('{"number":'), 400, 'malformed_json');
+    expect(await everything(tv)).toEqual(before);
+  });
+
+  it('answers 401 webhook_not_configured when HELPSCOUT_WEBHOOK_SECRET is not set', async () => {
+    const bare = await createTestVault();
+    try {
+      const raw = JSON.stringify(conversation(1, 'active'));
+      const res = await bare.http.post('/api/v1/hooks/helpscout').set('Content-Type', 'application/json').set('X-HelpScout-Signature', createHmac('sha1', HELPSCOUT_SECRET).update(raw).digest('base64')).send(raw);
+      expectProblem(res, 401, 'webhook_not_configured');
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
+describe('POST /hooks/jira', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault({ JIRA_WEBHOOK_SECRET: JIRA_SECRET });
+  });
+  afterEach(() => tv.close());
+
+  // A Jira issue event, trimmed: Jira sends the whole issue and changelog; the vault reads key, summary, status category and reporter.
+  const issueEvent = (key: string, webhookEvent: string, category: string, extra: { at?: number; reporter?: unknown; summary?: string } = {}) => ({
+    timestamp: extra.at ?? tv.clock.now(),
+    webhookEvent,
+    issue_event_type_name: 'issue_generic',
+    user: { displayName: 'Agent Smith', accountId: '5b10a2844c20165700ede21g' },
+    issue: {
+      id: '10002',
+      key,
+      fields: {
+        summary: extra.summary ?? 'Shop admin login needed',
+        status: { name: category === 'done' ? 'Done' : 'Waiting for support', statusCategory: { id: 3, key: category, name: category } },
+        reporter: extra.reporter === undefined ? { displayName: 'Casey Customer', emailAddress: 'casey@shop.test' } : extra.reporter,
+        priority: { name: 'Medium' },
+      },
+    },
+    changelog: { items: [{ field: 'status', fromString: 'Open', toString: 'Done' }] },
+  });
+
+  function deliverJira(body: unknown, options: { secret?: string; signature?: string; sendInstead?: string } = {}) {
+    const raw = typeof body === 'string' ? body : JSON.stringify(body);
+    return tv.http
+      .post('/api/v1/hooks/jira')
+      .set('Content-Type', 'application/json')
+      .set('X-Hub-Signature', options.signature ?? `sha256=${createHmac('sha256', options.secret ?? JIRA_SECRET).update(raw).digest('hex')}`)
+      .set('X-Atlassian-Webhook-Identifier', '6d4f4d3c-0000-4000-8000-000000000001')
+      .send(options.sendInstead ?? raw);
+  }
+
+  it('a signed issue_created makes the issue key the reference and the reporter the customer, audited as Jira', async () => {
+    expect((await deliverJira(issueEvent('SUP-42', 'jira:issue_created', 'new')).expect(202)).body.result).toBe('applied');
+    expect(await ticketByRef(tv, 'SUP-42')).toMatchObject({ status: 'open', subject: 'Shop admin login needed', customerEmail: 'casey@shop.test', customerName: 'Casey Customer' });
+    expect((await auditEvents(tv, { action: 'ticket.created' }))[0]!.actor).toEqual({ type: 'helpdesk', id: 'jira', name: 'Jira' });
+  });
+
+  it('the done status category closes the ticket and its credentials; back in progress reopens it; a deleted issue closes it', async () => {
+    const { linkToken } = await openTicketWithLink(tv, { externalRef: 'SUP-7' });
+    const { credentialId } = await submitCredential(tv, linkToken);
+    await deliverJira(issueEvent('SUP-7', 'jira:issue_updated', 'done')).expect(202);
+    expect((await ticketByRef(tv, 'SUP-7'))!.status).toBe('closed');
+    expectProblem(await revealAs(tv, credentialId), 410, 'ticket_closed');
+
+    tv.clock.advance(1000);
+    await deliverJira(issueEvent('SUP-7', 'jira:issue_updated', 'indeterminate', { summary: 'Reopened by customer' })).expect(202);
+    expect(await ticketByRef(tv, 'SUP-7')).toMatchObject({ status: 'open', subject: 'Reopened by customer' });
+    expectProblem(await revealAs(tv, credentialId), 410, 'ticket_closed');
+
+    tv.clock.advance(1000);
+    await deliverJira(issueEvent('SUP-7', 'jira:issue_deleted', 'indeterminate')).expect(202);
+    expect((await ticketByRef(tv, 'SUP-7'))!.status).toBe('closed');
+  });
+
+  it.each([
+    ['a wrong secret', (tv: TestVault) => deliverJira(issueEvent('SUP-1', 'jira:issue_created', 'new'), { secret: 'not-the-jira-secret' }), 'webhook_signature_invalid'],
+    ['a signature without sha256=', (tv: TestVault) => deliverJira(issueEvent('SUP-1', 'jira:issue_created', 'new'), { signature: createHmac('sha256', JIRA_SECRET).update(JSON.stringify(issueEvent('SUP-1', 'jira:issue_created', 'new'))).digest('hex') }), 'webhook_signature_invalid'],
+    ['a tampered body', (tv: TestVault) => deliverJira(issueEvent('SUP-1', 'jira:issue_created', 'new'), { sendInstead: JSON.stringify(issueEvent('SUP-1', 'jira:issue_updated', 'done')) }), 'webhook_signature_invalid'],
+    ['a delivery signed over an hour ago', (tv: TestVault) => deliverJira(issueEvent('SUP-1', 'jira:issue_created', 'new', { at: tv.clock.now() - 3_601_000 })), 'webhook_timestamp_out_of_range'],
+    ['a delivery from the future', (tv: TestVault) => deliverJira(issueEvent('SUP-1', 'jira:issue_created', 'new', { at: tv.clock.now() + 301_000 })), 'webhook_timestamp_out_of_range'],
+    ['no signature', (tv: TestVault) => tv.http.post('/api/v1/hooks/jira').set('Content-Type', 'application/json').send(JSON.stringify(issueEvent('SUP-1', 'jira:issue_created', 'new'))), 'webhook_signature_missing'],
+  ])('refuses %s with 401 and changes nothing', async (_name, send, code) => {
+    const before = await everything(tv);
+    expectProblem(await send(tv), 401, code);
+    expect(await everything(tv)).toEqual(before);
+  });
+
+  it('a retry within the hour is a duplicate; comment events and an issue with a hidden reporter create nothing', async () => {
+    const raw = JSON.stringify(issueEvent('SUP-77', 'jira:issue_created', 'new'));
+    await deliverJira(raw).expect(202);
+    const after = await everything(tv);
+    tv.clock.advance(10 * 60_000);
+    expect((await deliverJira(raw).expect(202)).body.result).toBe('duplicate');
+    expect(await everything(tv)).toEqual(after);
+
+    const before = await snapshotVault(tv);
+    expect((await deliverJira({ timestamp: tv.clock.now(), webhookEvent: 'comment_created', comment: { body: 'hi' } }).expect(202)).body.result).toBe('ignored');
+    expect((await deliverJira(issueEvent('SUP-78', 'jira:issue_created', 'new', { reporter: null })).expect(202)).body.result).toBe('ignored');
+    expect(await snapshotVault(tv)).toEqual(before);
+  });
+
+  it('a bad issue key or malformed JSON is a 400 and changes nothing', async () => {
+    const before = await everything(tv);
+    const bad = issueEvent('SUP-1', 'jira:issue_created', 'new');
+    bad.issue.key = 'not a key';
+    expectProblem(await deliverJira(bad), 400, 'validation_failed');
+    expectProblem(await deliverJira('{"issue":'), 400, 'malformed_json');
+    expect(await everything(tv)).toEqual(before);
+  });
+});
+
 describe('webhook secrets in the configuration', () => {
   const base = { NODE_ENV: 'test' };
   it.each([
@@ -571,8 +777,17 @@ describe('webhook secrets in the configuration', () => {
   });
 
   it('reads signing and bearer secrets apart', () => {
-    const config = parseConfig({ ...base, HELPDESK_WEBHOOK_SECRET: ` ${SECRET} , bearer:freshdesk:${BEARER} `, ZENDESK_WEBHOOK_SECRET: ZENDESK_SECRET });
+    const config = parseConfig({
+      ...base,
+      HELPDESK_WEBHOOK_SECRET: ` ${SECRET} , bearer:freshdesk:${BEARER} `,
+      ZENDESK_WEBHOOK_SECRET: ZENDESK_SECRET,
+      HELPSCOUT_WEBHOOK_SECRET: HELPSCOUT_SECRET,
+      JIRA_WEBHOOK_SECRET: `${JIRA_SECRET},${JIRA_SECRET}-next`,
+    });
     expect(config.helpdeskWebhook).toEqual({ signingSecrets: [SECRET], bearerSecrets: [{ name: 'freshdesk', secret: BEARER }] });
     expect(config.zendeskWebhookSecrets).toEqual([ZENDESK_SECRET]);
+    expect(config.helpScoutWebhookSecrets).toEqual([HELPSCOUT_SECRET]);
+    expect(config.jiraWebhookSecrets).toEqual([JIRA_SECRET, `${JIRA_SECRET}-next`]);
+    expect(() => parseConfig({ ...base, JIRA_WEBHOOK_SECRET: `bearer:jira:${BEARER}` })).toThrow(/^JIRA_WEBHOOK_SECRET: /);
   });
 });

@@ -72,6 +72,37 @@ export function verifyZendeskSignature(d: SignedDelivery): void {
   if (!matchesAny(given, expected)) throw badSignature();
 }
 
+/**
+ * Help Scout's scheme: `X-HelpScout-Signature` = base64(HMAC-SHA1(secret, body)). It signs no time,
+ * so a replay of the same bytes is caught only as a duplicate (the events table).
+ */
+export function verifyHelpScoutSignature(d: Omit<SignedDelivery, 'timestamp' | 'now'>): void {
+  if (!d.signature) throw new Unauthorized('webhook_signature_missing', 'Missing X-HelpScout-Signature.');
+  const given = /^[A-Za-z0-9+/]{27}=$/.test(d.signature.trim()) ? [Buffer.from(d.signature.trim(), 'base64')] : [];
+  const expected = d.secrets.map((secret) => createHmac('sha1', secret).update(d.body).digest());
+  if (!matchesAny(given, expected)) throw badSignature();
+}
+
+/** Jira's scheme (a webhook with a secret): `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>`. */
+export function verifyJiraSignature(d: Omit<SignedDelivery, 'timestamp' | 'now'>): void {
+  if (!d.signature) throw new Unauthorized('webhook_signature_missing', 'Missing X-Hub-Signature.');
+  const hex = /^\s*sha256=([0-9a-fA-F]{64})\s*$/.exec(d.signature)?.[1];
+  const given = hex ? [Buffer.from(hex, 'hex')] : [];
+  const expected = d.secrets.map((secret) => hmac(secret, d.body));
+  if (!matchesAny(given, expected)) throw badSignature();
+}
+
+/**
+ * For a sender that signs its time inside the body (Jira's `timestamp`, read after the signature
+ * held): refused when missing, ahead of our clock by more than the skew, or older than `maxAgeSeconds`.
+ */
+export function requireSignedRecently(signedAt: number | undefined, now: number, maxAgeSeconds: number): void {
+  const age = now - (signedAt ?? NaN);
+  if (!(age >= -MAX_SKEW_SECONDS * 1000 && age <= maxAgeSeconds * 1000)) {
+    throw new Unauthorized('webhook_timestamp_out_of_range', `The delivery's timestamp is missing, ahead of the vault's clock or more than ${maxAgeSeconds} seconds old.`);
+  }
+}
+
 /** A delivery's identity when the sender gives none we can trust: the signed bytes themselves. */
 export function signedMessageId(timestamp: string, body: Buffer): string {
   return createHash('sha256').update(timestamp).update('.').update(body).digest('hex');

@@ -7,8 +7,19 @@ import type { Logger } from '../logger.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import { newTicketSchema, type Tickets } from '../tickets/tickets.js';
 import { parseInput } from '../validation.js';
-import { parseJsonBody, readHelpdeskEvent, readZendeskEvent, type TicketEvent, type TicketFacts } from './helpdesk-events.js';
-import { matchBearerSecret, signedMessageId, verifyTicketvaultSignature, verifyZendeskSignature } from './webhook-signatures.js';
+import { parseJsonBody, readHelpdeskEvent, readHelpScoutEvent, readJiraEvent, readZendeskEvent, type TicketEvent, type TicketFacts } from './helpdesk-events.js';
+import {
+  matchBearerSecret,
+  requireSignedRecently,
+  signedMessageId,
+  verifyHelpScoutSignature,
+  verifyJiraSignature,
+  verifyTicketvaultSignature,
+  verifyZendeskSignature,
+} from './webhook-signatures.js';
+
+/** Jira retries a failed delivery for minutes, with its first timestamp: older than this, it is refused. */
+export const JIRA_MAX_AGE_SECONDS = 3600;
 
 /** A ticket a helpdesk creates without a support period is bounded by the credential max age alone, in practice. */
 export const DEFAULT_SUPPORT_PERIOD_MS = 365 * 24 * 3600_000;
@@ -21,6 +32,8 @@ export interface WebhookDeps {
   log: Logger;
   helpdeskSecrets: { signingSecrets: string[]; bearerSecrets: BearerSecret[] };
   zendeskSecrets: string[];
+  helpScoutSecrets: string[];
+  jiraSecrets: string[];
 }
 
 /** One HTTP delivery as plain values: the raw body bytes and the headers that authenticate it (lower-case names). */
@@ -94,6 +107,35 @@ export function createWebhooks(deps: WebhookDeps) {
     return applyOnce(sender, event, delivery.origin);
   }
 
+  /** `POST /hooks/helpscout`. */
+  async function receiveHelpScoutDelivery(delivery: Delivery): Promise<WebhookOutcome> {
+    if (!deps.helpScoutSecrets.length) throw notConfigured('Help Scout');
+    verifyHelpScoutSignature({ signature: delivery.headers['x-helpscout-signature'], body: delivery.body, secrets: deps.helpScoutSecrets });
+    const name = delivery.headers['x-helpscout-event']?.trim();
+    // The event's name travels in an unsigned header: it is part of the id, and only selects how the signed body is read.
+    const id = signedMessageId(name ?? '', delivery.body);
+    const event = readHelpScoutEvent(parseJsonBody(delivery.body), name, id);
+    const sender: Sender = { source: 'helpscout', actor: { type: 'helpdesk', id: 'helpscout', name: 'Help Scout' } };
+    return event ? applyOnce(sender, event, delivery.origin) : passedOver(sender, id, name);
+  }
+
+  /** `POST /hooks/jira`. */
+  async function receiveJiraDelivery(delivery: Delivery): Promise<WebhookOutcome> {
+    if (!deps.jiraSecrets.length) throw notConfigured('Jira');
+    verifyJiraSignature({ signature: delivery.headers['x-hub-signature'], body: delivery.body, secrets: deps.jiraSecrets });
+    const id = signedMessageId('', delivery.body);
+    const { event, signedAt } = readJiraEvent(parseJsonBody(delivery.body), id);
+    requireSignedRecently(signedAt, clock.now(), JIRA_MAX_AGE_SECONDS);
+    const sender: Sender = { source: 'jira', actor: { type: 'helpdesk', id: 'jira', name: 'Jira' } };
+    return event ? applyOnce(sender, event, delivery.origin) : passedOver(sender, id, 'not an issue event');
+  }
+
+  /** An authenticated delivery of an event the vault does not follow: answered, so the sender does not retry it, and nothing changes. */
+  function passedOver(sender: Sender, id: string, why: string | undefined): WebhookOutcome {
+    log.info({ source: sender.source, eventId: id, event: why?.slice(0, 60), result: 'ignored' }, 'webhook event not followed');
+    return { id, result: 'ignored' };
+  }
+
   async function applyOnce(sender: Sender, event: TicketEvent, origin?: Origin): Promise<WebhookOutcome> {
     let outcome: WebhookOutcome;
     try {
@@ -138,6 +180,8 @@ export function createWebhooks(deps: WebhookDeps) {
       ...(intakeLink && { intakeLink }),
     });
 
+    // A sender whose object may hide the customer (Help Scout, Jira): no e-mail, no new ticket.
+    if (!existing && event.createOnlyWithCustomer && !event.ticket.customerEmail) return done('ignored');
     if (event.event === 'ticket.created' || (event.event === 'ticket.synced' && !existing)) {
       // Idempotent by externalRef: a ticket the vault already follows is left as it is, and a link
       // is minted only for the ticket this event created (DESIGN "Security rules").
@@ -168,7 +212,7 @@ export function createWebhooks(deps: WebhookDeps) {
     };
   }
 
-  return { receiveHelpdeskDelivery, receiveZendeskDelivery };
+  return { receiveHelpdeskDelivery, receiveZendeskDelivery, receiveHelpScoutDelivery, receiveJiraDelivery };
 }
 
 export type Webhooks = ReturnType<typeof createWebhooks>;

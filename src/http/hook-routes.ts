@@ -17,6 +17,9 @@ const AUTH_HEADERS = [
   'x-ticketvault-token',
   'x-zendesk-webhook-signature',
   'x-zendesk-webhook-signature-timestamp',
+  'x-helpscout-signature',
+  'x-helpscout-event',
+  'x-hub-signature',
 ] as const;
 
 /**
@@ -38,7 +41,7 @@ function deliveryOf(req: Request): Delivery {
 }
 
 /** Counts and logs every delivery, refused ones included; never a header value or the body. */
-function countDeliveries(source: 'helpdesk' | 'zendesk', deps: HookRouteDeps): RequestHandler {
+function countDeliveries(source: 'helpdesk' | 'zendesk' | 'helpscout' | 'jira', deps: HookRouteDeps): RequestHandler {
   return (_req, res, next) => {
     res.on('finish', () => {
       const outcome = res.locals.webhookOutcome as WebhookOutcome | undefined;
@@ -58,10 +61,17 @@ export function hookRoutes(deps: HookRouteDeps): Router {
     res.locals.webhookOutcome = outcome;
     res.status(202).json(outcome);
   });
-  router.post('/hooks/zendesk', countDeliveries('zendesk', deps), ...rawJsonBody, async (req, res) => {
-    const outcome = await deps.webhooks.receiveZendeskDelivery(deliveryOf(req));
-    res.locals.webhookOutcome = outcome;
-    res.status(202).json(outcome);
-  });
+  const receivers = {
+    zendesk: deps.webhooks.receiveZendeskDelivery,
+    helpscout: deps.webhooks.receiveHelpScoutDelivery,
+    jira: deps.webhooks.receiveJiraDelivery,
+  } as const;
+  for (const [source, receive] of Object.entries(receivers) as [keyof typeof receivers, (d: Delivery) => Promise<WebhookOutcome>][]) {
+    router.post(`/hooks/${source}`, countDeliveries(source, deps), ...rawJsonBody, async (req, res) => {
+      const outcome = await receive(deliveryOf(req));
+      res.locals.webhookOutcome = outcome;
+      res.status(202).json(outcome);
+    });
+  }
   return router;
 }

@@ -290,6 +290,21 @@ export const openApiDocument = {
         responses: { '202': ok('accepted'), ...errors(400, 401, 413, 415) },
       },
     },
+    '/hooks/helpscout': {
+      post: {
+        summary:
+          "Help Scout webhook (convo.* events; the conversation number is the ticket's reference HS-<number>), signed with X-HelpScout-Signature (base64 HMAC-SHA1 of the body); X-HelpScout-Event names the event",
+        requestBody: body({ type: 'object', required: ['number', 'status'], properties: { number: { type: 'integer' }, subject: { type: 'string' }, status: { enum: ['active', 'pending', 'closed', 'spam'] }, primaryCustomer: { type: 'object' } } }),
+        responses: { '202': ok('accepted (result ignored for events the vault does not follow)'), ...errors(400, 401, 413, 415) },
+      },
+    },
+    '/hooks/jira': {
+      post: {
+        summary: "Jira webhook (jira:issue_created|updated|deleted; the issue key is the ticket's reference, the reporter the customer), signed with X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>; the body's timestamp must be under an hour old",
+        requestBody: body({ type: 'object', required: ['timestamp', 'webhookEvent'], properties: { timestamp: { type: 'integer' }, webhookEvent: { type: 'string' }, issue: { type: 'object' } } }),
+        responses: { '202': ok('accepted (result ignored for events the vault does not follow)'), ...errors(400, 401, 413, 415) },
+      },
+    },
     '/auth/login': {
       post: {
         summary: 'Console sign-in with e-mail and password; sets the HttpOnly, SameSite=Strict session cookie',

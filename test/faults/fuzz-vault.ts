@@ -15,6 +15,8 @@ import { BY_OPERATOR, createTestVault, FTP_FIELDS, openTicketWithLink, submitCre
 export const HELPDESK_SECRET = 'whsec_fuzz_3c8e1a9f7b2d6e40';
 export const HELPDESK_BEARER = 'fuzzdesk-shared-secret-5b9d0c7e1f2a3b4c';
 export const ZENDESK_SECRET = 'ZnV6ei16ZW5kZXNrLXNpZ25pbmctc2VjcmV0';
+export const HELPSCOUT_SECRET = 'fuzz-help-scout-secret-0042';
+export const JIRA_SECRET = 'fuzz-jira-webhook-secret-0042';
 
 /**
  * Fixed by default so CI runs the same cases every time; FUZZ_SEED=<n> replays a reported
@@ -91,6 +93,8 @@ export async function startFuzzVault(): Promise<FuzzVault> {
     {
       HELPDESK_WEBHOOK_SECRET: `${HELPDESK_SECRET}, bearer:fuzzdesk:${HELPDESK_BEARER}`,
       ZENDESK_WEBHOOK_SECRET: ZENDESK_SECRET,
+      HELPSCOUT_WEBHOOK_SECRET: HELPSCOUT_SECRET,
+      JIRA_WEBHOOK_SECRET: JIRA_SECRET,
       OIDC_ISSUER: provider.issuer,
       OIDC_AUDIENCE: CLIENT_ID,
       OIDC_JWKS_URL: provider.jwksUrl,
@@ -223,6 +227,12 @@ export const helpdeskSignature = (secret: string, timestamp: string, body: Buffe
 /** Zendesk's signature: base64 HMAC-SHA256 over timestamp + body. */
 export const zendeskSignature = (secret: string, timestamp: string, body: Buffer) =>
   createHmac('sha256', secret).update(timestamp).update(body).digest('base64');
+
+/** Help Scout's signature: base64 HMAC-SHA1 over the body. */
+export const helpScoutSignature = (secret: string, body: Buffer) => createHmac('sha1', secret).update(body).digest('base64');
+
+/** Jira's signature: `sha256=` and the hex HMAC-SHA256 over the body. */
+export const jiraSignature = (secret: string, body: Buffer) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 // ---- what every answer must satisfy --------------------------------------------------------
 

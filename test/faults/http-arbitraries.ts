@@ -10,6 +10,10 @@ import {
   helpdeskSignature,
   HELPDESK_BEARER,
   HELPDESK_SECRET,
+  HELPSCOUT_SECRET,
+  helpScoutSignature,
+  JIRA_SECRET,
+  jiraSignature,
   ZENDESK_SECRET,
   zendeskSignature,
   type Expectation,
@@ -103,6 +107,40 @@ function ticketFacts(withStatus: boolean): fc.Arbitrary<unknown> {
     { requiredKeys: withStatus ? ['externalRef', 'status'] : ['externalRef'] },
   );
 }
+
+/** Help Scout's conversation object, as much of it as the vault reads. */
+const HELP_SCOUT_CONVERSATION: Record<string, fc.Arbitrary<unknown>> = {
+  number: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 99_999 }) }, fc.constantFrom('42', '-1', 1.5, ''), nastyValue),
+  subject: fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 40 }) }, nastyValue),
+  status: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('active', 'pending', 'closed', 'spam', 'Active') }, nastyValue),
+  primaryCustomer: fc.oneof(
+    { weight: 3, arbitrary: fc.record({ email: fc.oneof(fc.constant('casey@shop.test'), fc.emailAddress(), nastyValue), first: fc.string({ maxLength: 12 }), last: fc.string({ maxLength: 12 }) }, { requiredKeys: [] }) },
+    nastyValue,
+  ),
+};
+
+/** A Jira issue event: its signed timestamp (mostly now), the event's name and the issue. */
+const JIRA_ISSUE_EVENT: Record<string, fc.Arbitrary<unknown>> = {
+  timestamp: fc.oneof({ weight: 4, arbitrary: fc.constant('{{now}}') }, fc.integer({ min: 0, max: 2 ** 42 }), nastyValue),
+  webhookEvent: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('jira:issue_created', 'jira:issue_updated', 'jira:issue_deleted', 'comment_created') }, nastyValue),
+  issue: fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        key: fc.oneof(fc.constantFrom('SUP-1', 'SUP-42', 'sup-7'), fc.string({ maxLength: 12 })),
+        fields: fc.record(
+          {
+            summary: fc.string({ maxLength: 30 }),
+            status: fc.record({ statusCategory: fc.record({ key: fc.constantFrom('new', 'indeterminate', 'done', '') }) }),
+            reporter: fc.oneof(fc.constant(null), fc.record({ emailAddress: fc.oneof(fc.constant('casey@shop.test'), nastyValue), displayName: fc.string({ maxLength: 12 }) })),
+          },
+          { requiredKeys: [] },
+        ),
+      }),
+    },
+    nastyValue,
+  ),
+};
 
 /** Values a well-meaning client would send for each field, so runs reach past validation. */
 const PLAUSIBLE: Record<string, fc.Arbitrary<unknown>> = {
@@ -328,6 +366,8 @@ export const ROUTES: Route[] = [
   // hook-routes.ts
   { method: 'POST', path: '/api/v1/hooks/helpdesk', audience: 'hook', fields: ['id', 'event', 'ticket', 'createIntakeLink'] },
   { method: 'POST', path: '/api/v1/hooks/zendesk', audience: 'hook', fields: ['ticket'], plausible: { ticket: ticketFacts(true) } },
+  { method: 'POST', path: '/api/v1/hooks/helpscout', audience: 'hook', fields: ['number', 'subject', 'status', 'primaryCustomer'], plausible: HELP_SCOUT_CONVERSATION },
+  { method: 'POST', path: '/api/v1/hooks/jira', audience: 'hook', fields: ['timestamp', 'webhookEvent', 'issue'], plausible: JIRA_ISSUE_EVENT },
   // console-routes.ts
   { method: 'GET', path: '/console', audience: 'console' },
   { method: 'GET', path: '/console/sign-in', audience: 'console', query: ['next', 'reason'] },
@@ -518,7 +558,8 @@ export function materialize(fv: FuzzVault, plan: RequestPlan, forged: string[] =
       .replaceAll('{{sealed}}', fv.sealed)
       .replaceAll('{{ticketId}}', pools.tickets[0]!)
       .replaceAll('{{credentialId}}', pools.credentials[0]!)
-      .replaceAll('{{staffId}}', pools.staff[0]!);
+      .replaceAll('{{staffId}}', pools.staff[0]!)
+      .replaceAll('"{{now}}"', String(fv.tv.clock.now()));
     body = plan.body.encoding?.real ? encodeBody(text, plan.body.encoding.name) : Buffer.from(text, 'utf8');
     if (plan.body.contentType) headers['Content-Type'] = plan.body.contentType;
     if (plan.body.encoding) headers['Content-Encoding'] = plan.body.encoding.name;
@@ -553,10 +594,18 @@ function authHeaders(fv: FuzzVault, plan: RequestPlan, body: Buffer, forged: str
       return { Cookie: cookie, ...site };
     }
     case 'raw':
+      if (plan.route.path.endsWith('/helpscout')) return { 'X-HelpScout-Event': auth.timestamp, 'X-HelpScout-Signature': auth.signature };
+      if (plan.route.path.endsWith('/jira')) return { 'X-Hub-Signature': auth.signature };
       return plan.route.path.endsWith('/zendesk')
         ? { 'X-Zendesk-Webhook-Signature-Timestamp': auth.timestamp, 'X-Zendesk-Webhook-Signature': auth.signature }
         : { 'X-Ticketvault-Timestamp': auth.timestamp, 'X-Ticketvault-Signature': auth.signature };
     case 'signed': {
+      // Help Scout and Jira sign the body alone (Jira's time is inside it); the timestamp form picks Help Scout's event name.
+      if (plan.route.path.endsWith('/helpscout')) {
+        const event = { seconds: 'convo.created', milliseconds: 'convo.status', iso: 'customer.created', garbage: 'convo.deleted' }[auth.timestampForm];
+        return { 'X-HelpScout-Event': event, 'X-HelpScout-Signature': helpScoutSignature(auth.secret === 'right' ? HELPSCOUT_SECRET : 'not-the-help-scout-secret', body) };
+      }
+      if (plan.route.path.endsWith('/jira')) return { 'X-Hub-Signature': jiraSignature(auth.secret === 'right' ? JIRA_SECRET : 'not-the-jira-secret-000', body) };
       const at = tv.clock.now() + auth.skewSeconds * 1000;
       const zendesk = plan.route.path.endsWith('/zendesk');
       const timestamp = {
