@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { STAGED_UPLOAD_TTL_MS } from '../attachments/attachments.js';
 import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { endCredential, isLive } from '../credentials/credential-lifecycle.js';
@@ -99,6 +100,9 @@ export function createPurge(deps: PurgeDeps) {
         // The commits' cost as the slowest recent one (halved each transaction): a disk that turns
         // slow shrinks the next transactions at once, and only a run of fast commits grows them.
         let commitMs = 0;
+        // Uploads no submission claimed within their time (docs/decisions/026) go first.
+        const staged = await storage.write((s) => s.attachments.destroyStagedBefore(clock.now() - STAGED_UPLOAD_TTL_MS));
+        if (staged) log.info({ staged }, 'purge pass: unclaimed uploads destroyed');
         for (;;) {
           const done = await storage.write((s) => purgeWithin(s, transactionBudgetMs - commitMs));
           commitMs = Math.max(performance.now() - done.workEnded, commitMs / 2);
@@ -109,7 +113,7 @@ export function createPurge(deps: PurgeDeps) {
         }
         // A verified truncation when anything may have been destroyed (by this pass or another
         // process), so destroyed pages a reader kept in the WAL leave it once that reader lets go.
-        await storage.afterPurgePass(expired + purged);
+        await storage.afterPurgePass(expired + purged + staged);
         const summary = { expired, purged, durationMs: Math.round(performance.now() - started) };
         if (expired || purged) log.info(summary, 'purge pass');
         return summary;

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { revealDenial } from '../credentials/credential-lifecycle.js';
 import type { RevealRow } from '../credentials/credentials-store.js';
 import type { SecretFields } from '../credentials/credential-kinds.js';
-import { decryptSecret } from '../crypto/credential-cipher.js';
+import { decryptFileList, decryptSecret, type FileEntry } from '../crypto/credential-cipher.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
 import { BadRequest, NotFound, ServiceUnavailable, StorageUnavailable, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -31,6 +31,8 @@ export interface RevealedCredential {
   kind: string;
   label: string;
   fields: SecretFields;
+  /** The credential's files (DESIGN "Attachments"); each is downloaded by its own audited request. */
+  files: FileEntry[];
 }
 
 type Outcome = { revealed: RevealRow } | { denied: VaultError };
@@ -94,10 +96,12 @@ export function createReveal(deps: RevealDeps) {
 
     const row = outcome.revealed;
     if (!row.secret) throw new Error(`live credential ${row.id} has no secret`);
-    const plaintext = decryptSecret(keys.keyring, { credentialId: row.id, ticketId: row.ticketId, kind: row.kind }, row.secret);
+    const binding = { credentialId: row.id, ticketId: row.ticketId, kind: row.kind };
+    const plaintext = decryptSecret(keys.keyring, binding, row.secret);
     const fields = JSON.parse(Buffer.from(plaintext).toString('utf8')) as SecretFields;
     plaintext.fill(0);
-    return { id: row.id, kind: row.kind, label: row.label, fields };
+    // The file list came with the same read (no query of its own); without files there is none.
+    return { id: row.id, kind: row.kind, label: row.label, fields, files: decryptFileList(keys.keyring, binding, row.secret) };
   }
 
   return { revealCredential };
