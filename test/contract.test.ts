@@ -1029,6 +1029,8 @@ describe('HTTP contract', () => {
       expect(Object.fromEntries(customerOperations)).toEqual({
         'GET /intake/{token}': RATE_LIMITED,
         'POST /intake/{token}/credentials': RATE_LIMITED,
+        'POST /intake/{token}/files': RATE_LIMITED,
+        'POST /receipts/{token}/files': RATE_LIMITED,
         'GET /receipts/{token}': RATE_LIMITED,
         'GET /receipts/{token}/export': RATE_LIMITED,
         'PUT /receipts/{token}/preferences': RATE_LIMITED,
