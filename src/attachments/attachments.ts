@@ -97,17 +97,20 @@ export function createAttachments(deps: AttachmentDeps) {
     return { id: staged.id, size, expiresAt: new Date(now + STAGED_UPLOAD_TTL_MS).toISOString() };
   }
 
-  /** `POST /intake/:token/files`: a file for a submission through this link. */
-  async function stageIntakeFile(token: string, upload: Uint8Array): Promise<StagedFile> {
+  /**
+   * `POST /intake/:token/files`: a file for a submission through this link. The link is checked
+   * before the body is read (`readUpload`), so an unknown or ended link costs no upload.
+   */
+  async function stageIntakeFile(token: string, readUpload: () => Promise<Uint8Array>): Promise<StagedFile> {
     const { link } = await deps.intakeLinks.findUsableLink(token);
-    return stage(link.id, upload);
+    return stage(link.id, await readUpload());
   }
 
   /** `POST /receipts/:token/files`: a file for a rectification through this receipt. */
-  async function stageReceiptFile(token: string, upload: Uint8Array): Promise<StagedFile> {
+  async function stageReceiptFile(token: string, readUpload: () => Promise<Uint8Array>): Promise<StagedFile> {
     const receipt = isWellFormedToken(token) ? await storage.read((s) => s.receipts.getByTokenHash(hashToken(token))) : undefined;
     if (!receipt) throw new NotFound('receipt_not_found', 'This receipt link does not exist.');
-    return stage(receipt.id, upload);
+    return stage(receipt.id, await readUpload());
   }
 
   /** Opens the staged uploads `ids` of `ownerId` (outside any transaction: decryption is the slow part). */

@@ -49,10 +49,10 @@ export function uploadRoutes(deps: AttachmentRouteDeps): Router {
   const { attachments } = deps;
   const router = Router();
   router.post('/intake/:token/files', async (req, res) => {
-    res.status(201).json(await attachments.stageIntakeFile(param(req, 'token'), await readUpload(req, attachments.maxBytes)));
+    res.status(201).json(await attachments.stageIntakeFile(param(req, 'token'), () => readUpload(req, attachments.maxBytes)));
   });
   router.post('/receipts/:token/files', async (req, res) => {
-    res.status(201).json(await attachments.stageReceiptFile(param(req, 'token'), await readUpload(req, attachments.maxBytes)));
+    res.status(201).json(await attachments.stageReceiptFile(param(req, 'token'), () => readUpload(req, attachments.maxBytes)));
   });
   return router;
 }
