@@ -1,14 +1,23 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
 import type { Response } from 'supertest';
 import { decryptFile, encryptSecret } from '../src/crypto/credential-cipher.js';
 import { sealUpload } from '../src/crypto/file-cipher.js';
 import { sealForPublicKey } from '../src/crypto/sealed-box.js';
+import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../src/storage/postgres/migrations.js';
+import { openDatabase } from '../src/storage/sqlite/database.js';
+import { migrateDatabase, MIGRATIONS_DIR } from '../src/storage/sqlite/migrations.js';
+import { createTestDatabase } from './harness/postgres.js';
 import {
   advanceClock,
   auditEvents,
   createTestVault,
   expectProblem,
   FTP_FIELDS,
+  makeTempDir,
+  onPostgres,
   openTicketWithLink,
   revealAs,
   tokenOf,
@@ -275,5 +284,65 @@ describe('attachments', () => {
     expect(Buffer.from(decryptFile(keyring, binding, secret, file)).toString()).toBe('hello');
     expect(() => decryptFile(keyring, binding, secret, { id: 'f2', ciphertext: file.ciphertext })).toThrow('file does not decrypt');
     expect(() => decryptFile(keyring, { ...binding, credentialId: 'c2' }, secret, file)).toThrow();
+  });
+
+  describe('migration 027 on a database holding credentials', () => {
+    const ROWS = `
+      INSERT INTO tickets (id, external_ref, subject, customer_email, support_until, support_until_date, status, created_at, updated_at) VALUES ('t-1', 'ZD-1', 's', 'c@shop.test', 9000000000000, '2255-03-14', 'open', 1, 1);
+      INSERT INTO receipts (id, ticket_id, token_hash, token_kek_id, token_wrapped, created_at) VALUES ('r-1', 't-1', 'h', 'k', 'w', 1);
+      INSERT INTO credentials (id, ticket_id, receipt_id, kind, label, status, submitted_at, expires_at, updated_at) VALUES ('c-1', 't-1', 'r-1', 'ftp', 'Shop FTP', 'active', 1, 9000000000000, 1);
+      INSERT INTO credentials (id, ticket_id, receipt_id, kind, label, status, submitted_at, expires_at, updated_at) VALUES ('c-2', 't-1', 'r-1', 'api', 'Payments API', 'purged', 1, 9000000000000, 1);
+      INSERT INTO credential_secrets (credential_id, kek_id, wrapped_dek, ciphertext) VALUES ('c-1', 'k', 'dek', 'ciphertext');`;
+
+    (onPostgres ? it.skip : it)('SQLite: the rebuilt credentials keep every row, the secrets their key to it, the label search its index; kind file is taken', () => {
+      const dir = makeTempDir();
+      const before = path.join(dir, 'migrations-before-027');
+      fs.mkdirSync(before);
+      for (const file of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f < '027')) fs.copyFileSync(path.join(MIGRATIONS_DIR, file), path.join(before, file));
+      const db = openDatabase(path.join(dir, 'old.db'));
+      try {
+        migrateDatabase(db, before);
+        db.exec(ROWS);
+        expect(() => db.prepare("INSERT INTO credentials (id, ticket_id, receipt_id, kind, label, status, submitted_at, expires_at, updated_at) VALUES ('c-3', 't-1', 'r-1', 'file', 'x', 'active', 1, 1, 1)").run()).toThrow(/CHECK/);
+        migrateDatabase(db);
+        expect(db.prepare('SELECT id, kind, label, status FROM credentials ORDER BY id').all()).toEqual([
+          { id: 'c-1', kind: 'ftp', label: 'Shop FTP', status: 'active' },
+          { id: 'c-2', kind: 'api', label: 'Payments API', status: 'purged' },
+        ]);
+        expect(db.prepare('SELECT credential_id, files_manifest FROM credential_secrets').all()).toEqual([{ credential_id: 'c-1', files_manifest: null }]);
+        expect(db.pragma('foreign_key_check')).toEqual([]);
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+        expect((db.prepare("SELECT sql FROM sqlite_master WHERE name = 'credential_secrets'").get() as { sql: string }).sql).toMatch(/REFERENCES "?credentials"? \(id\)/);
+        expect(db.prepare("SELECT rowid FROM credentials_label_search WHERE label MATCH 'Payments'").all()).toHaveLength(1);
+        expect(() => db.prepare("INSERT INTO credential_secrets (credential_id, kek_id, wrapped_dek, ciphertext) VALUES ('nope', 'k', 'd', 'c')").run()).toThrow(/FOREIGN KEY/);
+        db.prepare("INSERT INTO credentials (id, ticket_id, receipt_id, kind, label, status, submitted_at, expires_at, updated_at) VALUES ('c-3', 't-1', 'r-1', 'file', 'Keys', 'active', 1, 1, 1)").run();
+        expect(db.prepare("SELECT rowid FROM credentials_label_search WHERE label MATCH 'Keys'").all()).toHaveLength(1);
+      } finally {
+        db.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    (onPostgres ? it : it.skip)('PostgreSQL: the kind constraint takes file, the rows stay', async () => {
+      const dir = makeTempDir();
+      for (const file of fs.readdirSync(POSTGRES_MIGRATIONS_DIR).filter((f) => f < '027')) fs.copyFileSync(path.join(POSTGRES_MIGRATIONS_DIR, file), path.join(dir, file));
+      const database = await createTestDatabase({ empty: true });
+      const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+      try {
+        await migratePostgres(pool, dir);
+        await pool.query(ROWS.replace(/'h', 'k', 'w'/, "'\\x01', 'k', '\\x02'").replace(/'dek', 'ciphertext'/, "'\\x03', '\\x04'"));
+        await migratePostgres(pool);
+        expect((await pool.query('SELECT id, kind FROM credentials ORDER BY id')).rows).toEqual([
+          { id: 'c-1', kind: 'ftp' },
+          { id: 'c-2', kind: 'api' },
+        ]);
+        await pool.query("INSERT INTO credentials (id, ticket_id, receipt_id, kind, label, status, submitted_at, expires_at, updated_at) VALUES ('c-3', 't-1', 'r-1', 'file', 'Keys', 'active', 1, 1, 1)");
+        await expect(pool.query("INSERT INTO credentials (id, ticket_id, receipt_id, kind, label, status, submitted_at, expires_at, updated_at) VALUES ('c-4', 't-1', 'r-1', 'zip', 'x', 'active', 1, 1, 1)")).rejects.toThrow(/credentials_kind_check/);
+      } finally {
+        await pool.end();
+        await database.drop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });
