@@ -74,6 +74,7 @@ describe('attachments in Chromium', () => {
   const big = bigFile();
   const bigName = `vpn-${NAME_CANARY}.ovpn`;
   const ppkName = 'server key.ppk';
+  let receiptUrl = '';
 
   beforeAll(async () => {
     vault = await startVault({ VENDOR_NAME: 'Acme Software' });
@@ -146,7 +147,7 @@ describe('attachments in Chromium', () => {
     await proxy.close();
 
     // The receipt lists the files by name and size.
-    const receiptUrl = await page.locator('#sent-list input[readonly]').first().inputValue();
+    receiptUrl = await page.locator('#sent-list input[readonly]').first().inputValue();
     await page.goto(receiptUrl);
     await expect(page.getByText(bigName).isVisible()).resolves.toBe(true);
     await expect(page.getByText(ppkName).isVisible()).resolves.toBe(true);
@@ -201,5 +202,27 @@ describe('attachments in Chromium', () => {
     expect(reveals.every((e) => e.reason === 'ZD-3100')).toBe(true);
     expect(unexpectedErrors(tab.log.consoleErrors)).toEqual([]);
     await tab.context.close();
+  });
+
+  it('at 360 px on the receipt: Replace takes new files, and the old ones are gone', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    const log = watchPage(page);
+    await page.goto(receiptUrl);
+    await page.getByRole('button', { name: 'Replace' }).click();
+    const form = page.locator('form[data-panel="rectify"]');
+    await expect(form.getByText('Files you add here replace the ones sent before.').isVisible()).resolves.toBe(true);
+    await form.locator('[data-file-input]').setInputFiles([{ name: 'new-key.ppk', mimeType: 'application/octet-stream', buffer: Buffer.from('PuTTY-User-Key-File-3: the new one\n') }]);
+    await form.locator('.file-item[data-state="ready"]').waitFor();
+    await screenshot(page, 'attachments-receipt-replace-360');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await form.getByRole('button', { name: 'Encrypt and replace' }).click();
+    await page.locator('.file-names__name', { hasText: 'new-key.ppk' }).waitFor();
+    await expect(page.locator('.file-names__name').allInnerTexts()).resolves.toEqual(['new-key.ppk']);
+    expect(unexpectedErrors(log.consoleErrors)).toEqual([]);
+    const credentialId = (await vault.tv.vault.tickets.getTicketDetail(ticketId)).credentials[0]!.id;
+    const revealed = await vault.tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(vault.tv.auth()).send({ reason: 'check the replacement' }).expect(200);
+    expect(revealed.body.files.map((f: { name: string }) => f.name)).toEqual(['new-key.ppk']);
+    await context.close();
   });
 });
