@@ -6,11 +6,12 @@ import type { RevealRow } from '../credentials/credentials-store.js';
 import { decryptFile, decryptFileList, type EncryptedFile, type EncryptedSecret, type FileEntry, type PlainFile } from '../crypto/credential-cipher.js';
 import { openUpload, uploadedFileSize, UploadInvalid } from '../crypto/file-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
-import { BadRequest, Conflict, NotFound, ServiceUnavailable, StorageUnavailable, VaultError, type FieldIssue } from '../errors.js';
+import { BadRequest, Conflict, NotFound, VaultError, type FieldIssue } from '../errors.js';
 import { newId } from '../ids.js';
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
 import type { Logger } from '../logger.js';
+import { auditRefusal, auditRevealDecision } from '../reveal/reveal.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid } from '../validation.js';
 
@@ -22,7 +23,6 @@ export const STAGED_UPLOAD_TTL_MS = 60 * 60 * 1000;
 /** Uploads one link (or receipt) may have waiting at once: two submissions' worth, so bytes are bounded too. */
 export const MAX_STAGED_PER_OWNER = 2 * MAX_FILES;
 
-const AUDIT_RETRY_AFTER_SECONDS = 5;
 
 export interface AttachmentDeps {
   storage: Storage;
@@ -166,30 +166,12 @@ export function createAttachments(deps: AttachmentDeps) {
           stored = entry && (await s.attachments.getFile(row.id, entry.id));
           if (!stored) denied = new NotFound('file_not_found', 'This credential has no file with that id.');
         }
-        const recorded = await audit.record(s, {
-          action: denied ? 'credential.reveal_denied' : 'credential.revealed',
-          actor,
-          origin,
-          ticketId: row?.ticketId ?? null,
-          credentialId: row?.id ?? null,
-          reason,
-          detail: denied ? denied.code : `file: ${entry!.name}`,
-        });
+        await auditRevealDecision(s, audit, { row, denied, actor, origin, reason, detail: entry && `file: ${entry.name}` });
         if (denied) return { denied };
-        // The customer's notice commits with the audit row or not at all, as a reveal's does.
-        await s.noticeOutbox.queueRevealNotice({ ticketId: row!.ticketId, credentialId: row!.id, receiptId: row!.receiptId, auditSeq: recorded.seq, at: recorded.at });
         return { row: row!, entry: entry!, file: stored! };
       });
     } catch (error) {
-      if (error instanceof VaultError && !(error instanceof StorageUnavailable)) throw error;
-      log.error({ err: error, credentialId }, 'download refused: the audit row could not be committed');
-      const refused = new ServiceUnavailable(
-        'audit_unavailable',
-        'The download could not be recorded in the audit log, so nothing was sent. Try again shortly.',
-        error instanceof StorageUnavailable ? error.retryAfterSeconds : AUDIT_RETRY_AFTER_SECONDS,
-      );
-      refused.cause = error;
-      throw refused;
+      throw auditRefusal(error, log, isUuid(credentialId) ? credentialId : null, 'download');
     }
     if ('denied' in outcome) throw outcome.denied;
     const { row, entry, file } = outcome;

@@ -38,6 +38,44 @@ export interface RevealedCredential {
 type Outcome = { revealed: RevealRow } | { denied: VaultError };
 
 /**
+ * Writes a reveal's audit row, `credential.reveal_denied` with the refusal's code or
+ * `credential.revealed` (`detail`: which file, for a download), and with a reveal the customer's
+ * notice, which commits with the audit row or not at all.
+ */
+export async function auditRevealDecision(
+  s: Stores,
+  audit: Audit,
+  d: { row: RevealRow | undefined; denied: VaultError | null; actor: Actor; origin?: Origin; reason: string; detail?: string },
+): Promise<void> {
+  const { row, denied } = d;
+  const recorded = await audit.record(s, {
+    action: denied ? 'credential.reveal_denied' : 'credential.revealed',
+    actor: d.actor,
+    origin: d.origin,
+    ticketId: row?.ticketId ?? null,
+    credentialId: row?.id ?? null,
+    reason: d.reason,
+    detail: denied?.code ?? d.detail ?? null,
+  });
+  if (denied || !row) return;
+  await s.noticeOutbox.queueRevealNotice({ ticketId: row.ticketId, credentialId: row.id, receiptId: row.receiptId, auditSeq: recorded.seq, at: recorded.at });
+}
+
+/** A reveal (or a file download, DESIGN "Attachments") whose audit row could not be committed: 503 and nothing leaves (fail closed). */
+export function auditRefusal(error: unknown, log: Logger, credentialId: string | null, what: 'reveal' | 'download'): ServiceUnavailable {
+  log.error({ err: error, credentialId }, `${what} refused: the audit row could not be committed`);
+  const refused = new ServiceUnavailable(
+    'audit_unavailable',
+    what === 'reveal'
+      ? 'The reveal could not be recorded in the audit log, so nothing was revealed. Try again shortly.'
+      : 'The download could not be recorded in the audit log, so nothing was sent. Try again shortly.',
+    error instanceof StorageUnavailable ? error.retryAfterSeconds : AUDIT_RETRY_AFTER_SECONDS,
+  );
+  refused.cause = error;
+  return refused;
+}
+
+/**
  * One reveal: check state and ticket → write the audit row → commit (synchronous=FULL) →
  * decrypt → answer. No committed audit row, no secret (fail closed). Reveals arriving together
  * share one durable commit (group commit, docs/decisions/011); each is still answered only
@@ -61,19 +99,8 @@ export function createReveal(deps: RevealDeps) {
   async function decideAndAudit(s: Stores, credentialId: string | null, reason: string, actor: Actor, origin?: Origin): Promise<Outcome> {
     const row = credentialId ? await s.credentials.getForReveal(credentialId) : undefined;
     const denied = row ? revealDenial(row, row.ticket, clock.now()) : new NotFound('credential_not_found', 'No credential with that id.');
-    const recorded = await audit.record(s, {
-      action: denied ? 'credential.reveal_denied' : 'credential.revealed',
-      actor,
-      origin,
-      ticketId: row?.ticketId ?? null,
-      credentialId: row?.id ?? null,
-      reason,
-      detail: denied?.code ?? null,
-    });
-    if (denied) return { denied };
-    // The customer's notice commits with the audit row or not at all.
-    await s.noticeOutbox.queueRevealNotice({ ticketId: row!.ticketId, credentialId: row!.id, receiptId: row!.receiptId, auditSeq: recorded.seq, at: recorded.at });
-    return { revealed: row! };
+    await auditRevealDecision(s, audit, { row, denied, actor, origin, reason });
+    return denied ? { denied } : { revealed: row! };
   }
 
   async function revealCredential(id: string, body: unknown, actor: Actor, origin?: Origin): Promise<RevealedCredential> {
@@ -83,14 +110,7 @@ export function createReveal(deps: RevealDeps) {
     try {
       outcome = await storage.grouped((s) => decideAndAudit(s, credentialId, reason, actor, origin));
     } catch (error) {
-      log.error({ err: error, credentialId }, 'reveal refused: the audit row could not be committed');
-      const refused = new ServiceUnavailable(
-        'audit_unavailable',
-        'The reveal could not be recorded in the audit log, so nothing was revealed. Try again shortly.',
-        error instanceof StorageUnavailable ? error.retryAfterSeconds : AUDIT_RETRY_AFTER_SECONDS,
-      );
-      refused.cause = error;
-      throw refused;
+      throw auditRefusal(error, log, credentialId, 'reveal');
     }
     if ('denied' in outcome) throw outcome.denied;
 
