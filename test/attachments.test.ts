@@ -94,6 +94,15 @@ describe('attachments', () => {
       expect(reveals[0]).toMatchObject({ reason: 'Install the customer key on the staging box', actor: { type: 'staff' } });
     });
 
+    it('after keys rotate the files still list and download (only the data key is rewrapped)', async () => {
+      const { credentialId, big } = await submittedWithFiles();
+      await tv.vault.rotateKeys();
+      await advanceClock(tv, 0); // new bearer tokens: the rotation replaced the signing key
+      const files = (await revealAs(tv, credentialId).expect(200)).body.files as Array<{ id: string; name: string }>;
+      expect(files.map((f) => f.name)).toEqual(['server key.ppk', 'Zertifikat – Büro.pem']);
+      expect(Buffer.compare((await download(credentialId, files[1]!.id).expect(200)).body as Buffer, big)).toBe(0);
+    });
+
     it('a credential without files reveals an empty list', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       const res = await submit(linkToken, { kind: 'ftp', fields: FTP_FIELDS }).expect(201);
