@@ -198,6 +198,17 @@ describe('attachments', () => {
       expect(await count('credentials')).toBe(1);
     });
 
+    it('uploads count against the customer rate limit like every customer route', async () => {
+      await tv.close();
+      tv = await createTestVault({ CUSTOMER_RATE_LIMIT_PER_MINUTE: '2' });
+      const { linkToken } = await openTicketWithLink(tv);
+      const body = await envelope(linkToken, 'k.pem', PPK); // the first request: the link's public key
+      await postUpload(`/api/v1/intake/${linkToken}/files`, body).expect(201);
+      const limited = await postUpload(`/api/v1/intake/${linkToken}/files`, body);
+      expectProblem(limited, 429, 'rate_limited');
+      expect(await count('staged_files')).toBe(1);
+    });
+
     it('a link may have 10 uploads waiting; the 11th is 409 too_many_uploads', async () => {
       const { linkToken } = await openTicketWithLink(tv);
       for (let i = 0; i < 10; i++) await upload(linkToken, `k${i}`, PPK);
