@@ -479,7 +479,7 @@ export const openApiDocument = {
         summary: 'What an intake link asks for (never uses the link up)',
         parameters: [token],
         responses: {
-          '200': ok('the link', { type: 'object', properties: { ticket: {}, vendorName: {}, expiresAt: {}, kinds: { type: 'array', items: ref('Kind') }, publicKey: { type: 'string' } } }),
+          '200': ok('the link', { type: 'object', properties: { ticket: {}, vendorName: {}, expiresAt: {}, kinds: { type: 'array', items: ref('Kind') }, publicKey: { type: 'string' }, attachments: { type: 'object', description: 'files a credential may carry', properties: { maxFiles: { type: 'integer' }, maxBytes: { type: 'integer' } } } } }),
           ...customerErrors(404, 410),
         },
       },
