@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { accountRoutes, type AccountRouteDeps } from './http/account-routes.js';
+import { downloadRoutes, uploadRoutes, type AttachmentRouteDeps } from './http/attachment-routes.js';
 import { auditRoutes, type AuditRouteDeps } from './http/audit-routes.js';
 import { authRoutes, type AuthRouteDeps } from './http/auth-routes.js';
 import { consoleRoutes, type ConsoleRouteDeps } from './http/console-routes.js';
@@ -30,6 +31,7 @@ export interface AppDeps
     AuditRouteDeps,
     StaffAdminRouteDeps,
     AccountRouteDeps,
+    AttachmentRouteDeps,
     ConsoleRouteDeps {
   config: Config;
   clock: Clock;
@@ -97,9 +99,12 @@ export function buildApp(deps: AppDeps): Express {
   api.use(under(['/hooks'], hookRoutes(deps)));
   // Counted before the body is parsed: a flood should cost as little as possible.
   api.use(under(['/intake', '/receipts'], customerLimit));
+  // Encrypted file uploads are raw bytes: routed before the JSON parser, which refuses any other type.
+  api.use(under(['/intake', '/receipts'], uploadRoutes(deps)));
   api.use(jsonBody());
   api.use(under(['/intake', '/receipts'], customerRoutes(deps)));
   api.use(under(['/tickets', '/intake-links', '/credentials'], staffRoutes(deps)));
+  api.use(under(['/credentials'], downloadRoutes(deps)));
   api.use(under(['/auth'], authRoutes(deps)));
   api.use(under(['/account'], accountRoutes(deps)));
   api.use(under(['/audit'], auditRoutes(deps)));

@@ -102,6 +102,7 @@ const schema = z.object({
     .regex(/^\S+$/, { message: 'must not contain spaces (it travels in an Authorization header)' })
     .optional(),
   CUSTOMER_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(5 * 1024 * 1024),
   SUPPORT_TIMEZONE: z
     .string()
     .trim()
@@ -155,6 +156,8 @@ export interface Config {
   metricsToken?: string;
   /** Requests per client address and minute to the customer endpoints; 0 turns the limit off. */
   customerRateLimitPerMinute: number;
+  /** ATTACHMENT_MAX_BYTES: the largest file a credential may carry (DESIGN "Attachments"). */
+  attachmentMaxBytes: number;
   /** SUPPORT_TIMEZONE: a support period ends at the end of its last day in this zone. */
   supportTimeZone: string;
   /** The customer pages' and e-mails' language when neither the customer nor their browser names one we have. */
@@ -237,6 +240,7 @@ export function parseConfig(env: Env): Config {
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
     metricsToken: v.METRICS_TOKEN,
     customerRateLimitPerMinute: v.CUSTOMER_RATE_LIMIT_PER_MINUTE,
+    attachmentMaxBytes: v.ATTACHMENT_MAX_BYTES,
     supportTimeZone: v.SUPPORT_TIMEZONE,
     defaultLanguage: v.DEFAULT_LANGUAGE,
     mfaRequired: v.MFA_REQUIRED === 'true',

@@ -6,6 +6,7 @@ import { createChainVerifier } from './audit/audit-verify.js';
 import { systemClock, type Clock } from './clock.js';
 import { checkDevelopmentListensOnLoopback, ConfigError, type Config } from './config.js';
 import type { EndReason } from './credentials/credential-states.js';
+import { createAttachments } from './attachments/attachments.js';
 import { createCredentials } from './credentials/credentials.js';
 import { Keyring, KeyringError } from './crypto/keyring.js';
 import { createPasswords } from './crypto/passwords.js';
@@ -101,7 +102,9 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     credentialMaxAgeSeconds: config.credentialMaxAgeSeconds,
     vendorName: config.vendorName,
     intakePublicKey: () => keys.intakePublicKey,
+    attachmentMaxBytes: config.attachmentMaxBytes,
   });
+  const attachments = createAttachments({ storage, intakeLinks, audit, clock, keys, log, maxBytes: config.attachmentMaxBytes });
   const credentials = createCredentials({
     storage,
     intakeLinks,
@@ -111,8 +114,9 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     publicUrl: config.publicUrl,
     credentialMaxAgeSeconds: config.credentialMaxAgeSeconds,
     sealedBoxes,
+    attachments,
   });
-  const receipts = createReceipts({ storage, audit, clock, keys, vendorName: config.vendorName });
+  const receipts = createReceipts({ storage, audit, clock, keys, vendorName: config.vendorName, attachments });
   const reveal = createReveal({ storage, audit, keys, clock, log });
   const purge = createPurge({ storage, audit, clock, log });
   const webhooks = createWebhooks({
@@ -175,6 +179,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     intakeLinks,
     credentials,
     receipts,
+    attachments,
     reveal,
     purge,
     staff,

@@ -37,6 +37,7 @@ describe('parseConfig', () => {
         trustProxy: false,
         mailFrom: 'ticketvault <no-reply@127.0.0.1>',
         customerRateLimitPerMinute: 120,
+        attachmentMaxBytes: 5242880,
       });
       expect(config.metricsToken).toBeUndefined();
       expect(config.masterKey).toBeUndefined();
@@ -72,6 +73,7 @@ describe('parseConfig', () => {
       TRUST_PROXY: '1',
       METRICS_TOKEN: 'm'.repeat(32),
       CUSTOMER_RATE_LIMIT_PER_MINUTE: '30',
+      ATTACHMENT_MAX_BYTES: '1048576',
     });
     expect(config).toMatchObject({
       env: 'test',
@@ -93,6 +95,7 @@ describe('parseConfig', () => {
       trustProxy: 1,
       metricsToken: 'm'.repeat(32),
       customerRateLimitPerMinute: 30,
+      attachmentMaxBytes: 1048576,
     });
   });
 

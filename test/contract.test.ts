@@ -405,7 +405,7 @@ describe('HTTP contract', () => {
       const { credentialId } = await submitCredential(tv, linkToken);
       const res = await revealAs(tv, credentialId);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ id: credentialId, kind: 'ftp', label: 'Shop FTP', fields: { ...FTP_FIELDS, protocol: 'sftp' } });
+      expect(res.body).toEqual({ id: credentialId, kind: 'ftp', label: 'Shop FTP', fields: { ...FTP_FIELDS, protocol: 'sftp' }, files: [] });
       expect(res.headers['cache-control']).toBe('no-store');
     });
 
@@ -626,7 +626,8 @@ describe('HTTP contract', () => {
           publicKey: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
         }),
       );
-      expect(res.body.kinds.map((k: { kind: string }) => k.kind)).toEqual(['ftp', 'ssh', 'teamviewer', 'api', 'web-login', 'other']);
+      expect(res.body.kinds.map((k: { kind: string }) => k.kind)).toEqual(['ftp', 'ssh', 'teamviewer', 'api', 'web-login', 'other', 'file']);
+      expect(res.body.attachments).toEqual({ maxFiles: 5, maxBytes: 5 * 1024 * 1024 });
       expect(res.body.kinds[0]).toEqual(
         expect.objectContaining({ kind: 'ftp', required: ['host', 'username'], optional: expect.arrayContaining(['protocol', 'port', 'password']) }),
       );
@@ -719,7 +720,7 @@ describe('HTTP contract', () => {
       const res = await tv.http.post(`${API}/intake/${linkToken}/credentials`).send({ kind: 'api', sealed });
       expect(res.status).toBe(201);
       const revealed = await revealAs(tv, res.body.credentialId).expect(200);
-      expect(revealed.body).toEqual({ id: res.body.credentialId, kind: 'api', label: 'API key', fields: { key: 'sk_live_sealed' } });
+      expect(revealed.body).toEqual({ id: res.body.credentialId, kind: 'api', label: 'API key', fields: { key: 'sk_live_sealed' }, files: [] });
     });
 
     describe('when the link has expired', () => {
@@ -1028,6 +1029,8 @@ describe('HTTP contract', () => {
       expect(Object.fromEntries(customerOperations)).toEqual({
         'GET /intake/{token}': RATE_LIMITED,
         'POST /intake/{token}/credentials': RATE_LIMITED,
+        'POST /intake/{token}/files': RATE_LIMITED,
+        'POST /receipts/{token}/files': RATE_LIMITED,
         'GET /receipts/{token}': RATE_LIMITED,
         'GET /receipts/{token}/export': RATE_LIMITED,
         'PUT /receipts/{token}/preferences': RATE_LIMITED,

@@ -228,7 +228,7 @@ describe('sealed submissions (crypto_box_seal to the intake key)', () => {
     const { credentialId } = await submitCredential(tv, linkToken, { kind: 'teamviewer', label: 'Office PC', sealed });
 
     const res = await reveal(tv, credentialId).expect(200);
-    expect(res.body).toEqual({ id: credentialId, kind: 'teamviewer', label: 'Office PC', fields });
+    expect(res.body).toEqual({ id: credentialId, kind: 'teamviewer', label: 'Office PC', fields, files: [] });
   });
 
   it('rectifies with a sealed box, and reveals the new fields', async () => {

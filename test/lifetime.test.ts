@@ -324,7 +324,7 @@ describe('credential lifetime', () => {
       const { linkToken } = await openTicketWithLink(tv);
       const { credentialId } = await submitCredential(tv, linkToken);
       const res = await revealAs(tv, credentialId).expect(200);
-      expect(res.body).toEqual({ id: credentialId, kind: 'ftp', label: 'Shop FTP', fields: { ...FTP_FIELDS, protocol: 'sftp' } });
+      expect(res.body).toEqual({ id: credentialId, kind: 'ftp', label: 'Shop FTP', fields: { ...FTP_FIELDS, protocol: 'sftp' }, files: [] });
       expect(await auditEvents(tv, { credentialId, action: 'credential.revealed' })).toHaveLength(1);
       expect(await auditEvents(tv, { credentialId, action: 'credential.reveal_denied' })).toHaveLength(0);
     });

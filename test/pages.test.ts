@@ -23,6 +23,8 @@ const DESIGN_FIELDS: Record<string, { required: string[]; optional: string[] }> 
   api: { required: ['key'], optional: ['baseUrl', 'secret', 'notes'] },
   'web-login': { required: ['url', 'username', 'password'], optional: ['notes'] },
   other: { required: ['notes'], optional: [] },
+  // DESIGN "Attachments": its files come through the picker; notes are optional.
+  file: { required: [], optional: ['notes'] },
 };
 
 function expectPageHeaders(res: Response) {

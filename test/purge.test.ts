@@ -256,8 +256,8 @@ describe('purge job', () => {
       await tv.http.post(`/api/v1/tickets/${doomed.ticketId}/close`).set(tv.auth()).expect(200);
       // Only live credentials may ever reveal: every doomed one sits on a closed ticket, so by
       // DESIGN.md "Reveal answers" it answers 410 ticket_closed before, during and after its purge.
-      const expected = new Map<string, { id: string; kind: string; label: string; fields: unknown }>(
-        liveIds.map((id, i) => [id, { id, kind: 'ftp', label: `live ${i}`, fields: ftp(`live-${i}`) }]),
+      const expected = new Map<string, { id: string; kind: string; label: string; fields: unknown; files: unknown[] }>(
+        liveIds.map((id, i) => [id, { id, kind: 'ftp', label: `live ${i}`, fields: ftp(`live-${i}`), files: [] }]),
       );
       const doomedSet = new Set(doomedIds);
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { sealUpload } from '../src/crypto/file-cipher.js';
 import {
   canary,
   createTestVault,
@@ -169,4 +170,95 @@ describe('a canary secret submitted through the API', () => {
       expect(placesHolding(tv, secret)).toEqual([]);
     });
   });
+});
+
+describe('a canary inside a file and in its name (DESIGN "Attachments")', () => {
+  let tv: TestVault;
+  beforeEach(async () => {
+    tv = await createTestVault();
+  });
+  afterEach(() => tv.close());
+
+  /** 32-byte windows across a ciphertext: a large one spans overflow pages, so it is never on disk in one piece. */
+  const windowsOf = (bytes: Buffer) => Array.from({ length: Math.floor((bytes.length - 32) / 4000) + 1 }, (_, i) => bytes.subarray(i * 4000, i * 4000 + 32));
+  const windowsOnDisk = (bytes: Buffer) => {
+    const { db, wal } = readDatabaseFiles(tv);
+    const all = Buffer.concat([db, wal]);
+    return windowsOf(bytes).filter((w) => all.indexOf(w) !== -1).length;
+  };
+  const fileRows = (credentialId: string) =>
+    tv.db.prepare('SELECT ciphertext FROM credential_files WHERE credential_id = ?').all(credentialId) as Array<{ ciphertext: Buffer }>;
+
+  async function submitFileCanary() {
+    const inside = canary('file-bytes');
+    const name = `${canary('file-name')}.ppk`;
+    const { ticketId, linkToken } = await openTicketWithLink(tv);
+    const publicKey = new Uint8Array(Buffer.from((await tv.http.get(`/api/v1/intake/${linkToken}`).expect(200)).body.publicKey, 'base64url'));
+    // Big enough for several chunks, the canary in the middle of one.
+    const bytes = Buffer.concat([Buffer.alloc(100_000, 'a'), Buffer.from(`PuTTY-User-Key-File-3: ${inside}`), Buffer.alloc(100_000, 'b')]);
+    const envelope = Buffer.from(sealUpload({ name, type: 'application/octet-stream', bytes }, publicKey));
+    const staged = await tv.http.post(`/api/v1/intake/${linkToken}/files`).set('Content-Type', 'application/octet-stream').send(envelope).expect(201);
+    const res = await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send({ kind: 'file', fields: {}, files: [staged.body.id] }).expect(201);
+    const receiptToken = res.body.receiptUrl.slice(res.body.receiptUrl.lastIndexOf('/') + 1) as string;
+    return { inside, name, ticketId, linkToken, receiptToken, credentialId: res.body.credentialId as string, envelope, publicKey, bytes };
+  }
+
+  it('is absent from the database file, its WAL and the logs after upload, submit, reveal and download', async () => {
+    const { inside, name, credentialId, bytes } = await submitFileCanary();
+    const [stored] = fileRows(credentialId);
+    // Positive control: the scan finds the windows of the file's ciphertext (all but one that may straddle a page boundary).
+    expect(windowsOnDisk(stored!.ciphertext)).toBeGreaterThanOrEqual(windowsOf(stored!.ciphertext).length - 2);
+    expect(placesHolding(tv, inside)).toEqual([]);
+    expect(placesHolding(tv, name)).toEqual([]);
+
+    const revealed = await tv.http.post(`/api/v1/credentials/${credentialId}/reveal`).set(tv.auth()).send(revealBody()).expect(200);
+    expect(revealed.body.files[0].name).toBe(name);
+    const download = await tv.http
+      .post(`/api/v1/credentials/${credentialId}/files/${revealed.body.files[0].id}/download`)
+      .set(tv.auth())
+      .send(revealBody())
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(Buffer.compare(download.body as Buffer, bytes)).toBe(0);
+    expect(placesHolding(tv, inside)).toEqual([]);
+    // From here the name is on disk by design: the download's audit row names the file (DESIGN
+    // "Attachments"; docs/decisions/026), as a label is; the file's bytes never are.
+    const [audited] = (await tv.vault.audit.listEvents({ credentialId, action: 'credential.revealed', limit: 1 })).items;
+    expect(audited!.detail).toBe(`file: ${name}`);
+  });
+
+  it.each([
+    ['withdraw', async (c: Awaited<ReturnType<typeof submitFileCanary>>) => {
+      await tv.http.delete(`/api/v1/receipts/${c.receiptToken}/credentials/${c.credentialId}`).expect(204);
+    }],
+    ['rectify without the file', async (c: Awaited<ReturnType<typeof submitFileCanary>>) => {
+      await tv.http.put(`/api/v1/receipts/${c.receiptToken}/credentials/${c.credentialId}`).send({ fields: {}, files: [await restage(c)] }).expect(200);
+    }],
+    ['ticket close and purge', async (c: Awaited<ReturnType<typeof submitFileCanary>>) => {
+      await tv.http.post(`/api/v1/tickets/${c.ticketId}/close`).set(tv.auth()).expect(200);
+      await tv.vault.purge.runPurge();
+    }],
+  ])('after %s, the file ciphertext, the upload and the canaries are gone from the files', async (_name, end) => {
+    const submitted = await submitFileCanary();
+    const [stored] = fileRows(submitted.credentialId);
+    expect(windowsOnDisk(stored!.ciphertext)).toBeGreaterThanOrEqual(windowsOf(stored!.ciphertext).length - 2);
+    await end(submitted);
+    expect(fileRows(submitted.credentialId).every((r) => !r.ciphertext.equals(stored!.ciphertext))).toBe(true);
+    expect(walSize(tv)).toBe(0);
+    expect(windowsOnDisk(stored!.ciphertext)).toBe(0);
+    expect(windowsOnDisk(submitted.envelope)).toBe(0);
+    expect(placesHolding(tv, submitted.inside)).toEqual([]);
+    expect(placesHolding(tv, submitted.name)).toEqual([]);
+  });
+
+  /** A replacement file uploaded through the receipt (for a rectification). */
+  async function restage(c: Awaited<ReturnType<typeof submitFileCanary>>): Promise<string> {
+    const envelope = Buffer.from(sealUpload({ name: 'replacement.pem', type: 'text/plain', bytes: Buffer.from('new') }, c.publicKey));
+    return (await tv.http.post(`/api/v1/receipts/${c.receiptToken}/files`).set('Content-Type', 'application/octet-stream').send(envelope).expect(201)).body.id;
+  }
 });

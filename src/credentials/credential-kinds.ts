@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 // DESIGN.md "Credential kinds and their fields". Every field is secret and stored only encrypted.
-export const CREDENTIAL_KINDS = ['ftp', 'ssh', 'teamviewer', 'api', 'web-login', 'other'] as const;
+// `file` (DESIGN "Attachments") holds files and optional notes; any kind may carry files.
+export const CREDENTIAL_KINDS = ['ftp', 'ssh', 'teamviewer', 'api', 'web-login', 'other', 'file'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export const MAX_FIELD_BYTES = 16 * 1024;
@@ -25,6 +26,7 @@ export const KIND_SPECS: Record<CredentialKind, KindSpec> = {
   api: { kind: 'api', title: 'API key', required: ['key'], optional: ['baseUrl', 'secret', 'notes'] },
   'web-login': { kind: 'web-login', title: 'Web login', required: ['url', 'username', 'password'], optional: ['notes'] },
   other: { kind: 'other', title: 'Other', required: ['notes'], optional: [] },
+  file: { kind: 'file', title: 'Files', required: [], optional: ['notes'] },
 };
 
 /**
@@ -39,6 +41,7 @@ export const SECRET_FIELDS: Record<CredentialKind, readonly string[]> = {
   api: ['key', 'secret'],
   'web-login': ['password'],
   other: ['notes'],
+  file: [],
 };
 
 export const FTP_PROTOCOLS = ['ftp', 'ftps', 'sftp'] as const;
@@ -95,6 +98,7 @@ export const FIELD_SCHEMAS = {
   api: z.strictObject({ key: requiredText, baseUrl: optionalText, secret: optionalText, notes: optionalText }),
   'web-login': z.strictObject({ url: requiredText, username: requiredText, password: requiredText, notes: optionalText }),
   other: z.strictObject({ notes: requiredText }),
+  file: z.strictObject({ notes: optionalText }),
 } satisfies Record<CredentialKind, z.ZodType>;
 
 export type SecretFields = Record<string, string>;

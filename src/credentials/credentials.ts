@@ -1,6 +1,7 @@
+import { checkFileIds, type Attachments } from '../attachments/attachments.js';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import { encryptSecret } from '../crypto/credential-cipher.js';
+import { encryptSecret, type PlainFile } from '../crypto/credential-cipher.js';
 import { SealedBoxInvalid } from '../crypto/sealed-box.js';
 import type { SealedBoxOpener } from '../crypto/sealed-box-opener.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
@@ -28,6 +29,7 @@ export interface CredentialDeps {
   credentialMaxAgeSeconds: number;
   /** Opens sealed submissions, on worker threads in production. */
   sealedBoxes: SealedBoxOpener;
+  attachments: Attachments;
 }
 
 export interface SubmittedCredential {
@@ -55,12 +57,19 @@ export function createCredentials(deps: CredentialDeps) {
     open: (sealed: string) => Uint8Array,
     origin?: Origin,
     language?: Language,
+    files: PlainFile[] = [],
   ): { store: (s: Stores) => Promise<void>; result: () => SubmittedCredential } {
-    const fields = readSecretFields(submission.kind, submission, open);
+    let fields;
+    try {
+      fields = readSecretFields(submission.kind, submission, open);
+    } catch (error) {
+      for (const f of files) f.bytes.fill(0);
+      throw error;
+    }
 
     const now = clock.now();
     const credentialId = newId();
-    const secret = encryptSecret(keys.keyring, { credentialId, ticketId: ticket.id, kind: submission.kind }, Buffer.from(JSON.stringify(fields), 'utf8'));
+    const secret = encryptSecret(keys.keyring, { credentialId, ticketId: ticket.id, kind: submission.kind }, Buffer.from(JSON.stringify(fields), 'utf8'), files);
     // A later submission of the same visit joins the receipt the first one got (DESIGN "Smaller
     // contract changes"); otherwise this submission starts its own.
     const joining = submission.receipt;
@@ -121,6 +130,7 @@ export function createCredentials(deps: CredentialDeps) {
         // The customer's e-mails follow the language of their latest submission.
         if (language && earlier.language !== language) await s.receipts.setLanguage(earlier.id, language);
       }
+      await deps.attachments.claimStagedFiles(s, link.id, submission.files ?? []);
       await s.credentials.insert(credential, secret);
       await audit.record(s, { action: 'credential.submitted', actor: customer(), origin, ticketId: ticket.id, credentialId, detail: credential.kind });
       // The engineer who asked for it is told; a link a helpdesk created has nobody to tell.
@@ -141,6 +151,12 @@ export function createCredentials(deps: CredentialDeps) {
   async function submitCredential(token: string, body: unknown, origin?: Origin, language?: Language): Promise<SubmittedCredential> {
     const usable = await deps.intakeLinks.findUsableLink(token);
     const submission = parseSubmission(body);
+    const fileIds = checkFileIds(submission.files);
+    if (submission.kind === 'file' && fileIds.length === 0) {
+      throw new BadRequest('files_required', 'A credential of kind file carries at least one file: upload it first, then name it in files.', [
+        { path: 'body.files', message: 'at least one file' },
+      ]);
+    }
     let opened: Uint8Array | undefined;
     if (submission.sealed !== undefined) {
       try {
@@ -150,7 +166,8 @@ export function createCredentials(deps: CredentialDeps) {
         throw error;
       }
     }
-    const { store, result } = prepareSubmission(token, usable, submission, () => opened!, origin, language);
+    const files = await deps.attachments.openStagedFiles(usable.link.id, fileIds);
+    const { store, result } = prepareSubmission(token, usable, submission, () => opened!, origin, language, files);
     await storage.grouped(store);
     return result();
   }

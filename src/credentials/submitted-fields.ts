@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fileIdsSchema } from '../attachments/attachments.js';
 import { openSealedBox, SealedBoxInvalid, type BoxKeyPair } from '../crypto/sealed-box.js';
 import { BadRequest } from '../errors.js';
 import { parseInput, rejectPrototypeKeys } from '../validation.js';
@@ -7,6 +8,8 @@ import { compactFields, CREDENTIAL_KINDS, FIELD_SCHEMAS, type CredentialKind, ty
 const secretPayload = {
   fields: z.record(z.string(), z.unknown()).optional(),
   sealed: z.string().min(1).max(2 * 1024 * 1024).optional(),
+  /** Upload ids (POST …/files) whose files the credential carries (DESIGN "Attachments"). */
+  files: fileIdsSchema,
 };
 
 export const submissionSchema = z.strictObject({
@@ -25,6 +28,7 @@ export interface Submission {
   receipt?: string;
   fields?: Record<string, unknown>;
   sealed?: string;
+  files?: string[];
 }
 
 export function parseSubmission(body: unknown): Submission {
@@ -36,7 +40,7 @@ export function parseSubmission(body: unknown): Submission {
   return { ...data, kind: data.kind as CredentialKind };
 }
 
-export function parseRectification(body: unknown): { fields?: Record<string, unknown>; sealed?: string } {
+export function parseRectification(body: unknown): { fields?: Record<string, unknown>; sealed?: string; files?: string[] } {
   const data = parseInput(rectificationSchema, body);
   requireOnePayload(data);
   return data;

@@ -51,7 +51,30 @@ const fieldsSchema = {
   description: 'Secret fields of the kind; each a string of at most 16 KiB (UTF-8).',
   additionalProperties: { type: 'string', maxLength: 16384 },
 };
+/** DESIGN "Attachments": the upload ids a credential carries, each staged first by POST …/files. */
+const filesInput = {
+  type: 'array',
+  maxItems: 5,
+  items: { type: 'string', description: 'an upload id from POST /intake/{token}/files (or /receipts/{token}/files for a rectification)' },
+  description: 'at most 5 files (400 too_many_files); kind file needs at least one (400 files_required); an unknown or used upload is 400 upload_unknown',
+};
+const fileEntry = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, size: { type: 'integer' } } };
+const uploadBody = {
+  required: true,
+  content: {
+    'application/octet-stream': {
+      schema: {
+        type: 'string',
+        format: 'binary',
+        description:
+          'u32 big-endian length L, then L bytes crypto_box_seal(JSON {v: 1, key, header, name, type}, publicKey) (key and header base64url), then the file as crypto_secretstream_xchacha20poly1305 chunks of 65536 plaintext bytes, the last tagged FINAL',
+      },
+    },
+  },
+};
+const staged = ok('staged until a submission names it, or destroyed after an hour', { type: 'object', properties: { id: { type: 'string' }, size: { type: 'integer' }, expiresAt: { type: 'string' } } });
 const secretPayload = {
+  properties: { files: filesInput },
   oneOf: [
     { type: 'object', required: ['fields'], properties: { fields: fieldsSchema } },
     {
@@ -236,7 +259,22 @@ export const openApiDocument = {
         security: staff,
         parameters: [id],
         requestBody: body({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }),
-        responses: { '200': ok('the fields', { type: 'object', properties: { id: {}, kind: {}, label: {}, fields: fieldsSchema } }), ...errors(400, 401, 403, 404, 410, 423, 503) },
+        responses: {
+          '200': ok('the fields and the list of files', { type: 'object', properties: { id: {}, kind: {}, label: {}, fields: fieldsSchema, files: { type: 'array', items: fileEntry } } }),
+          ...errors(400, 401, 403, 404, 410, 423, 503),
+        },
+      },
+    },
+    '/credentials/{id}/files/{fileId}/download': {
+      post: {
+        summary: "Download one file, with a reason: its own reveal, audited (credential.revealed naming the file) before the first byte; refused as a reveal is",
+        security: staff,
+        parameters: [id, path('fileId', 'a file id from the reveal')],
+        requestBody: body({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }),
+        responses: {
+          '200': { description: 'the file (Content-Disposition: attachment, Cache-Control: no-store)', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          ...errors(400, 401, 403, 404, 410, 423, 503),
+        },
       },
     },
     '/audit': {
@@ -456,7 +494,7 @@ export const openApiDocument = {
         summary: 'What an intake link asks for (never uses the link up)',
         parameters: [token],
         responses: {
-          '200': ok('the link', { type: 'object', properties: { ticket: {}, vendorName: {}, expiresAt: {}, kinds: { type: 'array', items: ref('Kind') }, publicKey: { type: 'string' } } }),
+          '200': ok('the link', { type: 'object', properties: { ticket: {}, vendorName: {}, expiresAt: {}, kinds: { type: 'array', items: ref('Kind') }, publicKey: { type: 'string' }, attachments: { type: 'object', description: 'files a credential may carry', properties: { maxFiles: { type: 'integer' }, maxBytes: { type: 'integer' } } } } }),
           ...customerErrors(404, 410),
         },
       },
@@ -484,6 +522,22 @@ export const openApiDocument = {
           ],
         }),
         responses: { '201': ok('submitted', { type: 'object', properties: { credentialId: {}, expiresAt: {}, receiptUrl: {} } }), ...customerErrors(400, 404, 410, 413, 415) },
+      },
+    },
+    '/intake/{token}/files': {
+      post: {
+        summary: 'Upload one file, encrypted in the browser, for a submission through this link to name in files',
+        parameters: [token],
+        requestBody: uploadBody,
+        responses: { '201': staged, ...customerErrors(400, 404, 409, 410, 413, 415) },
+      },
+    },
+    '/receipts/{token}/files': {
+      post: {
+        summary: 'Upload one file, encrypted in the browser, for a rectification through this receipt to name in files',
+        parameters: [token],
+        requestBody: uploadBody,
+        responses: { '201': staged, ...customerErrors(400, 404, 409, 413, 415) },
       },
     },
     '/receipts/{token}': { get: { summary: 'What this submission holds and who revealed it', parameters: [token], responses: { '200': ok('the receipt'), ...customerErrors(404) } } },

@@ -1,3 +1,4 @@
+import { MAX_FILES } from '../attachments/attachment-limits.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,7 @@ import { param } from './params.js';
 export const WEB_ASSETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/web/assets');
 
 export interface PageRouteDeps {
-  config: LanguageConfig & { vendorName: string };
+  config: LanguageConfig & { vendorName: string; attachmentMaxBytes: number };
   keys: { intakePublicKey: string };
   intakeLinks: IntakeLinks;
   receipts: Receipts;
@@ -62,7 +63,8 @@ export function pageRoutes(deps: PageRouteDeps, customerLimit: RequestHandler): 
   );
   router.get('/r/:token', async (req, res) => {
     const view = await receipts.viewReceipt(param(req, 'token'));
-    sendPage(res, 200, renderReceiptPage(view, keys.intakePublicKey, pageLanguage(req, res, config)));
+    const attachments = { maxFiles: MAX_FILES, maxBytes: config.attachmentMaxBytes };
+    sendPage(res, 200, renderReceiptPage(view, keys.intakePublicKey, pageLanguage(req, res, config), attachments));
   });
   router.get(['/r', '/r/{*rest}'], (req, res) =>
     sendPage(res, 404, renderProblemPage('receipt', 404, 'not_found', config.vendorName, pageLanguage(req, res, config))),

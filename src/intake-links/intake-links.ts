@@ -1,3 +1,4 @@
+import { MAX_FILES } from '../attachments/attachment-limits.js';
 import { z } from 'zod';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
@@ -26,6 +27,8 @@ export interface IntakeLinkDeps {
   credentialMaxAgeSeconds: number;
   vendorName: string;
   intakePublicKey: () => string;
+  /** ATTACHMENT_MAX_BYTES, told to the intake page before anything is uploaded. */
+  attachmentMaxBytes: number;
 }
 
 export interface UsableLink {
@@ -105,6 +108,7 @@ export function createIntakeLinks(deps: IntakeLinkDeps) {
       credentialsExpireAt: new Date(Math.min(now + deps.credentialMaxAgeSeconds * 1000, ticket.supportUntil)).toISOString(),
       kinds: CREDENTIAL_KINDS.map((kind) => KIND_SPECS[kind]),
       publicKey: deps.intakePublicKey(),
+      attachments: { maxFiles: MAX_FILES, maxBytes: deps.attachmentMaxBytes },
     };
   }
 

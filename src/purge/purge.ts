@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { STAGED_UPLOAD_TTL_MS } from '../attachments/attachments.js';
 import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { endCredential, isLive } from '../credentials/credential-lifecycle.js';
@@ -68,8 +69,10 @@ export function createPurge(deps: PurgeDeps) {
    * One transaction: batches of expiry and destruction until nothing is left or `workMs` is spent.
    * Counts are returned, not tallied here, as a backend may run the transaction again.
    */
-  async function purgeWithin(s: Stores, workMs: number): Promise<{ expired: number; purged: number; more: boolean; workEnded: number }> {
+  async function purgeWithin(s: Stores, workMs: number, first: boolean): Promise<{ expired: number; purged: number; staged: number; more: boolean; workEnded: number }> {
     const started = performance.now();
+    // Uploads no submission claimed within their time (docs/decisions/026), in the pass's first transaction.
+    const staged = first ? await s.attachments.destroyStagedBefore(clock.now() - STAGED_UPLOAD_TTL_MS) : 0;
     let expired = 0;
     let purged = 0;
     for (;;) {
@@ -81,7 +84,7 @@ export function createPurge(deps: PurgeDeps) {
       purged += e + p;
       const more = e === batchSize || p === batchSize;
       const workEnded = performance.now();
-      if (!more || workEnded - started >= workMs) return { expired, purged, more, workEnded };
+      if (!more || workEnded - started >= workMs) return { expired, purged, staged, more, workEnded };
     }
   }
 
@@ -99,8 +102,10 @@ export function createPurge(deps: PurgeDeps) {
         // The commits' cost as the slowest recent one (halved each transaction): a disk that turns
         // slow shrinks the next transactions at once, and only a run of fast commits grows them.
         let commitMs = 0;
-        for (;;) {
-          const done = await storage.write((s) => purgeWithin(s, transactionBudgetMs - commitMs));
+        let staged = 0;
+        for (let first = true; ; first = false) {
+          const done = await storage.write((s) => purgeWithin(s, transactionBudgetMs - commitMs, first));
+          staged += done.staged;
           commitMs = Math.max(performance.now() - done.workEnded, commitMs / 2);
           expired += done.expired;
           purged += done.purged;
@@ -109,9 +114,9 @@ export function createPurge(deps: PurgeDeps) {
         }
         // A verified truncation when anything may have been destroyed (by this pass or another
         // process), so destroyed pages a reader kept in the WAL leave it once that reader lets go.
-        await storage.afterPurgePass(expired + purged);
+        await storage.afterPurgePass(expired + purged + staged);
         const summary = { expired, purged, durationMs: Math.round(performance.now() - started) };
-        if (expired || purged) log.info(summary, 'purge pass');
+        if (expired || purged || staged) log.info({ ...summary, staged }, 'purge pass');
         return summary;
       } finally {
         running = null;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkFileIds, type Attachments } from '../attachments/attachments.js';
 import type { Actor, Audit, Origin } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import {
@@ -13,10 +14,10 @@ import {
 import type { EndReason } from '../credentials/credential-states.js';
 import type { CredentialRecord } from '../credentials/credentials-store.js';
 import { openWith, parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
-import { encryptSecret } from '../crypto/credential-cipher.js';
+import { decryptFileList, encryptSecret } from '../crypto/credential-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
-import { NotFound, type Gone } from '../errors.js';
+import { BadRequest, NotFound, type Gone } from '../errors.js';
 import type { Language } from '../languages/languages.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import type { TicketRecord } from '../tickets/tickets-store.js';
@@ -31,6 +32,7 @@ export interface ReceiptDeps {
   clock: Clock;
   keys: VaultKeys;
   vendorName: string;
+  attachments: Attachments;
 }
 
 export interface Reveal {
@@ -42,6 +44,8 @@ export interface Reveal {
 /** The staff metadata view minus the internal ticket id, plus who revealed it. */
 export interface ReceiptCredential extends Omit<CredentialView, 'ticketId' | 'revealCount'> {
   reveals: Reveal[];
+  /** The files it carries, while it holds them (DESIGN "Attachments"). */
+  files: Array<{ name: string; type: string; size: number }>;
 }
 
 interface Held {
@@ -78,7 +82,13 @@ export function createReceipts(deps: ReceiptDeps) {
       list.push({ at: new Date(row.at).toISOString(), by: row.actor_name, reason: row.reason });
       reveals.set(row.credential_id!, list);
     }
-    return credentials.map((c) => toReceiptCredential(c, held.ticket, now, reveals.get(c.id) ?? []));
+    const files = new Map<string, ReceiptCredential['files']>();
+    for (const m of await s.attachments.manifestsOf(credentials.map((c) => c.id))) {
+      const c = credentials.find((x) => x.id === m.credentialId)!;
+      const list = decryptFileList(keys.keyring, { credentialId: c.id, ticketId: c.ticketId, kind: c.kind }, { ...m, ciphertext: new Uint8Array(0) });
+      files.set(c.id, list.map(({ name, type, size }) => ({ name, type, size })));
+    }
+    return credentials.map((c) => ({ ...toReceiptCredential(c, held.ticket, now, reveals.get(c.id) ?? []), files: files.get(c.id) ?? [] }));
   }
 
   function viewReceipt(token: string) {
@@ -124,13 +134,20 @@ export function createReceipts(deps: ReceiptDeps) {
     const state = effectiveState(found, held.ticket, clock.now());
     if (!isLive(state.status)) throw endedError(state.endedBecause);
     const payload = parseRectification(body);
+    const fileIds = checkFileIds(payload.files);
+    if (found.kind === 'file' && fileIds.length === 0) {
+      throw new BadRequest('files_required', 'A credential of kind file carries at least one file.', [{ path: 'body.files', message: 'at least one file' }]);
+    }
     const fields = readSecretFields(found.kind, payload, openWith(keys.intakeKeyPairs));
-    const secret = encryptSecret(keys.keyring, { credentialId: found.id, ticketId: found.ticketId, kind: found.kind }, Buffer.from(JSON.stringify(fields), 'utf8'));
+    // New files replace the old ones, which go with the old data key (DESIGN "Attachments").
+    const files = await deps.attachments.openStagedFiles(held.receipt.id, fileIds);
+    const secret = encryptSecret(keys.keyring, { credentialId: found.id, ticketId: found.ticketId, kind: found.kind }, Buffer.from(JSON.stringify(fields), 'utf8'), files);
     const rectified = await storage.write(async (s) => {
       const credential = (await s.credentials.get(found.id))!;
       const now = clock.now();
       const current = effectiveState(credential, (await s.tickets.get(credential.ticketId))!, now);
       if (!isLive(current.status)) throw endedError(current.endedBecause);
+      await deps.attachments.claimStagedFiles(s, held.receipt.id, fileIds);
       await s.credentials.replaceSecret(credential.id, secret, now);
       await audit.record(s, { action: 'credential.rectified', actor: held.customer, origin, ticketId: credential.ticketId, credentialId: credential.id });
       return single(s, held, found.id);
@@ -227,7 +244,7 @@ function receiptEnded(credentials: CredentialRecord[], ticket: TicketRecord, now
   return endedError(last?.because ?? null);
 }
 
-function toReceiptCredential(c: CredentialRecord, ticket: TicketRecord, now: number, reveals: Reveal[]): ReceiptCredential {
+function toReceiptCredential(c: CredentialRecord, ticket: TicketRecord, now: number, reveals: Reveal[]): Omit<ReceiptCredential, 'files'> {
   const { ticketId: _ticketId, ...view } = credentialView(c, ticket, now);
   return { ...view, reveals };
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { revealDenial } from '../credentials/credential-lifecycle.js';
 import type { RevealRow } from '../credentials/credentials-store.js';
 import type { SecretFields } from '../credentials/credential-kinds.js';
-import { decryptSecret } from '../crypto/credential-cipher.js';
+import { decryptFileList, decryptSecret, type FileEntry } from '../crypto/credential-cipher.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
 import { BadRequest, NotFound, ServiceUnavailable, StorageUnavailable, VaultError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -31,9 +31,49 @@ export interface RevealedCredential {
   kind: string;
   label: string;
   fields: SecretFields;
+  /** The credential's files (DESIGN "Attachments"); each is downloaded by its own audited request. */
+  files: FileEntry[];
 }
 
 type Outcome = { revealed: RevealRow } | { denied: VaultError };
+
+/**
+ * Writes a reveal's audit row, `credential.reveal_denied` with the refusal's code or
+ * `credential.revealed` (`detail`: which file, for a download), and with a reveal the customer's
+ * notice, which commits with the audit row or not at all.
+ */
+export async function auditRevealDecision(
+  s: Stores,
+  audit: Audit,
+  d: { row: RevealRow | undefined; denied: VaultError | null; actor: Actor; origin?: Origin; reason: string; detail?: string },
+): Promise<void> {
+  const { row, denied } = d;
+  const recorded = await audit.record(s, {
+    action: denied ? 'credential.reveal_denied' : 'credential.revealed',
+    actor: d.actor,
+    origin: d.origin,
+    ticketId: row?.ticketId ?? null,
+    credentialId: row?.id ?? null,
+    reason: d.reason,
+    detail: denied?.code ?? d.detail ?? null,
+  });
+  if (denied || !row) return;
+  await s.noticeOutbox.queueRevealNotice({ ticketId: row.ticketId, credentialId: row.id, receiptId: row.receiptId, auditSeq: recorded.seq, at: recorded.at });
+}
+
+/** A reveal (or a file download, DESIGN "Attachments") whose audit row could not be committed: 503 and nothing leaves (fail closed). */
+export function auditRefusal(error: unknown, log: Logger, credentialId: string | null, what: 'reveal' | 'download'): ServiceUnavailable {
+  log.error({ err: error, credentialId }, `${what} refused: the audit row could not be committed`);
+  const refused = new ServiceUnavailable(
+    'audit_unavailable',
+    what === 'reveal'
+      ? 'The reveal could not be recorded in the audit log, so nothing was revealed. Try again shortly.'
+      : 'The download could not be recorded in the audit log, so nothing was sent. Try again shortly.',
+    error instanceof StorageUnavailable ? error.retryAfterSeconds : AUDIT_RETRY_AFTER_SECONDS,
+  );
+  refused.cause = error;
+  return refused;
+}
 
 /**
  * One reveal: check state and ticket → write the audit row → commit (synchronous=FULL) →
@@ -59,19 +99,8 @@ export function createReveal(deps: RevealDeps) {
   async function decideAndAudit(s: Stores, credentialId: string | null, reason: string, actor: Actor, origin?: Origin): Promise<Outcome> {
     const row = credentialId ? await s.credentials.getForReveal(credentialId) : undefined;
     const denied = row ? revealDenial(row, row.ticket, clock.now()) : new NotFound('credential_not_found', 'No credential with that id.');
-    const recorded = await audit.record(s, {
-      action: denied ? 'credential.reveal_denied' : 'credential.revealed',
-      actor,
-      origin,
-      ticketId: row?.ticketId ?? null,
-      credentialId: row?.id ?? null,
-      reason,
-      detail: denied?.code ?? null,
-    });
-    if (denied) return { denied };
-    // The customer's notice commits with the audit row or not at all.
-    await s.noticeOutbox.queueRevealNotice({ ticketId: row!.ticketId, credentialId: row!.id, receiptId: row!.receiptId, auditSeq: recorded.seq, at: recorded.at });
-    return { revealed: row! };
+    await auditRevealDecision(s, audit, { row, denied, actor, origin, reason });
+    return denied ? { denied } : { revealed: row! };
   }
 
   async function revealCredential(id: string, body: unknown, actor: Actor, origin?: Origin): Promise<RevealedCredential> {
@@ -81,23 +110,18 @@ export function createReveal(deps: RevealDeps) {
     try {
       outcome = await storage.grouped((s) => decideAndAudit(s, credentialId, reason, actor, origin));
     } catch (error) {
-      log.error({ err: error, credentialId }, 'reveal refused: the audit row could not be committed');
-      const refused = new ServiceUnavailable(
-        'audit_unavailable',
-        'The reveal could not be recorded in the audit log, so nothing was revealed. Try again shortly.',
-        error instanceof StorageUnavailable ? error.retryAfterSeconds : AUDIT_RETRY_AFTER_SECONDS,
-      );
-      refused.cause = error;
-      throw refused;
+      throw auditRefusal(error, log, credentialId, 'reveal');
     }
     if ('denied' in outcome) throw outcome.denied;
 
     const row = outcome.revealed;
     if (!row.secret) throw new Error(`live credential ${row.id} has no secret`);
-    const plaintext = decryptSecret(keys.keyring, { credentialId: row.id, ticketId: row.ticketId, kind: row.kind }, row.secret);
+    const binding = { credentialId: row.id, ticketId: row.ticketId, kind: row.kind };
+    const plaintext = decryptSecret(keys.keyring, binding, row.secret);
     const fields = JSON.parse(Buffer.from(plaintext).toString('utf8')) as SecretFields;
     plaintext.fill(0);
-    return { id: row.id, kind: row.kind, label: row.label, fields };
+    // The file list came with the same read (no query of its own); without files there is none.
+    return { id: row.id, kind: row.kind, label: row.label, fields, files: decryptFileList(keys.keyring, binding, row.secret) };
   }
 
   return { revealCredential };

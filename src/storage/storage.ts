@@ -1,3 +1,4 @@
+import type { AttachmentStore } from '../attachments/attachments-store.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { CredentialStore } from '../credentials/credentials-store.js';
 import type { WebhookEventStore } from '../hooks/webhook-events-store.js';
@@ -22,6 +23,7 @@ export interface Stores {
   intakeLinks: IntakeLinkStore;
   receipts: ReceiptStore;
   credentials: CredentialStore;
+  attachments: AttachmentStore;
   staff: StaffStore;
   staffSessions: StaffSessionStore;
   loginThrottles: LoginThrottleStore;

@@ -5,6 +5,7 @@ import { KIND_SPECS, MAX_FIELD_BYTES, isCredentialKind } from '../credentials/cr
 import type { IntakeLinks } from '../intake-links/intake-links.js';
 import { messagesFor, pageCatalogue } from '../languages/catalogues.js';
 import { formatDateTime } from '../languages/date-times.js';
+import { formatFileSize } from '../languages/file-sizes.js';
 import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../languages/languages.js';
 import { splitAround, type Messages } from '../languages/messages.js';
 import type { Receipts } from '../receipts/receipts.js';
@@ -61,6 +62,7 @@ export function renderIntakePage(view: IntakeLinkDescription, language: Language
     destroyedWhen: splitAround(m, 'intake.destroyedWhen', 'date'),
     publicKey: view.publicKey,
     maxFieldBytes: MAX_FIELD_BYTES,
+    picker: pickerView('intake-files', 'intake', view.attachments, m.t('files.hint', { maxFiles: view.attachments.maxFiles, maxSize: formatFileSize(view.attachments.maxBytes, m.locale) })),
     kinds: view.kinds.map((spec, i) => ({
       kind: spec.kind,
       title: m.maybe(`kinds.${spec.kind}.title`) ?? spec.title,
@@ -71,7 +73,12 @@ export function renderIntakePage(view: IntakeLinkDescription, language: Language
   });
 }
 
-export function renderReceiptPage(view: ReceiptDescription, publicKey: string, language: Language): string {
+/** The file picker's view (src/web/templates/file-picker.eta); its script is src/web/browser/file-picker.ts. */
+function pickerView(id: string, scope: 'intake' | 'receipt', limits: { maxFiles: number; maxBytes: number }, hint: string) {
+  return { id, scope, hint, maxFiles: limits.maxFiles, maxBytes: limits.maxBytes };
+}
+
+export function renderReceiptPage(view: ReceiptDescription, publicKey: string, language: Language, attachments: { maxFiles: number; maxBytes: number }): string {
   const f = frame(language, 'receipt');
   const { m } = f;
   return eta.render('./receipt', {
@@ -100,6 +107,8 @@ export function renderReceiptPage(view: ReceiptDescription, publicKey: string, l
       revealCount: m.t('receipt.revealCount', { count: c.reveals.length }),
       reveals: c.reveals.map((r) => ({ at: timeView(m, r.at), by: r.by ?? m.t('receipt.unknownPerson'), reason: r.reason ?? '—' })),
       fields: isCredentialKind(c.kind) ? fieldViews(KIND_SPECS[c.kind], `replace-${c.id}`, m) : [],
+      files: c.files.map((f) => ({ name: f.name, size: formatFileSize(f.size, m.locale) })),
+      picker: pickerView(`replace-${c.id}-files`, 'receipt', attachments, `${m.t('files.hint', { maxFiles: attachments.maxFiles, maxSize: formatFileSize(attachments.maxBytes, m.locale) })} ${m.t('files.replaceHint')}`),
     })),
   });
 }

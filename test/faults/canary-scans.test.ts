@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import BetterSqlite3 from 'better-sqlite3';
+import { sealUpload } from '../../src/crypto/file-cipher.js';
+import { initSodium } from '../../src/crypto/sodium.js';
 import { buildIfStale, lines } from '../harness/cli.js';
 import { waitFor } from '../harness/test-vault.js';
 import {
@@ -35,6 +37,10 @@ const SHRED_WAIT_MS = 15_000;
 
 jest.setTimeout(60_000);
 beforeAll(buildIfStale, 130_000);
+beforeAll(initSodium);
+
+/** Credentials that also carry a file (DESIGN "Attachments"): a canary inside its bytes and one in its name. */
+const WITH_FILE = new Set(['expired-1', 'withdrawn', 'rectified', 'revoked', 'live-1']);
 
 interface Held {
   name: string;
@@ -102,6 +108,40 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
   const dataFiles = () => filesUnder(vault.options.dataDir);
   const secretOf = (id: string) =>
     vault.read((db) => db.prepare('SELECT wrapped_dek, ciphertext FROM credential_secrets WHERE credential_id = ?').get(id) as { wrapped_dek: Buffer; ciphertext: Buffer });
+  const filesOf = (id: string) =>
+    vault.read((db) => db.prepare('SELECT ciphertext FROM credential_files WHERE credential_id = ?').all(id) as Array<{ ciphertext: Buffer }>);
+  /** The destroyed bytes of a credential: its secret's, and 32-byte windows across each file's ciphertext. */
+  const needlesOf = (name: string, id: string): [string, Buffer][] => [
+    ...secretNeedles(name, secretOf(id)),
+    ...filesOf(id).flatMap(({ ciphertext: c }, i) => {
+      const windows: [string, Buffer][] = [];
+      for (let at = 0; at < c.length - 32; at += 4000) windows.push([`${name}:file${i}@${at}`, c.subarray(at, at + 32)]);
+      return windows;
+    }),
+  ];
+
+  /** Uploads a file sealed as the intake page seals it, then submits the credential naming it. */
+  async function submitWithFile(linkToken: string, fields: Fields, label: string, name: string) {
+    const inside = `CANARY-file-bytes-${name}-${Math.random().toString(36).slice(2, 10)}`;
+    const fileName = `CANARY-file-name-${name}-${Math.random().toString(36).slice(2, 10)}.ppk`;
+    canaries.set(inside, Buffer.from(inside));
+    canaries.set(fileName, Buffer.from(fileName));
+    const described = await call(client, 'GET', `/api/v1/intake/${linkToken}`, undefined, { staff: false });
+    const publicKey = new Uint8Array(Buffer.from(described.body.publicKey as string, 'base64url'));
+    const bytes = Buffer.concat([Buffer.alloc(70_000, 'k'), Buffer.from(`PuTTY-User-Key-File-3: ${inside}`), Buffer.alloc(70_000, 'k')]);
+    const staged = await fetch(`${client.url()}/api/v1/intake/${linkToken}/files`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: sealUpload({ name: fileName, type: 'application/octet-stream', bytes }, publicKey),
+    });
+    expect(staged.status).toBe(201);
+    const { id: uploadId } = (await staged.json()) as { id: string };
+    const answer = await call(client, 'POST', `/api/v1/intake/${linkToken}/credentials`, { kind: 'ftp', label, fields, files: [uploadId] }, { staff: false });
+    if (answer.status !== 201) return { answer };
+    const receiptUrl = answer.body.receiptUrl as string;
+    return { answer, credentialId: answer.body.credentialId as string, receiptToken: receiptUrl.slice(receiptUrl.lastIndexOf('/') + 1) };
+  }
+
   const statusOf = (id: string) => vault.read((db) => (db.prepare('SELECT status FROM credentials WHERE id = ?').get(id) as { status: string }).status);
 
   async function revealAndCheck(name: string) {
@@ -143,7 +183,9 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
     for (const [name, ticket, bulk] of plan) {
       const fields = ftpFields(name, bulk || 200);
       remember(fields);
-      const submitted = await submit(client, tickets[ticket].linkToken, fields, `Canary ${name}`);
+      const submitted = WITH_FILE.has(name)
+        ? await submitWithFile(tickets[ticket].linkToken, fields, `Canary ${name}`, name)
+        : await submit(client, tickets[ticket].linkToken, fields, `Canary ${name}`);
       expect(submitted.answer.status).toBe(201);
       held.set(name, { name, id: submitted.credentialId!, receiptToken: submitted.receiptToken!, fields });
       submittedFields.set(name, fields);
@@ -164,7 +206,7 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
 
   it('purge of what expired (the ticket closed, the purge timer destroys)', async () => {
     const names = ['expired-1', 'expired-2'];
-    for (const name of names) for (const [needle, bytes] of secretNeedles(name, secretOf(held.get(name)!.id))) destroyed.set(needle, bytes);
+    for (const name of names) for (const [needle, bytes] of needlesOf(name, held.get(name)!.id)) destroyed.set(needle, bytes);
     expect((await call(client, 'POST', `/api/v1/tickets/${tickets.expiring.ticketId}/close`, {})).status).toBe(200);
     await waitFor(() => names.every((n) => statusOf(held.get(n)!.id) === 'purged'), 'the purge timer to destroy the expired credentials', 20_000);
     await expectNothingLeft('purge (expiry)');
@@ -172,14 +214,14 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
 
   it('withdraw (the customer; destroyed at once)', async () => {
     const h = held.get('withdrawn')!;
-    for (const [needle, bytes] of secretNeedles(h.name, secretOf(h.id))) destroyed.set(needle, bytes);
+    for (const [needle, bytes] of needlesOf(h.name, h.id)) destroyed.set(needle, bytes);
     expect((await call(client, 'DELETE', `/api/v1/receipts/${h.receiptToken}/credentials/${h.id}`, undefined, { staff: false })).status).toBe(204);
     await expectNothingLeft('withdraw');
   });
 
   it('rectify (new fields under a new data key; the old ciphertext and key destroyed)', async () => {
     const h = held.get('rectified')!;
-    for (const [needle, bytes] of secretNeedles('rectified-before', secretOf(h.id))) destroyed.set(needle, bytes);
+    for (const [needle, bytes] of needlesOf('rectified-before', h.id)) destroyed.set(needle, bytes);
     const fields = ftpFields('rectified-after', 200);
     remember(fields);
     const answer = await call(client, 'PUT', `/api/v1/receipts/${h.receiptToken}/credentials/${h.id}`, { fields }, { staff: false });
@@ -191,7 +233,7 @@ describe('canary scans after every end state, over the database, WAL, SHM, logs,
 
   it('revoke (staff), then purge by the timer', async () => {
     const h = held.get('revoked')!;
-    for (const [needle, bytes] of secretNeedles(h.name, secretOf(h.id))) destroyed.set(needle, bytes);
+    for (const [needle, bytes] of needlesOf(h.name, h.id)) destroyed.set(needle, bytes);
     expect((await call(client, 'DELETE', `/api/v1/credentials/${h.id}`)).status).toBe(204);
     await waitFor(() => statusOf(h.id) === 'purged', 'the purge timer to destroy the revoked credential', 20_000);
     await expectNothingLeft('revoke + purge');

@@ -17,8 +17,8 @@ describe('fuzzing the staff API', () => {
       requestPlan(routesOf('staff'), staffAuth),
       (plan) => {
         const allowed = authorizes(plan.auth as Auth, plan.route);
-        // DESIGN "Reveal answers": a denial to a member allowed to reveal is audited.
-        return { kind: 'api', authorized: allowed ? undefined : false, allowance: allowed && plan.route.path.endsWith('/reveal') ? revealDenialAudited : undefined };
+        // DESIGN "Reveal answers": a denial to a member allowed to reveal is audited; a file download is a reveal (DESIGN "Attachments").
+        return { kind: 'api', authorized: allowed ? undefined : false, allowance: allowed && (plan.route.path.endsWith('/reveal') || plan.route.path.endsWith('/download')) ? revealDenialAudited : undefined };
       },
       600,
       forged,

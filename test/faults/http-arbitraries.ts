@@ -319,6 +319,8 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/api/v1/credentials/:credentials', audience: 'staff', role: 'engineer' },
   { method: 'POST', path: '/api/v1/credentials/:credentials/reveal', audience: 'staff', role: 'engineer', fields: ['reason'] },
   { method: 'DELETE', path: '/api/v1/credentials/:credentials', audience: 'staff', role: 'engineer' },
+  // attachment-routes.ts (a file id: ids of other things, so never one of the credential's files)
+  { method: 'POST', path: '/api/v1/credentials/:credentials/files/:credentials/download', audience: 'staff', role: 'engineer', fields: ['reason'] },
   { method: 'GET', path: '/api/v1/audit', audience: 'staff', role: 'auditor', query: AUDIT_QUERY },
   { method: 'GET', path: '/api/v1/audit/export', audience: 'staff', role: 'auditor', query: AUDIT_QUERY },
   { method: 'GET', path: '/api/v1/audit/verify', audience: 'staff', role: 'auditor', query: ['head'] },
@@ -352,14 +354,16 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: '/api/v1/auth/step-up', audience: 'staff', role: 'any', fields: ['code', 'recoveryCode', 'passkey'] },
   // customer-routes.ts
   { method: 'GET', path: '/api/v1/intake/:linkTokens', audience: 'customer' },
-  { method: 'POST', path: '/api/v1/intake/:linkTokens/credentials', audience: 'customer', fields: ['kind', 'label', 'fields', 'sealed'] },
+  { method: 'POST', path: '/api/v1/intake/:linkTokens/credentials', audience: 'customer', fields: ['kind', 'label', 'fields', 'sealed', 'files'] },
+  { method: 'POST', path: '/api/v1/intake/:linkTokens/files', audience: 'customer' },
+  { method: 'POST', path: '/api/v1/receipts/:receiptTokens/files', audience: 'customer' },
   { method: 'GET', path: '/api/v1/receipts/:receiptTokens', audience: 'customer' },
   { method: 'GET', path: '/api/v1/receipts/:receiptTokens/export', audience: 'customer' },
   { method: 'PUT', path: '/api/v1/receipts/:receiptTokens/preferences', audience: 'customer', fields: ['notifyOnReveal'] },
   { method: 'DELETE', path: '/api/v1/receipts/:receiptTokens/credentials/:receiptCredentials', audience: 'customer' },
   { method: 'POST', path: '/api/v1/receipts/:receiptTokens/credentials/:receiptCredentials/restrict', audience: 'customer' },
   { method: 'POST', path: '/api/v1/receipts/:receiptTokens/credentials/:receiptCredentials/unrestrict', audience: 'customer' },
-  { method: 'PUT', path: '/api/v1/receipts/:receiptTokens/credentials/:receiptCredentials', audience: 'customer', fields: ['fields', 'sealed'] },
+  { method: 'PUT', path: '/api/v1/receipts/:receiptTokens/credentials/:receiptCredentials', audience: 'customer', fields: ['fields', 'sealed', 'files'] },
   // page-routes.ts
   { method: 'GET', path: '/s/:linkTokens', audience: 'page', query: ['lang'] },
   { method: 'GET', path: '/r/:receiptTokens', audience: 'page', query: ['lang'] },

@@ -1,4 +1,5 @@
 import type { CredentialKind } from '../../credentials/credential-kinds.js';
+import type { EncryptedSecret } from '../../crypto/credential-cipher.js';
 import type { EndReason } from '../../credentials/credential-states.js';
 import type { CredentialStore } from '../../credentials/credentials-store.js';
 import type { TicketStatus } from '../../tickets/ticket-status.js';
@@ -12,6 +13,7 @@ interface RawReveal extends CredentialRow {
   kek_id: string | null;
   wrapped_dek: Buffer | null;
   ciphertext: Buffer | null;
+  files_manifest: Buffer | null;
 }
 
 /**
@@ -28,6 +30,8 @@ const endAndDestroy = (claimWhere: string, set: string, returning: string) =>
      UPDATE credentials c SET ${set} FROM claim WHERE c.id = claim.id RETURNING ${returning}
    ), destroyed AS (
      DELETE FROM credential_secrets s USING ended WHERE s.credential_id = ended.id
+   ), files_destroyed AS (
+     DELETE FROM credential_files f USING ended WHERE f.credential_id = ended.id
    )
    SELECT * FROM ended`;
 
@@ -43,6 +47,11 @@ const PURGE_ENDED = endAndDestroy(
 );
 
 export function createPgCredentialStore(client: PgClient): CredentialStore {
+  const insertFiles = async (id: string, secret: EncryptedSecret) => {
+    for (const file of secret.files ?? []) {
+      await client.query('INSERT INTO credential_files (id, credential_id, ciphertext) VALUES ($1, $2, $3)', [file.id, id, bytes(file.ciphertext)]);
+    }
+  };
   return {
     insert: async (record, secret) => {
       await client.query(
@@ -52,13 +61,14 @@ export function createPgCredentialStore(client: PgClient): CredentialStore {
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            RETURNING id
          )
-         INSERT INTO credential_secrets (credential_id, kek_id, wrapped_dek, ciphertext) SELECT id, $15, $16, $17 FROM credential`,
+         INSERT INTO credential_secrets (credential_id, kek_id, wrapped_dek, ciphertext, files_manifest) SELECT id, $15, $16, $17, $18 FROM credential`,
         [
           record.id, record.ticketId, record.receiptId, record.intakeLinkId, record.kind, record.label, record.status, record.endedBecause,
           record.submittedAt, record.expiresAt, record.rectifiedAt, record.endedAt, record.purgedAt, record.updatedAt,
-          secret.kekId, bytes(secret.wrappedDek), bytes(secret.ciphertext),
+          secret.kekId, bytes(secret.wrappedDek), bytes(secret.ciphertext), secret.filesManifest ? bytes(secret.filesManifest) : null,
         ],
       );
+      await insertFiles(record.id, secret);
     },
     get: async (id) => {
       const r = await oneRow<CredentialRow>(client, 'SELECT * FROM credentials WHERE id = $1', [id]);
@@ -67,7 +77,7 @@ export function createPgCredentialStore(client: PgClient): CredentialStore {
     getForReveal: async (id) => {
       const r = await oneRow<RawReveal>(
         client,
-        `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext
+        `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext, s.files_manifest
          FROM credentials c JOIN tickets t ON t.id = c.ticket_id
          LEFT JOIN credential_secrets s ON s.credential_id = c.id
          WHERE c.id = $1`,
@@ -80,7 +90,12 @@ export function createPgCredentialStore(client: PgClient): CredentialStore {
         externalRef: r.external_ref,
         secret:
           r.kek_id && r.wrapped_dek && r.ciphertext
-            ? { kekId: r.kek_id, wrappedDek: new Uint8Array(r.wrapped_dek), ciphertext: new Uint8Array(r.ciphertext) }
+            ? {
+                kekId: r.kek_id,
+                wrappedDek: new Uint8Array(r.wrapped_dek),
+                ciphertext: new Uint8Array(r.ciphertext),
+                filesManifest: r.files_manifest && new Uint8Array(r.files_manifest),
+              }
             : null,
       };
     },
@@ -130,11 +145,15 @@ export function createPgCredentialStore(client: PgClient): CredentialStore {
     replaceSecret: async (id, secret, at) => {
       await client.query(
         `WITH secret AS (
-           UPDATE credential_secrets SET kek_id = $2, wrapped_dek = $3, ciphertext = $4 WHERE credential_id = $1
+           UPDATE credential_secrets SET kek_id = $2, wrapped_dek = $3, ciphertext = $4, files_manifest = $6 WHERE credential_id = $1
+         ), old_files AS (
+           DELETE FROM credential_files WHERE credential_id = $1
          )
          UPDATE credentials SET rectified_at = $5, updated_at = $5 WHERE id = $1`,
-        [id, secret.kekId, bytes(secret.wrappedDek), bytes(secret.ciphertext), at],
+        [id, secret.kekId, bytes(secret.wrappedDek), bytes(secret.ciphertext), at, secret.filesManifest ? bytes(secret.filesManifest) : null],
       );
+      // The old files were under the old data key: destroyed with it, whatever replaces them.
+      await insertFiles(id, secret);
     },
     // Only an ended credential loses its secret (a live one must never be left without it): the
     // mark and the DELETE are one statement, and the row lock makes a second purge find it purged.
@@ -146,6 +165,8 @@ export function createPgCredentialStore(client: PgClient): CredentialStore {
            WHERE id = $1 AND status IN ('expired', 'revoked', 'withdrawn') RETURNING id
          ), destroyed AS (
            DELETE FROM credential_secrets s USING ended WHERE s.credential_id = ended.id
+         ), files_destroyed AS (
+           DELETE FROM credential_files f USING ended WHERE f.credential_id = ended.id
          )
          SELECT id FROM ended`,
         [id, at],

@@ -6,6 +6,7 @@ import type { Storage, Stores } from '../storage.js';
 import { ChainBusy } from './advisory-locks.js';
 import { createAppendTurns, createChainAccess, createPgAuditStore, type ChainAccess } from './audit-store.js';
 import { createPgTransactionClient, type PgClient, type PgTransactionClient } from './client.js';
+import { createPgAttachmentStore } from './attachments-store.js';
 import { createPgCredentialStore } from './credentials-store.js';
 import { createPgIntakeLinkStore } from './intake-links-store.js';
 import { createPgLoginThrottleStore } from './login-throttles-store.js';
@@ -40,6 +41,7 @@ export function createPgStores(client: PgClient, chain?: ChainAccess) {
     intakeLinks: createPgIntakeLinkStore(client),
     receipts: createPgReceiptStore(client),
     credentials: createPgCredentialStore(client),
+    attachments: createPgAttachmentStore(client),
     staff: createPgStaffStore(client),
     staffSessions: createPgStaffSessionStore(client),
     loginThrottles: createPgLoginThrottleStore(client),
@@ -226,7 +228,7 @@ export async function createPostgresStorage(options: { url: string; log?: Logger
 
   const vacuumSecrets = async () => {
     try {
-      await pool.query('VACUUM credential_secrets');
+      await pool.query('VACUUM credential_secrets, credential_files, staged_files');
     } catch (error) {
       log?.warn({ code: (error as { code?: string }).code }, 'postgres: VACUUM credential_secrets after a purge failed');
     }

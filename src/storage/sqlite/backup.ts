@@ -196,6 +196,9 @@ function copyBackup(backupFile: string, target: string): void {
   try {
     const source = new BetterSqlite3(backupFile, { readonly: true, fileMustExist: true });
     try {
+      // The copy inherits secure_delete: without it, a table root that splits while VACUUM INTO
+      // fills it keeps its former cells in its unused space, where a later purge never reaches.
+      source.pragma('secure_delete = ON');
       source.prepare('VACUUM INTO ?').run(target);
     } finally {
       source.close();

@@ -14,6 +14,7 @@ interface RawReveal extends Raw {
   kek_id: string | null;
   wrapped_dek: Buffer | null;
   ciphertext: Buffer | null;
+  files_manifest: Buffer | null;
 }
 
 export function createCredentialStore(db: Database): Sync<CredentialStore> {
@@ -24,11 +25,12 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
        @submittedAt, @expiresAt, @rectifiedAt, @endedAt, @purgedAt, @updatedAt)`,
   );
   const insertSecret = db.prepare(
-    'INSERT INTO credential_secrets (credential_id, kek_id, wrapped_dek, ciphertext) VALUES (?, ?, ?, ?)',
+    'INSERT INTO credential_secrets (credential_id, kek_id, wrapped_dek, ciphertext, files_manifest) VALUES (?, ?, ?, ?, ?)',
   );
+  const insertFile = db.prepare('INSERT INTO credential_files (id, credential_id, ciphertext) VALUES (?, ?, ?)');
   const get = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE id = ?');
   const getForReveal = db.prepare<[string], RawReveal>(
-    `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext
+    `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext, s.files_manifest
      FROM credentials c JOIN tickets t ON t.id = c.ticket_id
      LEFT JOIN credential_secrets s ON s.credential_id = c.id
      WHERE c.id = ?`,
@@ -53,6 +55,12 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
      RETURNING id, ticket_id, receipt_id`,
   );
   const deleteSecrets = db.prepare('DELETE FROM credential_secrets WHERE credential_id IN (SELECT value FROM json_each(?))');
+  const deleteFilesOf = db.prepare('DELETE FROM credential_files WHERE credential_id IN (SELECT value FROM json_each(?))');
+  const destroySecrets = (ids: string[]) => {
+    const list = JSON.stringify(ids);
+    deleteSecrets.run(list);
+    deleteFilesOf.run(list);
+  };
   const setStatus = db.prepare('UPDATE credentials SET status = ?, updated_at = ? WHERE id = ?');
   const end = db.prepare(
     `UPDATE credentials SET status = @status, ended_because = @because, ended_at = @at, updated_at = @at
@@ -60,10 +68,14 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
   );
   const setExpiresAt = db.prepare('UPDATE credentials SET expires_at = ?, updated_at = ? WHERE id = ?');
   const replaceSecret = db.prepare(
-    'UPDATE credential_secrets SET kek_id = ?, wrapped_dek = ?, ciphertext = ? WHERE credential_id = ?',
+    'UPDATE credential_secrets SET kek_id = ?, wrapped_dek = ?, ciphertext = ?, files_manifest = ? WHERE credential_id = ?',
   );
   const markRectified = db.prepare('UPDATE credentials SET rectified_at = ?, updated_at = ? WHERE id = ?');
   const deleteSecret = db.prepare('DELETE FROM credential_secrets WHERE credential_id = ?');
+  const deleteFiles = db.prepare('DELETE FROM credential_files WHERE credential_id = ?');
+  const insertFiles = (id: string, secret: EncryptedSecret) => {
+    for (const file of secret.files ?? []) insertFile.run(file.id, id, file.ciphertext);
+  };
   const markPurged = db.prepare(
     `UPDATE credentials SET status = 'purged', purged_at = @at, updated_at = @at
      WHERE id = @id AND status IN ('expired', 'revoked', 'withdrawn')`,
@@ -81,7 +93,8 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
   return {
     insert: (record, secret) => {
       insert.run(record);
-      insertSecret.run(record.id, secret.kekId, secret.wrappedDek, secret.ciphertext);
+      insertSecret.run(record.id, secret.kekId, secret.wrappedDek, secret.ciphertext, secret.filesManifest ?? null);
+      insertFiles(record.id, secret);
     },
     get: (id) => {
       const r = get.get(id);
@@ -96,7 +109,12 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
         externalRef: r.external_ref,
         secret:
           r.kek_id && r.wrapped_dek && r.ciphertext
-            ? { kekId: r.kek_id, wrappedDek: new Uint8Array(r.wrapped_dek), ciphertext: new Uint8Array(r.ciphertext) }
+            ? {
+                kekId: r.kek_id,
+                wrappedDek: new Uint8Array(r.wrapped_dek),
+                ciphertext: new Uint8Array(r.ciphertext),
+                filesManifest: r.files_manifest && new Uint8Array(r.files_manifest),
+              }
             : null,
       };
     },
@@ -109,12 +127,12 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
     listLiveByTicket: (ticketId) => liveByTicket.all(ticketId).map(fromRaw),
     expireAndPurgeDue: (now, limit) => {
       const rows = expireAndPurgeDue.all({ now, limit });
-      if (rows.length) deleteSecrets.run(JSON.stringify(rows.map((r) => r.id)));
+      if (rows.length) destroySecrets(rows.map((r) => r.id));
       return rows.map((r) => ({ id: r.id, ticketId: r.ticket_id, receiptId: r.receipt_id }));
     },
     purgeEnded: (now, limit) => {
       const rows = markEndedPurged.all({ now, limit });
-      if (rows.length) deleteSecrets.run(JSON.stringify(rows.map((r) => r.id)));
+      if (rows.length) destroySecrets(rows.map((r) => r.id));
       return rows.map((r) => ({ id: r.id, ticketId: r.ticket_id, receiptId: r.receipt_id, endedBecause: r.ended_because }));
     },
     setStatus: (id, status, at) => {
@@ -125,13 +143,17 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
       setExpiresAt.run(expiresAt, at, id);
     },
     replaceSecret: (id, secret, at) => {
-      replaceSecret.run(secret.kekId, secret.wrappedDek, secret.ciphertext, id);
+      replaceSecret.run(secret.kekId, secret.wrappedDek, secret.ciphertext, secret.filesManifest ?? null, id);
+      // The old files were under the old data key: destroyed with it, whatever replaces them.
+      deleteFiles.run(id);
+      insertFiles(id, secret);
       markRectified.run(at, at, id);
     },
     purge: (id, at) => {
       // Only an ended credential loses its secret: a live one must never be left without it.
       if (markPurged.run({ id, at }).changes !== 1) return false;
       deleteSecret.run(id);
+      deleteFiles.run(id);
       return true;
     },
     listEnded: () => ended.all().map((r) => ({ id: r.id, endedBecause: r.ended_because })),

@@ -1,6 +1,7 @@
 import { createGroupCommit } from '../group-commit.js';
 import type { Storage, Stores, Sync } from '../storage.js';
 import { createAuditStore } from './audit-store.js';
+import { createAttachmentStore } from './attachments-store.js';
 import { createCredentialStore } from './credentials-store.js';
 import { databaseAnswers, type Database } from './database.js';
 import { createIntakeLinkStore } from './intake-links-store.js';
@@ -29,6 +30,7 @@ export function createSqliteStores(db: Database): { [K in keyof Stores]: Sync<St
     intakeLinks: createIntakeLinkStore(db),
     receipts: createReceiptStore(db),
     credentials: createCredentialStore(db),
+    attachments: createAttachmentStore(db),
     staff: createStaffStore(db),
     staffSessions: createStaffSessionStore(db),
     loginThrottles: createLoginThrottleStore(db),

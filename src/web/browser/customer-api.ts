@@ -56,3 +56,34 @@ export function failureMessage(result: ApiResult, m: Messages, page: 'intake' | 
   if (result.status === 400) return m.t('errors.invalid');
   return m.t('errors.generic');
 }
+
+/**
+ * Uploads an encrypted file (XMLHttpRequest: fetch reports no upload progress). Same rules as
+ * callApi: no cookie, the page's language, a JSON answer or problem.
+ */
+export function uploadEncrypted(path: string, body: Blob, onProgress: (fraction: number) => void): Promise<ApiResult> {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/v1${path}`);
+    xhr.withCredentials = false;
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.setRequestHeader('Accept', 'application/json');
+    for (const [name, value] of Object.entries(pageLanguageHeader())) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener('load', () => {
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(xhr.responseText);
+      } catch {
+        parsed = null;
+      }
+      const ok = xhr.status >= 200 && xhr.status < 300;
+      const code = !ok && parsed && typeof parsed === 'object' && 'code' in parsed ? String(parsed.code) : '';
+      resolve({ ok, status: xhr.status, code, body: parsed });
+    });
+    xhr.addEventListener('error', () => resolve({ ok: false, status: 0, code: 'network', body: null }));
+    xhr.send(body);
+  });
+}

@@ -1,5 +1,6 @@
 import { clearProblems, resetFields, setBusy, showAlert, submitSealed } from './credential-form.js';
 import { callApi, failureMessage, tokenFromPath } from './customer-api.js';
+import { filePicker } from './file-picker.js';
 import { pageMessages } from './page-messages.js';
 import { sodiumReady } from './sealing.js';
 
@@ -20,6 +21,7 @@ export function startIntakePage(): void {
   const token = tokenFromPath();
   if (!form || !alert || !labelInput || !token) return;
   const publicKey = form.dataset.publicKey ?? '';
+  const files = filePicker(form.querySelector<HTMLElement>('[data-file-picker]')!, { publicKey, uploadPath: `/intake/${token}/files`, m });
 
   const activeFieldset = () => form.querySelector<HTMLFieldSetElement>('fieldset.kind-fields:not([disabled])')!;
   const chosenKind = () => form.querySelector<HTMLInputElement>('input[name="kind"]:checked')?.value ?? '';
@@ -45,6 +47,10 @@ export function startIntakePage(): void {
     event.preventDefault();
     const kind = chosenKind();
     const label = labelInput.value.trim();
+    if (kind === 'file' && files.count() === 0) {
+      files.showProblem(m.t('files.required'));
+      return;
+    }
     void submitSealed({
       form,
       fields: activeFieldset(),
@@ -54,7 +60,12 @@ export function startIntakePage(): void {
       idleText: m.t('intake.submit'),
       otherProblems: label.length > LABEL_MAX ? [{ input: labelInput, message: m.t('validation.label') }] : [],
       send: async (sealed) => {
-        const body = { kind, ...(label ? { label } : {}), sealed, ...(visitReceipt ? { receipt: visitReceipt } : {}) };
+        const fileIds = await files.uploadIds();
+        if (fileIds === null) {
+          showAlert(alert, m.t('files.notReady'));
+          return;
+        }
+        const body = { kind, ...(label ? { label } : {}), sealed, ...(fileIds.length ? { files: fileIds } : {}), ...(visitReceipt ? { receipt: visitReceipt } : {}) };
         const result = await callApi('POST', `/intake/${token}/credentials`, body);
         if (!result.ok) {
           showAlert(alert, failureMessage(result, m, 'intake'));
@@ -65,6 +76,7 @@ export function startIntakePage(): void {
         addSent(label || m.maybe(`kinds.${kind}.title`) || kind, receiptUrl);
         for (const fieldset of form.querySelectorAll<HTMLFieldSetElement>('fieldset.kind-fields')) resetFields(fieldset);
         labelInput.value = '';
+        files.clear();
       },
     });
   });

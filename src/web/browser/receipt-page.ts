@@ -1,5 +1,6 @@
 import { clearProblems, resetFields, showAlert, submitSealed } from './credential-form.js';
 import { callApi, failureMessage, pageLanguageHeader, tokenFromPath, type ApiResult } from './customer-api.js';
+import { filePicker } from './file-picker.js';
 import { showLocalTimes } from './local-times.js';
 import { pageMessages } from './page-messages.js';
 
@@ -19,6 +20,10 @@ export function startReceiptPage(): void {
   const base = `/receipts/${token}`;
   const list = () => document.querySelector<HTMLElement>('#credentials')!;
   const publicKey = list().dataset.publicKey ?? '';
+  const pickerOf = (form: HTMLElement) => filePicker(form.querySelector<HTMLElement>('[data-file-picker]')!, { publicKey, uploadPath: `${base}/files`, m });
+  // Pickers are wired when their list is on the page (again after each refresh swaps it in).
+  const wirePickers = (root: ParentNode) => root.querySelectorAll<HTMLElement>('form[data-panel="rectify"]').forEach(pickerOf);
+  wirePickers(document);
 
   const say = (message: string) => {
     alert.hidden = true;
@@ -46,6 +51,7 @@ export function startReceiptPage(): void {
     const adopted = document.importNode(fresh, true);
     list().replaceWith(adopted);
     showLocalTimes(adopted);
+    wirePickers(adopted);
     const article = adopted.querySelector<HTMLElement>(`[data-credential-id="${CSS.escape(credentialId)}"]`);
     const target = (focusAction && article && button(article, focusAction)) || article?.querySelector<HTMLElement>('[data-focus="title"]');
     target?.focus();
@@ -127,7 +133,14 @@ export function startReceiptPage(): void {
       publicKey,
       m,
       idleText: m.t('receipt.rectifySubmit'),
-      send: (sealed) => change(article, 'rectify', () => callApi('PUT', `${base}/credentials/${id}`, { sealed }), 'rectify'),
+      send: async (sealed) => {
+        const fileIds = await pickerOf(form).uploadIds();
+        if (fileIds === null) {
+          showAlert(form.querySelector<HTMLElement>('[data-form-error]')!, m.t('files.notReady'));
+          return;
+        }
+        await change(article, 'rectify', () => callApi('PUT', `${base}/credentials/${id}`, { sealed, ...(fileIds.length ? { files: fileIds } : {}) }), 'rectify');
+      },
     });
   });
 

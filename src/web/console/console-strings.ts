@@ -332,6 +332,12 @@ export const consoleEn = {
     stepUpSubmit: 'Confirm and reveal',
     stepUpFactorText: 'You signed in more than 15 minutes ago. Enter a code from your authenticator app (or a recovery code) to reveal credentials.',
     stepUpSsoButton: 'Sign in again with single sign-on',
+    files: 'Files',
+    filesHint: 'Each download is recorded in the audit log with the same reason, and the customer sees it.',
+    download: 'Download',
+    downloadLabel: (name: string) => `Download ${name}`,
+    downloading: 'Downloading…',
+    downloaded: (name: string) => `Downloaded “${name}”. The download was recorded.`,
   },
 
   audit: {

@@ -41,6 +41,32 @@ export async function callApi(method: string, path: string, body?: unknown): Pro
   };
 }
 
+/**
+ * A download (POST with a JSON body, a file back): the file as a Blob, or the problem as callApi
+ * gives it. The same cookie and origin rules as callApi.
+ */
+export async function downloadFile(path: string, body: unknown): Promise<{ result: ApiResult; blob?: Blob }> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method: 'POST',
+      headers: { Accept: 'application/octet-stream, application/problem+json', 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'same-origin',
+      referrerPolicy: 'same-origin',
+    });
+  } catch {
+    return { result: { ok: false, status: 0, code: 'network', body: null, retryAfter: 0, fields: [] } };
+  }
+  const ok = { ok: true, status: response.status, code: '', body: null, retryAfter: 0, fields: [] };
+  if (response.ok) return { result: ok, blob: await response.blob() };
+  const problem = (await response.json().catch(() => null)) as { code?: unknown } | null;
+  return {
+    result: { ok: false, status: response.status, code: String(problem?.code ?? ''), body: problem, retryAfter: Number(response.headers.get('Retry-After') ?? 0), fields: [] },
+  };
+}
+
 /** What to tell the engineer about a failed call: a sentence for its code, never the server's detail. */
 export function failureMessage(result: ApiResult, t: ConsoleStrings): string {
   if (result.status === 0) return t.errors.network as string;

@@ -1,6 +1,7 @@
 import type { ConsoleStrings } from '../console-strings.js';
-import { callApi, sessionEnded, type ApiResult } from './console-api.js';
+import { callApi, downloadFile, sessionEnded, type ApiResult } from './console-api.js';
 import { connectionString } from './connection-strings.js';
+import { formatFileSize } from '../../../languages/file-sizes.js';
 import { copyText, hideAlert, setBusy, showFailure } from './page-kit.js';
 import { answerWithPasskey, passkeysWork } from './passkeys.js';
 import { proofOf } from './second-factor-codes.js';
@@ -16,6 +17,12 @@ import { proofOf } from './second-factor-codes.js';
 /** Fields in the order an engineer reads them; any other field follows. */
 const FIELD_ORDER = ['url', 'baseUrl', 'host', 'protocol', 'port', 'partnerId', 'username', 'password', 'key', 'secret', 'privateKey', 'path', 'notes'];
 const MULTILINE = new Set(['privateKey', 'notes']);
+
+interface RevealedFile {
+  id: string;
+  name: string;
+  size: number;
+}
 
 export interface RevealTarget {
   id: string;
@@ -51,6 +58,8 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
   const againButton = again.querySelector<HTMLButtonElement>('[data-reveal-again-button]')!;
   const againHint = again.querySelector<HTMLElement>('[data-reveal-again-hint]')!;
   const done = fieldsStep.querySelector<HTMLButtonElement>('.dialog__actions [data-dialog-close]')!;
+  const filesBox = fieldsStep.querySelector<HTMLElement>('[data-revealed-files]')!;
+  const filesList = filesBox.querySelector<HTMLUListElement>('[data-files-list]')!;
   const seconds = () => Math.max(1, Number(dialog.dataset.revealSeconds) || 60);
   const secretFields = JSON.parse(dialog.dataset.secretFields ?? '{}') as Record<string, string[]>;
 
@@ -75,6 +84,8 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     revealed?.values.clear();
     revealed = null;
     list.replaceChildren();
+    filesList.replaceChildren();
+    filesBox.hidden = true;
     connectValue.textContent = '';
     connect.hidden = true;
     copyStatus.textContent = '';
@@ -126,8 +137,60 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     return [...(connection ? [`${t.reveal.connect}: ${connection}`] : []), ...lines].join('\n');
   }
 
-  function showFields(kind: string, fields: Record<string, string>): void {
+  /** DESIGN "Attachments": each file has its own Download, a reveal of its own with the same reason. */
+  function showFiles(files: RevealedFile[]): void {
+    filesList.replaceChildren(
+      ...files.map((file) => {
+        const item = document.createElement('li');
+        item.className = 'revealed-files__item';
+        const name = document.createElement('span');
+        name.className = 'revealed-files__name';
+        name.textContent = file.name;
+        const size = document.createElement('span');
+        size.className = 'muted';
+        size.textContent = formatFileSize(file.size, document.documentElement.lang || 'en');
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'button button--secondary button--small';
+        button.dataset.downloadFile = file.id;
+        button.textContent = t.reveal.download;
+        button.setAttribute('aria-label', t.reveal.downloadLabel(file.name));
+        button.addEventListener('click', () => void download(file, button));
+        item.append(name, ' ', size, ' ', button);
+        return item;
+      }),
+    );
+    filesBox.hidden = files.length === 0;
+  }
+
+  async function download(file: RevealedFile, button: HTMLButtonElement): Promise<void> {
+    if (!target || button.disabled) return;
+    hideAlert(alert);
+    button.disabled = true;
+    button.textContent = t.reveal.downloading;
+    const { result, blob } = await downloadFile(`/credentials/${target.id}/files/${file.id}/download`, { reason });
+    button.disabled = false;
+    button.textContent = t.reveal.download;
+    if (!blob) {
+      refused(result);
+      return;
+    }
+    changed = true;
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = file.name;
+    link.hidden = true;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    copyStatus.textContent = t.reveal.downloaded(file.name);
+  }
+
+  function showFields(kind: string, fields: Record<string, string>, files: RevealedFile[] = []): void {
     wipe();
+    showFiles(files);
     const names = Object.keys(fields).sort((a, b) => rank(a) - rank(b));
     revealed = { kind, values: new Map(names.map((name) => [name, fields[name]!])) };
     const secret = new Set(secretFields[kind] ?? names);
@@ -183,8 +246,8 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     setBusy(from, false, idle);
     if (result.ok) {
       changed = true;
-      const body = result.body as { kind: string; fields: Record<string, string> };
-      showFields(body.kind, body.fields);
+      const body = result.body as { kind: string; fields: Record<string, string>; files?: RevealedFile[] };
+      showFields(body.kind, body.fields, body.files);
       return;
     }
     if (result.code === 'reauthentication_required') {
