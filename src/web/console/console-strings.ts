@@ -395,6 +395,8 @@ export const consoleEn = {
       'staff.mfa_changed': 'Second factor changed',
       'staff.tokens_revoked': 'Tokens revoked',
       'staff.sso_linked': 'Single sign-on linked',
+      'webhook.added': 'Webhook added',
+      'webhook.removed': 'Webhook removed',
       'keys.rotated': 'Keys rotated',
       'receipt.exported': 'Receipt exported',
     } as Record<string, string>,
