@@ -388,6 +388,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/console/tickets/:tickets', audience: 'console' },
   { method: 'GET', path: '/console/audit', audience: 'console', query: AUDIT_QUERY },
   { method: 'GET', path: '/console/staff', audience: 'console' },
+  { method: 'GET', path: '/console/webhooks', audience: 'console' },
   { method: 'GET', path: '/console/oidc/start', audience: 'console', query: ['next', 'reauth'] },
   { method: 'GET', path: '/console/oidc/callback', audience: 'console', query: ['code', 'state', 'error'] },
   // health-routes.ts, metrics-routes.ts
