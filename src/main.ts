@@ -146,7 +146,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     defaultLanguage: config.defaultLanguage,
   });
   const outgoingWebhooks = createOutgoingWebhooks({ storage, keyring, audit, clock, emitter: webhookEmitter, allowHttp: !config.isProduction });
-  const webhookSender = createWebhookSender({ storage, keyring, clock, log });
+  const webhookSender = createWebhookSender({ storage, keyring, clock, log, metrics });
   const passwords = createPasswords();
   const staffSessions = createStaffSessions({ storage, clock });
   const loginThrottle = createLoginThrottle({ storage, clock, accountHashKey: keys.throttleKey });
@@ -483,7 +483,7 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
   }
 
   // The webhook sender: pending deliveries survive restarts and go out now.
-  const sendWebhooks = survivingFaults('webhook pass', () => vault.webhookSender.sendDueWebhooks(), () => {}, log);
+  const sendWebhooks = survivingFaults('webhook pass', () => vault.webhookSender.sendDueWebhooks(), () => vault.metrics.webhookPassFailures.inc(), log);
   void sendWebhooks();
   const webhookTimer = setInterval(sendWebhooks, options.webhookIntervalMs ?? WEBHOOK_INTERVAL_MS);
   webhookTimer.unref();

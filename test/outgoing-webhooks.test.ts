@@ -275,6 +275,8 @@ describe('outgoing webhooks', () => {
       expect(deliveries.body.items).toEqual([
         expect.objectContaining({ eventId, type: 'ticket.created', state: 'delivered', attempts: 3, lastStatus: 200, lastError: null, nextAttemptAt: null }),
       ]);
+      const counted = Object.fromEntries((await tv.vault.metrics.outgoingWebhooks.get()).values.map((v) => [v.labels.result, v.value]));
+      expect(counted).toEqual({ retry: 2, delivered: 1 });
       expect(tv.logs.join('')).not.toContain(secret.slice(6));
       expect(tv.logs.join('')).not.toContain('ZD-retry');
     });

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { KeyringError, type Keyring } from '../crypto/keyring.js';
 import { signWebhook } from '../crypto/webhook-signing.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import { webhookBody } from './outgoing-webhook-events.js';
 import { webhookSecretContext } from './outgoing-webhooks.js';
@@ -12,6 +13,7 @@ export interface WebhookSenderDeps {
   keyring: Keyring;
   clock: Clock;
   log: Logger;
+  metrics?: Pick<Metrics, 'outgoingWebhooks'>;
   /** Deliveries claimed per pass. */
   batchSize?: number;
   /** Each attempt's whole time (connect, send, answer's head). */
@@ -108,6 +110,7 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     const logged = { delivery: d.id, webhookId: d.eventId, endpoint: d.endpointId, type: d.type, attempt, status: outcome.status };
     if (outcome.error === null) {
       await record((store) => store.markDelivered(d.id, { at, status: outcome.status, error: null }));
+      deps.metrics?.outgoingWebhooks.inc({ result: 'delivered' });
       log.info(logged, 'webhook delivered');
       pass.delivered++;
       return;
@@ -115,11 +118,13 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     const next = nextAttemptAt(d.createdAt, attempt, at);
     if (next === null) {
       await record((store) => store.markFailed(d.id, { at, ...outcome }));
+      deps.metrics?.outgoingWebhooks.inc({ result: 'failed' });
       log.error({ ...logged, error: outcome.error }, 'webhook given up after 24 hours');
       pass.failed++;
       return;
     }
     await record((store) => store.scheduleRetry(d.id, next, { at, ...outcome }));
+    deps.metrics?.outgoingWebhooks.inc({ result: 'retry' });
     log.warn({ ...logged, error: outcome.error, retryInMs: next - at }, 'webhook not delivered; will retry');
     pass.retried++;
   }
