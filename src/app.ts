@@ -16,6 +16,7 @@ import { metricsRoutes } from './http/metrics-routes.js';
 import { pageRoutes, webAssets, type PageRouteDeps } from './http/page-routes.js';
 import { errorHandler, unknownEndpoint } from './http/problems.js';
 import { requestLog } from './http/request-log.js';
+import { outgoingWebhookRoutes, type OutgoingWebhookRouteDeps } from './http/outgoing-webhook-routes.js';
 import { staffAdminRoutes, type StaffAdminRouteDeps } from './http/staff-admin-routes.js';
 import { staffRoutes, type StaffRouteDeps } from './http/staff-routes.js';
 import type { Logger } from './logger.js';
@@ -30,6 +31,7 @@ export interface AppDeps
     AuthRouteDeps,
     AuditRouteDeps,
     StaffAdminRouteDeps,
+    OutgoingWebhookRouteDeps,
     AccountRouteDeps,
     AttachmentRouteDeps,
     ConsoleRouteDeps {
@@ -109,6 +111,7 @@ export function buildApp(deps: AppDeps): Express {
   api.use(under(['/account'], accountRoutes(deps)));
   api.use(under(['/audit'], auditRoutes(deps)));
   api.use(under(['/staff'], staffAdminRoutes(deps)));
+  api.use(under(['/webhooks'], outgoingWebhookRoutes(deps)));
   api.use(unknownEndpoint);
   app.use('/api/v1', api);
 

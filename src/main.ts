@@ -23,6 +23,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type StorageStatus } from './metrics.js';
 import { createMailTransport } from './notices/mail-transports.js';
 import { createNotices } from './notices/notices.js';
+import { createOutgoingWebhooks, createWebhookEmitter } from './outgoing-webhooks/outgoing-webhooks.js';
+import { createWebhookSender } from './outgoing-webhooks/webhook-deliveries.js';
 import { createPurge, endCredentialsAgain } from './purge/purge.js';
 import { createReceipts } from './receipts/receipts.js';
 import { createReveal } from './reveal/reveal.js';
@@ -60,9 +62,12 @@ export interface ComposeOptions {
   noticeIntervalMs?: number;
   /** Least time between two fetches of the OIDC provider's key set for an unknown key id (tests shorten it). */
   oidcJwksCooldownMs?: number;
+  /** How often `startServer` looks for due webhook deliveries (tests shorten it). */
+  webhookIntervalMs?: number;
 }
 
 const NOTICE_INTERVAL_MS = 2000;
+const WEBHOOK_INTERVAL_MS = 2000;
 
 /**
  * The composition root: config → storage → migrate → keys → domain. Used by `serve`, by every
@@ -87,7 +92,9 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
   }
 
   const metrics = createMetrics({ storage: backend.status });
-  const audit = createAudit({ storage, auditKey: keys.auditKey, clock });
+  // Outgoing webhooks follow the audit log's appends: each event is queued in the transaction of its change.
+  const webhookEmitter = createWebhookEmitter({ clock });
+  const audit = createAudit({ storage, auditKey: keys.auditKey, clock, follower: webhookEmitter.follow });
   /** The whole chain, on worker threads where the backend can (`workers` overrides how many). */
   const verifyAudit = (head?: string, workers?: number) => backend.verifyAudit(keys.auditKey, head, workers, () => audit.verifyChain({ head }));
   const chainVerifier = createChainVerifier({ walk: (head) => verifyAudit(head), now: () => clock.now() });
@@ -142,6 +149,8 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     vendorName: config.vendorName,
     defaultLanguage: config.defaultLanguage,
   });
+  const outgoingWebhooks = createOutgoingWebhooks({ storage, keyring, audit, clock, emitter: webhookEmitter, allowHttp: !config.isProduction });
+  const webhookSender = createWebhookSender({ storage, keyring, clock, log, metrics });
   const passwords = createPasswords();
   const staffSessions = createStaffSessions({ storage, clock });
   const loginThrottle = createLoginThrottle({ storage, clock, accountHashKey: keys.throttleKey });
@@ -193,6 +202,8 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     metrics,
     webhooks,
     notices,
+    outgoingWebhooks,
+    webhookSender,
     /** `ticketvault audit verify`: the whole chain, on worker threads where the backend can. */
     verifyAudit,
     /** `ticketvault keys rotate`; then the destroyed signing key leaves the WAL (SQLite) once no reader holds it. */
@@ -476,17 +487,25 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
     log.info({ notices: vault.notices.transport.description }, 'notices go to');
   }
 
+  // The webhook sender: pending deliveries survive restarts and go out now.
+  const sendWebhooks = survivingFaults('webhook pass', () => vault.webhookSender.sendDueWebhooks(), () => vault.metrics.webhookPassFailures.inc(), log);
+  void sendWebhooks();
+  const webhookTimer = setInterval(sendWebhooks, options.webhookIntervalMs ?? WEBHOOK_INTERVAL_MS);
+  webhookTimer.unref();
+
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(timer);
       clearInterval(noticeTimer);
+      clearInterval(webhookTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 10000).unref();
       });
       await vault.notices.settle();
+      await vault.webhookSender.settle();
       await vault.close();
       log.info('ticketvault stopped');
       log.flush?.();

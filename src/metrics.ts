@@ -83,6 +83,13 @@ export function createMetrics(sources: { storage?: () => StorageStatus } = {}) {
       labelNames: ['source', 'result'] as const,
       registers,
     }),
+    outgoingWebhooks: new client.Counter({
+      name: 'ticketvault_outgoing_webhooks_total',
+      help: 'Outgoing webhook attempts by result (delivered, retry, failed)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    webhookPassFailures: new client.Counter({ name: 'ticketvault_webhook_pass_failures_total', help: 'Outgoing webhook passes that failed (e.g. storage unavailable)', registers }),
     noticesSent: new client.Counter({
       name: 'ticketvault_notices_total',
       help: 'Notice e-mails by kind and result',

@@ -49,6 +49,8 @@ const DESIGN_ACTIONS = [
   'staff.sso_linked',
   'keys.rotated',
   'receipt.exported',
+  'webhook.added',
+  'webhook.removed',
 ];
 
 const USER_AGENT = 'ticketvault-tests/1.0';

@@ -36,7 +36,7 @@ beforeAll(buildIfStale, 130_000);
 
 describe('ticketvault CLI', () => {
   describe('--help', () => {
-    const commands = [[], ['serve'], ['migrate'], ['purge'], ['staff'], ['staff', 'add'], ['staff', 'token'], ['staff', 'list'], ['staff', 'disable'], ['staff', 'enable'], ['staff', 'revoke-tokens'], ['staff', 'reset-mfa'], ['staff', 'link-sso'], ['audit'], ['audit', 'verify'], ['audit', 'export'], ['keys'], ['keys', 'rotate'], ['backup'], ['restore']];
+    const commands = [[], ['serve'], ['migrate'], ['purge'], ['staff'], ['staff', 'add'], ['staff', 'token'], ['staff', 'list'], ['staff', 'disable'], ['staff', 'enable'], ['staff', 'revoke-tokens'], ['staff', 'reset-mfa'], ['staff', 'link-sso'], ['audit'], ['audit', 'verify'], ['audit', 'export'], ['keys'], ['keys', 'rotate'], ['backup'], ['restore'], ['webhooks'], ['webhooks', 'add'], ['webhooks', 'list'], ['webhooks', 'remove']];
 
     it('exits 0 and prints usage for every command', async () => {
       buildIfStale();
@@ -212,6 +212,56 @@ describe('ticketvault CLI', () => {
           ['auditor@vendor.test', true],
           ['engineer@vendor.test', false],
         ]);
+      });
+    });
+
+    describe('webhooks', () => {
+      it('add prints the id and the secret once; list shows the endpoint as a table or JSON lines; remove removes it; all audited as the CLI', async () => {
+        const added = await runCli(['webhooks', 'add', 'http://127.0.0.1:9/hooks', '--events', 'ticket.closed, ticket.created'], env);
+        expect(added.code).toBe(0);
+        const [id, secret] = lines(added.stdout);
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+        expect(added.stderr).toContain(`added webhook ${id} for ticket.created, ticket.closed`);
+        expect(added.stderr).not.toContain(secret!.slice(6));
+        const [event] = (await tv.vault.audit.listEvents({ action: 'webhook.added' })).items;
+        expect(event).toMatchObject({ actor: { type: 'system', id: null, name: expect.stringMatching(/^ticketvault cli \(.+\)$/) } });
+
+        // The serving process sees an endpoint the CLI registered within five seconds.
+        tv.clock.advance(5000);
+        await tv.vault.tickets.createTicket({ externalRef: 'ZD-cli-hook', subject: 'x', customerEmail: 'c@shop.test', supportUntil: '2099-01-01' }, staffActorOf(tv));
+        expect(await tv.query('SELECT type FROM webhook_deliveries')).toEqual([{ type: 'ticket.created' }]);
+
+        const table = await runCli(['webhooks', 'list'], env);
+        expect(table.code).toBe(0);
+        const rows = lines(table.stdout);
+        expect(rows[0]).toMatch(/^ID +URL +EVENTS +DELIVERIES$/);
+        expect(rows.slice(1).map((r) => r.split(/ {2,}/))).toEqual([[id, 'http://127.0.0.1:9/hooks', 'ticket.created,ticket.closed', '1 pending, 0 delivered, 0 failed']]);
+        const json = await runCli(['webhooks', 'list', '--json'], env);
+        expect(lines(json.stdout).map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ id, url: 'http://127.0.0.1:9/hooks', events: ['ticket.created', 'ticket.closed'] })]);
+        expect(json.stdout).not.toContain(secret!.slice(6));
+
+        const removed = await runCli(['webhooks', 'remove', id!], env);
+        expect(removed).toMatchObject({ code: 0, stdout: `removed webhook ${id}\n` });
+        expect(await tv.vault.outgoingWebhooks.listWebhookEndpoints()).toEqual([]);
+        const again = await runCli(['webhooks', 'remove', id!], env);
+        expect(again.code).not.toBe(0);
+        expect(again.stderr).toContain('webhook_not_found');
+      });
+
+      it('add refuses a bad URL or an unknown event on stderr with a non-zero exit, registering nothing', async () => {
+        for (const args of [
+          ['ftp://hooks.example.test/x', '--events', 'ticket.created'],
+          ['https://user:pw@hooks.example.test/x', '--events', 'ticket.created'],
+          ['https://hooks.example.test/x', '--events', 'ticket.nope'],
+          ['https://hooks.example.test/x'],
+        ]) {
+          const r = await runCli(['webhooks', 'add', ...args], env);
+          expect(r.code).not.toBe(0);
+          expect(r.stdout).toBe('');
+          expect(r.stderr.length).toBeGreaterThan(0);
+        }
+        expect(await tv.vault.outgoingWebhooks.listWebhookEndpoints()).toEqual([]);
       });
     });
 

@@ -544,7 +544,7 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
       const summary = await rotate(rotating);
 
       expect(summary.kekId).toBe(newKekId);
-      expect(summary.rewrapped).toEqual({ dataKeys: 2, receiptTokens: 2, vaultKeys: 3, totpSecrets: 0 });
+      expect(summary.rewrapped).toEqual({ dataKeys: 2, receiptTokens: 2, vaultKeys: 3, totpSecrets: 0, webhookSecrets: 0 });
       expect(await kekIds(rotating)).toEqual(new Set([newKekId]));
       const after = (await secretColumns(rotating, ftp.credentialId))!;
       expect(after.ciphertext.equals(before.ciphertext)).toBe(true);
@@ -554,7 +554,7 @@ describe('key rotation (MASTER_KEY="new,old", then rotateKeys)', () => {
       ]);
 
       // Restartable: a second run finds nothing left under the old key.
-      expect((await rotate(rotating)).rewrapped).toEqual({ dataKeys: 0, receiptTokens: 0, vaultKeys: 0, totpSecrets: 0 });
+      expect((await rotate(rotating)).rewrapped).toEqual({ dataKeys: 0, receiptTokens: 0, vaultKeys: 0, totpSecrets: 0, webhookSecrets: 0 });
     } finally {
       await rotating.close();
     }

@@ -35,6 +35,8 @@ export const AUDIT_ACTIONS = [
   'staff.sso_linked',
   'keys.rotated',
   'receipt.exported',
+  'webhook.added',
+  'webhook.removed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -64,7 +66,18 @@ export interface AuditEntry {
   reason?: string | null;
   /** A machine-made note (a denial code, counts); never user text that could hold a secret. */
   detail?: string | null;
+  /** Not stored in the row: facts only outgoing webhooks tell (the link a submission used; a purge that also expired). */
+  outgoing?: { intakeLinkId?: string; expiredToo?: boolean };
 }
+
+/** The stores an audit append needs: the chain's, and the outbox that follows it in the same transaction. */
+export type AuditStores = Pick<Stores, 'audit' | 'outgoingWebhooks'>;
+
+/**
+ * Told of every append, inside its transaction, after the rows were written (outgoing webhooks
+ * queue their deliveries here): the caller's commit commits both, a rollback drops both.
+ */
+export type AuditFollower = (stores: AuditStores, entries: readonly AuditEntry[], rows: readonly AuditRow[]) => Promise<void>;
 
 export interface AuditEvent {
   seq: number;
@@ -131,9 +144,9 @@ export function toAuditEvent(row: AuditRow): AuditEvent {
 
 export interface Audit {
   /** Appends one event to the chain with the caller's transaction's stores: the caller's commit is the audit's commit. */
-  record(stores: Pick<Stores, 'audit'>, entry: AuditEntry): Promise<AuditRow>;
+  record(stores: AuditStores, entry: AuditEntry): Promise<AuditRow>;
   /** Appends several events in order (a purge batch, a group of reveals); same transaction rule as record. */
-  recordMany(stores: Pick<Stores, 'audit'>, entries: readonly AuditEntry[]): Promise<AuditRow[]>;
+  recordMany(stores: AuditStores, entries: readonly AuditEntry[]): Promise<AuditRow[]>;
   listEvents(filter: AuditFilter): Promise<{ items: AuditEvent[]; nextCursor: string | null }>;
   /** Walks the whole chain in this process (the backends may walk faster: see composeVault's verifyAudit). */
   verifyChain(options?: { head?: string }): Promise<VerifyResult>;
@@ -147,11 +160,12 @@ export interface Audit {
   ticketIdOfRef(externalRef: string): Promise<string | null>;
 }
 
-export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; clock: Clock }): Audit {
-  const { storage, auditKey, clock } = deps;
+export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; clock: Clock; follower?: AuditFollower }): Audit {
+  const { storage, auditKey, clock, follower } = deps;
 
   /** Appends entries in order after the current head: one head read however many rows. */
-  const recordMany = async ({ audit: store }: Pick<Stores, 'audit'>, entries: readonly AuditEntry[]): Promise<AuditRow[]> => {
+  const recordMany = async (stores: AuditStores, entries: readonly AuditEntry[]): Promise<AuditRow[]> => {
+    const store = stores.audit;
     // Nothing to append: no head to read (on PostgreSQL that read waits for the chain's lock).
     if (entries.length === 0) return [];
     const head = await store.head();
@@ -181,10 +195,11 @@ export function createAudit(deps: { storage: Storage; auditKey: Uint8Array; cloc
       prev = full.hash;
       rows.push(full);
     }
+    if (follower) await follower(stores, entries, rows);
     return rows;
   };
 
-  const record = async (stores: Pick<Stores, 'audit'>, entry: AuditEntry): Promise<AuditRow> => (await recordMany(stores, [entry]))[0]!;
+  const record = async (stores: AuditStores, entry: AuditEntry): Promise<AuditRow> => (await recordMany(stores, [entry]))[0]!;
 
   const listEvents = async (filter: AuditFilter) => {
     const limit = filter.limit ?? 50;

@@ -4,6 +4,8 @@ import pino from 'pino';
 import { ConfigError, readConfig, type Config } from '../config.js';
 import { VaultError } from '../errors.js';
 import { createLogger } from '../logger.js';
+import { OUTGOING_EVENT_TYPES } from '../outgoing-webhooks/outgoing-webhook-events.js';
+import type { WebhookEndpointView } from '../outgoing-webhooks/outgoing-webhooks.js';
 import { composeVault, migrateStorage, restoreVault, startServer, type Vault } from '../main.js';
 import type { ChangedBy, StaffView } from '../staff-auth/staff.js';
 import { STAFF_ROLES } from '../staff-auth/staff-roles.js';
@@ -101,6 +103,18 @@ function staffTable(members: StaffView[]): string[] {
     ['EMAIL', 'NAME', 'ROLE', 'STATUS', 'SIGN-IN', 'TOKENS VALID AFTER'],
     ...members.map((m) => [m.email, m.name, m.role, m.disabled ? 'disabled' : 'active', signIn(m), m.tokensValidAfter ?? '-']),
   ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+/** `webhooks list`: one row per endpoint with its delivery state. */
+function webhookTable(endpoints: WebhookEndpointView[]): string[] {
+  const state = (e: WebhookEndpointView) => {
+    const d = e.deliveries;
+    const last = d.lastAttemptAt ? `, last ${d.lastStatus ?? d.lastError ?? '-'} at ${d.lastAttemptAt}` : '';
+    return `${d.pending} pending, ${d.delivered} delivered, ${d.failed} failed${last}`;
+  };
+  const rows = [['ID', 'URL', 'EVENTS', 'DELIVERIES'], ...endpoints.map((e) => [e.id, e.url, e.events.join(','), state(e)])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
 }
@@ -267,6 +281,43 @@ export function buildCli(io: CliIo = processIo): Command {
       withVault(async (vault) => {
         const s = await vault.staff.linkStaffSsoByEmail(email, sub, cliActor());
         io.stdout(`linked ${s.email} to single sign-on subject ${JSON.stringify(sub)} at ${vault.config.oidc!.issuer}`);
+      }),
+    );
+
+  const webhooks = program.command('webhooks').description('manage outgoing webhook endpoints (signed per Standard Webhooks)');
+  webhooks
+    .command('add')
+    .description('register an endpoint; prints its id and its secret (shown this once)')
+    .argument('<url>', 'where events are POSTed (https; http only outside production)')
+    .requiredOption('--events <list>', `comma-separated events to send: ${OUTGOING_EVENT_TYPES.join(', ')}`)
+    .action((url: string, opts: { events: string }) =>
+      withVault(async (vault) => {
+        const events = opts.events.split(',').map((e) => e.trim()).filter(Boolean);
+        const added = await vault.outgoingWebhooks.addWebhookEndpoint({ url, events }, cliActor());
+        io.stderr(`added webhook ${added.id} for ${added.events.join(', ')}; its secret follows, shown this once (the receiver verifies signatures with it):`);
+        io.stdout(added.id);
+        io.stdout(added.secret);
+      }),
+    );
+  webhooks
+    .command('list')
+    .description('list endpoints with their delivery state as a table')
+    .option('--json', 'one JSON object per line instead, for scripts')
+    .action((opts: { json?: boolean }) =>
+      withVault(async (vault) => {
+        const endpoints = await vault.outgoingWebhooks.listWebhookEndpoints();
+        if (opts.json) for (const e of endpoints) io.stdout(JSON.stringify(e));
+        else for (const line of webhookTable(endpoints)) io.stdout(line);
+      }),
+    );
+  webhooks
+    .command('remove')
+    .description('remove an endpoint; its pending deliveries are never sent')
+    .argument('<id>')
+    .action((id: string) =>
+      withVault(async (vault) => {
+        await vault.outgoingWebhooks.removeWebhookEndpoint(id, cliActor());
+        io.stdout(`removed webhook ${id}`);
       }),
     );
 

@@ -132,7 +132,7 @@ export function createCredentials(deps: CredentialDeps) {
       }
       await deps.attachments.claimStagedFiles(s, link.id, submission.files ?? []);
       await s.credentials.insert(credential, secret);
-      await audit.record(s, { action: 'credential.submitted', actor: customer(), origin, ticketId: ticket.id, credentialId, detail: credential.kind });
+      await audit.record(s, { action: 'credential.submitted', actor: customer(), origin, ticketId: ticket.id, credentialId, detail: credential.kind, outgoing: { intakeLinkId: link.id } });
       // The engineer who asked for it is told; a link a helpdesk created has nobody to tell.
       if (link.createdBy) await s.noticeOutbox.queueSubmissionNotice({ ticketId: ticket.id, credentialId, receiptId, at: now });
     };

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { safeConsolePath, type OidcSignIn } from '../staff-auth/oidc-sign-in.js';
 import type { SecondFactors } from '../staff-auth/second-factors.js';
 import type { Staff } from '../staff-auth/staff.js';
+import type { OutgoingWebhooks } from '../outgoing-webhooks/outgoing-webhooks.js';
 import type { StaffSession } from '../staff-auth/staff-sessions.js';
 import type { StaffRole } from '../staff-auth/staff-roles.js';
 import { dateIn } from '../tickets/support-period.js';
@@ -22,6 +23,7 @@ import {
   renderNoTicketByRefPage,
   renderSignInPage,
   renderStaffPage,
+  renderWebhooksPage,
   renderTicketListPage,
   renderTicketPage,
   type AuditPageQuery,
@@ -41,6 +43,7 @@ export interface ConsoleRouteDeps extends StaffAuthDeps {
   tickets: Tickets;
   audit: Audit;
   staff: Staff;
+  outgoingWebhooks: OutgoingWebhooks;
   secondFactors: SecondFactors;
   oidcSignIn: OidcSignIn | null;
   clock: Clock;
@@ -245,6 +248,9 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
     );
   });
 
+  router.get('/console/webhooks', signedIn('admin'), async (_req, res) => {
+    sendPage(res, 200, renderWebhooksPage(viewerOf(res), vendorName, await deps.outgoingWebhooks.listWebhookEndpoints()));
+  });
   router.get('/console/staff', signedIn('admin'), async (_req, res) => {
     const mfa = await secondFactors.getMfaPolicy();
     sendPage(res, 200, renderStaffPage(viewerOf(res), vendorName, await staff.listStaff(), { sso: oidcSignIn !== null, mfa }));

@@ -1,6 +1,7 @@
 import { AUDIT_ACTIONS } from '../audit/audit.js';
 import { CREDENTIAL_KINDS, KIND_SPECS } from '../credentials/credential-kinds.js';
 import { LANGUAGES } from '../languages/languages.js';
+import { OUTGOING_EVENT_TYPES } from '../outgoing-webhooks/outgoing-webhook-events.js';
 
 // GET /openapi.json: the contract of DESIGN.md as an OpenAPI 3.1 document.
 
@@ -487,6 +488,34 @@ export const openApiDocument = {
         parameters: [id],
         requestBody: body({ type: 'object', required: ['password'], additionalProperties: false, properties: { password: { type: 'string', minLength: 12 } } }),
         responses: { '200': ok('the member'), ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/webhooks': {
+      get: { summary: 'Outgoing webhook endpoints with their delivery state: pending, delivered, failed, the last status and the next attempt (admin)', security: staff, responses: { '200': ok('the endpoints'), ...errors(401, 403) } },
+      post: {
+        summary: 'Register an outgoing webhook endpoint (admin; audited). The answer carries its secret (whsec_…), shown this once; deliveries are signed per Standard Webhooks',
+        security: staff,
+        requestBody: body({
+          type: 'object',
+          required: ['url', 'events'],
+          additionalProperties: false,
+          properties: {
+            url: { type: 'string', maxLength: 2048, description: 'https (http only outside production); no user name or password' },
+            events: { type: 'array', minItems: 1, items: { enum: [...OUTGOING_EVENT_TYPES] } },
+          },
+        }),
+        responses: { '201': ok('the endpoint and its secret'), ...errors(400, 401, 403) },
+      },
+    },
+    '/webhooks/{id}': {
+      delete: { summary: 'Remove an outgoing webhook endpoint; its pending deliveries are never sent (admin; audited)', security: staff, parameters: [id], responses: { '204': { description: 'removed' }, ...errors(401, 403, 404) } },
+    },
+    '/webhooks/{id}/deliveries': {
+      get: {
+        summary: "An endpoint's deliveries, newest first: state, attempts, last status or error, next attempt (admin)",
+        security: staff,
+        parameters: [id, query('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }, 'how many')],
+        responses: { '200': ok('the deliveries'), ...errors(400, 401, 403, 404) },
       },
     },
     '/intake/{token}': {

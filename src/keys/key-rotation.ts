@@ -1,5 +1,6 @@
 import { SYSTEM_ACTOR, type Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
+import { webhookSecretContext } from '../outgoing-webhooks/outgoing-webhooks.js';
 import { receiptTokenContext } from '../receipts/receipt-tokens.js';
 import { totpContext } from '../staff-auth/second-factors.js';
 import type { Storage, Stores } from '../storage/storage.js';
@@ -16,7 +17,7 @@ export interface RotationDeps {
 
 export interface RotationSummary {
   kekId: string;
-  rewrapped: { dataKeys: number; receiptTokens: number; vaultKeys: number; totpSecrets: number };
+  rewrapped: { dataKeys: number; receiptTokens: number; vaultKeys: number; totpSecrets: number; webhookSecrets: number };
   intakeKeyId: string;
   retiredIntakeKeysDeleted: number;
   signingKeyId: string;
@@ -29,7 +30,7 @@ const PAGE = 1000;
 export const RETIRED_INTAKE_KEY_GRACE_MS = 7 * 24 * 3600 * 1000;
 
 /**
- * `ticketvault keys rotate`: re-wraps every data key, receipt token, TOTP secret and vault key under the
+ * `ticketvault keys rotate`: re-wraps every data key, receipt token, TOTP secret, webhook secret and vault key under the
  * current master key (the first in MASTER_KEY / MASTER_KEY_FILE), so older master keys can then
  * be removed, replaces the intake key pair, and replaces the token-signing key (bearer tokens
  * and sign-in flows it signed stop working, on running servers too). Ciphertexts are untouched;
@@ -97,6 +98,14 @@ export async function rotateKeys(deps: RotationDeps): Promise<RotationSummary> {
       await s.secondFactors.rewrap(row.id, next.kekId, next.wrapped);
     },
   );
+  const webhookSecrets = await rewrapPages(
+    (s, after) => s.outgoingWebhooks.listWrappedPage(after, PAGE),
+    (row) => row.kekId === current,
+    async (s, row) => {
+      const next = rewrapped(row.kekId, row.secretWrapped, webhookSecretContext(row.id));
+      await s.outgoingWebhooks.rewrapSecret(row.id, next.kekId, next.wrapped);
+    },
+  );
 
   return storage.write(async (s) => {
     const vaultKeyStore = s.vaultKeys;
@@ -117,7 +126,7 @@ export async function rotateKeys(deps: RotationDeps): Promise<RotationSummary> {
     const signingKeysDeleted = await vaultKeyStore.deleteRetiredBefore('signing', now + 1);
     const summary: RotationSummary = {
       kekId: current,
-      rewrapped: { dataKeys, receiptTokens, vaultKeys, totpSecrets },
+      rewrapped: { dataKeys, receiptTokens, vaultKeys, totpSecrets, webhookSecrets },
       intakeKeyId,
       retiredIntakeKeysDeleted,
       signingKeyId,

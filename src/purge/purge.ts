@@ -29,6 +29,9 @@ const DEFAULT_TRANSACTION_BUDGET_MS = 8;
 
 const destructionNotice = (c: CredentialRef, at: number) => ({ ticketId: c.ticketId, credentialId: c.id, receiptId: c.receiptId, at });
 
+/** Outgoing webhooks tell this row as two events, `credential.expired` and `credential.purged`. */
+const EXPIRED_TOO = { expiredToo: true };
+
 export interface PurgeSummary {
   expired: number;
   purged: number;
@@ -60,7 +63,7 @@ export function createPurge(deps: PurgeDeps) {
    */
   async function expireAndPurgeBatch(s: Stores, now: number): Promise<number> {
     const done = await s.credentials.expireAndPurgeDue(now, batchSize);
-    await audit.recordMany(s, done.map((c) => ({ action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired' }) as const));
+    await audit.recordMany(s, done.map((c) => ({ action: 'credential.purged', actor: SYSTEM_ACTOR, ticketId: c.ticketId, credentialId: c.id, detail: 'expired', outgoing: EXPIRED_TOO }) as const));
     if (notify) await s.noticeOutbox.queueDestructionNotices(done.map((c) => destructionNotice(c, now)));
     return done.length;
   }

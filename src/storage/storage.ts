@@ -5,6 +5,7 @@ import type { WebhookEventStore } from '../hooks/webhook-events-store.js';
 import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
 import type { VaultKeyStore } from '../keys/vault-keys-store.js';
 import type { NoticeOutboxStore } from '../notices/notice-outbox-store.js';
+import type { OutgoingWebhookStore } from '../outgoing-webhooks/outgoing-webhooks-store.js';
 import type { ReceiptStore } from '../receipts/receipts-store.js';
 import type { LoginThrottleStore } from '../staff-auth/login-throttles-store.js';
 import type { SecondFactorStore, VaultSettingStore } from '../staff-auth/second-factors-store.js';
@@ -32,6 +33,7 @@ export interface Stores {
   audit: AuditStore;
   noticeOutbox: NoticeOutboxStore;
   webhookEvents: WebhookEventStore;
+  outgoingWebhooks: OutgoingWebhookStore;
   vaultKeys: VaultKeyStore;
 }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { AUDIT_ACTIONS } from '../../src/audit/audit.js';
 import { CREDENTIAL_KINDS, KIND_SPECS } from '../../src/credentials/credential-kinds.js';
+import { OUTGOING_EVENT_TYPES } from '../../src/outgoing-webhooks/outgoing-webhook-events.js';
 import type { StaffRole } from '../../src/staff-auth/staff-roles.js';
 import { PASSWORD } from '../harness/staff-sessions.js';
 import {
@@ -107,6 +108,12 @@ function ticketFacts(withStatus: boolean): fc.Arbitrary<unknown> {
     { requiredKeys: withStatus ? ['externalRef', 'status'] : ['externalRef'] },
   );
 }
+
+/** An outgoing webhook endpoint: mostly a loopback receiver nobody listens on, and a few of the events. */
+const WEBHOOK_ENDPOINT: Record<string, fc.Arbitrary<unknown>> = {
+  url: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('http://127.0.0.1:9/hook', 'https://hooks.example.test/tv', 'https://user:pw@hooks.example.test/', 'ftp://x.test/') }, nastyValue),
+  events: fc.oneof({ weight: 3, arbitrary: fc.subarray([...OUTGOING_EVENT_TYPES], { minLength: 1 }) }, fc.array(nastyString, { maxLength: 3 }), nastyValue),
+};
 
 /** Help Scout's conversation object, as much of it as the vault reads. */
 const HELP_SCOUT_CONVERSATION: Record<string, fc.Arbitrary<unknown>> = {
@@ -335,6 +342,11 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/api/v1/staff/mfa-policy', audience: 'staff', role: 'admin' },
   { method: 'PUT', path: '/api/v1/staff/mfa-policy', audience: 'staff', role: 'admin', fields: ['required'] },
   { method: 'POST', path: '/api/v1/staff/:staff/reset-mfa', audience: 'staff', role: 'admin' },
+  // outgoing-webhook-routes.ts (an endpoint's id: ids of other things, so never an endpoint's)
+  { method: 'GET', path: '/api/v1/webhooks', audience: 'staff', role: 'admin' },
+  { method: 'POST', path: '/api/v1/webhooks', audience: 'staff', role: 'admin', fields: ['url', 'events'], plausible: WEBHOOK_ENDPOINT },
+  { method: 'DELETE', path: '/api/v1/webhooks/:tickets', audience: 'staff', role: 'admin' },
+  { method: 'GET', path: '/api/v1/webhooks/:tickets/deliveries', audience: 'staff', role: 'admin', query: ['limit'] },
   // account-routes.ts (a factor's id: ids of other things, so never one of the member's factors)
   { method: 'GET', path: '/api/v1/account/security', audience: 'staff', role: 'any' },
   { method: 'POST', path: '/api/v1/account/totp', audience: 'staff', role: 'any', fields: ['name'] },
@@ -380,6 +392,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/console/tickets/:tickets', audience: 'console' },
   { method: 'GET', path: '/console/audit', audience: 'console', query: AUDIT_QUERY },
   { method: 'GET', path: '/console/staff', audience: 'console' },
+  { method: 'GET', path: '/console/webhooks', audience: 'console' },
   { method: 'GET', path: '/console/oidc/start', audience: 'console', query: ['next', 'reauth'] },
   { method: 'GET', path: '/console/oidc/callback', audience: 'console', query: ['code', 'state', 'error'] },
   // health-routes.ts, metrics-routes.ts

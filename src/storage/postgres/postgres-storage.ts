@@ -12,6 +12,7 @@ import { createPgIntakeLinkStore } from './intake-links-store.js';
 import { createPgLoginThrottleStore } from './login-throttles-store.js';
 import { migratePostgres, type MigrationResult } from './migrations.js';
 import { createPgNoticeOutboxStore } from './notice-outbox-store.js';
+import { createPgOutgoingWebhookStore } from './outgoing-webhooks-store.js';
 import { createPgReceiptStore } from './receipts-store.js';
 import { createPgSecondFactorStore, createPgVaultSettingStore } from './second-factors-store.js';
 import { createPgStaffSessionStore } from './staff-sessions-store.js';
@@ -50,6 +51,7 @@ export function createPgStores(client: PgClient, chain?: ChainAccess) {
     audit: createPgAuditStore(client, chain),
     noticeOutbox: createPgNoticeOutboxStore(client),
     webhookEvents: createPgWebhookEventStore(client),
+    outgoingWebhooks: createPgOutgoingWebhookStore(client),
     vaultKeys: createPgVaultKeyStore(client),
   };
 }

@@ -7,6 +7,7 @@ import { databaseAnswers, type Database } from './database.js';
 import { createIntakeLinkStore } from './intake-links-store.js';
 import { createLoginThrottleStore } from './login-throttles-store.js';
 import { createNoticeOutboxStore } from './notice-outbox-store.js';
+import { createOutgoingWebhookStore } from './outgoing-webhooks-store.js';
 import { createReceiptStore } from './receipts-store.js';
 import { createSecondFactorStore, createVaultSettingStore } from './second-factors-store.js';
 import { createStaffSessionStore } from './staff-sessions-store.js';
@@ -39,6 +40,7 @@ export function createSqliteStores(db: Database): { [K in keyof Stores]: Sync<St
     audit: createAuditStore(db),
     noticeOutbox: createNoticeOutboxStore(db),
     webhookEvents: createWebhookEventStore(db),
+    outgoingWebhooks: createOutgoingWebhookStore(db),
     vaultKeys: createVaultKeyStore(db),
   };
 }

@@ -5,6 +5,8 @@ import type { AuditEvent, AuditSubjects, RevealRecord } from '../../audit/audit.
 import { SECRET_FIELDS } from '../../credentials/credential-kinds.js';
 import type { AccountSecurity } from '../../staff-auth/second-factors.js';
 import type { StaffView } from '../../staff-auth/staff.js';
+import { OUTGOING_EVENT_TYPES } from '../../outgoing-webhooks/outgoing-webhook-events.js';
+import type { WebhookEndpointView } from '../../outgoing-webhooks/outgoing-webhooks.js';
 import type { SessionMethod } from '../../staff-auth/staff-session-states.js';
 import type { StaffPrincipal } from '../../staff-auth/staff-tokens.js';
 import type { IntakeLinkView } from '../../intake-links/intake-link-view.js';
@@ -35,7 +37,7 @@ export interface TimeView {
   date?: true;
 }
 
-type NavKey = 'tickets' | 'audit' | 'staff';
+type NavKey = 'tickets' | 'audit' | 'staff' | 'webhooks';
 
 function timeView(t: ConsoleStrings, iso: string): TimeView {
   return { iso, text: new Intl.DateTimeFormat(t.locale, { ...t.shortDateTime, timeZone: 'UTC' }).format(new Date(iso)) };
@@ -77,6 +79,7 @@ function frame(viewer: Viewer | null, vendorName: string, page: string, title: s
         canWorkTickets(me) && { key: 'tickets', href: '/console/tickets', label: t.nav.tickets },
         canReadAudit(me) && { key: 'audit', href: '/console/audit', label: t.nav.audit },
         me.role === 'admin' && { key: 'staff', href: '/console/staff', label: t.nav.staff },
+        me.role === 'admin' && { key: 'webhooks', href: '/console/webhooks', label: t.nav.webhooks },
       ]
         .filter((item): item is { key: NavKey; href: string; label: string } => Boolean(item))
         .map((item) => ({ ...item, current: item.key === current }))
@@ -421,6 +424,39 @@ export function renderStaffPage(
       roles: (['engineer', 'admin', 'auditor'] as const).map((r) => ({ value: r, label: t.roles[r]!, selected: r === s.role })),
     })),
     roles: (['engineer', 'admin', 'auditor'] as const).map((r) => ({ value: r, label: t.roles[r]!, selected: r === 'engineer' })),
+  });
+}
+
+/** Outgoing webhooks (admins): each endpoint with its delivery state, the form to add one. */
+export function renderWebhooksPage(viewer: Viewer, vendorName: string, endpoints: WebhookEndpointView[]): string {
+  const t = consoleStringsFor();
+  const f = frame(viewer, vendorName, 'webhooks', t.webhooks.title, 'webhooks');
+  const stateOf = (d: WebhookEndpointView['deliveries']) =>
+    d.pending + d.delivered + d.failed === 0 ? 'idle' : d.lastError !== null ? (d.pending > 0 ? 'retrying' : 'failing') : 'ok';
+  const STATES = {
+    idle: { badge: 'badge--expired', text: t.webhooks.stateIdle },
+    ok: { badge: 'badge--active', text: t.webhooks.stateOk },
+    retrying: { badge: 'badge--restricted', text: t.webhooks.stateRetrying },
+    failing: { badge: 'badge--restricted', text: t.webhooks.stateFailing },
+  };
+  return eta.render('./webhooks', {
+    ...f,
+    endpoints: endpoints.map((e) => {
+      const state = stateOf(e.deliveries);
+      const answer = e.deliveries.lastError ?? (e.deliveries.lastStatus === null ? null : `HTTP ${e.deliveries.lastStatus}`);
+      return {
+        id: e.id,
+        url: e.url,
+        eventNames: e.events.map((ev) => t.webhooks.eventNames[ev] ?? ev).join(', '),
+        state,
+        badge: STATES[state].badge,
+        stateText: STATES[state].text,
+        counts: t.webhooks.counts(e.deliveries.pending, e.deliveries.delivered, e.deliveries.failed),
+        lastAnswer: answer ? t.webhooks.lastAnswerText(answer) : null,
+        nextAttemptAt: e.deliveries.pending > 0 ? e.deliveries.nextAttemptAt : null,
+      };
+    }),
+    eventTypes: OUTGOING_EVENT_TYPES.map((value) => ({ value, id: value.replace(/[._]/g, '-'), label: t.webhooks.eventNames[value] ?? value })),
   });
 }
 

@@ -7,6 +7,7 @@ import { showLocalTimes, strings, wireDialogClosers } from './page-kit.js';
 import { startSignInPage } from './sign-in-page.js';
 import { startStaffPage } from './staff-page.js';
 import { startTicketPage } from './ticket-page.js';
+import { startWebhooksPage } from './webhooks-page.js';
 
 const t = strings();
 showLocalTimes(document.body, t);
@@ -36,5 +37,8 @@ switch (document.body.dataset.page) {
     break;
   case 'account':
     startAccountPage(t);
+    break;
+  case 'webhooks':
+    startWebhooksPage(t);
     break;
 }
