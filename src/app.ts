@@ -13,6 +13,7 @@ import { hookRoutes, type HookRouteDeps } from './http/hook-routes.js';
 import { jsonBody } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics-routes.js';
 import { pageRoutes, webAssets, type PageRouteDeps } from './http/page-routes.js';
+import { portalRoutes, type PortalRouteDeps } from './http/portal-routes.js';
 import { errorHandler, unknownEndpoint } from './http/problems.js';
 import { requestLog } from './http/request-log.js';
 import { staffAdminRoutes, type StaffAdminRouteDeps } from './http/staff-admin-routes.js';
@@ -30,7 +31,8 @@ export interface AppDeps
     AuditRouteDeps,
     StaffAdminRouteDeps,
     AccountRouteDeps,
-    ConsoleRouteDeps {
+    ConsoleRouteDeps,
+    PortalRouteDeps {
   config: Config;
   clock: Clock;
   log: Logger;
@@ -113,6 +115,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(pageRoutes(deps, customerLimit));
   // The customer portal's prefix is limited ahead of the portal itself.
   app.use('/portal', customerLimit);
+  app.use(portalRoutes(deps));
   app.use(consoleRoutes(deps));
 
   app.use(unknownEndpoint);

@@ -25,6 +25,9 @@ import { createNotices } from './notices/notices.js';
 import { createPurge, endCredentialsAgain } from './purge/purge.js';
 import { createReceipts } from './receipts/receipts.js';
 import { createReveal } from './reveal/reveal.js';
+import { createRevealApprovals } from './reveal/reveal-approvals.js';
+import { createPortal } from './portal/portal.js';
+import { createPortalMails } from './portal/portal-mails.js';
 import type { SharedRateLimits } from './http/customer-rate-limit.js';
 import { createLoginThrottle } from './staff-auth/login-throttle.js';
 import { createOidcSignIn } from './staff-auth/oidc-sign-in.js';
@@ -113,7 +116,9 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     sealedBoxes,
   });
   const receipts = createReceipts({ storage, audit, clock, keys, vendorName: config.vendorName });
-  const reveal = createReveal({ storage, audit, keys, clock, log });
+  const revealApprovals = createRevealApprovals({ storage, audit, clock, keyring });
+  const reveal = createReveal({ storage, audit, keys, clock, log, approvals: revealApprovals });
+  const portal = createPortal({ storage, audit, clock, keyring, log, vendorName: config.vendorName });
   const purge = createPurge({ storage, audit, clock, log });
   const webhooks = createWebhooks({
     storage,
@@ -125,7 +130,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     zendeskSecrets: config.zendeskWebhookSecrets,
   });
   const mailTransport = createMailTransport(config);
-  const notices = createNotices({
+  const mailing = {
     storage,
     keyring,
     transport: mailTransport,
@@ -135,7 +140,10 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     publicUrl: config.publicUrl,
     vendorName: config.vendorName,
     defaultLanguage: config.defaultLanguage,
-  });
+  };
+  const notices = createNotices(mailing);
+  // The customer portal's mails (decision 027) leave by the same transport and timer.
+  const portalMails = createPortalMails(mailing);
   const passwords = createPasswords();
   const staffSessions = createStaffSessions({ storage, clock });
   const loginThrottle = createLoginThrottle({ storage, clock, accountHashKey: keys.throttleKey });
@@ -174,6 +182,9 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     credentials,
     receipts,
     reveal,
+    revealApprovals,
+    portal,
+    portalMails,
     purge,
     staff,
     staffTokens,
@@ -459,7 +470,15 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
   timer.unref();
 
   // The notice sender: the outbox survives restarts, so whatever was pending goes out now.
-  const sendNotices = survivingFaults('notice pass', () => vault.notices.sendDueNotices(), () => vault.metrics.noticePassFailures.inc(), log);
+  const sendNotices = survivingFaults(
+    'notice pass',
+    async () => {
+      await vault.notices.sendDueNotices();
+      await vault.portalMails.sendDuePortalMails();
+    },
+    () => vault.metrics.noticePassFailures.inc(),
+    log,
+  );
   void sendNotices();
   const noticeTimer = setInterval(sendNotices, options.noticeIntervalMs ?? NOTICE_INTERVAL_MS);
   noticeTimer.unref();

@@ -77,6 +77,7 @@ export function createCredentials(deps: CredentialDeps) {
         tokenKekId: wrappedToken.kekId,
         tokenWrapped: wrappedToken.wrapped,
         notifyOnReveal: true,
+        askFirst: false,
         language: language ?? null,
         createdAt: now,
       };

@@ -127,6 +127,11 @@ export const openApiDocument = {
           endedBecause: { enum: ['ticket_closed', 'expired', 'revoked', 'withdrawn', null] },
           submittedAt: { type: 'string', format: 'date-time' },
           expiresAt: { type: 'string', format: 'date-time' },
+          approval: {
+            type: 'object',
+            description: "on a ticket's detail: the viewing engineer's latest ask-me-first request (decision 027)",
+            properties: { state: { enum: ['pending', 'approved', 'refused', 'lapsed'] }, requestedAt: {}, decidedAt: {}, approvedUntil: {} },
+          },
         },
       },
       Kind: {
@@ -236,7 +241,18 @@ export const openApiDocument = {
         security: staff,
         parameters: [id],
         requestBody: body({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }),
-        responses: { '200': ok('the fields', { type: 'object', properties: { id: {}, kind: {}, label: {}, fields: fieldsSchema } }), ...errors(400, 401, 403, 404, 410, 423, 503) },
+        responses: {
+          '200': ok('the fields', { type: 'object', properties: { id: {}, kind: {}, label: {}, fields: fieldsSchema } }),
+          '202': {
+            description: 'ask me first: nothing revealed; the customer was e-mailed to approve or refuse (a problem-like body, code approval_pending; decision 027)',
+            content: {
+              'application/problem+json': {
+                schema: { type: 'object', properties: { code: { const: 'approval_pending' }, status: { const: 202 }, detail: {}, credentialId: {}, requestedAt: {}, linkExpiresAt: {} } },
+              },
+            },
+          },
+          ...errors(400, 401, 403, 404, 410, 423, 503),
+        },
       },
     },
     '/audit': {

@@ -11,7 +11,10 @@ import { createPgIntakeLinkStore } from './intake-links-store.js';
 import { createPgLoginThrottleStore } from './login-throttles-store.js';
 import { migratePostgres, type MigrationResult } from './migrations.js';
 import { createPgNoticeOutboxStore } from './notice-outbox-store.js';
+import { createPgPortalMailStore } from './portal-mails-store.js';
+import { createPgPortalStore } from './portal-store.js';
 import { createPgReceiptStore } from './receipts-store.js';
+import { createPgRevealApprovalStore } from './reveal-approvals-store.js';
 import { createPgSecondFactorStore, createPgVaultSettingStore } from './second-factors-store.js';
 import { createPgStaffSessionStore } from './staff-sessions-store.js';
 import { createPgStaffStore } from './staff-store.js';
@@ -49,6 +52,9 @@ export function createPgStores(client: PgClient, chain?: ChainAccess) {
     noticeOutbox: createPgNoticeOutboxStore(client),
     webhookEvents: createPgWebhookEventStore(client),
     vaultKeys: createPgVaultKeyStore(client),
+    portal: createPgPortalStore(client),
+    portalMails: createPgPortalMailStore(client),
+    revealApprovals: createPgRevealApprovalStore(client),
   };
 }
 

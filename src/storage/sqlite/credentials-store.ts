@@ -11,6 +11,7 @@ interface RawReveal extends Raw {
   ticket_status: TicketStatus;
   ticket_support_until: number;
   external_ref: string;
+  ask_first: number | boolean;
   kek_id: string | null;
   wrapped_dek: Buffer | null;
   ciphertext: Buffer | null;
@@ -28,8 +29,8 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
   );
   const get = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE id = ?');
   const getForReveal = db.prepare<[string], RawReveal>(
-    `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext
-     FROM credentials c JOIN tickets t ON t.id = c.ticket_id
+    `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, r.ask_first, s.kek_id, s.wrapped_dek, s.ciphertext
+     FROM credentials c JOIN tickets t ON t.id = c.ticket_id JOIN receipts r ON r.id = c.receipt_id
      LEFT JOIN credential_secrets s ON s.credential_id = c.id
      WHERE c.id = ?`,
   );
@@ -94,6 +95,7 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
         ...fromRaw(r),
         ticket: { status: r.ticket_status, supportUntil: r.ticket_support_until },
         externalRef: r.external_ref,
+        askFirst: r.ask_first === true || r.ask_first === 1,
         secret:
           r.kek_id && r.wrapped_dek && r.ciphertext
             ? { kekId: r.kek_id, wrappedDek: new Uint8Array(r.wrapped_dek), ciphertext: new Uint8Array(r.ciphertext) }

@@ -6,7 +6,10 @@ import { databaseAnswers, type Database } from './database.js';
 import { createIntakeLinkStore } from './intake-links-store.js';
 import { createLoginThrottleStore } from './login-throttles-store.js';
 import { createNoticeOutboxStore } from './notice-outbox-store.js';
+import { createPortalMailStore } from './portal-mails-store.js';
+import { createPortalStore } from './portal-store.js';
 import { createReceiptStore } from './receipts-store.js';
+import { createRevealApprovalStore } from './reveal-approvals-store.js';
 import { createSecondFactorStore, createVaultSettingStore } from './second-factors-store.js';
 import { createStaffSessionStore } from './staff-sessions-store.js';
 import { createStaffStore } from './staff-store.js';
@@ -38,6 +41,9 @@ export function createSqliteStores(db: Database): { [K in keyof Stores]: Sync<St
     noticeOutbox: createNoticeOutboxStore(db),
     webhookEvents: createWebhookEventStore(db),
     vaultKeys: createVaultKeyStore(db),
+    portal: createPortalStore(db),
+    portalMails: createPortalMailStore(db),
+    revealApprovals: createRevealApprovalStore(db),
   };
 }
 
