@@ -185,7 +185,7 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
       // Ask me first (decision 027): nothing revealed; the customer decides by e-mail.
       changed = true;
       const pending = result.body as { requestedAt: string };
-      const at = new Date(pending.requestedAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+      const at = new Intl.DateTimeFormat(t.locale, t.shortDateTime).format(new Date(pending.requestedAt));
       alert.classList.replace('alert--error', 'alert--warning');
       alert.setAttribute('data-approval-pending', '');
       showAlert(alert, t.reveal.approvalPending(at));
