@@ -1,3 +1,7 @@
+import request from 'supertest';
+import { buildApp } from '../src/app.js';
+import { createLogger } from '../src/logger.js';
+import { composeVault } from '../src/main.js';
 import { startSmtpSink, type SmtpSink } from './harness/smtp-sink.js';
 import { linkIn, ORIGIN, portalMails, signInToPortal } from './harness/portal.js';
 import { advanceClock, auditEvents, createTestVault, FTP_FIELDS, openTicketWithLink, revealAs, submitCredential, type TestVault } from './harness/test-vault.js';
@@ -129,6 +133,28 @@ describe('ask me first', () => {
     await advanceClock(tv, 24 * 3600_000 + 1);
     expect((await decide(second, 'approve')).status).toBe(410);
     expect(await auditEvents(tv, { credentialId, action: 'credential.reveal_approved' })).toHaveLength(1);
+  });
+
+  it('is decided once when two vaults on one database race for the link (one 200, the rest 409), audited once', async () => {
+    await revealAs(tv, credentialId).expect(202);
+    const token = await approvalToken();
+    const other = await composeVault(tv.vault.config, { clock: tv.clock, log: createLogger('silent'), warn: () => {} });
+    try {
+      const otherHttp = request(buildApp(other));
+      const answers = await Promise.all(
+        [tv.http, otherHttp, tv.http, otherHttp].map((http, i) =>
+          http.post(`/portal/approvals/${token}`).set('Origin', ORIGIN).type('form').send({ decision: i % 2 ? 'refuse' : 'approve' }),
+        ),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409]);
+      const decided = [
+        ...(await auditEvents(tv, { credentialId, action: 'credential.reveal_approved' })),
+        ...(await auditEvents(tv, { credentialId, action: 'credential.reveal_refused' })),
+      ];
+      expect(decided).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
   });
 
   it('stores the approval link only as its hash', async () => {

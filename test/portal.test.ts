@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import request from 'supertest';
+import { buildApp } from '../src/app.js';
+import { createLogger } from '../src/logger.js';
+import { composeVault } from '../src/main.js';
 import { startSmtpSink, type SmtpSink } from './harness/smtp-sink.js';
 import { linkIn, ORIGIN, portalMails, requestSignIn, signInToPortal, signInWith } from './harness/portal.js';
 import {
@@ -108,6 +112,7 @@ describe('the customer portal', () => {
       const again = await tv.http.post(`/portal/sign-in/${token}`).set('Origin', ORIGIN);
       expect(again.status).toBe(410);
       expect(again.headers['x-problem-code']).toBe('sign_in_link_expired');
+      expect((await tv.http.get(`/portal/sign-in/${token}`)).status).toBe(410);
     });
 
     it('sets the session cookie HttpOnly, Secure, SameSite=Strict, Path=/ for 30 minutes', async () => {
@@ -149,9 +154,28 @@ describe('the customer portal', () => {
       expect(JSON.stringify(await tv.query('SELECT * FROM portal_sessions'))).not.toContain(token);
     });
 
-    it('answers a malformed token with 404', async () => {
+    it('is used up once when two vaults on one database race for it (one 303, the rest 410)', async () => {
+      await arrange(tv);
+      const other = await composeVault(tv.vault.config, { clock: tv.clock, log: createLogger('silent'), warn: () => {} });
+      try {
+        const otherHttp = request(buildApp(other));
+        for (let round = 0; round < 3; round++) {
+          await requestSignIn(tv, CUSTOMER);
+          const token = linkIn(portalMails(sink, 'sign_in').at(-1)!, '/portal/sign-in/');
+          const answers = await Promise.all([tv.http, otherHttp, tv.http, otherHttp].map((http) => http.post(`/portal/sign-in/${token}`).set('Origin', ORIGIN)));
+          expect(answers.map((a) => a.status).sort()).toEqual([303, 410, 410, 410]);
+        }
+        expect(await tv.query('SELECT * FROM portal_sessions')).toHaveLength(3);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('answers a malformed or unknown token with 404', async () => {
       const res = await tv.http.post('/portal/sign-in/short').set('Origin', ORIGIN);
       expect(res.status).toBe(404);
+      expect((await tv.http.get('/portal/sign-in/short')).status).toBe(404);
+      expect((await tv.http.get(`/portal/sign-in/${'A'.repeat(43)}`)).status).toBe(404);
     });
   });
 

@@ -108,7 +108,8 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
   });
 
   // Opening the link shows a button; only the POST uses it up (mail scanners open links).
-  router.get('/portal/sign-in/:token', (req, res) => {
+  router.get('/portal/sign-in/:token', async (req, res) => {
+    await portal.checkSignInLink(param(req, 'token'));
     sendPage(res, 200, renderPortalLinkPage(config.vendorName, language(req, res)));
   });
   router.post('/portal/sign-in/:token', async (req, res) => {

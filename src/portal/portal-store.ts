@@ -32,6 +32,8 @@ export interface PortalStore {
   holdsEmail(email: string): Promise<boolean>;
   insertSignInLink(link: PortalSignInLinkRecord): Promise<void>;
   countSignInLinksSince(email: string, since: number): Promise<number>;
+  /** Whether a link is there and still usable (unused, unexpired), without using it. */
+  signInLinkState(tokenHash: Buffer, now: number): Promise<'usable' | 'used_or_expired' | undefined>;
   /**
    * Uses a sign-in link up: one statement that marks it used only while it is unused and unexpired,
    * so of two instances racing for it exactly one gets its e-mail back.

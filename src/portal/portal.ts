@@ -78,6 +78,13 @@ export function createPortal(deps: PortalDeps) {
     });
   }
 
+  /** What opening a link (GET) checks, using nothing: 404 unknown, 410 used or expired. */
+  async function checkSignInLink(token: string): Promise<void> {
+    const state = isWellFormedToken(token) ? await storage.read((s) => s.portal.signInLinkState(hashToken(token), clock.now())) : undefined;
+    if (!state) throw new NotFound('sign_in_link_not_found', 'This sign-in link does not exist.');
+    if (state !== 'usable') throw new Gone('sign_in_link_expired', 'This sign-in link was used already or has expired; ask for a new one.');
+  }
+
   /** Uses a sign-in link up (once, on any instance) and starts a session: the cookie's token, shown once. */
   async function signIn(token: string) {
     if (!isWellFormedToken(token)) throw new NotFound('sign_in_link_not_found', 'This sign-in link does not exist.');
@@ -167,7 +174,7 @@ export function createPortal(deps: PortalDeps) {
     });
   }
 
-  return { requestSignInLink, signIn, authenticatePortalSession, signOut, viewPortal, exportPortal, setPortalPreferences };
+  return { requestSignInLink, checkSignInLink, signIn, authenticatePortalSession, signOut, viewPortal, exportPortal, setPortalPreferences };
 }
 
 export type Portal = ReturnType<typeof createPortal>;

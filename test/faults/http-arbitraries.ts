@@ -325,9 +325,7 @@ export const ROUTES: Route[] = [
   // page-routes.ts
   { method: 'GET', path: '/s/:linkTokens', audience: 'page', query: ['lang'] },
   { method: 'GET', path: '/r/:receiptTokens', audience: 'page', query: ['lang'] },
-  // portal-routes.ts (decision 027)
-  { method: 'GET', path: '/portal', audience: 'page', query: ['lang', 'done'] },
-  { method: 'POST', path: '/portal/sign-in', audience: 'page', fields: ['email'] },
+  // portal-routes.ts (decision 027): the pages whose path holds a token
   { method: 'GET', path: '/portal/sign-in/:linkTokens', audience: 'page', query: ['lang'] },
   { method: 'GET', path: '/portal/approvals/:receiptTokens', audience: 'page', query: ['lang'] },
   // hook-routes.ts

@@ -14,6 +14,12 @@ export function createPgPortalStore(client: PgClient): PortalStore {
     },
     countSignInLinksSince: async (email, since) =>
       Number((await oneRow<{ n: string }>(client, 'SELECT COUNT(*) AS n FROM portal_sign_in_links WHERE email = $1 AND created_at >= $2', [email, since]))!.n),
+    signInLinkState: async (tokenHash, now) => {
+      const r = await oneRow<{ used_at: number | null; expires_at: number }>(client, 'SELECT used_at, expires_at FROM portal_sign_in_links WHERE token_hash = $1', [
+        bytes(tokenHash),
+      ]);
+      return r && (r.used_at === null && r.expires_at > now ? 'usable' : 'used_or_expired');
+    },
     // The row lock makes a racing instance's UPDATE wait, re-check `used_at IS NULL` and change nothing.
     useSignInLink: async (tokenHash, now) => {
       const r = await oneRow<{ email: string; language: string | null }>(

@@ -14,6 +14,7 @@ export function createPortalStore(db: Database): Sync<PortalStore> {
   const useLink = db.prepare<[number, Buffer, number], { email: string; language: string | null }>(
     'UPDATE portal_sign_in_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING email, language',
   );
+  const linkState = db.prepare<[Buffer], { used_at: number | null; expires_at: number }>('SELECT used_at, expires_at FROM portal_sign_in_links WHERE token_hash = ?');
   const insertSession = db.prepare(
     'INSERT INTO portal_sessions (token_hash, email, created_at, expires_at, ended_at) VALUES (@tokenHash, @email, @createdAt, @expiresAt, @endedAt)',
   );
@@ -40,6 +41,10 @@ export function createPortalStore(db: Database): Sync<PortalStore> {
       insertLink.run(link);
     },
     countSignInLinksSince: (email, since) => countLinks.get(email, since)!.n,
+    signInLinkState: (tokenHash, now) => {
+      const r = linkState.get(tokenHash);
+      return r && (r.used_at === null && r.expires_at > now ? 'usable' : 'used_or_expired');
+    },
     useSignInLink: (tokenHash, now) => {
       const r = useLink.get(now, tokenHash, now);
       return r && { email: r.email, language: isLanguage(r.language) ? r.language : null };
