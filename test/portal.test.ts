@@ -176,6 +176,11 @@ describe('the customer portal', () => {
       expect(res.status).toBe(404);
       expect((await tv.http.get('/portal/sign-in/short')).status).toBe(404);
       expect((await tv.http.get(`/portal/sign-in/${'A'.repeat(43)}`)).status).toBe(404);
+      for (const cut of ['/portal/sign-in/', '/portal/approvals/', '/portal/nothing/here']) {
+        const page = await tv.http.get(cut);
+        expect(page.status).toBe(404);
+        expect(page.headers['content-type']).toMatch(/^text\/html/);
+      }
     });
   });
 

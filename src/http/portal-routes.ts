@@ -162,6 +162,9 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
     sendPage(res, 200, renderApprovalPage(view, config.vendorName, view.language ?? language(req, res), decided.decision));
   });
 
+  // Any other portal address (a link cut short) is a page, like /s and /r: a friendly 404.
+  router.get('/portal/{*rest}', (req, res) => sendPage(res, 404, renderPortalProblemPage(404, config.vendorName, language(req, res))));
+
   const problemPage: ErrorRequestHandler = (err, req, res, next) => {
     const problem = clientProblemOf(err);
     if (!problem) {
