@@ -158,6 +158,7 @@ describe('PostgreSQL stores', () => {
         ...credential,
         ticket: { status: 'open', supportUntil: ticket.supportUntil },
         externalRef: ticket.externalRef,
+        askFirst: false,
         secret,
       });
       expect(await read((s) => s.credentials.getForReveal('nope'))).toBeUndefined();
