@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { buildApp } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
@@ -113,6 +115,10 @@ describe('the customer portal', () => {
       expect(again.status).toBe(410);
       expect(again.headers['x-problem-code']).toBe('sign_in_link_expired');
       expect((await tv.http.get(`/portal/sign-in/${token}`)).status).toBe(410);
+      // The request log names route templates only: neither the link nor the session's token.
+      const logs = tv.logs.join('');
+      expect(logs).toContain('/portal/sign-in/:token');
+      for (const secret of [token, cookie.split('=')[1]!]) expect(logs).not.toContain(secret);
     });
 
     it('sets the session cookie HttpOnly, Secure, SameSite=Strict, Path=/ for 30 minutes', async () => {
@@ -309,6 +315,23 @@ describe('the customer portal', () => {
       expect(page.text).toMatch(/id="ask-first" name="askFirst"[^>]*checked/);
       expect(page.text).not.toMatch(/id="notify-on-reveal" name="notifyOnReveal"[^>]*checked/);
     });
+  });
+
+  it('leaves the link out of a mail saved as an .eml file (development without SMTP_URL)', async () => {
+    const dev = await createTestVault();
+    try {
+      await openTicketWithLink(dev, { customerEmail: CUSTOMER }).then(({ linkToken }) => submitCredential(dev, linkToken));
+      await dev.http.post('/portal/sign-in').set('Origin', ORIGIN).type('form').send({ email: CUSTOMER }).expect(200);
+      await dev.vault.portalMails.sendDuePortalMails();
+      const folder = path.join(path.dirname(dev.vault.config.databasePath), 'outbox-mail');
+      const files = fs.readdirSync(folder).filter((f) => f.endsWith('-sign_in.eml'));
+      expect(files).toHaveLength(1);
+      const text = fs.readFileSync(path.join(folder, files[0]!), 'utf8');
+      expect(text).toContain('does not include the link');
+      expect(text).not.toContain('/portal/sign-in/');
+    } finally {
+      await dev.close();
+    }
   });
 
   describe('rate limit per client address', () => {
