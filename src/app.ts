@@ -14,6 +14,7 @@ import { hookRoutes, type HookRouteDeps } from './http/hook-routes.js';
 import { jsonBody } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics-routes.js';
 import { pageRoutes, webAssets, type PageRouteDeps } from './http/page-routes.js';
+import { portalRoutes, type PortalRouteDeps } from './http/portal-routes.js';
 import { errorHandler, unknownEndpoint } from './http/problems.js';
 import { requestLog } from './http/request-log.js';
 import { outgoingWebhookRoutes, type OutgoingWebhookRouteDeps } from './http/outgoing-webhook-routes.js';
@@ -34,7 +35,8 @@ export interface AppDeps
     OutgoingWebhookRouteDeps,
     AccountRouteDeps,
     AttachmentRouteDeps,
-    ConsoleRouteDeps {
+    ConsoleRouteDeps,
+    PortalRouteDeps {
   config: Config;
   clock: Clock;
   log: Logger;
@@ -121,6 +123,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(pageRoutes(deps, customerLimit));
   // The customer portal's prefix is limited ahead of the portal itself.
   app.use('/portal', customerLimit);
+  app.use(portalRoutes(deps));
   app.use(consoleRoutes(deps));
 
   app.use(unknownEndpoint);

@@ -28,6 +28,9 @@ import { createWebhookSender } from './outgoing-webhooks/webhook-deliveries.js';
 import { createPurge, endCredentialsAgain } from './purge/purge.js';
 import { createReceipts } from './receipts/receipts.js';
 import { createReveal } from './reveal/reveal.js';
+import { createRevealApprovals } from './reveal/reveal-approvals.js';
+import { createPortal } from './portal/portal.js';
+import { createPortalMails } from './portal/portal-mails.js';
 import type { SharedRateLimits } from './http/customer-rate-limit.js';
 import { createLoginThrottle } from './staff-auth/login-throttle.js';
 import { createOidcSignIn } from './staff-auth/oidc-sign-in.js';
@@ -111,7 +114,8 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     intakePublicKey: () => keys.intakePublicKey,
     attachmentMaxBytes: config.attachmentMaxBytes,
   });
-  const attachments = createAttachments({ storage, intakeLinks, audit, clock, keys, log, maxBytes: config.attachmentMaxBytes });
+  const revealApprovals = createRevealApprovals({ storage, audit, clock, keyring });
+  const attachments = createAttachments({ storage, intakeLinks, audit, clock, keys, log, maxBytes: config.attachmentMaxBytes, approvals: revealApprovals });
   const credentials = createCredentials({
     storage,
     intakeLinks,
@@ -124,7 +128,8 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     attachments,
   });
   const receipts = createReceipts({ storage, audit, clock, keys, vendorName: config.vendorName, attachments });
-  const reveal = createReveal({ storage, audit, keys, clock, log });
+  const reveal = createReveal({ storage, audit, keys, clock, log, approvals: revealApprovals });
+  const portal = createPortal({ storage, audit, clock, keyring, log, vendorName: config.vendorName });
   const purge = createPurge({ storage, audit, clock, log });
   const webhooks = createWebhooks({
     storage,
@@ -138,7 +143,7 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     jiraSecrets: config.jiraWebhookSecrets,
   });
   const mailTransport = createMailTransport(config);
-  const notices = createNotices({
+  const mailing = {
     storage,
     keyring,
     transport: mailTransport,
@@ -148,7 +153,10 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     publicUrl: config.publicUrl,
     vendorName: config.vendorName,
     defaultLanguage: config.defaultLanguage,
-  });
+  };
+  const notices = createNotices(mailing);
+  // The customer portal's mails (decision 027) leave by the same transport and timer.
+  const portalMails = createPortalMails(mailing);
   const outgoingWebhooks = createOutgoingWebhooks({ storage, keyring, audit, clock, emitter: webhookEmitter, allowHttp: !config.isProduction });
   const webhookSender = createWebhookSender({ storage, keyring, clock, log, metrics });
   const passwords = createPasswords();
@@ -190,6 +198,9 @@ export async function composeVault(config: Config, options: ComposeOptions = {})
     receipts,
     attachments,
     reveal,
+    revealApprovals,
+    portal,
+    portalMails,
     purge,
     staff,
     staffTokens,
@@ -477,7 +488,15 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
   timer.unref();
 
   // The notice sender: the outbox survives restarts, so whatever was pending goes out now.
-  const sendNotices = survivingFaults('notice pass', () => vault.notices.sendDueNotices(), () => vault.metrics.noticePassFailures.inc(), log);
+  const sendNotices = survivingFaults(
+    'notice pass',
+    async () => {
+      await vault.notices.sendDueNotices();
+      await vault.portalMails.sendDuePortalMails();
+    },
+    () => vault.metrics.noticePassFailures.inc(),
+    log,
+  );
   void sendNotices();
   const noticeTimer = setInterval(sendNotices, options.noticeIntervalMs ?? NOTICE_INTERVAL_MS);
   noticeTimer.unref();

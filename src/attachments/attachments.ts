@@ -12,6 +12,7 @@ import type { IntakeLinks } from '../intake-links/intake-links.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
 import type { Logger } from '../logger.js';
 import { auditRefusal, auditRevealDecision } from '../reveal/reveal.js';
+import type { RevealApprovals } from '../reveal/reveal-approvals.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid } from '../validation.js';
 
@@ -33,6 +34,8 @@ export interface AttachmentDeps {
   log: Logger;
   /** ATTACHMENT_MAX_BYTES */
   maxBytes: number;
+  /** "Ask me first" (decision 027): a download is a reveal, so it waits for the customer's approval as a reveal does. */
+  approvals?: RevealApprovals;
 }
 
 export interface StagedFile {
@@ -159,6 +162,11 @@ export function createAttachments(deps: AttachmentDeps) {
       outcome = await storage.write(async (s): Promise<Outcome> => {
         const row = isUuid(credentialId) ? await s.credentials.getForReveal(credentialId) : undefined;
         let denied: VaultError | null = row ? revealDenial(row, row.ticket, clock.now()) : new NotFound('credential_not_found', 'No credential with that id.');
+        // The same approval as the reveal's: approved for this engineer and credential, it covers the files too.
+        if (row && !denied && row.askFirst && deps.approvals) {
+          const asked = await deps.approvals.checkAskFirst(s, row, reason, actor, origin);
+          if ('denied' in asked) return { denied: asked.denied };
+        }
         let entry: FileEntry | undefined;
         let stored: EncryptedFile | undefined;
         if (row && !denied) {

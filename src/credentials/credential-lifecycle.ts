@@ -147,6 +147,8 @@ export interface CredentialView {
   endedAt: string | null;
   purgedAt: string | null;
   revealCount?: number;
+  /** The viewing engineer's latest "ask me first" request (decision 027), on the ticket's detail. */
+  approval?: { state: 'pending' | 'approved' | 'refused' | 'lapsed'; requestedAt: string; decidedAt: string | null; approvedUntil: string | null };
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

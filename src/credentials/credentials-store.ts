@@ -30,6 +30,8 @@ export interface CredentialRef {
 export interface RevealRow extends CredentialRecord {
   ticket: TicketState;
   externalRef: string;
+  /** The receipt's "ask me first": a reveal then waits for the customer's approval. */
+  askFirst: boolean;
   secret: EncryptedSecret | null;
 }
 

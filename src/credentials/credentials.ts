@@ -86,6 +86,7 @@ export function createCredentials(deps: CredentialDeps) {
         tokenKekId: wrappedToken.kekId,
         tokenWrapped: wrappedToken.wrapped,
         notifyOnReveal: true,
+        askFirst: false,
         language: language ?? null,
         createdAt: now,
       };

@@ -191,7 +191,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Router {
   });
 
   router.get('/console/tickets/:id', signedIn('engineer'), async (req, res) => {
-    const detail = await tickets.getTicketDetail(param(req, 'id'));
+    const detail = await tickets.getTicketDetail(param(req, 'id'), viewerOf(res).staff.id);
     const reveals = await audit.listReveals(detail.credentials.map((c) => c.id));
     const from = text(req.query.from).trim().slice(0, 200);
     sendPage(

@@ -59,6 +59,15 @@ const filesInput = {
   items: { type: 'string', description: 'an upload id from POST /intake/{token}/files (or /receipts/{token}/files for a rectification)' },
   description: 'at most 5 files (400 too_many_files); kind file needs at least one (400 files_required); an unknown or used upload is 400 upload_unknown',
 };
+/** Ask me first (decision 027): nothing revealed, the customer was e-mailed; a reveal and a file download answer it alike. */
+const approvalPending = {
+  description: 'ask me first: nothing revealed; the customer was e-mailed to approve or refuse (a problem-like body, code approval_pending; decision 027)',
+  content: {
+    'application/problem+json': {
+      schema: { type: 'object', properties: { code: { const: 'approval_pending' }, status: { const: 202 }, detail: {}, credentialId: {}, requestedAt: {}, linkExpiresAt: {} } },
+    },
+  },
+};
 const fileEntry = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, size: { type: 'integer' } } };
 const uploadBody = {
   required: true,
@@ -151,6 +160,11 @@ export const openApiDocument = {
           endedBecause: { enum: ['ticket_closed', 'expired', 'revoked', 'withdrawn', null] },
           submittedAt: { type: 'string', format: 'date-time' },
           expiresAt: { type: 'string', format: 'date-time' },
+          approval: {
+            type: 'object',
+            description: "on a ticket's detail: the viewing engineer's latest ask-me-first request (decision 027)",
+            properties: { state: { enum: ['pending', 'approved', 'refused', 'lapsed'] }, requestedAt: {}, decidedAt: {}, approvedUntil: {} },
+          },
         },
       },
       Kind: {
@@ -262,6 +276,7 @@ export const openApiDocument = {
         requestBody: body({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }),
         responses: {
           '200': ok('the fields and the list of files', { type: 'object', properties: { id: {}, kind: {}, label: {}, fields: fieldsSchema, files: { type: 'array', items: fileEntry } } }),
+          '202': approvalPending,
           ...errors(400, 401, 403, 404, 410, 423, 503),
         },
       },
@@ -274,6 +289,7 @@ export const openApiDocument = {
         requestBody: body({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }),
         responses: {
           '200': { description: 'the file (Content-Disposition: attachment, Cache-Control: no-store)', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          '202': approvalPending,
           ...errors(400, 401, 403, 404, 410, 423, 503),
         },
       },

@@ -11,7 +11,7 @@ import type { StaffPrincipal, StaffTokens } from '../staff-auth/staff-tokens.js'
  * accept only with Secure, Path=/ and no Domain, so a sibling subdomain cannot plant or shadow
  * it; the plain name only on http (a local install). Each vault reads only its own scheme's name.
  */
-export const cookieName = (config: { publicUrl: string }, name: 'tv_session' | 'tv_oidc' | 'tv_lang') =>
+export const cookieName = (config: { publicUrl: string }, name: 'tv_session' | 'tv_oidc' | 'tv_lang' | 'tv_portal') =>
   config.publicUrl.startsWith('https:') ? `__Host-${name}` : name;
 
 /** Secure exactly when the name is `__Host-` (Path=/ and no Domain are set by every caller). */

@@ -34,7 +34,7 @@ export function staffRoutes(deps: StaffRouteDeps): Router {
     res.json(await tickets.listTickets(req.query));
   });
   router.get('/tickets/:id', ...engineer, async (req, res) => {
-    res.json(await tickets.getTicketDetail(param(req, 'id')));
+    res.json(await tickets.getTicketDetail(param(req, 'id'), staffActor(res).id));
   });
   router.patch('/tickets/:id', ...engineer, async (req, res) => {
     res.json(await tickets.updateTicket(param(req, 'id'), req.body, staffActor(res), originOf(req)));

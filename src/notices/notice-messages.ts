@@ -3,6 +3,7 @@ import { messagesFor } from '../languages/catalogues.js';
 import { formatDateTime } from '../languages/date-times.js';
 import type { Language } from '../languages/languages.js';
 import type { Messages } from '../languages/messages.js';
+import type { PortalMailKind } from '../portal/portal-mails-store.js';
 import type { PendingNotice } from './notice-outbox-store.js';
 import type { NoticeKind } from './notice-queue.js';
 
@@ -12,7 +13,7 @@ import type { NoticeKind } from './notice-queue.js';
 // the console is.
 
 export interface NoticeMail {
-  kind: NoticeKind;
+  kind: NoticeKind | PortalMailKind;
   to: { name: string; address: string };
   subject: string;
   text: string;

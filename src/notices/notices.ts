@@ -31,17 +31,18 @@ export interface NoticePass {
   notSent: number;
 }
 
+// The outbox's timing, shared with the portal's mails (src/portal/portal-mails.ts).
 /** While a pass sends a claimed row, no other pass (or process) picks it up; a crash frees it after this. */
-const LEASE_MS = 5 * 60_000;
-const RETRY_FIRST_MS = 30_000;
+export const LEASE_MS = 5 * 60_000;
+export const RETRY_FIRST_MS = 30_000;
 const RETRY_MAX_MS = 60 * 60_000;
 /** About a day of retries (30 s doubling to hourly) before a notice is given up. */
-const MAX_ATTEMPTS = 30;
-const KEEP_DELIVERED_MS = 24 * 3600_000;
-const KEEP_FAILED_MS = 30 * 24 * 3600_000;
+export const MAX_ATTEMPTS = 30;
+export const KEEP_DELIVERED_MS = 24 * 3600_000;
+export const KEEP_FAILED_MS = 30 * 24 * 3600_000;
 const PRUNE_EVERY_MS = 60_000;
 
-const retryDelay = (attempt: number) => Math.min(RETRY_FIRST_MS * 2 ** Math.max(0, attempt - 1), RETRY_MAX_MS);
+export const retryDelay = (attempt: number) => Math.min(RETRY_FIRST_MS * 2 ** Math.max(0, attempt - 1), RETRY_MAX_MS);
 
 const clip = (message: string) => message.replace(/\s+/g, ' ').slice(0, 300);
 

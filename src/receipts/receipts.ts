@@ -16,6 +16,7 @@ import type { CredentialRecord } from '../credentials/credentials-store.js';
 import { openWith, parseRectification, readSecretFields } from '../credentials/submitted-fields.js';
 import { decryptFileList, encryptSecret } from '../crypto/credential-cipher.js';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.js';
+import type { Keyring } from '../crypto/keyring.js';
 import type { VaultKeys } from '../keys/vault-keys.js';
 import { BadRequest, NotFound, type Gone } from '../errors.js';
 import type { Language } from '../languages/languages.js';
@@ -52,6 +53,30 @@ interface Held {
   receipt: ReceiptRecord;
   ticket: TicketRecord;
   customer: Actor;
+  /** 'portal' when the customer acted in the portal (the audit row's detail says so). */
+  via: 'portal' | null;
+}
+
+/** How the customer reached a credential: their receipt link, or a portal session for the ticket's e-mail. */
+export type ReceiptAccess = { token: string } | { email: string };
+
+const customerOf = (receipt: ReceiptRecord, ticket: TicketRecord): Actor => ({ type: 'customer', id: receipt.id, name: ticket.customerName ?? ticket.customerEmail });
+
+/** A ticket's credentials as the customer sees them, each with who revealed it, when and why, and its files' names and sizes. */
+export async function credentialsWithReveals(s: Stores, keyring: Keyring, credentials: CredentialRecord[], ticket: TicketRecord, now: number): Promise<ReceiptCredential[]> {
+  const reveals = new Map<string, Reveal[]>();
+  for (const row of await s.audit.revealsOf(credentials.map((c) => c.id))) {
+    const list = reveals.get(row.credential_id!) ?? [];
+    list.push({ at: new Date(row.at).toISOString(), by: row.actor_name, reason: row.reason });
+    reveals.set(row.credential_id!, list);
+  }
+  const files = new Map<string, ReceiptCredential['files']>();
+  for (const m of await s.attachments.manifestsOf(credentials.map((c) => c.id))) {
+    const c = credentials.find((x) => x.id === m.credentialId)!;
+    const list = decryptFileList(keyring, { credentialId: c.id, ticketId: c.ticketId, kind: c.kind }, { ...m, ciphertext: new Uint8Array(0) });
+    files.set(c.id, list.map(({ name, type, size }) => ({ name, type, size })));
+  }
+  return credentials.map((c) => ({ ...toReceiptCredential(c, ticket, now, reveals.get(c.id) ?? []), files: files.get(c.id) ?? [] }));
 }
 
 export function createReceipts(deps: ReceiptDeps) {
@@ -62,7 +87,7 @@ export function createReceipts(deps: ReceiptDeps) {
     const receipt = isWellFormedToken(token) ? await s.receipts.getByTokenHash(hashToken(token)) : undefined;
     const ticket = receipt && (await s.tickets.get(receipt.ticketId));
     if (!receipt || !ticket) throw new NotFound('receipt_not_found', 'This receipt link does not exist.');
-    return { receipt, ticket, customer: { type: 'customer', id: receipt.id, name: ticket.customerName ?? ticket.customerEmail } };
+    return { receipt, ticket, customer: customerOf(receipt, ticket), via: null };
   }
 
   async function heldCredential(s: Stores, held: Held, credentialId: string): Promise<CredentialRecord> {
@@ -73,22 +98,23 @@ export function createReceipts(deps: ReceiptDeps) {
     return credential;
   }
 
+  /** The credential and what holds it; through the portal, only a credential of a ticket for the session's e-mail (else 404, as for an unknown id). */
+  async function openCredential(s: Stores, access: ReceiptAccess, credentialId: string): Promise<{ held: Held; credential: CredentialRecord }> {
+    if ('token' in access) {
+      const held = await openReceipt(s, access.token);
+      return { held, credential: await heldCredential(s, held, credentialId) };
+    }
+    const credential = isUuid(credentialId) ? await s.credentials.get(credentialId) : undefined;
+    const receipt = credential && (await s.receipts.get(credential.receiptId));
+    const ticket = receipt && (await s.tickets.get(receipt.ticketId));
+    if (!credential || !receipt || !ticket || ticket.customerEmail.toLowerCase() !== access.email) {
+      throw new NotFound('credential_not_found', 'Nothing held for you has that id.');
+    }
+    return { held: { receipt, ticket, customer: customerOf(receipt, ticket), via: 'portal' }, credential };
+  }
+
   async function receiptCredentials(s: Stores, held: Held): Promise<ReceiptCredential[]> {
-    const now = clock.now();
-    const credentials = await s.credentials.listByReceipt(held.receipt.id);
-    const reveals = new Map<string, Reveal[]>();
-    for (const row of await s.audit.revealsOf(credentials.map((c) => c.id))) {
-      const list = reveals.get(row.credential_id!) ?? [];
-      list.push({ at: new Date(row.at).toISOString(), by: row.actor_name, reason: row.reason });
-      reveals.set(row.credential_id!, list);
-    }
-    const files = new Map<string, ReceiptCredential['files']>();
-    for (const m of await s.attachments.manifestsOf(credentials.map((c) => c.id))) {
-      const c = credentials.find((x) => x.id === m.credentialId)!;
-      const list = decryptFileList(keys.keyring, { credentialId: c.id, ticketId: c.ticketId, kind: c.kind }, { ...m, ciphertext: new Uint8Array(0) });
-      files.set(c.id, list.map(({ name, type, size }) => ({ name, type, size })));
-    }
-    return credentials.map((c) => ({ ...toReceiptCredential(c, held.ticket, now, reveals.get(c.id) ?? []), files: files.get(c.id) ?? [] }));
+    return credentialsWithReveals(s, keys.keyring, await s.credentials.listByReceipt(held.receipt.id), held.ticket, clock.now());
   }
 
   function viewReceipt(token: string) {
@@ -104,10 +130,9 @@ export function createReceipts(deps: ReceiptDeps) {
   }
 
   /** Restriction (freeze) and its lifting; only a live credential can change, and repeating is harmless. */
-  function setRestriction(token: string, credentialId: string, restricted: boolean, origin?: Origin): Promise<ReceiptCredential> {
+  function setRestriction(access: ReceiptAccess, credentialId: string, restricted: boolean, origin?: Origin): Promise<ReceiptCredential> {
     return storage.write(async (s) => {
-      const held = await openReceipt(s, token);
-      const credential = await heldCredential(s, held, credentialId);
+      const { held, credential } = await openCredential(s, access, credentialId);
       const now = clock.now();
       const state = effectiveState(credential, held.ticket, now);
       if (!isLive(state.status)) throw endedError(state.endedBecause);
@@ -120,6 +145,7 @@ export function createReceipts(deps: ReceiptDeps) {
         origin,
         ticketId: credential.ticketId,
         credentialId: credential.id,
+        detail: held.via,
       });
       return single(s, held, credential.id);
     });
@@ -157,10 +183,9 @@ export function createReceipts(deps: ReceiptDeps) {
   }
 
   /** Withdrawal (erasure): ends the credential and destroys its secret at once. Repeating is harmless. */
-  async function withdrawCredential(token: string, credentialId: string, origin?: Origin): Promise<void> {
+  async function withdrawCredential(access: ReceiptAccess, credentialId: string, origin?: Origin): Promise<void> {
     await storage.write(async (s) => {
-      const held = await openReceipt(s, token);
-      const credential = await heldCredential(s, held, credentialId);
+      const { held, credential } = await openCredential(s, access, credentialId);
       const now = clock.now();
       const lifecycle = lifecycleOf(s);
       if (isLive(credential.status)) {
@@ -221,10 +246,16 @@ export function createReceipts(deps: ReceiptDeps) {
 
   return {
     viewReceipt,
-    restrictCredential: (token: string, id: string, origin?: Origin) => setRestriction(token, id, true, origin),
-    unrestrictCredential: (token: string, id: string, origin?: Origin) => setRestriction(token, id, false, origin),
+    restrictCredential: (token: string, id: string, origin?: Origin) => setRestriction({ token }, id, true, origin),
+    unrestrictCredential: (token: string, id: string, origin?: Origin) => setRestriction({ token }, id, false, origin),
     rectifyCredential,
-    withdrawCredential,
+    withdrawCredential: (token: string, id: string, origin?: Origin) => withdrawCredential({ token }, id, origin),
+    /** The same changes from the customer portal, for the signed-in e-mail (lower-cased). */
+    portal: {
+      restrictCredential: (email: string, id: string, origin?: Origin) => setRestriction({ email }, id, true, origin),
+      unrestrictCredential: (email: string, id: string, origin?: Origin) => setRestriction({ email }, id, false, origin),
+      withdrawCredential: (email: string, id: string, origin?: Origin) => withdrawCredential({ email }, id, origin),
+    },
     exportReceipt,
     setPreferences,
   };

@@ -10,6 +10,7 @@ import { BadRequest, NotFound, ServiceUnavailable, StorageUnavailable, VaultErro
 import type { Logger } from '../logger.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid, rejectPrototypeKeys } from '../validation.js';
+import type { RevealApprovals } from './reveal-approvals.js';
 
 export const MAX_REASON_LENGTH = 500;
 const AUDIT_RETRY_AFTER_SECONDS = 5;
@@ -24,6 +25,8 @@ export interface RevealDeps {
   keys: VaultKeys;
   clock: Clock;
   log: Logger;
+  /** "Ask me first" (decision 027); looked at only for a credential whose receipt has it on. */
+  approvals?: RevealApprovals;
 }
 
 export interface RevealedCredential {
@@ -82,7 +85,7 @@ export function auditRefusal(error: unknown, log: Logger, credentialId: string |
  * after the commit that holds its own audit row.
  */
 export function createReveal(deps: RevealDeps) {
-  const { storage, audit, keys, clock, log } = deps;
+  const { storage, audit, keys, clock, log, approvals } = deps;
 
   function parseReason(body: unknown): string {
     rejectPrototypeKeys(body);
@@ -99,10 +102,17 @@ export function createReveal(deps: RevealDeps) {
   async function decideAndAudit(s: Stores, credentialId: string | null, reason: string, actor: Actor, origin?: Origin): Promise<Outcome> {
     const row = credentialId ? await s.credentials.getForReveal(credentialId) : undefined;
     const denied = row ? revealDenial(row, row.ticket, clock.now()) : new NotFound('credential_not_found', 'No credential with that id.');
+    // The receipt's flag came with the row: only a credential whose customer asks first costs a
+    // look-up more. Pending (202) and refused (403) were audited there.
+    if (!denied && row!.askFirst && approvals) {
+      const asked = await approvals.checkAskFirst(s, row!, reason, actor, origin);
+      if ('denied' in asked) return asked;
+    }
     await auditRevealDecision(s, audit, { row, denied, actor, origin, reason });
     return denied ? { denied } : { revealed: row! };
   }
 
+  /** The secret; under "ask me first" without an approval, ApprovalPending (202) is thrown instead. */
   async function revealCredential(id: string, body: unknown, actor: Actor, origin?: Origin): Promise<RevealedCredential> {
     const reason = parseReason(body);
     const credentialId = isUuid(id) ? id : null;

@@ -80,6 +80,7 @@ export interface ReceiptRow {
   token_wrapped: Buffer;
   /** INTEGER 0/1 on SQLite, BOOLEAN on PostgreSQL. */
   notify_on_reveal: number | boolean;
+  ask_first: number | boolean;
   language: string | null;
   created_at: number;
 }
@@ -92,6 +93,7 @@ export const receiptOf = (r: ReceiptRow): ReceiptRecord => ({
   tokenKekId: r.token_kek_id,
   tokenWrapped: new Uint8Array(r.token_wrapped),
   notifyOnReveal: r.notify_on_reveal === true || r.notify_on_reveal === 1,
+  askFirst: r.ask_first === true || r.ask_first === 1,
   language: isLanguage(r.language) ? r.language : null,
   createdAt: r.created_at,
 });

@@ -6,7 +6,10 @@ import type { IntakeLinkStore } from '../intake-links/intake-links-store.js';
 import type { VaultKeyStore } from '../keys/vault-keys-store.js';
 import type { NoticeOutboxStore } from '../notices/notice-outbox-store.js';
 import type { OutgoingWebhookStore } from '../outgoing-webhooks/outgoing-webhooks-store.js';
+import type { PortalMailStore } from '../portal/portal-mails-store.js';
+import type { PortalStore } from '../portal/portal-store.js';
 import type { ReceiptStore } from '../receipts/receipts-store.js';
+import type { RevealApprovalStore } from '../reveal/reveal-approvals-store.js';
 import type { LoginThrottleStore } from '../staff-auth/login-throttles-store.js';
 import type { SecondFactorStore, VaultSettingStore } from '../staff-auth/second-factors-store.js';
 import type { StaffSessionStore } from '../staff-auth/staff-sessions-store.js';
@@ -35,6 +38,9 @@ export interface Stores {
   webhookEvents: WebhookEventStore;
   outgoingWebhooks: OutgoingWebhookStore;
   vaultKeys: VaultKeyStore;
+  portal: PortalStore;
+  portalMails: PortalMailStore;
+  revealApprovals: RevealApprovalStore;
 }
 
 export type StorageBackend = 'sqlite' | 'postgres';

@@ -5,6 +5,7 @@ import { applySupportPeriod, credentialView, endCredential, type CredentialView 
 import { decodeCursor, encodeCursor } from '../cursors.js';
 import { BadRequest, Conflict, NotFound } from '../errors.js';
 import { intakeLinkView, type IntakeLinkView } from '../intake-links/intake-link-view.js';
+import { approvalView } from '../reveal/reveal-approvals.js';
 import type { Storage, Stores } from '../storage/storage.js';
 import { isUuid, pageLimit, parseInput } from '../validation.js';
 import { supportDate, supportPeriodEnd } from './support-period.js';
@@ -179,18 +180,22 @@ export function createTickets(deps: TicketDeps) {
     return ticket && ticketView(ticket);
   }
 
-  function getTicketDetail(id: string): Promise<TicketDetail> {
+  /** `viewer`: the member asking, who sees their own "ask me first" requests with each credential. */
+  function getTicketDetail(id: string, viewer?: string | null): Promise<TicketDetail> {
     return storage.read(async (s) => {
       const ticket = await requireTicket(id, s);
       const now = clock.now();
       const credentials = await s.credentials.listByTicket(ticket.id);
       const counts = await s.audit.countReveals(credentials.map((c) => c.id));
+      const approvals = viewer ? await s.revealApprovals.latestForEach(credentials.map((c) => c.id), viewer) : [];
       const links = await s.intakeLinks.listByTicket(ticket.id);
       // Each view gains its extra fields in place: spreading it into a second object cost more.
       const detail = ticketView(ticket) as TicketDetail;
       detail.credentials = credentials.map((c) => {
         const view = credentialView(c, ticket, now);
         view.revealCount = counts.get(c.id) ?? 0;
+        const approval = approvals.find((a) => a.credentialId === c.id);
+        if (approval) view.approval = approvalView(approval, now);
         return view;
       });
       detail.intakeLinks = links.map((l) => intakeLinkView(l, ticket, now));

@@ -8,7 +8,7 @@ import { formatDateTime } from '../languages/date-times.js';
 import { formatFileSize } from '../languages/file-sizes.js';
 import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../languages/languages.js';
 import { splitAround, type Messages } from '../languages/messages.js';
-import type { Receipts } from '../receipts/receipts.js';
+import type { ReceiptCredential, Receipts } from '../receipts/receipts.js';
 import { fieldViews } from './credential-fields.js';
 
 // The customer pages as HTML strings: plain values in, markup out. Eta escapes every `<%= %>`;
@@ -17,7 +17,7 @@ import { fieldViews } from './credential-fields.js';
 
 const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/web/templates');
 
-const eta = new Eta({ views: TEMPLATES_DIR, autoEscape: true, cache: true });
+export const eta = new Eta({ views: TEMPLATES_DIR, autoEscape: true, cache: true });
 
 export type IntakeLinkDescription = Awaited<ReturnType<IntakeLinks['describeIntakeLink']>>;
 export type ReceiptDescription = Awaited<ReturnType<Receipts['viewReceipt']>>;
@@ -28,7 +28,7 @@ export interface TimeView {
   text: string;
 }
 
-const timeView = (m: Messages, iso: string): TimeView => ({ iso, text: formatDateTime(m.locale, iso, 'UTC') });
+export const timeView = (m: Messages, iso: string): TimeView => ({ iso, text: formatDateTime(m.locale, iso, 'UTC') });
 
 const LIVE = new Set(['active', 'restricted']);
 
@@ -36,7 +36,7 @@ const LIVE = new Set(['active', 'restricted']);
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 /** What every page shares: its language, the switcher, and (for pages with a script) the catalogue the script reads. */
-function frame(language: Language, page: 'intake' | 'receipt' | 'problem') {
+export function frame(language: Language, page: 'intake' | 'receipt' | 'problem' | 'portal') {
   const m = messagesFor(language);
   return {
     m,
@@ -91,26 +91,33 @@ export function renderReceiptPage(view: ReceiptDescription, publicKey: string, l
     publicKey,
     maxFieldBytes: MAX_FIELD_BYTES,
     credentials: view.credentials.map((c) => ({
-      id: c.id,
-      label: c.label,
-      kindTitle: m.maybe(`kinds.${c.kind}.title`) ?? c.kind,
-      status: c.status,
-      statusBadge: m.maybe(`status.${c.status}.badge`) ?? c.status,
-      statusText: m.maybe(`status.${c.status}.text`) ?? '',
-      endedBecause: c.endedBecause ? (m.maybe(`endedBecause.${c.endedBecause}`) ?? '') : '',
-      live: LIVE.has(c.status),
-      restricted: c.status === 'restricted',
-      submittedAt: timeView(m, c.submittedAt),
-      rectifiedAt: c.rectifiedAt ? timeView(m, c.rectifiedAt) : null,
-      expiresAt: timeView(m, c.expiresAt),
-      endedAt: c.endedAt ? timeView(m, c.endedAt) : null,
-      revealCount: m.t('receipt.revealCount', { count: c.reveals.length }),
-      reveals: c.reveals.map((r) => ({ at: timeView(m, r.at), by: r.by ?? m.t('receipt.unknownPerson'), reason: r.reason ?? '—' })),
-      fields: isCredentialKind(c.kind) ? fieldViews(KIND_SPECS[c.kind], `replace-${c.id}`, m) : [],
-      files: c.files.map((f) => ({ name: f.name, size: formatFileSize(f.size, m.locale) })),
+      ...receiptCredentialView(m, c),
       picker: pickerView(`replace-${c.id}-files`, 'receipt', attachments, `${m.t('files.hint', { maxFiles: attachments.maxFiles, maxSize: formatFileSize(attachments.maxBytes, m.locale) })} ${m.t('files.replaceHint')}`),
     })),
   });
+}
+
+/** One credential as the receipt and the portal show it: metadata, status in words, reveals. */
+export function receiptCredentialView(m: Messages, c: ReceiptCredential) {
+  return {
+    id: c.id,
+    label: c.label,
+    kindTitle: m.maybe(`kinds.${c.kind}.title`) ?? c.kind,
+    status: c.status,
+    statusBadge: m.maybe(`status.${c.status}.badge`) ?? c.status,
+    statusText: m.maybe(`status.${c.status}.text`) ?? '',
+    endedBecause: c.endedBecause ? (m.maybe(`endedBecause.${c.endedBecause}`) ?? '') : '',
+    live: LIVE.has(c.status),
+    restricted: c.status === 'restricted',
+    submittedAt: timeView(m, c.submittedAt),
+    rectifiedAt: c.rectifiedAt ? timeView(m, c.rectifiedAt) : null,
+    expiresAt: timeView(m, c.expiresAt),
+    endedAt: c.endedAt ? timeView(m, c.endedAt) : null,
+    revealCount: m.t('receipt.revealCount', { count: c.reveals.length }),
+    reveals: c.reveals.map((r) => ({ at: timeView(m, r.at), by: r.by ?? m.t('receipt.unknownPerson'), reason: r.reason ?? '—' })),
+    fields: isCredentialKind(c.kind) ? fieldViews(KIND_SPECS[c.kind], `replace-${c.id}`, m) : [],
+    files: c.files.map((f) => ({ name: f.name, size: formatFileSize(f.size, m.locale) })),
+  };
 }
 
 export type ProblemPageKind = 'intake' | 'receipt';

@@ -379,6 +379,9 @@ export const ROUTES: Route[] = [
   // page-routes.ts
   { method: 'GET', path: '/s/:linkTokens', audience: 'page', query: ['lang'] },
   { method: 'GET', path: '/r/:receiptTokens', audience: 'page', query: ['lang'] },
+  // portal-routes.ts (decision 027): the pages whose path holds a token
+  { method: 'GET', path: '/portal/sign-in/:linkTokens', audience: 'page', query: ['lang'] },
+  { method: 'GET', path: '/portal/approvals/:receiptTokens', audience: 'page', query: ['lang'] },
   // hook-routes.ts
   { method: 'POST', path: '/api/v1/hooks/helpdesk', audience: 'hook', fields: ['id', 'event', 'ticket', 'createIntakeLink'] },
   { method: 'POST', path: '/api/v1/hooks/zendesk', audience: 'hook', fields: ['ticket'], plausible: { ticket: ticketFacts(true) } },

@@ -50,6 +50,7 @@ export const receiptRecord = (ticketId: string, over: Partial<ReceiptRecord> = {
   tokenKekId: 'kek-1',
   tokenWrapped: new Uint8Array(randomBytes(48)),
   notifyOnReveal: true,
+  askFirst: false,
   language: null,
   createdAt: T0,
   ...over,

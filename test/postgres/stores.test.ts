@@ -158,6 +158,7 @@ describe('PostgreSQL stores', () => {
         ...credential,
         ticket: { status: 'open', supportUntil: ticket.supportUntil },
         externalRef: ticket.externalRef,
+        askFirst: false,
         // The reveal's one read brings the file list too (none here: DESIGN "Attachments").
         secret: { ...secret, filesManifest: null },
       });

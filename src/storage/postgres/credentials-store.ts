@@ -10,6 +10,7 @@ interface RawReveal extends CredentialRow {
   ticket_status: TicketStatus;
   ticket_support_until: number;
   external_ref: string;
+  ask_first: number | boolean;
   kek_id: string | null;
   wrapped_dek: Buffer | null;
   ciphertext: Buffer | null;
@@ -77,8 +78,8 @@ export function createPgCredentialStore(client: PgClient): CredentialStore {
     getForReveal: async (id) => {
       const r = await oneRow<RawReveal>(
         client,
-        `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext, s.files_manifest
-         FROM credentials c JOIN tickets t ON t.id = c.ticket_id
+        `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, r.ask_first, s.kek_id, s.wrapped_dek, s.ciphertext, s.files_manifest
+         FROM credentials c JOIN tickets t ON t.id = c.ticket_id JOIN receipts r ON r.id = c.receipt_id
          LEFT JOIN credential_secrets s ON s.credential_id = c.id
          WHERE c.id = $1`,
         [id],
@@ -88,6 +89,7 @@ export function createPgCredentialStore(client: PgClient): CredentialStore {
         ...credentialOf(r),
         ticket: { status: r.ticket_status, supportUntil: r.ticket_support_until },
         externalRef: r.external_ref,
+        askFirst: r.ask_first === true || r.ask_first === 1,
         secret:
           r.kek_id && r.wrapped_dek && r.ciphertext
             ? {

@@ -13,7 +13,10 @@ import { createPgLoginThrottleStore } from './login-throttles-store.js';
 import { migratePostgres, type MigrationResult } from './migrations.js';
 import { createPgNoticeOutboxStore } from './notice-outbox-store.js';
 import { createPgOutgoingWebhookStore } from './outgoing-webhooks-store.js';
+import { createPgPortalMailStore } from './portal-mails-store.js';
+import { createPgPortalStore } from './portal-store.js';
 import { createPgReceiptStore } from './receipts-store.js';
+import { createPgRevealApprovalStore } from './reveal-approvals-store.js';
 import { createPgSecondFactorStore, createPgVaultSettingStore } from './second-factors-store.js';
 import { createPgStaffSessionStore } from './staff-sessions-store.js';
 import { createPgStaffStore } from './staff-store.js';
@@ -53,6 +56,9 @@ export function createPgStores(client: PgClient, chain?: ChainAccess) {
     webhookEvents: createPgWebhookEventStore(client),
     outgoingWebhooks: createPgOutgoingWebhookStore(client),
     vaultKeys: createPgVaultKeyStore(client),
+    portal: createPgPortalStore(client),
+    portalMails: createPgPortalMailStore(client),
+    revealApprovals: createPgRevealApprovalStore(client),
   };
 }
 

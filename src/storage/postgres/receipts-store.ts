@@ -6,9 +6,10 @@ export function createPgReceiptStore(client: PgClient): ReceiptStore {
   return {
     insert: async (r) => {
       await client.query(
-        `INSERT INTO receipts (id, ticket_id, intake_link_id, token_hash, token_kek_id, token_wrapped, notify_on_reveal, language, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [r.id, r.ticketId, r.intakeLinkId, bytes(r.tokenHash), r.tokenKekId, bytes(r.tokenWrapped), r.notifyOnReveal, r.language, r.createdAt],
+        `INSERT INTO receipts (id, ticket_id, intake_link_id, token_hash, token_kek_id, token_wrapped, notify_on_reveal, ask_first, language, created_at)
+         SELECT $1, $2, $3, $4, $5, $6, COALESCE(p.notify_on_reveal, $7), COALESCE(p.ask_first, $10), $8, $9
+         FROM (SELECT lower(customer_email) AS email FROM tickets WHERE id = $2) t LEFT JOIN portal_preferences p ON p.email = t.email`,
+        [r.id, r.ticketId, r.intakeLinkId, bytes(r.tokenHash), r.tokenKekId, bytes(r.tokenWrapped), r.notifyOnReveal, r.language, r.createdAt, r.askFirst],
       );
     },
     get: async (id) => {

@@ -11,6 +11,7 @@ interface RawReveal extends Raw {
   ticket_status: TicketStatus;
   ticket_support_until: number;
   external_ref: string;
+  ask_first: number | boolean;
   kek_id: string | null;
   wrapped_dek: Buffer | null;
   ciphertext: Buffer | null;
@@ -30,8 +31,8 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
   const insertFile = db.prepare('INSERT INTO credential_files (id, credential_id, ciphertext) VALUES (?, ?, ?)');
   const get = db.prepare<[string], Raw>('SELECT * FROM credentials WHERE id = ?');
   const getForReveal = db.prepare<[string], RawReveal>(
-    `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, s.kek_id, s.wrapped_dek, s.ciphertext, s.files_manifest
-     FROM credentials c JOIN tickets t ON t.id = c.ticket_id
+    `SELECT c.*, t.status AS ticket_status, t.support_until AS ticket_support_until, t.external_ref, r.ask_first, s.kek_id, s.wrapped_dek, s.ciphertext, s.files_manifest
+     FROM credentials c JOIN tickets t ON t.id = c.ticket_id JOIN receipts r ON r.id = c.receipt_id
      LEFT JOIN credential_secrets s ON s.credential_id = c.id
      WHERE c.id = ?`,
   );
@@ -107,6 +108,7 @@ export function createCredentialStore(db: Database): Sync<CredentialStore> {
         ...fromRaw(r),
         ticket: { status: r.ticket_status, supportUntil: r.ticket_support_until },
         externalRef: r.external_ref,
+        askFirst: r.ask_first === true || r.ask_first === 1,
         secret:
           r.kek_id && r.wrapped_dek && r.ciphertext
             ? {

@@ -8,7 +8,10 @@ import { createIntakeLinkStore } from './intake-links-store.js';
 import { createLoginThrottleStore } from './login-throttles-store.js';
 import { createNoticeOutboxStore } from './notice-outbox-store.js';
 import { createOutgoingWebhookStore } from './outgoing-webhooks-store.js';
+import { createPortalMailStore } from './portal-mails-store.js';
+import { createPortalStore } from './portal-store.js';
 import { createReceiptStore } from './receipts-store.js';
+import { createRevealApprovalStore } from './reveal-approvals-store.js';
 import { createSecondFactorStore, createVaultSettingStore } from './second-factors-store.js';
 import { createStaffSessionStore } from './staff-sessions-store.js';
 import { createStaffStore } from './staff-store.js';
@@ -42,6 +45,9 @@ export function createSqliteStores(db: Database): { [K in keyof Stores]: Sync<St
     webhookEvents: createWebhookEventStore(db),
     outgoingWebhooks: createOutgoingWebhookStore(db),
     vaultKeys: createVaultKeyStore(db),
+    portal: createPortalStore(db),
+    portalMails: createPortalMailStore(db),
+    revealApprovals: createRevealApprovalStore(db),
   };
 }
 

@@ -10,6 +10,7 @@ export function auditDetailWords(t: ConsoleStrings, event: Pick<AuditEvent, 'act
   const { action, detail } = event;
   if (!detail) return '';
   const w = t.audit.detailWords;
+  if (detail === 'portal') return w.inPortal;
   switch (action) {
     case 'credential.submitted':
       return t.kinds[detail]?.title ?? detail;
@@ -24,6 +25,8 @@ export function auditDetailWords(t: ConsoleStrings, event: Pick<AuditEvent, 'act
       return w.signIn[detail] ?? detail;
     case 'staff.login_failed':
       return w.signInFailed[detail] ?? (detail.startsWith('sso_link_refused') ? w.ssoNotLinked : detail.startsWith('oidc_') ? w.ssoRefused : detail);
+    case 'credential.reveal_approved':
+    case 'credential.reveal_refused':
     case 'intake_link.created':
     case 'intake_link.revoked':
       return ''; // the link's id: the row's ticket already says which link it was

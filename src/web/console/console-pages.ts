@@ -224,6 +224,11 @@ export function renderTicketPage(
     endedAt: c.endedAt ? timeView(t, c.endedAt) : null,
     revealCount: c.revealCount ?? 0,
     reveals: revealsOf(c.id),
+    // The viewer's own "ask me first" request (decision 027); a lapsed one says nothing.
+    approval:
+      c.approval && c.approval.state !== 'lapsed'
+        ? { state: c.approval.state, requestedAt: timeView(t, c.approval.requestedAt), approvedUntil: c.approval.approvedUntil ? timeView(t, c.approval.approvedUntil) : null }
+        : null,
   }));
   const ttlOptions = t.ticket.ttlOptions.some((o) => o.seconds === options.defaultTtlSeconds)
     ? t.ticket.ttlOptions

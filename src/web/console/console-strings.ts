@@ -240,6 +240,11 @@ export const consoleEn = {
     revokeYes: 'Revoke it',
     revoked: (label: string) => `“${label}” was revoked.`,
     restrictedNote: 'Frozen by the customer',
+    approvalPending: 'Waiting for the customer’s approval, asked at',
+    approvalApproved: 'The customer approved your reveal until',
+    approvalRefused: 'The customer refused your reveal',
+    approvalDecided: (label: string, state: string) =>
+      state === 'approved' ? `The customer approved your request to reveal “${label}”.` : `The customer refused your request to reveal “${label}”.`,
     endedNote: 'Can no longer be revealed',
 
     links: 'Secure links',
@@ -304,6 +309,8 @@ export const consoleEn = {
 
   reveal: {
     heading: (label: string) => `Reveal “${label}”`,
+    approvalPending: (at: string) =>
+      `Waiting for the customer’s approval, asked at ${at}. The customer asked to approve each reveal; they have been e-mailed, and you will be told (by e-mail and on this page) when they decide.`,
     reasonLabel: 'Why do you need it?',
     reasonHint: 'Recorded in the audit log and shown to the customer. Add what you are about to do.',
     reasonKeys: 'Ctrl+Enter reveals.',
@@ -384,6 +391,9 @@ export const consoleEn = {
       'credential.submitted': 'Credential sent',
       'credential.revealed': 'Credential revealed',
       'credential.reveal_denied': 'Reveal refused',
+      'credential.reveal_requested': 'Customer asked to approve a reveal',
+      'credential.reveal_approved': 'Customer approved a reveal',
+      'credential.reveal_refused': 'Customer refused a reveal',
       'credential.revoked': 'Credential revoked',
       'credential.withdrawn': 'Credential withdrawn',
       'credential.restricted': 'Credential frozen',
@@ -420,7 +430,9 @@ export const consoleEn = {
         credential_revoked: 'Revoked',
         credential_withdrawn: 'Withdrawn',
         credential_not_found: 'No such credential',
+        reveal_refused: 'Refused by the customer (ask me first)',
       } as Record<string, string>,
+      inPortal: 'In the customer portal',
       signIn: {
         password: 'With password',
         oidc: 'With single sign-on',
@@ -630,6 +642,7 @@ export const consoleEn = {
     credential_revoked: 'This credential was revoked and can no longer be revealed.',
     credential_withdrawn: 'The customer withdrew this credential; it can no longer be revealed.',
     credential_restricted: 'The customer has frozen this credential, so nobody can reveal it. Ask them to unfreeze it from their receipt.',
+    reveal_refused: 'The customer refused your request to reveal this credential. Revealing it again asks them again.',
     credential_not_found: 'This credential no longer exists.',
     ticket_not_found: 'This ticket no longer exists.',
     intake_link_not_found: 'This link no longer exists.',

@@ -4,10 +4,10 @@
 // by the server and the page's script, so it imports nothing.
 
 export interface MarkedTicket {
-  credentials: ReadonlyArray<{ id: string; status: string; revealCount?: number }>;
+  credentials: ReadonlyArray<{ id: string; status: string; revealCount?: number; approval?: { state: string } }>;
   intakeLinks: ReadonlyArray<{ id: string; status: string; uses: number }>;
 }
 
 export function ticketChangeMark(ticket: MarkedTicket): string {
-  return JSON.stringify([ticket.credentials.map((c) => [c.id, c.status, c.revealCount ?? 0]), ticket.intakeLinks.map((l) => [l.id, l.status, l.uses])]);
+  return JSON.stringify([ticket.credentials.map((c) => [c.id, c.status, c.revealCount ?? 0, c.approval?.state ?? '']), ticket.intakeLinks.map((l) => [l.id, l.status, l.uses])]);
 }

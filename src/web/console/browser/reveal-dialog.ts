@@ -2,7 +2,7 @@ import type { ConsoleStrings } from '../console-strings.js';
 import { callApi, downloadFile, sessionEnded, type ApiResult } from './console-api.js';
 import { connectionString } from './connection-strings.js';
 import { formatFileSize } from '../../../languages/file-sizes.js';
-import { copyText, hideAlert, setBusy, showFailure } from './page-kit.js';
+import { copyText, hideAlert, setBusy, showAlert, showFailure } from './page-kit.js';
 import { answerWithPasskey, passkeysWork } from './passkeys.js';
 import { proofOf } from './second-factor-codes.js';
 
@@ -231,7 +231,7 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
 
   function refused(result: ApiResult): void {
     showFailure(alert, result, t);
-    if (result.status === 404 || result.status === 410 || result.status === 423) {
+    if (result.status === 404 || result.status === 410 || result.status === 423 || result.code === 'reveal_refused') {
       reasonForm.querySelector<HTMLButtonElement>('[data-submit]')!.disabled = true;
       changed = true;
     }
@@ -244,6 +244,17 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     setBusy(from, true, t.reveal.revealing);
     const result = await callApi('POST', `/credentials/${target.id}/reveal`, { reason });
     setBusy(from, false, idle);
+    if (result.status === 202) {
+      // Ask me first (decision 027): nothing revealed; the customer decides by e-mail.
+      changed = true;
+      const pending = result.body as { requestedAt: string };
+      const at = new Intl.DateTimeFormat(t.locale, t.shortDateTime).format(new Date(pending.requestedAt));
+      alert.classList.replace('alert--error', 'alert--warning');
+      alert.setAttribute('data-approval-pending', '');
+      showAlert(alert, t.reveal.approvalPending(at));
+      reasonForm.querySelector<HTMLButtonElement>('[data-submit]')!.disabled = true;
+      return;
+    }
     if (result.ok) {
       changed = true;
       const body = result.body as { kind: string; fields: Record<string, string>; files?: RevealedFile[] };
@@ -382,6 +393,8 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
       changed = false;
       heading.textContent = t.reveal.heading(next.label);
       hideAlert(alert);
+      alert.classList.replace('alert--warning', 'alert--error');
+      alert.removeAttribute('data-approval-pending');
       reasonError.hidden = true;
       reasonInput.removeAttribute('aria-invalid');
       reasonInput.value = dialog.dataset.reasonPrefill ?? '';

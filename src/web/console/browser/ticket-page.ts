@@ -26,9 +26,10 @@ export function startTicketPage(t: ConsoleStrings): void {
 
   const reveal = wireRevealDialog(t, () => void refresh('credentials'));
   const editDialog = wireEditTicket(t, ticketId, status);
-  watchTicket(head, async (sent) => {
+  watchTicket(head, async (sent, decided) => {
     await refresh('credentials', 'links');
     if (sent.length) say(t.ticket.customerSent(sent.map((c) => c.label)));
+    if (decided.length) say(decided.map((d) => t.ticket.approvalDecided(d.label, d.state)).join(' '));
   });
 
   const row = (el: Element) => el.closest<HTMLElement>('tr');

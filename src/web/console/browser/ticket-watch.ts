@@ -10,11 +10,17 @@ const POLL_MS = 5000;
 
 /** What GET /tickets/:id answers, as far as the page reads it. */
 interface PolledTicket extends MarkedTicket {
-  credentials: ReadonlyArray<{ id: string; status: string; label: string; revealCount?: number }>;
+  credentials: ReadonlyArray<{ id: string; status: string; label: string; revealCount?: number; approval?: { state: string } }>;
+}
+
+/** A credential whose "ask me first" request the customer decided since the page showed it pending. */
+export interface DecidedApproval {
+  label: string;
+  state: string;
 }
 
 /** `onChange` gets the credentials the page did not show yet; it refreshes the regions. */
-export function watchTicket(head: HTMLElement, onChange: (sent: PolledTicket['credentials']) => Promise<void>): void {
+export function watchTicket(head: HTMLElement, onChange: (sent: PolledTicket['credentials'], decided: DecidedApproval[]) => Promise<void>): void {
   const ticketId = head.dataset.ticketId!;
   let mark = head.dataset.changeMark ?? '';
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -35,8 +41,16 @@ export function watchTicket(head: HTMLElement, onChange: (sent: PolledTicket['cr
       const next = ticketChangeMark(detail);
       if (next === mark) return;
       mark = next;
-      const shown = new Set([...document.querySelectorAll<HTMLElement>('tr[data-credential-id]')].map((tr) => tr.dataset.credentialId));
-      await onChange(detail.credentials.filter((c) => !shown.has(c.id)));
+      const rows = [...document.querySelectorAll<HTMLElement>('tr[data-credential-id]')];
+      const shown = new Set(rows.map((tr) => tr.dataset.credentialId));
+      const pending = new Set(rows.filter((tr) => tr.querySelector('[data-approval="pending"]')).map((tr) => tr.dataset.credentialId));
+      const decided = detail.credentials
+        .filter((c) => pending.has(c.id) && (c.approval?.state === 'approved' || c.approval?.state === 'refused'))
+        .map((c) => ({ label: c.label, state: c.approval!.state }));
+      await onChange(
+        detail.credentials.filter((c) => !shown.has(c.id)),
+        decided,
+      );
     } finally {
       running = false;
       if (!stopped) timer = setTimeout(() => void poll(), POLL_MS);
