@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { sealUpload } from '../src/crypto/file-cipher.js';
 import { buildApp } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
 import { composeVault } from '../src/main.js';
@@ -115,6 +116,44 @@ describe('ask me first', () => {
     expect((await revealAs(tv, credentialId)).status).toBe(202);
     await tv.vault.portalMails.sendDuePortalMails();
     expect(portalMails(sink, 'approval_request', CUSTOMER)).toHaveLength(2);
+  });
+
+  it('a file download is a reveal: it waits for the approval too, and the approval covers the files', async () => {
+    const { linkToken } = await openTicketWithLink(tv, { customerEmail: CUSTOMER, externalRef: 'ZD-4712' });
+    const publicKey = new Uint8Array(Buffer.from((await tv.http.get(`/api/v1/intake/${linkToken}`).expect(200)).body.publicKey, 'base64url'));
+    const key = Buffer.from('-----BEGIN OPENSSH PRIVATE KEY-----\nCANARY-ask-first-file\n-----END OPENSSH PRIVATE KEY-----\n');
+    const staged = await tv.http
+      .post(`/api/v1/intake/${linkToken}/files`)
+      .set('Content-Type', 'application/octet-stream')
+      .send(Buffer.from(sealUpload({ name: 'id_ed25519', type: 'application/octet-stream', bytes: key }, publicKey)))
+      .expect(201);
+    const submitted = await tv.http.post(`/api/v1/intake/${linkToken}/credentials`).send({ kind: 'file', label: 'Deploy key', fields: { notes: 'staging' }, files: [staged.body.id] }).expect(201);
+    const fileCredential = submitted.body.credentialId as string;
+    const download = (fileId: string) =>
+      tv.http.post(`/api/v1/credentials/${fileCredential}/files/${fileId}/download`).set(tv.auth()).send({ reason: REASON }).buffer(true).parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+
+    // New submissions start from the customer's preferences: the reveal is asked for.
+    expect((await revealAs(tv, fileCredential)).status).toBe(202);
+    const token = await approvalToken();
+    // Before the decision, the file stays as closed as the reveal (its id is not a way around it).
+    const [manifest] = (await tv.query('SELECT id FROM credential_files WHERE credential_id = ?', fileCredential)) as Array<{ id: string }>;
+    const pending = await download(manifest!.id);
+    expect(pending.status).toBe(202);
+    expect(JSON.parse((pending.body as Buffer).toString('utf8'))).toMatchObject({ code: 'approval_pending' });
+    expect((pending.body as Buffer).includes('CANARY-ask-first-file')).toBe(false);
+    expect(await auditEvents(tv, { credentialId: fileCredential, action: 'credential.revealed' })).toHaveLength(0);
+
+    expect((await decide(token, 'approve')).status).toBe(200);
+    const revealed = await revealAs(tv, fileCredential).expect(200);
+    const fileId = (revealed.body.files as Array<{ id: string }>)[0]!.id;
+    expect(fileId).toBe(manifest!.id);
+    const got = await download(fileId).expect(200);
+    expect(Buffer.compare(got.body as Buffer, key)).toBe(0);
+    expect((await auditEvents(tv, { credentialId: fileCredential, action: 'credential.revealed' })).map((e) => e.detail)).toEqual(['file: id_ed25519', null]); // newest first
   });
 
   it('decides once: a second decision is 409, a malformed or unknown link 404, and an expired one 410', async () => {

@@ -60,7 +60,8 @@ export async function downloadFile(path: string, body: unknown): Promise<{ resul
     return { result: { ok: false, status: 0, code: 'network', body: null, retryAfter: 0, fields: [] } };
   }
   const ok = { ok: true, status: response.status, code: '', body: null, retryAfter: 0, fields: [] };
-  if (response.ok) return { result: ok, blob: await response.blob() };
+  // Only a 200 carries the file: a 202 is ask-me-first's approval_pending (decision 027), a problem body.
+  if (response.status === 200) return { result: ok, blob: await response.blob() };
   const problem = (await response.json().catch(() => null)) as { code?: unknown } | null;
   return {
     result: { ok: false, status: response.status, code: String(problem?.code ?? ''), body: problem, retryAfter: Number(response.headers.get('Retry-After') ?? 0), fields: [] },

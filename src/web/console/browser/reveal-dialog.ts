@@ -171,6 +171,10 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     const { result, blob } = await downloadFile(`/credentials/${target.id}/files/${file.id}/download`, { reason });
     button.disabled = false;
     button.textContent = t.reveal.download;
+    if (result.status === 202) {
+      approvalPending(result);
+      return;
+    }
     if (!blob) {
       refused(result);
       return;
@@ -237,6 +241,17 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     }
   }
 
+  /** Ask me first (decision 027): nothing revealed (or downloaded); the customer decides by e-mail. */
+  function approvalPending(result: ApiResult): void {
+    changed = true;
+    const pending = result.body as { requestedAt: string };
+    const at = new Intl.DateTimeFormat(t.locale, t.shortDateTime).format(new Date(pending.requestedAt));
+    alert.classList.replace('alert--error', 'alert--warning');
+    alert.setAttribute('data-approval-pending', '');
+    showAlert(alert, t.reveal.approvalPending(at));
+    reasonForm.querySelector<HTMLButtonElement>('[data-submit]')!.disabled = true;
+  }
+
   /** `from`: the form or box whose button shows the request in flight. */
   async function reveal(from: HTMLElement = reasonForm): Promise<void> {
     if (!target) return;
@@ -245,14 +260,7 @@ export function wireRevealDialog(t: ConsoleStrings, onChanged: () => void): { op
     const result = await callApi('POST', `/credentials/${target.id}/reveal`, { reason });
     setBusy(from, false, idle);
     if (result.status === 202) {
-      // Ask me first (decision 027): nothing revealed; the customer decides by e-mail.
-      changed = true;
-      const pending = result.body as { requestedAt: string };
-      const at = new Intl.DateTimeFormat(t.locale, t.shortDateTime).format(new Date(pending.requestedAt));
-      alert.classList.replace('alert--error', 'alert--warning');
-      alert.setAttribute('data-approval-pending', '');
-      showAlert(alert, t.reveal.approvalPending(at));
-      reasonForm.querySelector<HTMLButtonElement>('[data-submit]')!.disabled = true;
+      approvalPending(result);
       return;
     }
     if (result.ok) {
