@@ -242,6 +242,38 @@ describe('the customer portal', () => {
       expect((await post('restrict')).status).toBe(410);
     });
 
+    it('withdraws everything held for the e-mail at once: every ticket, frozen ones too, audited per credential; another customer keeps theirs', async () => {
+      const first = await arrange(tv, CUSTOMER, 'ZD-2001');
+      const second = await arrange(tv, 'Casey@Shop.test', 'ZD-2002');
+      const frozen = await arrange(tv, CUSTOMER, 'ZD-2003');
+      const other = await arrange(tv, 'someone-else@shop.test', 'ZD-2999');
+      const cookie = await signInToPortal(tv, sink, CUSTOMER);
+      await tv.http.post(`/portal/credentials/${frozen.credentialId}/restrict`).set('Origin', ORIGIN).set('Cookie', cookie).expect(303);
+      const before = await tv.http.get('/portal').set('Cookie', cookie).expect(200);
+      expect(before.text).toContain('action="/portal/withdraw-everything"');
+      expect(before.text).toContain('Withdraw all 3 credentials you sent us?');
+
+      // Refused without the Origin check: nothing changes.
+      expect((await tv.http.post('/portal/withdraw-everything').set('Cookie', cookie)).status).toBe(403);
+      expect((await revealAs(tv, first.credentialId)).status).toBe(200);
+
+      const done = await tv.http.post('/portal/withdraw-everything').set('Origin', ORIGIN).set('Cookie', cookie);
+      expect(done.status).toBe(303);
+      expect(done.headers.location).toBe('/portal?done=withdrawAll');
+      for (const { credentialId } of [first, second, frozen]) {
+        expect((await revealAs(tv, credentialId)).body.code).toBe('credential_withdrawn');
+        const [row] = await tv.query('SELECT status FROM credentials WHERE id = ?', credentialId);
+        expect(row!.status).toBe('purged');
+        const withdrawn = await auditEvents(tv, { credentialId, action: 'credential.withdrawn' });
+        expect(withdrawn).toHaveLength(1);
+        expect(withdrawn[0]!.actor.type).toBe('customer');
+      }
+      expect((await revealAs(tv, other.credentialId)).status).toBe(200);
+      const after = await tv.http.get('/portal?done=withdrawAll').set('Cookie', cookie).expect(200);
+      expect(after.text).toContain('Everything you sent us was withdrawn and destroyed.');
+      expect(after.text).not.toContain('action="/portal/withdraw-everything"');
+    });
+
     it("answers 404 for another customer's credential, and changes nothing", async () => {
       await arrange(tv);
       const other = await arrange(tv, 'someone-else@shop.test');

@@ -25,7 +25,7 @@ export interface PortalRouteDeps {
   config: LanguageConfig & { vendorName: string; publicOrigin: string };
 }
 
-const DONE = new Set<PortalDone>(['withdraw', 'restrict', 'unrestrict', 'preferences']);
+const DONE = new Set<PortalDone>(['withdraw', 'withdrawAll', 'restrict', 'unrestrict', 'preferences']);
 const ACTIONS = { withdraw: 'withdrawCredential', restrict: 'restrictCredential', unrestrict: 'unrestrictCredential' } as const;
 
 function sendPage(res: Response, status: number, html: string): void {
@@ -138,6 +138,12 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
     const fields = formFields(req, ['notifyOnReveal', 'askFirst']);
     await portal.setPortalPreferences(email, { notifyOnReveal: fields.notifyOnReveal !== undefined, askFirst: fields.askFirst !== undefined });
     res.redirect(303, '/portal?done=preferences');
+  });
+  router.post('/portal/withdraw-everything', async (req, res) => {
+    const { email } = await session(req);
+    formFields(req, []);
+    await receipts.portal.withdrawEverything(email, originOf(req));
+    res.redirect(303, '/portal?done=withdrawAll');
   });
   router.post('/portal/credentials/:id/:action', async (req, res) => {
     const action = param(req, 'action');

@@ -183,20 +183,47 @@ export function createReceipts(deps: ReceiptDeps) {
   }
 
   /** Withdrawal (erasure): ends the credential and destroys its secret at once. Repeating is harmless. */
+  /** Ends (withdrawn, or the reason it was already due for) and destroys one credential, inside a write transaction. */
+  async function withdrawIn(s: Stores, held: Held, credential: CredentialRecord, now: number, origin?: Origin): Promise<void> {
+    const lifecycle = lifecycleOf(s);
+    if (isLive(credential.status)) {
+      const state = effectiveState(credential, held.ticket, now);
+      // A credential already due to expire keeps that reason; a live one is withdrawn.
+      await endCredential(lifecycle, credential, isLive(state.status) ? 'withdrawn' : state.endedBecause!, now, held.customer, origin);
+    }
+    const ended = (await s.credentials.get(credential.id))!;
+    if (ended.status !== 'purged') await purgeCredential(lifecycle, ended, now, held.customer);
+  }
+
   async function withdrawCredential(access: ReceiptAccess, credentialId: string, origin?: Origin): Promise<void> {
     await storage.write(async (s) => {
       const { held, credential } = await openCredential(s, access, credentialId);
-      const now = clock.now();
-      const lifecycle = lifecycleOf(s);
-      if (isLive(credential.status)) {
-        const state = effectiveState(credential, held.ticket, now);
-        // A credential already due to expire keeps that reason; a live one is withdrawn.
-        await endCredential(lifecycle, credential, isLive(state.status) ? 'withdrawn' : state.endedBecause!, now, held.customer, origin);
-      }
-      const ended = (await s.credentials.get(credential.id))!;
-      if (ended.status !== 'purged') await purgeCredential(lifecycle, ended, now, held.customer);
+      await withdrawIn(s, held, credential, clock.now(), origin);
     });
     await storage.afterDestroy();
+  }
+
+  /**
+   * The portal's "withdraw everything": every credential held for the e-mail that is not yet
+   * destroyed, in one transaction (all or none), each audited as a withdrawal from the portal.
+   * Returns how many were withdrawn or destroyed.
+   */
+  async function withdrawEverything(email: string, origin?: Origin): Promise<number> {
+    const done = await storage.write(async (s) => {
+      const now = clock.now();
+      let count = 0;
+      for (const ticket of await s.portal.listTickets(email)) {
+        for (const credential of await s.credentials.listByTicket(ticket.id)) {
+          if (credential.status === 'purged') continue;
+          const receipt = (await s.receipts.get(credential.receiptId))!;
+          await withdrawIn(s, { receipt, ticket, customer: customerOf(receipt, ticket), via: 'portal' }, credential, now, origin);
+          count++;
+        }
+      }
+      return count;
+    });
+    if (done) await storage.afterDestroy();
+    return done;
   }
 
   /** Portability: everything held about this submission, as JSON, without any secret. */
@@ -255,6 +282,7 @@ export function createReceipts(deps: ReceiptDeps) {
       restrictCredential: (email: string, id: string, origin?: Origin) => setRestriction({ email }, id, true, origin),
       unrestrictCredential: (email: string, id: string, origin?: Origin) => setRestriction({ email }, id, false, origin),
       withdrawCredential: (email: string, id: string, origin?: Origin) => withdrawCredential({ email }, id, origin),
+      withdrawEverything,
     },
     exportReceipt,
     setPreferences,

@@ -10,7 +10,7 @@ import { eta, frame, receiptCredentialView, timeView } from './pages.js';
 export type PortalView = Awaited<ReturnType<Portal['viewPortal']>>;
 export type ApprovalDescription = Awaited<ReturnType<RevealApprovals['describeRevealApproval']>>;
 
-export type PortalDone = 'withdraw' | 'restrict' | 'unrestrict' | 'preferences';
+export type PortalDone = 'withdraw' | 'withdrawAll' | 'restrict' | 'unrestrict' | 'preferences';
 
 const portalFrame = (language: Language) => ({ ...frame(language, 'portal'), referrer: 'same-origin' });
 
@@ -37,6 +37,8 @@ export function renderPortalPage(view: PortalView, language: Language, done: Por
     email: view.email,
     preferences: view.preferences,
     done: done ? m.t(`portal.done.${done}`) : '',
+    // Everything not yet destroyed can be withdrawn at once (issue 17: "withdraws all they sent from one place").
+    withdrawable: view.tickets.reduce((n, t) => n + t.credentials.filter((c) => c.status !== 'purged').length, 0),
     tickets: view.tickets.map((t, i) => ({
       headingId: `ticket-${i}`,
       externalRef: t.externalRef,

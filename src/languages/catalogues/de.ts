@@ -276,6 +276,12 @@ export default {
   'portal.done.restrict': 'Die Zugangsdaten sind gesperrt: Niemand kann sie einsehen, bis Sie sie entsperren.',
   'portal.done.unrestrict': 'Die Zugangsdaten sind entsperrt.',
   'portal.done.preferences': 'Ihre Einstellungen sind gespeichert.',
+  'portal.done.withdrawAll': 'Alles, was Sie uns gesendet haben, wurde zurückgezogen und vernichtet.',
+  'portal.withdrawAllHeading': 'Alles auf einmal zurückziehen',
+  'portal.withdrawAll': 'Alles zurückziehen',
+  'portal.withdrawAllConfirm':
+    'Alles zurückziehen, was Sie uns gesendet haben ({count, plural, one {# Eintrag} other {# Einträge}})? Es wird sofort vernichtet, und der Support kann es nicht mehr verwenden. Das lässt sich nicht rückgängig machen.',
+  'portal.withdrawAllYes': 'Ja, alles zurückziehen und vernichten',
   'portal.approval.title': 'Einsicht für {vendor} freigeben',
   'portal.approval.heading': 'Jemand möchte Ihre Zugangsdaten einsehen',
   'portal.approval.lead': '{engineer} von {vendor} möchte „{label}“ einsehen. Sie haben uns gebeten, Sie vorher zu fragen.',

@@ -276,6 +276,12 @@ const en = {
   'portal.done.restrict': 'The credential is frozen: nobody can reveal it until you unfreeze it.',
   'portal.done.unrestrict': 'The credential is unfrozen.',
   'portal.done.preferences': 'Your choices are saved.',
+  'portal.done.withdrawAll': 'Everything you sent us was withdrawn and destroyed.',
+  'portal.withdrawAllHeading': 'Withdraw everything at once',
+  'portal.withdrawAll': 'Withdraw everything',
+  'portal.withdrawAllConfirm':
+    'Withdraw all {count, plural, one {# credential} other {# credentials}} you sent us? They are destroyed at once and support can no longer use them. This cannot be undone.',
+  'portal.withdrawAllYes': 'Yes, withdraw and destroy them all',
   'portal.approval.title': 'Approve a reveal for {vendor}',
   'portal.approval.heading': 'Someone asks to reveal your credential',
   'portal.approval.lead': '{engineer} at {vendor} asks to reveal “{label}”. You asked us to check with you first.',

@@ -276,6 +276,12 @@ export default {
   'portal.done.restrict': 'La credencial está bloqueada: nadie puede consultarla hasta que la desbloquee.',
   'portal.done.unrestrict': 'La credencial está desbloqueada.',
   'portal.done.preferences': 'Sus preferencias se han guardado.',
+  'portal.done.withdrawAll': 'Todo lo que nos envió se ha retirado y destruido.',
+  'portal.withdrawAllHeading': 'Retirarlo todo de una vez',
+  'portal.withdrawAll': 'Retirarlo todo',
+  'portal.withdrawAllConfirm':
+    '¿Retirar todo lo que nos ha enviado ({count, plural, one {# credencial} other {# credenciales}})? Se destruye en el acto y el soporte ya no podrá usarlo. No se puede deshacer.',
+  'portal.withdrawAllYes': 'Sí, retirarlo y destruirlo todo',
   'portal.approval.title': 'Aprobar una consulta para {vendor}',
   'portal.approval.heading': 'Alguien pide consultar su credencial',
   'portal.approval.lead': '{engineer}, de {vendor}, pide consultar «{label}». Nos pidió que le preguntáramos antes.',

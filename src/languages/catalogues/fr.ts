@@ -276,6 +276,12 @@ export default {
   'portal.done.restrict': 'L’identifiant est bloqué : personne ne peut le consulter tant que vous ne le débloquez pas.',
   'portal.done.unrestrict': 'L’identifiant est débloqué.',
   'portal.done.preferences': 'Vos choix sont enregistrés.',
+  'portal.done.withdrawAll': 'Tout ce que vous nous avez envoyé a été retiré et détruit.',
+  'portal.withdrawAllHeading': 'Tout retirer d’un coup',
+  'portal.withdrawAll': 'Tout retirer',
+  'portal.withdrawAllConfirm':
+    'Retirer tout ce que vous nous avez envoyé ({count, plural, one {# identifiant} other {# identifiants}}) ? Tout est détruit aussitôt et le support ne peut plus l’utiliser. Cette action est définitive.',
+  'portal.withdrawAllYes': 'Oui, tout retirer et détruire',
   'portal.approval.title': 'Autoriser une consultation pour {vendor}',
   'portal.approval.heading': 'Quelqu’un demande à consulter votre identifiant',
   'portal.approval.lead': '{engineer}, chez {vendor}, demande à consulter « {label} ». Vous nous avez demandé de vous consulter d’abord.',

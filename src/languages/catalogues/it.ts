@@ -277,6 +277,12 @@ export default {
   'portal.done.restrict': 'La credenziale è bloccata: nessuno può consultarla finché non la sblocca.',
   'portal.done.unrestrict': 'La credenziale è sbloccata.',
   'portal.done.preferences': 'Le Sue scelte sono state salvate.',
+  'portal.done.withdrawAll': 'Tutto ciò che ci ha inviato è stato ritirato e distrutto.',
+  'portal.withdrawAllHeading': 'Ritira tutto in una volta',
+  'portal.withdrawAll': 'Ritira tutto',
+  'portal.withdrawAllConfirm':
+    'Ritirare tutto ciò che ci ha inviato ({count, plural, one {# credenziale} other {# credenziali}})? Viene distrutto subito e l’assistenza non potrà più usarlo. L’operazione non si può annullare.',
+  'portal.withdrawAllYes': 'Sì, ritira e distruggi tutto',
   'portal.approval.title': 'Approvare una consultazione per {vendor}',
   'portal.approval.heading': 'Qualcuno chiede di consultare la Sua credenziale',
   'portal.approval.lead': '{engineer} di {vendor} chiede di consultare «{label}». Ci ha chiesto di domandarLe prima.',

@@ -277,6 +277,12 @@ export default {
   'portal.done.restrict': 'De inloggegevens zijn geblokkeerd: niemand kan ze inzien tot u ze deblokkeert.',
   'portal.done.unrestrict': 'De inloggegevens zijn gedeblokkeerd.',
   'portal.done.preferences': 'Uw keuzes zijn opgeslagen.',
+  'portal.done.withdrawAll': 'Alles wat u ons hebt gestuurd, is ingetrokken en vernietigd.',
+  'portal.withdrawAllHeading': 'Alles in één keer intrekken',
+  'portal.withdrawAll': 'Alles intrekken',
+  'portal.withdrawAllConfirm':
+    'Alles intrekken wat u ons hebt gestuurd ({count, plural, one {# item} other {# items}})? Het wordt meteen vernietigd en support kan het niet meer gebruiken. Dit kan niet ongedaan worden gemaakt.',
+  'portal.withdrawAllYes': 'Ja, alles intrekken en vernietigen',
   'portal.approval.title': 'Inzage goedkeuren voor {vendor}',
   'portal.approval.heading': 'Iemand vraagt uw inloggegevens in te zien',
   'portal.approval.lead': '{engineer} van {vendor} vraagt ‘{label}’ in te zien. U vroeg ons om het eerst aan u te vragen.',

@@ -279,6 +279,12 @@ export default {
   'portal.done.restrict': 'Dane dostępowe są zablokowane: nikt nie może ich wyświetlić, dopóki ich nie odblokujesz.',
   'portal.done.unrestrict': 'Dane dostępowe są odblokowane.',
   'portal.done.preferences': 'Twoje ustawienia zostały zapisane.',
+  'portal.done.withdrawAll': 'Wszystko, co nam przesłano, zostało wycofane i zniszczone.',
+  'portal.withdrawAllHeading': 'Wycofaj wszystko naraz',
+  'portal.withdrawAll': 'Wycofaj wszystko',
+  'portal.withdrawAllConfirm':
+    'Wycofać wszystko, co nam przesłano ({count, plural, one {# zestaw danych dostępowych} few {# zestawy danych dostępowych} many {# zestawów danych dostępowych} other {# zestawu danych dostępowych}})? Zostanie to od razu zniszczone i zespół wsparcia nie będzie mógł tego już użyć. Tego nie da się cofnąć.',
+  'portal.withdrawAllYes': 'Tak, wycofaj i zniszcz wszystko',
   'portal.approval.title': 'Zgoda na wyświetlenie dla {vendor}',
   'portal.approval.heading': 'Ktoś prosi o wyświetlenie Twoich danych dostępowych',
   'portal.approval.lead': '{engineer} z {vendor} prosi o wyświetlenie „{label}”. Zgodnie z Twoim ustawieniem najpierw pytamy Cię o zgodę.',

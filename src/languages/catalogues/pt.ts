@@ -277,6 +277,12 @@ export default {
   'portal.done.restrict': 'A credencial está bloqueada: ninguém a pode consultar até a desbloquear.',
   'portal.done.unrestrict': 'A credencial está desbloqueada.',
   'portal.done.preferences': 'As suas escolhas foram guardadas.',
+  'portal.done.withdrawAll': 'Tudo o que nos enviou foi retirado e destruído.',
+  'portal.withdrawAllHeading': 'Retirar tudo de uma vez',
+  'portal.withdrawAll': 'Retirar tudo',
+  'portal.withdrawAllConfirm':
+    'Retirar tudo o que nos enviou ({count, plural, one {# credencial} other {# credenciais}})? É destruído de imediato e o suporte deixa de o poder usar. Esta ação não pode ser anulada.',
+  'portal.withdrawAllYes': 'Sim, retirar e destruir tudo',
   'portal.approval.title': 'Aprovar uma consulta para a {vendor}',
   'portal.approval.heading': 'Alguém pede para consultar a sua credencial',
   'portal.approval.lead': '{engineer}, da {vendor}, pede para consultar «{label}». Pediu-nos para lhe perguntarmos primeiro.',
