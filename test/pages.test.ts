@@ -106,6 +106,10 @@ describe('customer pages', () => {
       const named = [...res.text.matchAll(/<(?:input|textarea|select)\b[^>]*\bname="([^"]+)"/g)].map((m) => m[1]);
       expect(new Set(named)).toEqual(new Set(['kind']));
       expect(res.text).toMatch(/<select id="intake-ftp-protocol"[\s\S]*?<option value="sftp" selected>/);
+      // Each kind's fields are titled by the kind; the files' own notes are "about the files", not "Files details".
+      expect(res.text).toContain('<legend>FTP / SFTP details</legend>');
+      expect(res.text).toContain('<legend>About the files</legend>');
+      expect(res.text).not.toContain('Files details');
     });
 
     it('escapes a ticket subject holding HTML', async () => {

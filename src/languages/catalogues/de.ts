@@ -82,6 +82,7 @@ export default {
   'intake.labelLabel': 'Name für diese Zugangsdaten',
   'intake.labelHint': 'Damit Sie sie später wiedererkennen, z. B. „Shop-FTP“.',
   'intake.fieldsLegend': 'Angaben für {kind}',
+  'intake.fileNotesLegend': 'Zu den Dateien',
   'intake.submit': 'Verschlüsseln und senden',
   'intake.submitting': 'Wird verschlüsselt und gesendet…',
   'intake.submitHint': 'Wird auf diesem Gerät verschlüsselt, bevor es gesendet wird.',

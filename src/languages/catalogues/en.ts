@@ -82,6 +82,7 @@ const en = {
   'intake.labelLabel': 'Name for this credential',
   'intake.labelHint': 'So you recognise it later, e.g. “Shop FTP”.',
   'intake.fieldsLegend': '{kind} details',
+  'intake.fileNotesLegend': 'About the files',
   'intake.submit': 'Encrypt and send',
   'intake.submitting': 'Encrypting and sending…',
   'intake.submitHint': 'Encrypted on this device before it is sent.',

@@ -82,6 +82,7 @@ export default {
   'intake.labelLabel': 'Nombre de esta credencial',
   'intake.labelHint': 'Para reconocerla más adelante, p. ej. «FTP de la tienda».',
   'intake.fieldsLegend': 'Datos de {kind}',
+  'intake.fileNotesLegend': 'Sobre los archivos',
   'intake.submit': 'Cifrar y enviar',
   'intake.submitting': 'Cifrando y enviando…',
   'intake.submitHint': 'Se cifra en este dispositivo antes de enviarse.',

@@ -82,6 +82,7 @@ export default {
   'intake.labelLabel': 'Nom de ces identifiants',
   'intake.labelHint': 'Pour les reconnaître plus tard, par ex. « FTP de la boutique ».',
   'intake.fieldsLegend': 'Informations {kind}',
+  'intake.fileNotesLegend': 'À propos des fichiers',
   'intake.submit': 'Chiffrer et envoyer',
   'intake.submitting': 'Chiffrement et envoi…',
   'intake.submitHint': 'Chiffré sur cet appareil avant l’envoi.',

@@ -83,6 +83,7 @@ export default {
   'intake.labelLabel': 'Nome di questa credenziale',
   'intake.labelHint': 'Per riconoscerla in seguito, ad es. «FTP del negozio».',
   'intake.fieldsLegend': 'Dati {kind}',
+  'intake.fileNotesLegend': 'Informazioni sui file',
   'intake.submit': 'Cifra e invia',
   'intake.submitting': 'Cifratura e invio in corso…',
   'intake.submitHint': 'Cifrato su questo dispositivo prima dell’invio.',

@@ -83,6 +83,7 @@ export default {
   'intake.labelLabel': 'Naam voor deze inloggegevens',
   'intake.labelHint': 'Zodat u ze later herkent, bijv. ‘FTP webshop’.',
   'intake.fieldsLegend': 'Gegevens voor {kind}',
+  'intake.fileNotesLegend': 'Over de bestanden',
   'intake.submit': 'Versleutelen en versturen',
   'intake.submitting': 'Bezig met versleutelen en versturen…',
   'intake.submitHint': 'Wordt op dit apparaat versleuteld voordat het wordt verstuurd.',

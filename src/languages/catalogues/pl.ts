@@ -84,6 +84,7 @@ export default {
   'intake.labelLabel': 'Nazwa tych danych dostępowych',
   'intake.labelHint': 'Żeby łatwo je później rozpoznać, np. „FTP sklepu”.',
   'intake.fieldsLegend': 'Dane: {kind}',
+  'intake.fileNotesLegend': 'O plikach',
   'intake.submit': 'Zaszyfruj i wyślij',
   'intake.submitting': 'Szyfrowanie i wysyłanie…',
   'intake.submitHint': 'Szyfrowane na tym urządzeniu przed wysłaniem.',

@@ -83,6 +83,7 @@ export default {
   'intake.labelLabel': 'Nome desta credencial',
   'intake.labelHint': 'Para a reconhecer mais tarde, p. ex. «FTP da loja».',
   'intake.fieldsLegend': 'Dados de {kind}',
+  'intake.fileNotesLegend': 'Sobre os ficheiros',
   'intake.submit': 'Cifrar e enviar',
   'intake.submitting': 'A cifrar e enviar…',
   'intake.submitHint': 'Cifrado neste dispositivo antes de ser enviado.',
