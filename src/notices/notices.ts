@@ -8,6 +8,7 @@ import type { Storage, Stores } from '../storage/storage.js';
 import { PermanentMailError, type MailTransport } from './mail-transports.js';
 import { destructionNoticeMail, revealNoticeMail, submissionNoticeMail, type NoticeMail } from './notice-messages.js';
 import type { PendingNotice } from './notice-outbox-store.js';
+import { onePassAtATime } from '../passes.js';
 
 export interface NoticeDeps {
   storage: Storage;
@@ -175,23 +176,8 @@ export function createNotices(deps: NoticeDeps) {
     if (pruned) log.debug({ pruned }, 'delivered notices pruned');
   }
 
-  let running: Promise<NoticePass> | null = null;
-
-  /** One pass over the due outbox rows. Overlapping calls share the pass under way. */
-  function sendDueNotices(): Promise<NoticePass> {
-    running ??= runPass().finally(() => {
-      running = null;
-    });
-    return running;
-  }
-
-  /** Resolves when the pass under way (if any) has finished, or after `timeoutMs`. */
-  async function settle(timeoutMs = 15_000): Promise<void> {
-    if (!running) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([running.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-  }
+  /** One pass over the due outbox rows (overlapping calls share the pass under way), and the wait for it at shutdown. */
+  const { run: sendDueNotices, settle } = onePassAtATime(runPass);
 
   return { sendDueNotices, settle, transport };
 }

@@ -7,6 +7,7 @@ import type { Storage, Stores } from '../storage/storage.js';
 import { webhookBody } from './outgoing-webhook-events.js';
 import { webhookSecretContext } from './outgoing-webhooks.js';
 import type { DueDelivery } from './outgoing-webhooks-store.js';
+import { onePassAtATime } from '../passes.js';
 
 export interface WebhookSenderDeps {
   storage: Storage;
@@ -152,23 +153,8 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     if (pruned) log.debug({ pruned }, 'old webhook deliveries pruned');
   }
 
-  let running: Promise<WebhookPass> | null = null;
-
-  /** One pass over the due deliveries. Overlapping calls share the pass under way. */
-  function sendDueWebhooks(): Promise<WebhookPass> {
-    running ??= runPass().finally(() => {
-      running = null;
-    });
-    return running;
-  }
-
-  /** Resolves when the pass under way (if any) has finished, or after `timeoutMs`. */
-  async function settle(waitMs = 15_000): Promise<void> {
-    if (!running) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([running.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
-  }
+  /** One pass over the due deliveries (overlapping calls share the pass under way), and the wait for it at shutdown. */
+  const { run: sendDueWebhooks, settle } = onePassAtATime(runPass);
 
   return { sendDueWebhooks, settle };
 }

@@ -8,6 +8,7 @@ import type { NoticeMail } from '../notices/notice-messages.js';
 import { KEEP_DELIVERED_MS, KEEP_FAILED_MS, LEASE_MS, MAX_ATTEMPTS, RETRY_FIRST_MS, retryDelay, type NoticeDeps } from '../notices/notices.js';
 import { mailLinkContext } from './portal-mail-links.js';
 import type { PortalMail } from './portal-mails-store.js';
+import { onePassAtATime } from '../passes.js';
 
 // The portal's e-mails, sent by the notice timer like the notices (at least once, claimed per row,
 // retried with backoff). A sign-in or approval link is unwrapped only to be sent; the copy in the
@@ -149,15 +150,8 @@ export function createPortalMails(deps: PortalMailDeps) {
     return claimed.length;
   }
 
-  let running: Promise<number> | null = null;
-
   /** One pass over the due portal mails; overlapping calls share the pass under way. */
-  function sendDuePortalMails(): Promise<number> {
-    running ??= runPass().finally(() => {
-      running = null;
-    });
-    return running;
-  }
+  const { run: sendDuePortalMails } = onePassAtATime(runPass);
 
   return { sendDuePortalMails };
 }
