@@ -12,7 +12,9 @@
 //
 // `--profile=<scenario>` runs that scenario alone with the vault under --cpu-prof and stops:
 // reveal, intake, ticket-list, ticket-detail (SQLite), pg-reveal, pg-intake (one PostgreSQL
-// instance), pg2-reveal, pg2-intake (two; the first one profiled).
+// instance), pg2-reveal, pg2-intake (two; the first one profiled). `--only=<scenario>` runs it
+// alone the same way without the profiler (for A/B runs of one scenario). BENCH_VAULT_NODE_ARGS
+// (space-separated) adds node options to every vault process, e.g. `--perf-basic-prof` for perf.
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,6 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import sodium from 'libsodium-wrappers-sumo';
 import pg from 'pg';
+import { benchVaultEnv, revealPoolFor } from './vault-env.js';
 
 const startedAt = performance.now();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,13 +34,15 @@ const option = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(nam
 const quick = args.includes('--quick');
 const PROFILES = ['reveal', 'intake', 'ticket-list', 'ticket-detail', 'pg-reveal', 'pg-intake', 'pg2-reveal', 'pg2-intake'];
 // --profile: the profiled server runs with --cpu-prof; profiles land in bench/profiles/ (see bench/profile-summary.js).
-const profile = args.includes('--profile') ? 'reveal' : (option('profile') ?? null);
-if (profile && !PROFILES.includes(profile)) {
-  process.stderr.write(`--profile=${profile}: not a scenario (${PROFILES.join(', ')})\n`);
+// `focus`: the one scenario --profile or --only runs.
+const profiling = args.includes('--profile') || option('profile') !== undefined;
+const focus = args.includes('--profile') ? 'reveal' : (option('profile') ?? option('only') ?? null);
+if (focus && !PROFILES.includes(focus)) {
+  process.stderr.write(`--${profiling ? 'profile' : 'only'}=${focus}: not a scenario (${PROFILES.join(', ')})\n`);
   process.exit(2);
 }
-const postgresProfile = profile?.startsWith('pg') ?? false;
-const withPostgres = args.includes('--postgres') || postgresProfile;
+const postgresFocus = focus?.startsWith('pg') ?? false;
+const withPostgres = args.includes('--postgres') || postgresFocus;
 const SIZES = quick
   ? { engineers: 4, liveTickets: 1000, credentialsPerLiveTicket: 10, doomedTickets: 100, credentialsPerDoomedTicket: 100, auditEvents: 100_000, keepCredentialIds: 3000, load: 2, pairs: 3 }
   : { engineers: 8, liveTickets: 10_000, credentialsPerLiveTicket: 10, doomedTickets: 1000, credentialsPerDoomedTicket: 100, auditEvents: 1_000_000, keepCredentialIds: 20000, load: 5, pairs: 5 };
@@ -225,18 +230,6 @@ async function requestsServed(url) {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-const reason = { reason: 'Customer asked us to fix the nightly upload (ZD-1042)' };
-
-/** Reveals of the seeded live credentials, the engineers' tokens taken in turn. */
-function revealPoolFor(fx) {
-  return fx.liveCredentials.map((id, i) => ({
-    method: 'POST',
-    path: `/api/v1/credentials/${id}/reveal`,
-    headers: { authorization: `Bearer ${fx.tokens[i % fx.tokens.length]}` },
-    body: reason,
-  }));
-}
-
 /** Sealed submissions (sealed to the seeded vault's intake key) through the seeded intake link. */
 function intakePoolFor(fx) {
   const publicKey = Buffer.from(fx.intakePublicKey, 'base64url');
@@ -332,12 +325,13 @@ async function endProfile(name, result, child) {
   log(`server threads, CPU seconds: ${JSON.stringify(threadCpu(child.pid))}`);
   await stop(child);
   log(`${name}: ${result.vault.rps.toFixed(0)} req/s p99 ${result.vault.p99} ms, ${(result.vault.serverCpu * 100).toFixed(0)}% server CPU; baseline ${result.baseline.rps.toFixed(0)} req/s p99 ${result.baseline.p99} ms`);
-  log('profile written to bench/profiles/ — summarise with: node bench/profile-summary.js bench/profiles/<file>');
+  if (profiling) log('profile written to bench/profiles/ — summarise with: node bench/profile-summary.js bench/profiles/<file>');
 }
 
 // Every vault process runs the build made at the start (bench/vault.js says why).
 const vaultCli = path.join(root, 'bench/vault.js');
-const profileArgs = (on) => (on ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench/profiles')}`] : []);
+const profileArgs = (on) => (on && profiling ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench/profiles')}`] : []);
+const vaultNodeArgs = (process.env.BENCH_VAULT_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const serveLogs = [];
 
 /** A `ticketvault serve` process; its stderr goes to `<name>.log` in the work folder, shown if the run fails. */
@@ -345,7 +339,7 @@ function startServe(name, env, withProfile = false) {
   const logFile = path.join(work, `${name}.log`);
   serveLogs.push(logFile);
   return track(
-    spawn(process.execPath, [...profileArgs(withProfile), vaultCli, 'serve'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', fs.openSync(logFile, 'w')] }),
+    spawn(process.execPath, [...vaultNodeArgs, ...profileArgs(withProfile), vaultCli, 'serve'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', fs.openSync(logFile, 'w')] }),
   );
 }
 
@@ -379,7 +373,7 @@ async function sqliteScenarios() {
   coldStarts.sort((a, b) => a - b);
 
   log('vault…');
-  const server = startServe('vault', vaultEnv, Boolean(profile));
+  const server = startServe('vault', vaultEnv, Boolean(focus));
   await waitReady(`${base}/readyz`);
   await sodium.ready;
   const revealPool = revealPoolFor(fx);
@@ -396,9 +390,9 @@ async function sqliteScenarios() {
   const scenarios = {};
   for (const [name, label, pool] of throughput) {
     // Profiling runs only the scenario it profiles.
-    if (profile && profile !== name) continue;
+    if (focus && focus !== name) continue;
     scenarios[name] = { label, ...(await paired(name, { spec: loadSpec(base, pool), servers: [server] }, loadSpec(baselineUrl, asBaseline(pool)))) };
-    if (profile === name) {
+    if (focus === name) {
       await endProfile(name, scenarios[name], server);
       return { profiled: true };
     }
@@ -518,14 +512,14 @@ async function postgresScenarios() {
     const scenarios = {};
     for (const count of [1, 2]) {
       const prefix = count === 1 ? 'pg' : 'pg2';
-      if (postgresProfile && !profile.startsWith(`${prefix}-`)) continue;
+      if (postgresFocus && !focus.startsWith(`${prefix}-`)) continue;
       log(`postgres: ${count} instance${count > 1 ? 's' : ''}…`);
-      const servers = Array.from({ length: count }, (_, i) => startInstance(count, i, postgresProfile && i === 0));
+      const servers = Array.from({ length: count }, (_, i) => startInstance(count, i, postgresFocus && i === 0));
       const targets = urls.slice(0, count);
       await Promise.all(targets.map((u) => waitReady(`${u}/readyz`, 30000)));
       for (const [scenario, pool] of Object.entries(pools)) {
         const key = `${prefix}-${scenario}`;
-        if (postgresProfile && profile !== key) continue;
+        if (postgresFocus && focus !== key) continue;
         const before = await Promise.all(targets.map(requestsServed));
         const result = await paired(key, { spec: loadSpec(targets, pool), servers, db }, loadSpec(baselineUrl, asBaseline(pool)));
         const after = await Promise.all(targets.map(requestsServed));
@@ -535,7 +529,7 @@ async function postgresScenarios() {
         // Requests each instance answered over the scenario, warm-up included.
         result.perInstance = after.map((n, i) => n - before[i]);
         scenarios[key] = result;
-        if (profile === key) {
+        if (focus === key) {
           await endProfile(key, result, servers[0]);
           return { profiled: true };
         }
@@ -562,23 +556,7 @@ runNode([path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.bui
 }
 
 const port = await freePort();
-const vaultEnv = {
-  NODE_ENV: 'production',
-  MASTER_KEY: crypto.randomBytes(32).toString('base64'),
-  DATABASE_PATH: path.join(work, 'vault.db'),
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  PUBLIC_URL: `http://127.0.0.1:${port}`,
-  LOG_LEVEL: 'info',
-  PURGE_INTERVAL_SECONDS: '1',
-  CREDENTIAL_MAX_AGE_SECONDS: String(90 * 86400),
-  VENDOR_NAME: 'Bench Software',
-  METRICS_TOKEN: crypto.randomBytes(32).toString('hex'),
-  // The load comes from one address, far over any per-address budget.
-  CUSTOMER_RATE_LIMIT_PER_MINUTE: '0',
-  // These scenarios are SQLite's, whatever the caller's environment says.
-  DATABASE_URL: '',
-};
+const vaultEnv = benchVaultEnv(work, port);
 const base = `http://127.0.0.1:${port}`;
 
 // The baseline idles beside the vault for the whole run; only the side being measured gets load.
@@ -587,7 +565,7 @@ const baselineUrl = `http://127.0.0.1:${baselinePort}`;
 const baselineServer = track(spawn(process.execPath, [path.join(root, 'bench/baseline-server.js')], { env: { ...process.env, PORT: String(baselinePort) }, stdio: 'ignore' }));
 await waitReady(`${baselineUrl}/echo`);
 
-const sqlite = postgresProfile ? null : await sqliteScenarios().catch(showServeLogs);
+const sqlite = postgresFocus ? null : await sqliteScenarios().catch(showServeLogs);
 const postgres = withPostgres && !sqlite?.profiled ? await postgresScenarios().catch(showServeLogs) : null;
 await stop(baselineServer);
 if (sqlite?.profiled || postgres?.profiled) {
