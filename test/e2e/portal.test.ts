@@ -113,17 +113,21 @@ describe('customer portal (issue 17)', () => {
     await context.close();
   });
 
-  it('ask me first: the console shows the pending request, the customer approves by the mailed link, the engineer reveals; a second round is refused', async () => {
+  it('ask me first: the console shows the pending request, the customer approves by the mailed link on a 360 px phone, the engineer reveals; a second round is refused', async () => {
     const found: Record<string, unknown> = {};
-    const customer = await customerContext(SIZES[0]);
+    // The customer answers from the mail on a phone; the engineer works in the console on a desktop.
+    const phone = SIZES[1];
+    const customer = await customerContext(phone);
     const page = await customer.newPage();
+    const fitsThePhone = () => expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(phone.width);
     const log = watchPage(page);
     await signIn(page, found, 'ask-first');
     await page.getByLabel('Ask me first: a reveal waits until I approve it').check();
     await page.getByRole('button', { name: 'Save my choices' }).click();
     await page.getByText('Your choices are saved.').waitFor();
     await expect(page.getByLabel('Ask me first: a reveal waits until I approve it').isChecked()).resolves.toBe(true);
-    await screenshot(page, 'portal-ask-first-on');
+    await fitsThePhone();
+    await screenshot(page, 'portal-ask-first-on-360');
 
     const tab = await openConsoleTab(browser, vault.url, 'engineer@vendor.test', { width: 1366, height: 900 });
     const staffPage = tab.page;
@@ -151,10 +155,13 @@ describe('customer portal (issue 17)', () => {
     await page.getByText('Checking the upload folder').waitFor();
     await page.getByText('Engineer Person').first().waitFor();
     found.approval = await seriousAxeViolations(page);
-    await screenshot(page, 'portal-approval');
+    await fitsThePhone();
+    await screenshot(page, 'portal-approval-360');
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.getByRole('heading', { name: 'Approved' }).waitFor();
-    await screenshot(page, 'portal-approved');
+    found.approved = await seriousAxeViolations(page);
+    await fitsThePhone();
+    await screenshot(page, 'portal-approved-360');
 
     // The console's poll tells the engineer (within 5 s), and the mail does too.
     await staffPage.getByText('The customer approved your request to reveal “Shop FTP”.').waitFor({ timeout: 15_000 });
@@ -176,7 +183,9 @@ describe('customer portal (issue 17)', () => {
     await page.goto(refuseLink);
     await page.getByRole('button', { name: 'Refuse' }).click();
     await page.getByRole('heading', { name: 'Refused' }).waitFor();
-    await screenshot(page, 'portal-refused');
+    found.refused = await seriousAxeViolations(page);
+    await fitsThePhone();
+    await screenshot(page, 'portal-refused-360');
     await staffPage.getByText('The customer refused your request to reveal “Payments API”.').waitFor({ timeout: 15_000 });
     await staffPage.locator(`tr[data-credential-id="${ids.api}"] [data-approval="refused"]`).waitFor();
     dialog = await revealIn('Payments API');
