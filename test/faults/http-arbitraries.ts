@@ -480,10 +480,12 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/console/sign-in', audience: 'console', query: ['next', 'reason'] },
   { method: 'GET', path: '/console/tickets', audience: 'console', query: ['status', 'q', 'cursor'] },
   { method: 'GET', path: '/console/tickets/new', audience: 'console' },
+  { method: 'GET', path: '/console/tickets/by-ref/:tickets', audience: 'console' },
   { method: 'GET', path: '/console/tickets/:tickets', audience: 'console' },
   { method: 'GET', path: '/console/audit', audience: 'console', query: AUDIT_QUERY },
   { method: 'GET', path: '/console/staff', audience: 'console' },
   { method: 'GET', path: '/console/webhooks', audience: 'console' },
+  { method: 'GET', path: '/console/account', audience: 'console' },
   { method: 'GET', path: '/console/oidc/start', audience: 'console', query: ['next', 'reauth'] },
   { method: 'GET', path: '/console/oidc/callback', audience: 'console', query: ['code', 'state', 'error'] },
   // health-routes.ts, metrics-routes.ts
@@ -492,6 +494,9 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/openapi.json', audience: 'public' },
   { method: 'GET', path: '/metrics', audience: 'public' },
 ];
+
+/** Where the paths no route knows start: under each page's catch-all (fuzzed-routes checks that every catch-all is here), the API's, and none. */
+export const UNKNOWN_PATH_PREFIXES = ['/', '/api/v1/', '/api/v1/tickets/', '/api/v1/receipts/', '/api/v1/hooks/', '/console/', '/s/', '/r/', '/portal/', '/assets/', '/metrics/'];
 
 export const routesOf = (...audiences: Audience[]) => ROUTES.filter((r) => audiences.includes(r.audience));
 
