@@ -69,8 +69,20 @@ describe('the customer portal', () => {
       await arrange(tv);
       const res = await tv.http.post('/portal/sign-in').set('Origin', ORIGIN).type('form').send({ email: 'not an address' });
       expect(res.status).toBe(400);
+      expect(res.headers['x-problem-code']).toBe('validation_failed');
       const extra = await tv.http.post('/portal/sign-in').set('Origin', ORIGIN).type('form').send({ email: CUSTOMER, admin: '1' });
       expect(extra.status).toBe(400);
+      await tv.vault.portalMails.sendDuePortalMails();
+      expect(portalMails(sink, 'sign_in')).toHaveLength(0);
+    });
+
+    it('refuses a form with more fields than the page takes with a 413 page, not a 500, and mails nothing', async () => {
+      await arrange(tv);
+      const body = `email=${encodeURIComponent(CUSTOMER)}${'&x=1'.repeat(10)}`;
+      const res = await tv.http.post('/portal/sign-in').set('Origin', ORIGIN).type('form').send(body);
+      expect(res.status).toBe(413);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.headers['x-problem-code']).toBe('too_many_parameters');
       await tv.vault.portalMails.sendDuePortalMails();
       expect(portalMails(sink, 'sign_in')).toHaveLength(0);
     });
@@ -186,7 +198,19 @@ describe('the customer portal', () => {
         const page = await tv.http.get(cut);
         expect(page.status).toBe(404);
         expect(page.headers['content-type']).toMatch(/^text\/html/);
+        expect(page.headers['x-problem-code']).toBe('not_found');
       }
+    });
+
+    it('answers a well-formed token that was never a sign-in link (an intake link, a receipt) with 404 on POST too, and starts no session', async () => {
+      const { linkToken, receiptToken } = await arrange(tv);
+      for (const token of [linkToken, receiptToken, 'A'.repeat(43)]) {
+        const res = await tv.http.post(`/portal/sign-in/${token}`).set('Origin', ORIGIN);
+        expect(res.status).toBe(404);
+        expect(res.headers['x-problem-code']).toBe('sign_in_link_not_found');
+        expect(res.headers['set-cookie']?.toString() ?? '').not.toContain('tv_portal=');
+      }
+      expect(await tv.query('SELECT * FROM portal_sessions')).toHaveLength(0);
     });
   });
 

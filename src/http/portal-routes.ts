@@ -101,6 +101,7 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
       await portal.requestSignInLink(fields, lang);
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error;
+      res.set('X-Problem-Code', error.code);
       sendPage(res, 400, renderPortalSignInPage(config.vendorName, lang, { invalid: true, email: fields.email?.slice(0, 320) }));
       return;
     }
@@ -169,7 +170,10 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
   });
 
   // Any other portal address (a link cut short) is a page, like /s and /r: a friendly 404.
-  router.get('/portal/{*rest}', (req, res) => sendPage(res, 404, renderPortalProblemPage(404, config.vendorName, language(req, res))));
+  router.get('/portal/{*rest}', (req, res) => {
+    res.set('X-Problem-Code', 'not_found');
+    sendPage(res, 404, renderPortalProblemPage(404, config.vendorName, language(req, res)));
+  });
 
   const problemPage: ErrorRequestHandler = (err, req, res, next) => {
     const problem = clientProblemOf(err);

@@ -36,6 +36,8 @@ const BODY_ERRORS: Record<string, { status: number; code: string; title: string;
   'charset.unsupported': { status: 415, code: 'unsupported_media_type', title: 'Unsupported media type', detail: 'Send JSON as UTF-8.' },
   'request.aborted': { status: 400, code: 'request_aborted', title: 'Bad request', detail: 'The request body was cut short.' },
   'request.size.invalid': { status: 400, code: 'request_aborted', title: 'Bad request', detail: 'The body does not match its Content-Length.' },
+  // A form post (the portal's pages) with more fields than its parser takes.
+  'parameters.too.many': { status: 413, code: 'too_many_parameters', title: 'Payload too large', detail: 'The form has more fields than this page takes.' },
 };
 
 /**

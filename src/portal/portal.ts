@@ -27,6 +27,10 @@ const preferencesBody = z.strictObject({
   askFirst: z.boolean({ error: 'must be true or false' }),
 });
 
+/** A sign-in link that never was (or cannot be one): 404, as every wrong token (DESIGN "Cryptography"). */
+const signInLinkNotFound = () => new NotFound('sign_in_link_not_found', 'This sign-in link does not exist.');
+const signInLinkGone = () => new Gone('sign_in_link_expired', 'This sign-in link was used already or has expired; ask for a new one.');
+
 export interface PortalDeps {
   storage: Storage;
   audit: Audit;
@@ -81,17 +85,21 @@ export function createPortal(deps: PortalDeps) {
   /** What opening a link (GET) checks, using nothing: 404 unknown, 410 used or expired. */
   async function checkSignInLink(token: string): Promise<void> {
     const state = isWellFormedToken(token) ? await storage.read((s) => s.portal.signInLinkState(hashToken(token), clock.now())) : undefined;
-    if (!state) throw new NotFound('sign_in_link_not_found', 'This sign-in link does not exist.');
-    if (state !== 'usable') throw new Gone('sign_in_link_expired', 'This sign-in link was used already or has expired; ask for a new one.');
+    if (!state) throw signInLinkNotFound();
+    if (state !== 'usable') throw signInLinkGone();
   }
 
   /** Uses a sign-in link up (once, on any instance) and starts a session: the cookie's token, shown once. */
   async function signIn(token: string) {
-    if (!isWellFormedToken(token)) throw new NotFound('sign_in_link_not_found', 'This sign-in link does not exist.');
+    if (!isWellFormedToken(token)) throw signInLinkNotFound();
     return storage.write(async (s) => {
       const now = clock.now();
       const used = await s.portal.useSignInLink(hashToken(token), now);
-      if (!used) throw new Gone('sign_in_link_expired', 'This sign-in link was used already or has expired; ask for a new one.');
+      // As opening it answers: 404 for a link that never was, 410 for one used or expired.
+      if (!used) {
+        if (!(await s.portal.signInLinkState(hashToken(token), now))) throw signInLinkNotFound();
+        throw signInLinkGone();
+      }
       const session = issueToken();
       const expiresAt = now + PORTAL_SESSION_MS;
       await s.portal.insertSession({ tokenHash: session.hash, email: used.email, createdAt: now, expiresAt, endedAt: null });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { checkRequest, checkVaultSound, fuzzRuns, fuzzVaultPerFile, signInFailureCounted, type FuzzVault } from './fuzz-vault.js';
-import { bodyPlan, fuzzRequests, junkHeaders, pct, queryText, requestPlan, routesOf, staffAuth, urlString, type Route, type Segment } from './http-arbitraries.js';
+import { bodyPlan, fuzzRequests, junkHeaders, pct, queryText, requestPlan, routesOf, staffAuth, UNKNOWN_PATH_PREFIXES, urlString, type Route, type Segment } from './http-arbitraries.js';
 
 // Issue 12, "fuzzing": sign-in and sign-out, the console's pages, health, metrics and the
 // OpenAPI document, the single sign-on callback, and paths no route knows, with and without
@@ -54,11 +54,10 @@ describe('fuzzing sign-in, the console and the public routes', () => {
     );
   });
 
-  const PREFIXES = ['/', '/api/v1/', '/api/v1/tickets/', '/api/v1/receipts/', '/api/v1/hooks/', '/console/', '/s/', '/r/', '/assets/', '/metrics/'];
   const anyPath = fc
     .record({
       method: fc.constantFrom('GET' as const, 'POST' as const, 'PUT' as const, 'PATCH' as const, 'DELETE' as const, 'OPTIONS' as const),
-      prefix: fc.constantFrom(...PREFIXES),
+      prefix: fc.constantFrom(...UNKNOWN_PATH_PREFIXES),
       rest: fc.array(fc.oneof(fc.string({ maxLength: 12 }).map(pct), fc.constantFrom('%', '%zz', '..', '%2e%2e', 'index.html', 'pages.js', '%E0%A4%A')), { maxLength: 4 }),
     })
     .chain(({ method, prefix, rest }) => {
@@ -69,7 +68,7 @@ describe('fuzzing sign-in, the console and the public routes', () => {
   it('paths no route knows: never ≥ 500; the API answers problem+json, the pages HTML', async () => {
     // Under a page's path (Express matches paths case-insensitively) the answer may be that
     // page's HTML refusal or the API's unknown endpoint.
-    const underPage = (route: Route) => /^\/(console|s|r)(\/|$)/i.test(route.path);
+    const underPage = (route: Route) => /^\/(console|s|r|portal)(\/|$)/i.test(route.path);
     await fuzzRequests(fuzzVault(), anyPath, (plan) => ({ kind: underPage(plan.route) ? 'api-or-page' : 'api' }), 200);
     await checkVaultSound(fuzzVault());
   });

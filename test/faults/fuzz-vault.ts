@@ -4,6 +4,11 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import request from 'supertest';
 import { sealForPublicKey } from '../../src/crypto/sealed-box.js';
+import { hashToken, issueToken } from '../../src/crypto/tokens.js';
+import { cookieName as cookieNameOf } from '../../src/http/staff-auth.js';
+import { newId } from '../../src/ids.js';
+import { PORTAL_SESSION_MS, SIGN_IN_LINK_MS } from '../../src/portal/portal.js';
+import { APPROVAL_LINK_MS } from '../../src/reveal/reveal-approvals.js';
 import { CLIENT_ID, startOidcProvider } from '../harness/oidc-provider.js';
 import { signIn } from '../harness/staff-sessions.js';
 import { BY_OPERATOR, createTestVault, FTP_FIELDS, openTicketWithLink, submitCredential, TestClock, tokenOf, type TestVault } from '../harness/test-vault.js';
@@ -31,7 +36,17 @@ export function fuzzRuns(numRuns: number): fc.Parameters<unknown> {
 }
 
 /** Where a path parameter or a body placeholder takes a real value from. */
-export type PoolName = 'tickets' | 'links' | 'credentials' | 'linkTokens' | 'receiptTokens' | 'receiptCredentials' | 'staff';
+export type PoolName =
+  | 'tickets'
+  | 'links'
+  | 'credentials'
+  | 'linkTokens'
+  | 'receiptTokens'
+  | 'receiptCredentials'
+  | 'staff'
+  | 'signInTokens'
+  | 'approvalTokens'
+  | 'portalActions';
 
 export interface Pools {
   tickets: string[];
@@ -42,6 +57,22 @@ export interface Pools {
   /** The credential each receipt token (same index) holds. */
   receiptCredentials: string[];
   staff: string[];
+  /** Portal sign-in links: the first usable, then used and expired ones. */
+  signInTokens: string[];
+  /** Ask-me-first approval links: the first pending on the live credential, then decided, expired, on an ended credential. */
+  approvalTokens: string[];
+  /** The portal's credential actions (a path segment naming an action, not a thing). */
+  portalActions: string[];
+}
+
+/** The portal's customer (every fixture ticket's e-mail) and the session cookies requests may carry. */
+export interface PortalFixtures {
+  email: string;
+  /** Another customer, with a ticket and a credential of their own. */
+  otherEmail: string;
+  cookieName: string;
+  /** Session tokens: the customer's live one, the other customer's, an expired and an ended one of the customer's. */
+  sessions: { live: string; other: string; expired: string; ended: string };
 }
 
 export interface FuzzVault {
@@ -51,7 +82,8 @@ export interface FuzzVault {
   cookie: string;
   /** A sealed box of valid FTP fields for the vault's intake key. */
   sealed: string;
-  /** Puts back what earlier runs ended (the live ticket, link, credential, staff roles, session). */
+  portal: PortalFixtures;
+  /** Puts back what earlier runs ended (the live ticket, link, credential, staff roles, session; the portal's sessions, sign-in link and pending approval). */
   restoreFixtures(): Promise<void>;
   send(req: PlainRequest): Promise<Answer>;
   close(): Promise<void>;
@@ -107,7 +139,18 @@ export async function startFuzzVault(): Promise<FuzzVault> {
   const server = http.createServer(tv.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = request(server);
-  const pools: Pools = { tickets: [], links: [], credentials: [], linkTokens: [], receiptTokens: [], receiptCredentials: [], staff: [] };
+  const pools: Pools = {
+    tickets: [],
+    links: [],
+    credentials: [],
+    linkTokens: [],
+    receiptTokens: [],
+    receiptCredentials: [],
+    staff: [],
+    signInTokens: [],
+    approvalTokens: [],
+    portalActions: ['withdraw', 'restrict', 'unrestrict'],
+  };
   const { vault } = tv;
 
   const victim = await vault.staff.addStaff({ email: 'victim@vendor.test', role: 'engineer', name: 'Victim Person' }, BY_OPERATOR);
@@ -153,6 +196,66 @@ export async function startFuzzVault(): Promise<FuzzVault> {
   }
   await addLiveFixture();
 
+  // The portal: the fixtures' customer, another customer, sessions, sign-in and approval links.
+  // Rows are written as the portal writes them (hashed tokens): their raw tokens are mailed only.
+  const email = tv.stores.tickets.get(pools.tickets[0]!)!.customerEmail.toLowerCase();
+  const otherEmail = 'other-customer@shop.test';
+  await submitCredential(tv, (await openTicketWithLink(tv, { customerEmail: otherEmail })).linkToken);
+  const at = () => tv.clock.now();
+  const portalSession = (forEmail: string, state: 'live' | 'expired' | 'ended' = 'live') => {
+    const session = issueToken();
+    const now = at();
+    const expiresAt = state === 'expired' ? now - 1 : now + PORTAL_SESSION_MS;
+    tv.stores.portal.insertSession({ tokenHash: session.hash, email: forEmail, createdAt: now - 60_000, expiresAt, endedAt: state === 'ended' ? now - 1 : null });
+    return session.token;
+  };
+  // Sign-in links are the other customer's: the fuzzed sign-in form asks for the customer's, whose mails the limit counts.
+  const signInLink = (state: 'usable' | 'used' | 'expired' = 'usable') => {
+    const link = issueToken();
+    const now = at();
+    tv.stores.portal.insertSignInLink({ tokenHash: link.hash, email: otherEmail, language: null, createdAt: now, expiresAt: state === 'expired' ? now - 1 : now + SIGN_IN_LINK_MS });
+    if (state === 'used') tv.stores.portal.useSignInLink(link.hash, now);
+    return link.token;
+  };
+  const approval = (credentialId: string, state: 'pending' | 'approved' | 'refused' | 'expired' = 'pending') => {
+    const link = issueToken();
+    const now = at();
+    const decided = state === 'approved' || state === 'refused';
+    tv.stores.revealApprovals.insert({
+      id: newId(now),
+      credentialId,
+      staffId: tv.staffIds.engineer,
+      staffName: 'Engineer Person',
+      reason: 'Checking the upload folder',
+      tokenHash: link.hash,
+      requestedAt: now,
+      linkExpiresAt: state === 'expired' ? now - 1 : now + APPROVAL_LINK_MS,
+      decision: decided ? state : null,
+      decidedAt: decided ? now : null,
+      approvedUntil: state === 'approved' ? now + 3600_000 : null,
+      refusalToldAt: null,
+    });
+    return link.token;
+  };
+  const portal: PortalFixtures = {
+    email,
+    otherEmail,
+    cookieName: cookieNameOf(vault.config, 'tv_portal'),
+    sessions: { live: portalSession(email), other: portalSession(otherEmail), expired: portalSession(email, 'expired'), ended: portalSession(email, 'ended') },
+  };
+  pools.signInTokens.push(signInLink(), signInLink('used'), signInLink('expired'));
+  pools.approvalTokens.push(
+    approval(pools.credentials[0]!),
+    approval(pools.credentials[0]!, 'approved'),
+    approval(pools.credentials[0]!, 'refused'),
+    approval(pools.credentials[0]!, 'expired'),
+    approval(withdrawn.credentialId),
+  );
+  const liveSession = (token: string) => {
+    const session = tv.stores.portal.getSession(hashToken(token));
+    return session !== undefined && session.endedAt === null && session.expiresAt > at();
+  };
+
   const sessionCookie = await signIn(tv, 'engineer');
   const cookieName = sessionCookie.slice(0, sessionCookie.indexOf('='));
   const sealed = sealForPublicKey(JSON.stringify(FTP_FIELDS), new Uint8Array(Buffer.from(vault.keys.intakePublicKey, 'base64url')));
@@ -163,6 +266,7 @@ export async function startFuzzVault(): Promise<FuzzVault> {
     pools,
     cookie: sessionCookie,
     sealed,
+    portal,
     async restoreFixtures() {
       const now = tv.clock.now();
       const credential = tv.stores.credentials.get(pools.credentials[0]!)!;
@@ -179,6 +283,13 @@ export async function startFuzzVault(): Promise<FuzzVault> {
           tv.stores.staff.update(member.id, { role, disabledAt: null, tokensValidAfter: tokensValidAfter.get(member.id)! }, now);
         }
       }
+      // A run may sign out, use the sign-in link, decide the pending request, or end its credential.
+      if (!liveSession(portal.sessions.live)) portal.sessions.live = portalSession(email);
+      if (!liveSession(portal.sessions.other)) portal.sessions.other = portalSession(otherEmail);
+      if (tv.stores.portal.signInLinkState(hashToken(pools.signInTokens[0]!), now) !== 'usable') pools.signInTokens.unshift(signInLink());
+      const pending = tv.stores.revealApprovals.getByTokenHash(hashToken(pools.approvalTokens[0]!))!;
+      if (pending.decision !== null || pending.credentialId !== pools.credentials[0]) pools.approvalTokens.unshift(approval(pools.credentials[0]!));
+      for (const pool of [pools.signInTokens, pools.approvalTokens]) pool.splice(MAX_POOL);
       if (tv.stores.staff.get(disabled.id)!.disabledAt === null) tv.stores.staff.update(disabled.id, { disabledAt: now }, now);
       try {
         await vault.staffSessions.authenticateSession(fuzzVault.cookie.slice(cookieName.length + 1));
@@ -280,17 +391,26 @@ export interface Expectation {
   /** The one status every answer must have (e.g. 404 for a token of the wrong shape). */
   status?: number;
   allowance?: Allowance;
+  /** A page that only shows: nothing may change, whatever the answer. */
+  readOnly?: boolean;
+  /** Tokens and cookies the request carried: in no answer (body or header) and no log line. */
+  secrets?: string[];
+  /** What the customer typed (an e-mail address): in no log line, and back only HTML-escaped in a 400 form. */
+  typed?: string[];
 }
 
 /**
  * Sends `req` and checks the answer: never ≥ 500, an API refusal is problem+json with a stable
- * code and no internals, and a refused request changes no row. Throws a readable error.
+ * code and no internals, a refused request (any request, for a read-only page) changes no row,
+ * and no secret of the request comes back or reaches the log. Throws a readable error.
  */
 export async function checkRequest(fv: FuzzVault, req: PlainRequest, expected: Expectation): Promise<Answer> {
   const before = snapshotTables(fv.tv);
+  const logged = fv.tv.logs.length;
   const answer = await fv.send(req);
   const say = (what: string) => new Error(`${what}\n${req.method} ${req.url.slice(0, 300)} → ${answer.status}\n${answer.text.slice(0, 500)}`);
   if (answer.status >= 500) throw say('a 5xx answer');
+  checkNothingRepeated(answer, fv.tv.logs.slice(logged).join(''), expected, say);
   if (expected.status !== undefined && answer.status !== expected.status) throw say(`expected ${expected.status}`);
   if (expected.authorized === false && answer.status < 400) throw say('a request without valid credentials succeeded');
   if (answer.status >= 400) {
@@ -298,15 +418,38 @@ export async function checkRequest(fv: FuzzVault, req: PlainRequest, expected: E
     const html = String(answer.headers['content-type']).startsWith('text/html');
     if (expected.kind === 'api' || (expected.kind === 'api-or-page' && !html)) checkProblem(answer, say);
     else if (!html) throw say('a page refusal that is not HTML');
+  }
+  if (answer.status >= 400 || expected.readOnly) {
     const after = snapshotTables(fv.tv);
     for (const [table, rows] of after) {
       const was = before.get(table);
       if (was === rows) continue;
       if (expected.allowance && was !== undefined && expected.allowance(table, JSON.parse(was), JSON.parse(rows), answer.status)) continue;
-      throw say(`a refused request changed table ${table}`);
+      throw say(`${answer.status >= 400 ? 'a refused request' : 'a page that only shows'} changed table ${table}`);
     }
   }
   return answer;
+}
+
+const HTML_SPECIAL = /[<>"'&]/;
+
+/** Secrets from the request in neither the answer nor the new log lines; typed text only HTML-escaped, in a 400 form. */
+function checkNothingRepeated(answer: Answer, logs: string, expected: Expectation, say: (what: string) => Error) {
+  const headers = Object.entries(answer.headers)
+    .filter(([name]) => name !== 'set-cookie')
+    .map(([, value]) => String(value))
+    .join('\n');
+  const shown = `${headers}\n${answer.text}`;
+  for (const secret of expected.secrets ?? []) {
+    if (shown.includes(secret)) throw say(`the answer repeats a token or cookie of the request (${secret.slice(0, 12)}…)`);
+    if (logs.includes(secret)) throw say(`a log line repeats a token or cookie of the request (${secret.slice(0, 12)}…)`);
+  }
+  for (const typed of expected.typed ?? []) {
+    if (logs.includes(typed)) throw say('a log line repeats an e-mail address of the request');
+    if (!shown.includes(typed)) continue;
+    if (answer.status !== 400) throw say('the answer repeats an e-mail address of the request');
+    if (HTML_SPECIAL.test(typed)) throw say('the answer repeats typed text without HTML-escaping it');
+  }
 }
 
 function checkProblem(answer: Answer, say: (what: string) => Error) {

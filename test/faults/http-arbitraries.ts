@@ -26,7 +26,7 @@ import {
 // Requests as plain, printable plans (so fast-check can show and shrink a failing one), made
 // real against the fixtures of the moment by `materialize`.
 
-export type Audience = 'staff' | 'sign-in' | 'customer' | 'page' | 'console' | 'hook' | 'public';
+export type Audience = 'staff' | 'sign-in' | 'customer' | 'page' | 'portal' | 'console' | 'hook' | 'public';
 
 export interface Route {
   method: PlainRequest['method'];
@@ -234,23 +234,20 @@ export interface BodyPlan {
   encoding: { name: string; real: boolean } | null;
 }
 
-const contentType = fc.oneof(
-  { weight: 24, arbitrary: fc.constant('application/json') },
-  {
-    weight: 2,
-    arbitrary: fc.constantFrom(
-      'application/json; charset=utf-8',
-      'application/json; charset=latin1',
-      'application/json; charset=utf-16le',
-      'text/plain',
-      'application/x-www-form-urlencoded',
-      'application/vnd.api+json',
-      'multipart/form-data; boundary=x',
-      'application/json, text/plain',
-    ),
-  },
-  { weight: 1, arbitrary: fc.constant(null) },
-);
+/** Mostly the media type the route reads; now and then an odd one, or none. */
+const mediaType = (usual: string, odd: string[]) =>
+  fc.oneof({ weight: 24, arbitrary: fc.constant<string | null>(usual) }, { weight: 2, arbitrary: fc.constantFrom(...odd) }, { weight: 1, arbitrary: fc.constant(null) });
+
+const contentType = mediaType('application/json', [
+  'application/json; charset=utf-8',
+  'application/json; charset=latin1',
+  'application/json; charset=utf-16le',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/vnd.api+json',
+  'multipart/form-data; boundary=x',
+  'application/json, text/plain',
+]);
 
 const encoding = fc.oneof(
   { weight: 24, arbitrary: fc.constant(null) },
@@ -262,6 +259,87 @@ const encoding = fc.oneof(
 export const bodyPlan = ({ fields, plausible }: Route): fc.Arbitrary<BodyPlan | null> => {
   const some = fc.record({ text: bodyText(fields ?? ['x'], plausible), contentType, encoding });
   return fields ? fc.oneof({ weight: 9, arbitrary: some }, fc.constant(null)) : fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, some);
+};
+
+// ---- the portal's form posts (decision 027: pages, not JSON) ----------------------------------
+
+/** E-mail addresses a customer, a typo or an attacker types into the portal's sign-in form. */
+const portalEmail: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('{{customerEmail}}', '{{CUSTOMEREMAIL}}', ' {{customerEmail}} ') },
+  { weight: 2, arbitrary: fc.emailAddress() },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'nobody@shop.test',
+      '{{customerEmail}}\r\nBcc: spy@evil.test',
+      '{{customerEmail}}%0d%0aBcc:spy@evil.test',
+      '"quoted local"@shop.test',
+      'ünïcödé@shöp.test',
+      'user@[127.0.0.1]',
+      '<script>alert(1)</script>@shop.test',
+      `${'a'.repeat(64)}@${'b'.repeat(250)}.test`,
+      `${'a'.repeat(310)}@shop.test`,
+      `${'a'.repeat(3900)}@shop.test`,
+      '@shop.test',
+      'casey@',
+      'a@b',
+    ),
+  },
+  { weight: 2, arbitrary: nastyString },
+);
+
+const FORM_PLAUSIBLE: Record<string, fc.Arbitrary<string>> = {
+  email: portalEmail,
+  notifyOnReveal: fc.oneof({ weight: 3, arbitrary: fc.constant('on') }, fc.constantFrom('', 'true', 'off', '0'), nastyString),
+  askFirst: fc.oneof({ weight: 3, arbitrary: fc.constant('on') }, fc.constantFrom('', 'true', 'off', '0'), nastyString),
+  decision: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('approve', 'refuse') }, fc.constantFrom('APPROVE', 'approved', 'refuse ', ''), nastyString),
+};
+
+/** A form value as a browser sends it; a `{{placeholder}}` stays as it is for materialize to fill in. */
+const formValue = (v: string) => (v.includes('{{') ? v.replaceAll('\r\n', '%0D%0A').replaceAll(' ', '+') : pct(v));
+
+const FORM_MALFORMED = [
+  '', '%', '%zz', 'email', '=', '&&&', '=on', 'email=%E0%A4%A', 'email=a%00b%40shop.test', 'email=a&email=b', 'email[]=a',
+  '__proto__=x', '__proto__[email]=x', 'constructor[prototype][x]=1', 'hasOwnProperty=1', `${'a=1&'.repeat(10)}a=1`, `email=${'a'.repeat(5000)}`,
+];
+
+/** A form body for these fields (sometimes one for a post that takes none): mostly well-formed, with dropped, unknown and repeated keys. */
+const formText = (fields: string[]) =>
+  fc.oneof(
+    {
+      weight: 10,
+      arbitrary: fc
+        .tuple(
+          fc.record(Object.fromEntries(fields.map((f) => [f, FORM_PLAUSIBLE[f] ?? urlString]))),
+          fc.oneof({ weight: 4, arbitrary: fc.constant<string[]>([]) }, fc.subarray(fields)),
+          sometimes(fc.tuple(fc.oneof(keyOf(fields), fc.constantFrom('__proto__', 'toString')), urlString)),
+        )
+        .map(([record, dropped, extra]) => {
+          const pairs = Object.entries(record).filter(([k]) => !dropped.includes(k));
+          if (extra) pairs.push(extra);
+          return pairs.map(([k, v]) => `${pct(k)}=${formValue(v)}`).join('&');
+        }),
+    },
+    { weight: 3, arbitrary: fc.constantFrom(...FORM_MALFORMED) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 60 }) },
+    { weight: 1, arbitrary: bodyText(fields) },
+  );
+
+const formType = mediaType('application/x-www-form-urlencoded', [
+  'application/x-www-form-urlencoded; charset=UTF-8',
+  'application/x-www-form-urlencoded; charset=iso-8859-1',
+  'application/x-www-form-urlencoded; charset=utf-16le',
+  'application/x-www-form-urlencoded; charset=bogus',
+  'application/json',
+  'text/plain',
+  'multipart/form-data; boundary=x',
+]);
+
+/** A portal post's body: a form (the pages send nothing else), at times JSON, junk or no body; for a GET, mostly none. */
+export const formBodyPlan = ({ fields, method }: Route): fc.Arbitrary<BodyPlan | null> => {
+  const some = fc.record({ text: formText(fields ?? ['x']), contentType: formType, encoding });
+  if (method === 'GET') return fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, some);
+  return fields ? fc.oneof({ weight: 9, arbitrary: some }, fc.constant(null)) : fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, some);
 };
 
 /** Percent-encodes UTF-8 bytes (a lone surrogate as U+FFFD), so any string can go into a URL. */
@@ -281,6 +359,7 @@ const PLAUSIBLE_QUERY: Record<string, fc.Arbitrary<string>> = {
   head: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.stringMatching(/^[0-9a-f]{63}$/)),
   next: fc.constantFrom('/console/tickets', '//evil.test/x', 'https://evil.test', '/console/../api', '\\\\evil.test', 'javascript:alert(1)'),
   lang: fc.constantFrom('en', 'de', 'fr', 'xx', '../en', ''),
+  done: fc.constantFrom('withdraw', 'withdrawAll', 'restrict', 'unrestrict', 'preferences', '__proto__', 'toString', '<b>done</b>'),
   // Full-text query syntax and page cursors shaped like the real ones (base64url of "key.id").
   q: fc.oneof(fc.constantFrom('"', 'a" OR "b', 'NEAR(a b)', '*', 'shop*', '^a', 'subject:x', '-x', '()', "'", '%', '_', 'ZD-'), fc.string({ maxLength: 20 })),
   cursor: fc.oneof(
@@ -379,9 +458,18 @@ export const ROUTES: Route[] = [
   // page-routes.ts
   { method: 'GET', path: '/s/:linkTokens', audience: 'page', query: ['lang'] },
   { method: 'GET', path: '/r/:receiptTokens', audience: 'page', query: ['lang'] },
-  // portal-routes.ts (decision 027): the pages whose path holds a token
-  { method: 'GET', path: '/portal/sign-in/:linkTokens', audience: 'page', query: ['lang'] },
-  { method: 'GET', path: '/portal/approvals/:receiptTokens', audience: 'page', query: ['lang'] },
+  // portal-routes.ts (decision 027): pages and form posts; the credential's action is a path segment
+  { method: 'GET', path: '/portal', audience: 'portal', query: ['lang', 'done'] },
+  { method: 'POST', path: '/portal/sign-in', audience: 'portal', fields: ['email'], query: ['lang'] },
+  { method: 'GET', path: '/portal/sign-in/:signInTokens', audience: 'portal', query: ['lang'] },
+  { method: 'POST', path: '/portal/sign-in/:signInTokens', audience: 'portal' },
+  { method: 'POST', path: '/portal/sign-out', audience: 'portal' },
+  { method: 'GET', path: '/portal/export', audience: 'portal' },
+  { method: 'POST', path: '/portal/preferences', audience: 'portal', fields: ['notifyOnReveal', 'askFirst'] },
+  { method: 'POST', path: '/portal/withdraw-everything', audience: 'portal' },
+  { method: 'POST', path: '/portal/credentials/:credentials/:portalActions', audience: 'portal' },
+  { method: 'GET', path: '/portal/approvals/:approvalTokens', audience: 'portal', query: ['lang'] },
+  { method: 'POST', path: '/portal/approvals/:approvalTokens', audience: 'portal', fields: ['decision'], query: ['lang'] },
   // hook-routes.ts
   { method: 'POST', path: '/api/v1/hooks/helpdesk', audience: 'hook', fields: ['id', 'event', 'ticket', 'createIntakeLink'] },
   { method: 'POST', path: '/api/v1/hooks/zendesk', audience: 'hook', fields: ['ticket'], plausible: { ticket: ticketFacts(true) } },
@@ -392,10 +480,12 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/console/sign-in', audience: 'console', query: ['next', 'reason'] },
   { method: 'GET', path: '/console/tickets', audience: 'console', query: ['status', 'q', 'cursor'] },
   { method: 'GET', path: '/console/tickets/new', audience: 'console' },
+  { method: 'GET', path: '/console/tickets/by-ref/:tickets', audience: 'console' },
   { method: 'GET', path: '/console/tickets/:tickets', audience: 'console' },
   { method: 'GET', path: '/console/audit', audience: 'console', query: AUDIT_QUERY },
   { method: 'GET', path: '/console/staff', audience: 'console' },
   { method: 'GET', path: '/console/webhooks', audience: 'console' },
+  { method: 'GET', path: '/console/account', audience: 'console' },
   { method: 'GET', path: '/console/oidc/start', audience: 'console', query: ['next', 'reauth'] },
   { method: 'GET', path: '/console/oidc/callback', audience: 'console', query: ['code', 'state', 'error'] },
   // health-routes.ts, metrics-routes.ts
@@ -405,6 +495,9 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/metrics', audience: 'public' },
 ];
 
+/** Where the paths no route knows start: under each page's catch-all (fuzzed-routes checks that every catch-all is here), the API's, and none. */
+export const UNKNOWN_PATH_PREFIXES = ['/', '/api/v1/', '/api/v1/tickets/', '/api/v1/receipts/', '/api/v1/hooks/', '/console/', '/s/', '/r/', '/portal/', '/assets/', '/metrics/'];
+
 export const routesOf = (...audiences: Audience[]) => ROUTES.filter((r) => audiences.includes(r.audience));
 
 // ---- path segments -----------------------------------------------------------------------
@@ -413,7 +506,7 @@ export type TokenMutation = 'drop-last' | 'add-char' | 'swap-case' | 'change-las
 
 export type Segment = { pool: PoolName; index: number; mutation?: TokenMutation } | { literal: string };
 
-const TOKEN_POOLS: PoolName[] = ['linkTokens', 'receiptTokens'];
+const TOKEN_POOLS: PoolName[] = ['linkTokens', 'receiptTokens', 'signInTokens', 'approvalTokens'];
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Tokens of the wrong length or alphabet (DESIGN: a plain 404, never a 500). */
@@ -459,7 +552,32 @@ export type Auth =
   | { kind: 'none' }
   | { kind: 'header'; value: string }
   | { kind: 'forged'; index: number }
-  | { kind: 'cookie'; valid: boolean; site: 'same-origin' | 'cross-site' | 'absent' };
+  | { kind: 'cookie'; valid: boolean; site: 'same-origin' | 'cross-site' | 'absent' }
+  | { kind: 'portal'; session: PortalSessionKind; site: PortalSite };
+
+/** The portal session cookie a request carries (fixtures in FuzzVault.portal), or a staff session's, a mangled one, none. */
+export type PortalSessionKind = 'live' | 'other' | 'expired' | 'ended' | 'mangled' | 'staff' | 'none';
+/** Where a request says it comes from: the vault's own page (Origin, or Referer alone), another site, nowhere. */
+export type PortalSite = 'same-origin' | 'referer' | 'cross-site' | 'foreign-origin' | 'foreign-referer' | 'null-origin' | 'absent';
+
+/** Mostly the live customer's session from the portal's own page; otherwise another's, a dead or junk one, from elsewhere. */
+export const portalAuth = (): fc.Arbitrary<Auth> =>
+  fc.record({
+    kind: fc.constant('portal' as const),
+    session: fc.oneof(
+      { weight: 8, arbitrary: fc.constant<PortalSessionKind>('live') },
+      { weight: 3, arbitrary: fc.constant<PortalSessionKind>('other') },
+      { weight: 3, arbitrary: fc.constantFrom<PortalSessionKind>('expired', 'ended', 'mangled', 'staff', 'none') },
+    ),
+    site: fc.oneof(
+      { weight: 10, arbitrary: fc.constant<PortalSite>('same-origin') },
+      { weight: 2, arbitrary: fc.constant<PortalSite>('referer') },
+      fc.constantFrom<PortalSite>('cross-site', 'foreign-origin', 'foreign-referer', 'null-origin', 'absent'),
+    ),
+  });
+
+/** Whether the site passes the portal's CSRF check (DESIGN "CSRF": Origin, or failing that Referer, is PUBLIC_URL's). */
+export const portalSiteAccepted = (site: PortalSite) => site === 'same-origin' || site === 'referer';
 
 /** Who passes each role check: admin passes every one. */
 const PASSES: Record<StaffRole | 'any', StaffRole[]> = { any: ['admin', 'engineer', 'auditor'], admin: ['admin'], engineer: ['engineer', 'admin'], auditor: ['auditor', 'admin'] };
@@ -548,7 +666,7 @@ export function requestPlan(routes: Route[], auth: (route: Route) => fc.Arbitrar
       route: fc.constant(route),
       segments: fc.tuple(...paramsOf(route).map(segment)) as fc.Arbitrary<Segment[]>,
       query: fc.oneof({ weight: route.query ? 4 : 1, arbitrary: queryText(route.query) }, { weight: 3, arbitrary: fc.constant('') }),
-      body: route.method === 'GET' ? fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, bodyPlan(route)) : bodyPlan(route),
+      body: route.audience === 'portal' ? formBodyPlan(route) : route.method === 'GET' ? fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, bodyPlan(route)) : bodyPlan(route),
       auth: auth(route),
       headers: junkHeaders,
     }),
@@ -579,6 +697,8 @@ export function materialize(fv: FuzzVault, plan: RequestPlan, forged: string[] =
       .replaceAll('{{ticketId}}', pools.tickets[0]!)
       .replaceAll('{{credentialId}}', pools.credentials[0]!)
       .replaceAll('{{staffId}}', pools.staff[0]!)
+      .replaceAll('{{customerEmail}}', fv.portal.email)
+      .replaceAll('{{CUSTOMEREMAIL}}', fv.portal.email.toUpperCase())
       .replaceAll('"{{now}}"', String(fv.tv.clock.now()));
     body = plan.body.encoding?.real ? encodeBody(text, plan.body.encoding.name) : Buffer.from(text, 'utf8');
     if (plan.body.contentType) headers['Content-Type'] = plan.body.contentType;
@@ -588,7 +708,7 @@ export function materialize(fv: FuzzVault, plan: RequestPlan, forged: string[] =
     .replaceAll('%7B%7BticketId%7D%7D', pools.tickets[0]!)
     .replaceAll('%7B%7BcredentialId%7D%7D', pools.credentials[0]!);
   // A cookie request's credentials include where it says it comes from: that is the auth plan's to set.
-  if (plan.auth?.kind === 'cookie') for (const name of ['Referer', 'Sec-Fetch-Site', 'Origin']) delete headers[name];
+  if (plan.auth?.kind === 'cookie' || plan.auth?.kind === 'portal') for (const name of ['Referer', 'Sec-Fetch-Site', 'Origin']) delete headers[name];
   Object.assign(headers, authHeaders(fv, plan, body ?? Buffer.alloc(0), forged));
   return { method: plan.route.method, url: path + query, headers, body };
 }
@@ -612,6 +732,21 @@ function authHeaders(fv: FuzzVault, plan: RequestPlan, body: Buffer, forged: str
       const cookie = auth.valid ? fv.cookie : `${fv.cookie.slice(0, fv.cookie.indexOf('='))}=${'Z'.repeat(43)}`;
       const site: Record<string, string> = auth.site === 'absent' ? {} : auth.site === 'same-origin' ? { Origin: origin, 'Sec-Fetch-Site': 'same-origin' } : { Origin: 'https://evil.test', 'Sec-Fetch-Site': 'cross-site' };
       return { Cookie: cookie, ...site };
+    }
+    case 'portal': {
+      const { sessions, cookieName } = fv.portal;
+      const value = { live: sessions.live, other: sessions.other, expired: sessions.expired, ended: sessions.ended, mangled: mutate(sessions.live, 'change-last'), staff: null, none: null }[auth.session];
+      const cookie: Record<string, string> = auth.session === 'staff' ? { Cookie: fv.cookie } : value ? { Cookie: `${cookieName}=${value}` } : {};
+      const site: Record<PortalSite, Record<string, string>> = {
+        'same-origin': { Origin: origin, 'Sec-Fetch-Site': 'same-origin' },
+        referer: { Referer: `${origin}/portal` },
+        'cross-site': { Origin: origin, 'Sec-Fetch-Site': 'cross-site' },
+        'foreign-origin': { Origin: 'https://evil.test' },
+        'foreign-referer': { Referer: 'https://evil.test/portal' },
+        'null-origin': { Origin: 'null' },
+        absent: {},
+      };
+      return { ...cookie, ...site[auth.site] };
     }
     case 'raw':
       if (plan.route.path.endsWith('/helpscout')) return { 'X-HelpScout-Event': auth.timestamp, 'X-HelpScout-Signature': auth.signature };
