@@ -329,6 +329,11 @@ describe('the customer portal', () => {
       await arrange(tv, 'someone-else@shop.test', 'ZD-2999');
       await revealAs(tv, a.credentialId, 'engineer', 'Fixing the upload').expect(200);
       const cookie = await signInToPortal(tv, sink, CUSTOMER);
+      // HEAD (which Express answers with the GET route) checks the session and exports nothing.
+      const head = await tv.http.head('/portal/export').set('Cookie', cookie).expect(200);
+      expect(head.text ?? '').toBe('');
+      expect(await auditEvents(tv, { action: 'receipt.exported' })).toEqual([]);
+      expect((await tv.http.head('/portal/export')).status).toBe(401);
       const res = await tv.http.get('/portal/export').set('Cookie', cookie).expect(200);
       expect(res.headers['content-disposition']).toMatch(/^attachment; filename="ticketvault-portal-export\.json"$/);
       expect(res.headers['cache-control']).toBe('no-store');

@@ -290,6 +290,16 @@ describe('receipts', () => {
         expect.objectContaining({ actor: expect.objectContaining({ type: 'customer' }) }),
       ]);
     });
+
+    it('HEAD checks the receipt and exports nothing: no body, no receipt.exported row', async () => {
+      const { ticketId, linkToken } = await openTicketWithLink(tv);
+      const { receiptToken } = await submitCredential(tv, linkToken);
+      const res = await tv.http.head(`${receipt(receiptToken)}/export`).expect(200);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.text ?? '').toBe('');
+      expect(await auditEvents(tv, { ticketId, action: 'receipt.exported' })).toEqual([]);
+      await tv.http.head(`${receipt('A'.repeat(43))}/export`).expect(404);
+    });
   });
 
   describe('preferences (PUT /receipts/:token/preferences)', () => {

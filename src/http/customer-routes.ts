@@ -30,6 +30,12 @@ export function customerRoutes(deps: CustomerRouteDeps): Router {
     res.json(await receipts.viewReceipt(param(req, 'token')));
   });
   router.get('/receipts/:token/export', async (req, res) => {
+    // Express answers HEAD with the GET route: it checks the receipt, but nothing is exported or audited.
+    if (req.method === 'HEAD') {
+      await receipts.viewReceipt(param(req, 'token'));
+      res.type('json').end();
+      return;
+    }
     const exported = await receipts.exportReceipt(param(req, 'token'), originOf(req));
     const name = `ticketvault-${exported.ticket.externalRef.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}-export.json`;
     res.set('Content-Disposition', `attachment; filename="${name}"`).json(exported);

@@ -128,6 +128,11 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
 
   router.get('/portal/export', async (req, res) => {
     const { email } = await session(req);
+    // Express answers HEAD with the GET route: the session is checked, nothing is exported or audited.
+    if (req.method === 'HEAD') {
+      res.set('Cache-Control', 'no-store').type('json').end();
+      return;
+    }
     const exported = await portal.exportPortal(email, originOf(req));
     res
       .set('Cache-Control', 'no-store')
