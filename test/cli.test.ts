@@ -669,7 +669,10 @@ describe('ticketvault CLI', () => {
           child.once('exit', (code, signal) => resolve({ code, signal })),
         );
         child.kill('SIGTERM');
-        const bounded = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000))]);
+        // The bound's timer is cleared: left running, it kept this jest worker alive for 10 s after the file.
+        let bound: NodeJS.Timeout | undefined;
+        const bounded = await Promise.race([exited, new Promise<'timeout'>((resolve) => (bound = setTimeout(() => resolve('timeout'), 10_000)))]);
+        clearTimeout(bound);
         expect(bounded).toEqual({ code: 0, signal: null });
         expect(stderr).toContain('SIGTERM');
         await expect(fetch(`${url}/readyz`)).rejects.toThrow();

@@ -2,10 +2,12 @@ import { OUTGOING_EVENT_TYPES } from '../src/outgoing-webhooks/outgoing-webhook-
 import { webhookSecretContext, webhookUrlSchema } from '../src/outgoing-webhooks/outgoing-webhooks.js';
 import { DELIVERY_WINDOW_MS } from '../src/outgoing-webhooks/webhook-deliveries.js';
 import { newId } from '../src/ids.js';
+import { buildIfStale, killAndWait, startServe } from './harness/cli.js';
 import { startWebhookReceiver, verifyStandardWebhook, type WebhookReceiver } from './harness/webhook-receiver.js';
 import {
   auditEvents,
   createTestVault,
+  databaseEnv,
   dateFromNow,
   DAY,
   FTP_FIELDS,
@@ -13,7 +15,9 @@ import {
   reopenTestVault,
   revealBody,
   submitCredential,
+  TestClock,
   type TestVault,
+  waitFor,
 } from './harness/test-vault.js';
 
 const OLD_KEY = Buffer.alloc(32, 0x11).toString('base64');
@@ -365,6 +369,41 @@ describe('outgoing webhooks', () => {
       await drain();
       expect(bodies().map((b) => b.data.externalRef)).toEqual(['ZD-fresh']);
     });
+  });
+
+  describe('when `serve` stops', () => {
+    it('exits at once on SIGTERM while an endpoint holds a delivery unanswered, and the next pass sends that event again', async () => {
+      buildIfStale();
+      // The child runs on the real clock: the test vault's clock starts there too, so the event is due for both.
+      tv = await createTestVault({}, { clock: new TestClock(Date.now()) });
+      await addEndpoint(['ticket.created']);
+      await createTicket('ZD-held');
+      receiver.answer = () => 'hold';
+      const served = await startServe(databaseEnv(tv));
+      try {
+        // `serve` sends what is pending at start; the endpoint keeps the request open without answering.
+        const [held] = await waitFor(() => receiver.received.length === 1 && receiver.received, 'the delivery to reach the endpoint');
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => served.child.once('exit', (code, signal) => resolve({ code, signal })));
+        served.child.kill('SIGTERM');
+        // Well under the 10 s an attempt may take: the stop does not wait for the endpoint's answer.
+        await waitFor(() => served.child.exitCode !== null || served.child.signalCode !== null, '`serve` to exit after SIGTERM', 5000);
+        expect(await exited).toEqual({ code: 0, signal: null });
+        expect(served.stderr()).not.toContain('webhook not delivered');
+
+        // The cut-short attempt is not counted and the row is due again: the next pass sends the same event.
+        const d = await deliveryOf(held!.id);
+        expect(d).toMatchObject({ state: 'pending', attempts: 0, lastStatus: null, lastError: null });
+        tv.clock.set(Math.max(Date.now(), d.nextAttemptAt));
+        receiver.answer = () => 204;
+        expect(await tv.vault.webhookSender.sendDueWebhooks()).toEqual({ delivered: 1, retried: 0, failed: 0 });
+        expect(receiver.received.map((r) => [r.id, r.answered])).toEqual([
+          [held!.id, 'held'],
+          [held!.id, 204],
+        ]);
+      } finally {
+        await killAndWait(served.child);
+      }
+    }, 60_000);
   });
 
   it('keeps secrets working across a key rotation', async () => {

@@ -65,11 +65,14 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
   const batchSize = deps.batchSize ?? 20;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   let lastPrune = -Infinity;
+  // Aborted when the vault stops: an attempt under way gives up at once instead of holding the
+  // shutdown (SIGTERM) for its whole timeout.
+  const stopping = new AbortController();
 
   const record = <T>(fn: (store: Stores['outgoingWebhooks']) => Promise<T>) => storage.write((s) => fn(s.outgoingWebhooks));
 
-  /** One attempt: the status, or the error that kept an answer from coming. */
-  async function post(d: DueDelivery): Promise<{ status: number | null; error: string | null }> {
+  /** One attempt: the status, or the error that kept an answer from coming; null when the vault stopped first. */
+  async function post(d: DueDelivery): Promise<{ status: number | null; error: string | null } | null> {
     let secret: Uint8Array;
     try {
       secret = keyring.unwrap(d.kekId, d.secretWrapped, webhookSecretContext(d.endpointId));
@@ -94,12 +97,13 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
         body,
         // A redirect is an answer like any other non-2xx: the signed body never goes elsewhere.
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(timeoutMs)]),
       });
       // The body is never read or kept: only the status tells.
       await response.body?.cancel().catch(() => {});
       return response.status >= 200 && response.status < 300 ? { status: response.status, error: null } : { status: response.status, error: `HTTP ${response.status}` };
     } catch (error) {
+      if (stopping.signal.aborted) return null;
       return { status: null, error: errorText(error) };
     }
   }
@@ -108,6 +112,12 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     const outcome = await post(d);
     const at = clock.now();
     const attempt = d.attempts + 1;
+    if (outcome === null) {
+      // Not an attempt that failed: the lease is lifted so the next pass (any instance) sends it again, same webhook-id.
+      await record((store) => store.postpone([d.id], at));
+      log.info({ delivery: d.id, webhookId: d.eventId, endpoint: d.endpointId, type: d.type, attempt }, 'webhook attempt cut short by shutdown; sent again at the next pass');
+      return;
+    }
     const logged = { delivery: d.id, webhookId: d.eventId, endpoint: d.endpointId, type: d.type, attempt, status: outcome.status };
     if (outcome.error === null) {
       await record((store) => store.markDelivered(d.id, { at, status: outcome.status, error: null }));
@@ -153,10 +163,16 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     if (pruned) log.debug({ pruned }, 'old webhook deliveries pruned');
   }
 
-  /** One pass over the due deliveries (overlapping calls share the pass under way), and the wait for it at shutdown. */
+  /** One pass over the due deliveries (overlapping calls share the pass under way). */
   const { run: sendDueWebhooks, settle } = onePassAtATime(runPass);
 
-  return { sendDueWebhooks, settle };
+  /** At shutdown: cuts short the attempts under way (their rows go back to the outbox), then waits for the pass to record that. */
+  async function stopSending(): Promise<void> {
+    stopping.abort();
+    await settle();
+  }
+
+  return { sendDueWebhooks, stopSending };
 }
 
 export type WebhookSender = ReturnType<typeof createWebhookSender>;

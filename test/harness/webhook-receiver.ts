@@ -8,11 +8,14 @@ export interface ReceivedHook {
   timestamp: string;
   signature: string;
   body: string;
-  answered: number | 'dropped';
+  answered: number | 'dropped' | 'held';
 }
 
-/** What the receiver does with a request: answer a status, or drop the connection without an answer. */
-export type HookAnswer = number | 'drop';
+/**
+ * What the receiver does with a request: answer a status, drop the connection without an answer,
+ * or hold it open unanswered (until the sender gives up or the receiver closes).
+ */
+export type HookAnswer = number | 'drop' | 'hold';
 
 export interface WebhookReceiver {
   url: string;
@@ -46,7 +49,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         body: Buffer.concat(chunks).toString('utf8'),
       };
       const answer = receiver.answer(hook);
-      receiver.received.push({ ...hook, answered: answer === 'drop' ? 'dropped' : answer });
+      receiver.received.push({ ...hook, answered: answer === 'drop' ? 'dropped' : answer === 'hold' ? 'held' : answer });
+      if (answer === 'hold') return;
       if (answer === 'drop') {
         req.socket.destroy();
         return;
