@@ -518,14 +518,13 @@ export async function startServer(config: Config, options: ComposeOptions = {}):
       clearInterval(timer);
       clearInterval(noticeTimer);
       clearInterval(webhookTimer);
-      // A delivery under way is cut short now, not after the HTTP connections drain or its timeout.
-      const sending = vault.webhookSender.stopSending();
+      // A delivery or mail under way is cut short now, not after the HTTP connections drain or its timeout.
+      const sending = Promise.all([vault.webhookSender.stopSending(), vault.notices.stopSending(), vault.portalMails.stopSending()]);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 10000).unref();
       });
-      await vault.notices.settle();
       await sending;
       await vault.close();
       log.info('ticketvault stopped');

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../src/logger.js';
@@ -234,6 +235,60 @@ describe('notices when the SMTP server is down', () => {
     expect(sink.messages).toHaveLength(2);
     expect(logs.join('')).toContain('notice sent');
   });
+
+  it.each([
+    ['notices', 'the notices'],
+    ['portal', 'a portal sign-in mail (the notices already sent)'],
+  ])('a stop does not wait for an SMTP server that holds the connection (%s): the mails under way go back to the outbox uncounted and go out at the next pass', async (which) => {
+    // An SMTP server that accepts the connection and never answers (not even its greeting): a
+    // send would wait out nodemailer's 10 s greeting timeout.
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((socket) => held.add(socket.on('close', () => held.delete(socket))));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const tv = await createTestVault({ SMTP_URL: `smtp://127.0.0.1:${port}`, MAIL_FROM, PUBLIC_URL: 'http://vault.example.test' });
+    let current = tv;
+    const pending = async () => [
+      ...(await outboxRows(tv)).map((r) => ({ attempts: r.attempts, sent_at: r.sent_at, last_error: r.last_error })),
+      ...((await tv.query('SELECT attempts, sent_at, last_error FROM portal_mails')) as object[]),
+    ];
+    try {
+      const { credentialId } = await arrangeCredential(tv);
+      await revealAs(tv, credentialId).expect(200);
+      await tv.http.post('/portal/sign-in').set('Origin', 'http://vault.example.test').type('form').send({ email: 'customer@shop.test' });
+      const untried = { attempts: 0, sent_at: null, last_error: null };
+      expect(await pending()).toEqual([untried, untried, untried]);
+      // The portal's mails go after the notices in each pass: to hold one, the notices are out of the way.
+      if (which === 'portal') await tv.query('UPDATE notice_outbox SET sent_at = ? RETURNING id', tv.clock.now());
+      const waiting = which === 'portal' ? [untried] : [untried, untried, untried];
+
+      const running = await startServer({ ...tv.vault.config, port: 0 }, { clock: tv.clock, log: createLogger('silent'), noticeIntervalMs: 50, warn: () => {} });
+      await waitFor(() => held.size > 0, 'the sender to connect to the silent SMTP server');
+      // Well under the 10 s the greeting may take: the stop cuts the send short.
+      let bound: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        running.stop().then(() => 'stopped'),
+        new Promise((resolve) => (bound = setTimeout(() => resolve('still waiting on the SMTP server after 7 s'), 7000))),
+      ]);
+      clearTimeout(bound);
+      expect(outcome).toBe('stopped');
+
+      // Nothing was counted as an attempt, and everything is due again at once.
+      expect((await pending()).filter((r) => (r as { sent_at: unknown }).sent_at === null)).toEqual(waiting);
+      const due = (await tv.query('SELECT next_attempt_at AS at FROM notice_outbox WHERE sent_at IS NULL UNION ALL SELECT next_attempt_at FROM portal_mails')) as Array<{ at: number }>;
+      expect(due.every((d) => Number(d.at) <= tv.clock.now())).toBe(true);
+
+      sink = await startSmtpSink();
+      current = await reopenTestVault(tv, { SMTP_URL: sink.url, MAIL_FROM, PUBLIC_URL: 'http://vault.example.test' });
+      expect(await current.vault.notices.sendDueNotices()).toMatchObject({ sent: which === 'portal' ? 0 : 2, retried: 0 });
+      expect(await current.vault.portalMails.sendDuePortalMails()).toBe(1);
+      expect(sink.messages.map((m) => m.headers['x-ticketvault-notice']).sort()).toEqual(which === 'portal' ? ['sign_in'] : ['reveal', 'sign_in', 'submission']);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      await current.close();
+    }
+  }, 60_000);
 
   it('a restarted vault (new composeVault, same database) sends the pending rows', async () => {
     const port = await freePort();

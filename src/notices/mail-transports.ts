@@ -17,7 +17,8 @@ export interface MailTransport {
    * development data folder is copied and shared far more loosely than a mailbox.
    */
   readonly carriesReceiptLinks: boolean;
-  send(mail: NoticeMail): Promise<void>;
+  /** `stopping` aborts a send under way (the vault is stopping): it then rejects at once. */
+  send(mail: NoticeMail, stopping?: AbortSignal): Promise<void>;
   close(): void;
 }
 
@@ -67,9 +68,10 @@ function smtpTransport(url: string, from: string): MailTransport {
     kind: 'smtp',
     description: `smtp ${target.hostname}:${target.port || (target.protocol === 'smtps:' ? 465 : 587)}`,
     carriesReceiptLinks: true,
-    send: async (mail) => {
+    send: async (mail, stopping) => {
       try {
-        await (await transporter.get()).sendMail(messageOf(mail, from));
+        // nodemailer closes the connection when the signal aborts, whatever the SMTP exchange is waiting for.
+        await (await transporter.get()).sendMail({ ...messageOf(mail, from), signal: stopping });
       } catch (error) {
         const code = (error as { responseCode?: unknown }).responseCode;
         if (typeof code === 'number' && code >= 500 && code < 600) throw new PermanentMailError((error as Error).message);

@@ -95,7 +95,7 @@ export function createNotices(deps: NoticeDeps) {
 
   const record = <T>(fn: (outbox: Stores['noticeOutbox']) => Promise<T>) => storage.write((s) => fn(s.noticeOutbox));
 
-  async function sendGroup(group: PendingNotice[], pass: NoticePass): Promise<'ok' | 'transport_down'> {
+  async function sendGroup(group: PendingNotice[], pass: NoticePass, stopping: AbortSignal): Promise<'ok' | 'transport_down' | 'stopped'> {
     const ids = group.map((n) => n.id);
     const kind = group[0]!.kind;
     const attempt = Math.max(...group.map((n) => n.attempts)) + 1;
@@ -106,9 +106,12 @@ export function createNotices(deps: NoticeDeps) {
       log.info({ notices: ids, kind }, 'notice dropped: nobody to send it to');
       return 'ok';
     }
+    if (stopping.aborted) return 'stopped';
     try {
-      await transport.send(mail);
+      await transport.send(mail, stopping);
     } catch (error) {
+      // Cut short by the vault's stop: not an attempt that failed.
+      if (stopping.aborted) return 'stopped';
       const message = clip(error instanceof Error ? error.message : String(error));
       if (error instanceof PermanentMailError || attempt >= MAX_ATTEMPTS) {
         await record((outbox) => outbox.markFailed(ids, now(), message));
@@ -141,8 +144,9 @@ export function createNotices(deps: NoticeDeps) {
     if (pass.notSent) log.warn({ count: pass.notSent }, 'notices not sent: SMTP_URL is not set in production');
   }
 
-  async function runPass(): Promise<NoticePass> {
+  async function runPass(stopping: AbortSignal): Promise<NoticePass> {
     const pass: NoticePass = { sent: 0, retried: 0, failed: 0, notSent: 0 };
+    if (stopping.aborted) return pass;
     if (transport.kind === 'none') {
       await discardUnsendable(pass);
       await prune();
@@ -157,7 +161,16 @@ export function createNotices(deps: NoticeDeps) {
     });
     const groups = groupNotices(claimed);
     for (let i = 0; i < groups.length; i++) {
-      if ((await sendGroup(groups[i]!, pass)) === 'transport_down') {
+      const outcome = await sendGroup(groups[i]!, pass, stopping);
+      if (outcome === 'stopped') {
+        // The vault is stopping: this group and the rest lose their lease, uncounted, so the next
+        // pass (this vault restarted, or another instance) sends them at once, same Message-ID.
+        const rest = groups.slice(i).flatMap((g) => g.map((n) => n.id));
+        await record((outbox) => outbox.postpone(rest, clock.now()));
+        log.info({ notices: rest.length }, 'notice sending cut short by shutdown; sent at the next pass');
+        return pass;
+      }
+      if (outcome === 'transport_down') {
         const rest = groups.slice(i + 1).flatMap((g) => g.map((n) => n.id));
         // Tried again in 30 s, without counting an attempt against them: one connection attempt per pass while the server is down.
         if (rest.length) await record((outbox) => outbox.postpone(rest, clock.now() + RETRY_FIRST_MS));
@@ -176,10 +189,13 @@ export function createNotices(deps: NoticeDeps) {
     if (pruned) log.debug({ pruned }, 'delivered notices pruned');
   }
 
-  /** One pass over the due outbox rows (overlapping calls share the pass under way), and the wait for it at shutdown. */
-  const { run: sendDueNotices, settle } = onePassAtATime(runPass);
+  /**
+   * One pass over the due outbox rows (overlapping calls share the pass under way); at shutdown,
+   * stopSending cuts short the mail under way and waits for the pass to hand its rows back.
+   */
+  const { run: sendDueNotices, stop: stopSending } = onePassAtATime(runPass);
 
-  return { sendDueNotices, settle, transport };
+  return { sendDueNotices, stopSending, transport };
 }
 
 export type Notices = ReturnType<typeof createNotices>;

@@ -65,14 +65,11 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
   const batchSize = deps.batchSize ?? 20;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   let lastPrune = -Infinity;
-  // Aborted when the vault stops: an attempt under way gives up at once instead of holding the
-  // shutdown (SIGTERM) for its whole timeout.
-  const stopping = new AbortController();
 
   const record = <T>(fn: (store: Stores['outgoingWebhooks']) => Promise<T>) => storage.write((s) => fn(s.outgoingWebhooks));
 
   /** One attempt: the status, or the error that kept an answer from coming; null when the vault stopped first. */
-  async function post(d: DueDelivery): Promise<{ status: number | null; error: string | null } | null> {
+  async function post(d: DueDelivery, stopping: AbortSignal): Promise<{ status: number | null; error: string | null } | null> {
     let secret: Uint8Array;
     try {
       secret = keyring.unwrap(d.kekId, d.secretWrapped, webhookSecretContext(d.endpointId));
@@ -97,19 +94,19 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
         body,
         // A redirect is an answer like any other non-2xx: the signed body never goes elsewhere.
         redirect: 'manual',
-        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(timeoutMs)]),
+        signal: AbortSignal.any([stopping, AbortSignal.timeout(timeoutMs)]),
       });
       // The body is never read or kept: only the status tells.
       await response.body?.cancel().catch(() => {});
       return response.status >= 200 && response.status < 300 ? { status: response.status, error: null } : { status: response.status, error: `HTTP ${response.status}` };
     } catch (error) {
-      if (stopping.signal.aborted) return null;
+      if (stopping.aborted) return null;
       return { status: null, error: errorText(error) };
     }
   }
 
-  async function deliver(d: DueDelivery, pass: WebhookPass): Promise<void> {
-    const outcome = await post(d);
+  async function deliver(d: DueDelivery, pass: WebhookPass, stopping: AbortSignal): Promise<void> {
+    const outcome = await post(d, stopping);
     const at = clock.now();
     const attempt = d.attempts + 1;
     if (outcome === null) {
@@ -140,8 +137,9 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     pass.retried++;
   }
 
-  async function runPass(): Promise<WebhookPass> {
+  async function runPass(stopping: AbortSignal): Promise<WebhookPass> {
     const pass: WebhookPass = { delivered: 0, retried: 0, failed: 0 };
+    if (stopping.aborted) return pass;
     // Claimed under a lease in one transaction: no other pass or instance sends these rows meanwhile.
     const claimed = await storage.write(async (s) => {
       const now = clock.now();
@@ -150,7 +148,7 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
       return rows;
     });
     // Each row is the first pending event of its ticket for its endpoint: they may go out together.
-    await Promise.all(claimed.map((d) => deliver(d, pass)));
+    await Promise.all(claimed.map((d) => deliver(d, pass, stopping)));
     await prune();
     return pass;
   }
@@ -163,14 +161,12 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     if (pruned) log.debug({ pruned }, 'old webhook deliveries pruned');
   }
 
-  /** One pass over the due deliveries (overlapping calls share the pass under way). */
-  const { run: sendDueWebhooks, settle } = onePassAtATime(runPass);
-
-  /** At shutdown: cuts short the attempts under way (their rows go back to the outbox), then waits for the pass to record that. */
-  async function stopSending(): Promise<void> {
-    stopping.abort();
-    await settle();
-  }
+  /**
+   * One pass over the due deliveries (overlapping calls share the pass under way); at shutdown,
+   * stopSending cuts short the attempts under way (their rows go back to the outbox) and waits for
+   * the pass to record that.
+   */
+  const { run: sendDueWebhooks, stop: stopSending } = onePassAtATime(runPass);
 
   return { sendDueWebhooks, stopSending };
 }

@@ -108,12 +108,15 @@ export function createPortalMails(deps: PortalMailDeps) {
     }
   }
 
-  async function send(mail: PortalMail): Promise<'ok' | 'transport_down'> {
+  async function send(mail: PortalMail, stopping: AbortSignal): Promise<'ok' | 'transport_down' | 'stopped'> {
     const composed = composePortalMail(mail, linkOf(mail), { vendorName: deps.vendorName, publicUrl: deps.publicUrl, language: mail.language ?? deps.defaultLanguage });
     const attempt = mail.attempts + 1;
+    if (stopping.aborted) return 'stopped';
     try {
-      await transport.send(composed);
+      await transport.send(composed, stopping);
     } catch (error) {
+      // Cut short by the vault's stop: not an attempt that failed.
+      if (stopping.aborted) return 'stopped';
       const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 300);
       if (error instanceof PermanentMailError || attempt >= MAX_ATTEMPTS) {
         await storage.write((s) => s.portalMails.markFailed(mail.id, clock.now(), message));
@@ -132,7 +135,8 @@ export function createPortalMails(deps: PortalMailDeps) {
     return 'ok';
   }
 
-  async function runPass(): Promise<number> {
+  async function runPass(stopping: AbortSignal): Promise<number> {
+    if (stopping.aborted) return 0;
     const claimed = await storage.write(async (s) => {
       const now = clock.now();
       await s.portalMails.prune(now - KEEP_DELIVERED_MS, now - KEEP_FAILED_MS);
@@ -141,7 +145,15 @@ export function createPortalMails(deps: PortalMailDeps) {
       return rows;
     });
     for (let i = 0; i < claimed.length; i++) {
-      if ((await send(claimed[i]!)) === 'transport_down') {
+      const outcome = await send(claimed[i]!, stopping);
+      if (outcome === 'stopped') {
+        // The vault is stopping: this mail and the rest lose their lease, uncounted, and go out at the next pass.
+        const rest = claimed.slice(i).map((r) => r.id);
+        await storage.write((s) => s.portalMails.postpone(rest, clock.now()));
+        log.info({ mails: rest.length }, 'portal mail sending cut short by shutdown; sent at the next pass');
+        break;
+      }
+      if (outcome === 'transport_down') {
         const rest = claimed.slice(i + 1).map((r) => r.id);
         if (rest.length) await storage.write((s) => s.portalMails.postpone(rest, clock.now() + RETRY_FIRST_MS));
         break;
@@ -150,10 +162,10 @@ export function createPortalMails(deps: PortalMailDeps) {
     return claimed.length;
   }
 
-  /** One pass over the due portal mails; overlapping calls share the pass under way. */
-  const { run: sendDuePortalMails } = onePassAtATime(runPass);
+  /** One pass over the due portal mails (overlapping calls share the pass under way); stopSending as the notices'. */
+  const { run: sendDuePortalMails, stop: stopSending } = onePassAtATime(runPass);
 
-  return { sendDuePortalMails };
+  return { sendDuePortalMails, stopSending };
 }
 
 export type PortalMails = ReturnType<typeof createPortalMails>;
