@@ -39,12 +39,16 @@ const TEMPLATE = `tv_template_${createHash('sha256')
 
 let templateReady: Promise<void> | undefined;
 
-/** Tables, columns, indexes and triggers of a database, as one string to compare. */
+/**
+ * Tables, columns, indexes and triggers of a database, as one fingerprint to compare. Read from
+ * pg_catalog: information_schema's views took ~25 ms of every reset.
+ */
 async function schemaOf(client: pg.ClientBase): Promise<string> {
   const { rows } = await client.query<{ s: string }>(
-    `SELECT string_agg(x, '|' ORDER BY x) AS s FROM (
-       SELECT table_name || '.' || column_name || ':' || data_type AS x FROM information_schema.columns WHERE table_schema = 'public'
-       UNION ALL SELECT indexname FROM pg_indexes WHERE schemaname = 'public'
+    `SELECT md5(string_agg(x, '|' ORDER BY x)) AS s FROM (
+       SELECT c.relkind::text || ':' || c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod) AS x
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped
        UNION ALL SELECT tgname FROM pg_trigger WHERE NOT tgisinternal) parts`,
   );
   return rows[0]?.s ?? '';
@@ -111,8 +115,14 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
         const { rows } = await client.query<{ t: string }>(
           "SELECT quote_ident(tablename) AS t FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
         );
-        await client.query('SET session_replication_role = replica');
-        await client.query(`TRUNCATE ${rows.map((r) => r.t).join(', ')} RESTART IDENTITY CASCADE`);
+        // DELETE, not TRUNCATE: the tables of one test hold a few rows, and TRUNCATE's new files cost
+        // ~70 ms a reset against ~6 ms. Triggers (the audit log's guards, foreign keys) are off for it;
+        // the sequences start again as RESTART IDENTITY would make them.
+        await client.query(
+          `BEGIN; SET LOCAL session_replication_role = replica; ${rows.map((r) => `DELETE FROM ${r.t};`).join(' ')}
+           SELECT setval(c.oid, s.seqstart, false) FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'; COMMIT`,
+        );
         return true;
       } finally {
         await client.end();
